@@ -1,0 +1,76 @@
+"""Loading the demo: real reference data from ``data/`` plus generated residents, all through
+the real importers, in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from geo.db import session_scope
+from geo.importers import ImportResult, import_file
+from geo.settings import PROJECT_ROOT
+
+DATA_DIR = PROJECT_ROOT / "data"
+
+#: Reference data per region: (import kind, file in data/).
+REFERENCE_FILES = {
+    "seodaemun": [
+        ("areas", "seodaemun_admdong_2021.geojson"),
+        ("area-stats", "seodaemun_dong_indicators.csv"),
+        ("facilities", "seodaemun_facilities.csv"),
+    ],
+    "seoul": [
+        ("areas", "seoul_admdong_2021.geojson"),
+        ("area-stats", "seoul_dong_population_2021q2.csv"),
+        ("area-stats", "seodaemun_dong_indicators.csv"),
+        ("facilities", "seodaemun_facilities.csv"),
+    ],
+}
+
+
+def read_manifest(demo_dir: Path) -> dict | None:
+    """The generator's manifest in ``demo_dir``, or None if there is none."""
+    path = Path(demo_dir) / "manifest.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_demo(
+    engine: Engine,
+    demo_dir: Path,
+    *,
+    rrn_key: bytes,
+    progress: bool | None = None,
+    report: Callable[[ImportResult], None] | None = None,
+) -> list[ImportResult]:
+    """Import the reference data and the generated files of ``demo_dir`` (all or nothing).
+
+    Running it again changes nothing: every import upserts on its external ids.
+    """
+    manifest = read_manifest(demo_dir)
+    if manifest is None:
+        raise FileNotFoundError(f"{demo_dir}/manifest.json not found; generate the demo first")
+    region = manifest["region"]
+    plan = [(kind, DATA_DIR / name) for kind, name in REFERENCE_FILES[region]]
+    plan += [(kind, Path(demo_dir) / name) for kind, name in manifest["import_order"].items()]
+    results = []
+    with session_scope(engine) as session:
+        for kind, path in plan:
+            result = import_file(
+                session, kind, path, rrn_key=rrn_key, progress=progress, label=_short(path)
+            )
+            results.append(result)
+            if report is not None:
+                report(result)
+    return results
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,215 @@
+"""Importers: ``import_file(session, kind, path)`` loads one file all-or-nothing.
+
+Flow: read (CSV / GeoJSON / GeoPackage) -> parse and check every cell (vectorised) ->
+COPY the good rows into a temporary staging table -> database checks (areas, references) ->
+upsert on the external id. Any problem anywhere raises :class:`ImportValidationError` listing
+every bad row, before anything is written; the caller's transaction is then rolled back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from geo.importers.fields import parse_field
+from geo.importers.kinds import SPECS, Batch, ImportSpec
+from geo.importers.problems import ImportValidationError, Problem
+from geo.importers.reading import SourceTable, read_table
+
+__all__ = ["KINDS", "ImportResult", "ImportValidationError", "Problem", "import_file"]
+
+KINDS = tuple(SPECS)
+#: Descriptive text columns that area-stats files may carry; they are not indicators.
+TEXT_COLUMNS = {"dong_nm", "sgg_nm", "adm_nm", "sgg_cd", "period", "ref_date", "sido_nm"}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did. ``unchanged`` rows were already stored with the same values."""
+
+    kind: str
+    file: str
+    rows: int
+    inserted: int
+    updated: int
+    extra: dict[str, int] = field(default_factory=dict)
+    records: int | None = None
+
+    @property
+    def unchanged(self) -> int:
+        """Records already stored with the same values."""
+        return (self.rows if self.records is None else self.records) - self.inserted - self.updated
+
+    def __str__(self) -> str:
+        extra = "".join(f", {k} {v}" for k, v in self.extra.items())
+        values = "" if self.records is None else f" ({self.records} values)"
+        return (
+            f"{self.file}: {self.rows} rows{values}: {self.inserted} inserted, "
+            f"{self.updated} updated, {self.unchanged} unchanged{extra}"
+        )
+
+
+def _header_problems(spec: ImportSpec, table: SourceTable) -> list[Problem]:
+    present = set(table.frame.columns)
+    return [
+        Problem(table.label, 1, name, "missing required column")
+        for name in spec.required_columns
+        if name not in present
+    ]
+
+
+def _parse(spec: ImportSpec, table: SourceTable) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    frame = table.frame
+    index = pd.Index(table.row_numbers, name="row")
+    parsed = {}
+    bad = np.zeros(len(frame), dtype=bool)
+    problems: list[Problem] = []
+    for fld in spec.fields:
+        text = frame[fld.name] if fld.name in frame else pd.Series("", index=frame.index)
+        result = parse_field(fld, text.astype(str))
+        parsed[fld.name] = result.values.array
+        reasons = result.reason
+        for i in np.flatnonzero(result.bad):
+            reason = reasons if isinstance(reasons, str) else reasons.iat[i]
+            problems.append(Problem(table.label, int(table.row_numbers[i]), fld.name, reason))
+        bad |= result.bad
+    if spec.wide_numeric:
+        known = {f.name for f in spec.fields} | TEXT_COLUMNS
+        for column in frame.columns:
+            if column in known:
+                continue
+            text = frame[column]
+            numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+            wrong = (text != "").to_numpy() & numbers.isna().to_numpy()
+            for i in np.flatnonzero(wrong):
+                problems.append(
+                    Problem(table.label, int(table.row_numbers[i]), column, "not a number")
+                )
+            bad |= wrong
+            parsed[column] = numbers.to_numpy(dtype=float)
+    out = pd.DataFrame(parsed, index=index)
+    if spec.id_column:
+        ids = out[spec.id_column]
+        dup = ids.notna().to_numpy() & ids.duplicated(keep="first").to_numpy()
+        if dup.any():
+            first = {}
+            for row, value in zip(index, ids, strict=True):
+                first.setdefault(value, row)
+            for i in np.flatnonzero(dup):
+                problems.append(
+                    Problem(
+                        table.label,
+                        int(index[i]),
+                        spec.id_column,
+                        f"duplicate id {ids.iat[i]!r} (first on row {first[ids.iat[i]]})",
+                    )
+                )
+            bad |= dup
+    return out, bad, problems
+
+
+def import_file(
+    session: Session,
+    kind: str,
+    path: str | Path,
+    *,
+    rrn_key: bytes = b"",
+    crs: str | None = None,
+    progress: bool | None = None,
+    label: str | None = None,
+) -> ImportResult:
+    """Import ``path`` as ``kind`` inside the caller's transaction.
+
+    Parameters
+    ----------
+    session
+        An SQLAlchemy session in a transaction; on error the caller must roll it back.
+    kind
+        One of :data:`KINDS`.
+    rrn_key
+        HMAC key for resident registration numbers (``residents`` only).
+    crs
+        ``--crs`` from the command line, e.g. ``"EPSG:5179"``.
+    progress
+        Show a progress bar: True, False, or None for "when the terminal is interactive".
+
+    Raises
+    ------
+    ImportValidationError
+        With every problem found; nothing has been written by this call's upserts.
+    """
+    if kind not in SPECS:
+        raise ValueError(f"unknown import kind {kind!r}; choose from {', '.join(KINDS)}")
+    spec = SPECS[kind]
+    path = Path(path)
+    label = label or str(path)
+    table, problems = read_table(path, geometry=spec.geometry, crs=crs, label=label)
+    if table is None:
+        raise ImportValidationError(problems)
+    header = _header_problems(spec, table)
+    if header:
+        raise ImportValidationError(problems + header)
+    if len(table) == 0:
+        raise ImportValidationError([Problem(label, 0, "-", "the file has no rows")])
+
+    parsed, bad, cell_problems = _parse(spec, table)
+    problems += cell_problems
+    coord_column = "geometry"
+    if spec.geometry is not None:
+        cols = set(table.frame.columns)
+        coord_column = (
+            "lon"
+            if {"lon", "lat"} <= cols
+            else "x"
+            if {"x", "y"} <= cols
+            else "wkt"
+            if "wkt" in cols
+            else "geometry"
+        )
+        geom_rows = {p.row for p in problems if p.column in (coord_column, "lat", "y")}
+        bad |= np.isin(table.row_numbers, list(geom_rows)) | shapely.is_missing(table.geometry)
+        if spec.geometry == "point":
+            parsed["_x"] = np.round(shapely.get_x(table.geometry.astype(object)), 7)
+            parsed["_y"] = np.round(shapely.get_y(table.geometry.astype(object)), 7)
+    if spec.check is not None:
+        extra = spec.check(table.frame.set_axis(parsed.index), parsed, bad, label)
+        problems += extra
+        bad |= np.isin(parsed.index.to_numpy(), [p.row for p in extra])
+
+    good = ~bad
+    good_frame = parsed.loc[good].drop(columns=["_x", "_y"], errors="ignore")
+    if spec.wide_numeric:
+        good_frame = good_frame.assign(_row=good_frame.index.to_numpy())
+    show = progress if progress is not None else None
+    with tqdm(
+        total=int(good.sum()),
+        desc=f"{kind} {path.name}",
+        unit="row",
+        disable=show is False if show is not None else None,
+        leave=False,
+    ) as bar:
+        batch = Batch(
+            session=session,
+            label=label,
+            frame=good_frame.reset_index(drop=True),
+            row_numbers=table.row_numbers[good],
+            geometry=None if table.geometry is None else table.geometry[good],
+            rrn_key=rrn_key,
+            coord_column=coord_column,
+            progress=bar,
+        )
+        if kind == "residents" and not rrn_key and good_frame["rrn"].notna().any():
+            raise ValueError("an RRN HMAC key is needed to import registration numbers")
+        result = spec.write(batch, bool(problems))
+    problems += result.problems
+    if problems:
+        raise ImportValidationError(problems)
+    return ImportResult(
+        kind, label, len(table), result.inserted, result.updated, result.extra, result.records
+    )

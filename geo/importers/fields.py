@@ -1,0 +1,168 @@
+"""Column types of import files and their vectorised parsers.
+
+Every parser takes a column of stripped strings (``""`` = missing) and returns the parsed
+values and a boolean mask of cells that are present but invalid, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TRUE_WORDS = {"true", "t", "1", "y", "yes"}
+FALSE_WORDS = {"false", "f", "0", "n", "no"}
+KST = "+09:00"
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of an import file.
+
+    Attributes
+    ----------
+    name
+        Column name in the file.
+    kind
+        ``text``, ``int``, ``float``, ``bool``, ``date``, ``datetime``, ``choice``.
+    required
+        The column must be present and every cell filled.
+    choices
+        Allowed codes for ``choice``.
+    minimum, maximum
+        Inclusive numeric range for ``int`` and ``float``.
+    pattern
+        Regular expression a ``text`` value must match in full.
+    max_length
+        Maximum length of a ``text`` value in characters.
+    """
+
+    name: str
+    kind: str = "text"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    max_length: int | None = 2000
+    describe: str = ""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    values: pd.Series
+    bad: np.ndarray
+    reason: str | pd.Series
+
+
+def _numbers(field: Field, text: pd.Series, *, integer: bool) -> Parsed:
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    present = (text != "").to_numpy()
+    bad = present & numbers.isna().to_numpy()
+    reason = "not a whole number" if integer else "not a number"
+    finite = numbers.notna().to_numpy() & np.isfinite(numbers.fillna(0).to_numpy(dtype=float))
+    bad |= present & ~finite
+    if integer:
+        frac = ~np.isclose(numbers.fillna(0).to_numpy(dtype=float) % 1, 0)
+        bad |= present & frac
+    reasons = pd.Series(reason, index=text.index, dtype=object)
+    ok = present & ~bad
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    if field.minimum is not None:
+        low = ok & (values < field.minimum)
+        reasons[low] = f"must be at least {field.minimum:g}"
+        bad |= low
+    if field.maximum is not None:
+        high = ok & (values > field.maximum)
+        reasons[high] = f"must be at most {field.maximum:g}"
+        bad |= high
+    if integer:
+        series = pd.Series(values, index=text.index).round().astype("Int64")
+        series[~(present & ~bad)] = pd.NA
+    else:
+        series = pd.Series(values, index=text.index, dtype="Float64")
+        series[~(present & ~bad)] = pd.NA
+    return Parsed(series, bad, reasons)
+
+
+def _bool(field: Field, text: pd.Series) -> Parsed:
+    lower = text.str.lower()
+    is_true = lower.isin(TRUE_WORDS).to_numpy()
+    is_false = lower.isin(FALSE_WORDS).to_numpy()
+    present = (text != "").to_numpy()
+    values = pd.Series(pd.array(np.where(is_true, True, False), dtype="boolean"), index=text.index)
+    values[~(is_true | is_false)] = pd.NA
+    return Parsed(values, present & ~(is_true | is_false), "not a yes/no value (true/false)")
+
+
+def _date(field: Field, text: pd.Series) -> Parsed:
+    parsed = pd.to_datetime(text.where(text != ""), format="%Y-%m-%d", errors="coerce")
+    present = (text != "").to_numpy()
+    bad = present & parsed.isna().to_numpy()
+    return Parsed(parsed.dt.date.where(~bad & present, None), bad, "not a date (YYYY-MM-DD)")
+
+
+def _datetime(field: Field, text: pd.Series) -> Parsed:
+    present = (text != "").to_numpy()
+    # Without an offset the time is Korean time.
+    has_offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).to_numpy()
+    with_tz = text.where(has_offset | ~present, text + KST)
+    parsed = pd.to_datetime(with_tz.where(present), format="ISO8601", errors="coerce", utc=True)
+    bad = present & parsed.isna().to_numpy()
+    return Parsed(parsed, bad, "not an ISO 8601 date-time (e.g. 2026-05-01T10:30)")
+
+
+def _choice(field: Field, text: pd.Series) -> Parsed:
+    present = (text != "").to_numpy()
+    bad = present & ~text.isin(field.choices).to_numpy()
+    allowed = ", ".join(field.choices)
+    return Parsed(text.where(present, None), bad, f"must be one of: {allowed}")
+
+
+def _text(field: Field, text: pd.Series) -> Parsed:
+    present = (text != "").to_numpy()
+    reasons = pd.Series("", index=text.index, dtype=object)
+    bad = np.zeros(len(text), dtype=bool)
+    if field.pattern:
+        mismatch = present & ~text.str.fullmatch(field.pattern).to_numpy()
+        reasons[mismatch] = f"does not match the pattern {field.pattern}"
+        bad |= mismatch
+    if field.max_length:
+        too_long = present & (text.str.len().to_numpy() > field.max_length)
+        reasons[too_long] = f"longer than {field.max_length} characters"
+        bad |= too_long
+    return Parsed(text.where(present, None), bad, reasons)
+
+
+PARSERS: Mapping[str, Callable[[Field, pd.Series], Parsed]] = {
+    "text": _text,
+    "int": lambda f, t: _numbers(f, t, integer=True),
+    "float": lambda f, t: _numbers(f, t, integer=False),
+    "bool": _bool,
+    "date": _date,
+    "datetime": _datetime,
+    "choice": _choice,
+}
+
+
+def parse_field(field: Field, text: pd.Series) -> Parsed:
+    """Parse one column; missing required cells are reported as bad too."""
+    parsed = PARSERS[field.kind](field, text)
+    if not field.required:
+        return parsed
+    missing = (text == "").to_numpy()
+    reasons = parsed.reason
+    if isinstance(reasons, str):
+        reasons = pd.Series(reasons, index=text.index, dtype=object)
+    else:
+        reasons = reasons.copy()
+    reasons[missing] = "required value is missing"
+    return Parsed(parsed.values, parsed.bad | missing, reasons)
+
+
+def today() -> dt.date:
+    """Today's date (a function, so tests can reason about it)."""
+    return dt.date.today()

@@ -1,0 +1,295 @@
+"""Reading import files (CSV, GeoJSON, GeoPackage) into strings plus geometries in lon/lat."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from geo.crs import WGS84, CRSError, crs_label, in_korea, parse_crs, same_crs
+from geo.importers.problems import Problem
+
+CSV_SUFFIXES = {".csv"}
+GEO_SUFFIXES = {".geojson", ".json", ".gpkg"}
+
+
+@dataclass
+class SourceTable:
+    """The rows of one input file.
+
+    Attributes
+    ----------
+    label
+        The file name as it appears in messages.
+    frame
+        Attribute columns as stripped strings; ``""`` is a missing value.
+    row_numbers
+        For each row, the number reported in messages (see :class:`Problem`).
+    geometry
+        Shapely geometries in EPSG:4326 (None where missing), or None for non-spatial kinds.
+    """
+
+    label: str
+    frame: pd.DataFrame
+    row_numbers: np.ndarray
+    geometry: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _strings(frame: pd.DataFrame) -> pd.DataFrame:
+    out = {}
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_float_dtype(series):
+            # 3.0 from a GeoJSON number is the integer 3.
+            text = series.map(
+                lambda v: "" if pd.isna(v) else (f"{v:.0f}" if v == int(v) else repr(v))
+            )
+        else:
+            text = series.map(
+                lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+            )
+        out[str(column)] = text.astype(str).str.strip()
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return pd.DataFrame(), [Problem(label, 0, "-", f"not UTF-8 text ({exc.reason})")]
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), [Problem(label, 0, "-", "the file is empty")]
+    except pd.errors.ParserError as exc:
+        return pd.DataFrame(), [Problem(label, 0, "-", f"not a readable CSV file: {exc}")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda s: s.str.strip()), []
+
+
+def read_table(
+    path: str | Path, *, geometry: str | None, crs: str | None = None, label: str | None = None
+) -> tuple[SourceTable | None, list[Problem]]:
+    """Read ``path`` into a :class:`SourceTable`.
+
+    Parameters
+    ----------
+    geometry
+        ``"point"``, ``"polygon"`` or None (no geometry expected).
+    crs
+        The CRS given on the command line (``--crs``), if any.
+    """
+    path = Path(path)
+    label = label or path.name
+    if not path.exists():
+        return None, [Problem(label, 0, "-", "file not found")]
+    suffix = path.suffix.lower()
+    try:
+        given_crs = parse_crs(crs) if crs else None
+    except CRSError as exc:
+        return None, [Problem(label, 0, "--crs", str(exc))]
+
+    if suffix in CSV_SUFFIXES:
+        frame, problems = _read_csv(path, label)
+        if problems:
+            return None, problems
+        rows = np.arange(len(frame)) + 2
+        table = SourceTable(label, frame.reset_index(drop=True), rows)
+        if geometry is not None:
+            problems += _csv_geometry(table, geometry, given_crs)
+        return table, problems
+    if suffix in GEO_SUFFIXES:
+        return _read_geo(path, label, geometry, given_crs)
+    return None, [
+        Problem(label, 0, "-", f"unsupported file type {suffix!r} (use .csv, .geojson or .gpkg)")
+    ]
+
+
+def _read_geo(
+    path: Path, label: str, geometry: str | None, given_crs: CRS | None
+) -> tuple[SourceTable | None, list[Problem]]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gdf = pyogrio.read_dataframe(path)
+    except Exception as exc:  # pyogrio raises several error classes for unreadable files
+        return None, [Problem(label, 0, "-", f"not a readable {path.suffix} file: {exc}")]
+    attributes = gdf.drop(columns=[gdf.geometry.name]) if "geometry" in gdf else gdf
+    table = SourceTable(
+        label, _strings(pd.DataFrame(attributes)).reset_index(drop=True), np.arange(len(gdf)) + 1
+    )
+    if geometry is None:
+        return table, []
+    file_crs = gdf.crs
+    problems: list[Problem] = []
+    if file_crs is not None and given_crs is not None and not same_crs(file_crs, given_crs):
+        return None, [
+            Problem(
+                label,
+                0,
+                "--crs",
+                f"--crs {crs_label(given_crs)} contradicts the "
+                f"file's declared CRS {crs_label(file_crs)}",
+            )
+        ]
+    source_crs = file_crs or given_crs
+    if source_crs is None:
+        return None, [Problem(label, 0, "geometry", "the file declares no CRS; give --crs")]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    problems += _finish_geometry(table, geoms, geometry, parse_crs(source_crs), "geometry")
+    return table, problems
+
+
+def _csv_geometry(table: SourceTable, geometry: str, given_crs: CRS | None) -> list[Problem]:
+    columns = set(table.frame.columns)
+    label = table.label
+    if geometry == "point" and {"lon", "lat"} <= columns:
+        if given_crs is not None and not given_crs.is_geographic:
+            return [
+                Problem(
+                    label,
+                    0,
+                    "lon",
+                    f"lon/lat columns hold degrees but --crs "
+                    f"{crs_label(given_crs)} is projected; name the columns x,y",
+                )
+            ]
+        return _xy_columns(table, "lon", "lat", given_crs or parse_crs(WGS84))
+    if geometry == "point" and {"x", "y"} <= columns:
+        if given_crs is None:
+            return [
+                Problem(
+                    label, 0, "x", "projected x,y coordinates need --crs (e.g. --crs EPSG:5179)"
+                )
+            ]
+        return _xy_columns(table, "x", "y", given_crs)
+    if "wkt" in columns:
+        if given_crs is None:
+            return [Problem(label, 0, "wkt", "a wkt column needs --crs (e.g. --crs EPSG:4326)")]
+        text = table.frame["wkt"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            geoms = shapely.from_wkt(
+                text.where(text != "", None).to_numpy(dtype=object), on_invalid="ignore"
+            )
+        problems = [
+            Problem(label, int(table.row_numbers[i]), "wkt", "not valid WKT")
+            for i in np.flatnonzero((text != "").to_numpy() & shapely.is_missing(geoms))
+        ]
+        return problems + _finish_geometry(table, geoms, geometry, given_crs, "wkt")
+    wanted = "lon,lat or x,y or wkt" if geometry == "point" else "wkt"
+    return [Problem(label, 0, "-", f"no coordinate columns (expected {wanted})")]
+
+
+def _xy_columns(table: SourceTable, xcol: str, ycol: str, crs: CRS) -> list[Problem]:
+    problems = []
+    coords = {}
+    for column in (xcol, ycol):
+        text = table.frame[column]
+        values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(~np.isfinite(values)):
+            reason = "required coordinate is missing" if text.iat[i] == "" else "not a number"
+            problems.append(Problem(table.label, int(table.row_numbers[i]), column, reason))
+        coords[column] = values
+    ok = np.isfinite(coords[xcol]) & np.isfinite(coords[ycol])
+    geoms = np.full(len(table), None, dtype=object)
+    geoms[ok] = shapely.points(coords[xcol][ok], coords[ycol][ok])
+    # rows already reported above keep a None geometry without a second message
+    return problems + _finish_geometry(table, geoms, "point", crs, xcol, reported=~ok)
+
+
+def _finish_geometry(
+    table: SourceTable,
+    geoms: np.ndarray,
+    geometry: str,
+    crs: CRS,
+    column: str,
+    reported: np.ndarray | None = None,
+) -> list[Problem]:
+    """Check types, transform to lon/lat, check validity and the Korea bounds."""
+    label = table.label
+    problems = []
+    reported = np.zeros(len(geoms), dtype=bool) if reported is None else reported.copy()
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    wanted = {"point": {"Point"}, "polygon": {"Polygon", "MultiPolygon"}}[geometry]
+    types = shapely.get_type_id(geoms)
+    type_names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ],
+        dtype=object,
+    )
+    for i in range(len(geoms)):
+        if reported[i]:
+            continue
+        if missing[i]:
+            problems.append(
+                Problem(label, int(table.row_numbers[i]), column, "geometry is missing")
+            )
+            reported[i] = True
+        elif type_names[types[i]] not in wanted:
+            problems.append(
+                Problem(
+                    label,
+                    int(table.row_numbers[i]),
+                    column,
+                    f"expected {' or '.join(sorted(wanted))}, got {type_names[types[i]]}",
+                )
+            )
+            reported[i] = True
+    usable = ~reported
+    out = np.full(len(geoms), None, dtype=object)
+    if usable.any():
+        src = parse_crs(crs)
+        if same_crs(src, parse_crs(WGS84)):
+            lonlat = geoms[usable]
+        else:
+            from pyproj import Transformer
+
+            transformer = Transformer.from_crs(src, WGS84, always_xy=True)
+            lonlat = shapely.transform(
+                geoms[usable], lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+            )
+        out[usable] = lonlat
+        idx = np.flatnonzero(usable)
+        bounds = shapely.bounds(lonlat)
+        inside = in_korea(bounds[:, 0], bounds[:, 1]) & in_korea(bounds[:, 2], bounds[:, 3])
+        for i in idx[~inside]:
+            problems.append(
+                Problem(
+                    label,
+                    int(table.row_numbers[i]),
+                    column,
+                    f"outside South Korea (read as {crs_label(src)})",
+                )
+            )
+            out[i] = None
+        if geometry == "polygon":
+            valid = shapely.is_valid(lonlat)
+            for j in np.flatnonzero(~valid & inside):
+                i = idx[j]
+                problems.append(
+                    Problem(
+                        label,
+                        int(table.row_numbers[i]),
+                        column,
+                        f"invalid polygon: {shapely.is_valid_reason(lonlat[j])}",
+                    )
+                )
+                out[i] = None
+    table.geometry = out
+    return problems

@@ -1,0 +1,251 @@
+"""PostGIS schema: SQLAlchemy 2 declarative models with GeoAlchemy2 geometry columns.
+
+Geometries are stored in EPSG:4326 (lon/lat) with GiST indexes; metric work is done in a
+projected CRS or on ``geography`` by the queries that need it. Codes with a fixed vocabulary
+(:mod:`geo.vocab`) are ``text`` columns with CHECK constraints. Every imported record has a
+unique ``external_id``, the id in its source file, on which imports upsert.
+
+The Alembic migrations in ``geo/migrations`` create exactly this schema (a test compares them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geo.vocab import (
+    CRISIS_SIGNAL_KINDS,
+    FACILITY_KINDS,
+    NEED_CATEGORIES,
+    NEED_STATUSES,
+    PROVIDER_SECTORS,
+    RESIDENT_STATUSES,
+    VISIT_OUTCOMES,
+    sql_in,
+)
+
+SRID = 4326
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _created_at() -> Mapped[dt.datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class Area(Base):
+    """An administrative area (행정동), keyed by its 10-digit MOIS code (adm_cd2)."""
+
+    __tablename__ = "areas"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    full_name: Mapped[str | None] = mapped_column(Text)
+    district_code: Mapped[str] = mapped_column(String(5), nullable=False)
+    district_name: Mapped[str] = mapped_column(Text, nullable=False)
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+    __table_args__ = (CheckConstraint("code ~ '^[0-9]{10}$'", name="code_digits"),)
+
+
+class AreaStatistic(Base):
+    """One numeric indicator of an area, e.g. ``pop_2026_03`` (period in the indicator name)."""
+
+    __tablename__ = "area_statistics"
+    area_id: Mapped[int] = mapped_column(
+        ForeignKey("areas.id", ondelete="CASCADE"), primary_key=True
+    )
+    indicator: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+
+
+class Facility(Base):
+    """A facility: community centre, senior centre, welfare centre, ..."""
+
+    __tablename__ = "facilities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    address: Mapped[str | None] = mapped_column(Text)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), nullable=False, index=True)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_in(FACILITY_KINDS)})", name="kind"),)
+
+
+class Household(Base):
+    """A registered household at one location."""
+
+    __tablename__ = "households"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), nullable=False, index=True)
+    size: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    monthly_income_krw: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    assets_krw: Mapped[int | None] = mapped_column(BigInteger)
+    address: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    __table_args__ = (
+        CheckConstraint("size BETWEEN 1 AND 20", name="size_range"),
+        CheckConstraint("monthly_income_krw >= 0", name="income_nonnegative"),
+        CheckConstraint("assets_krw IS NULL OR assets_krw >= 0", name="assets_nonnegative"),
+    )
+
+
+class Resident(Base):
+    """A resident. The registration number is kept only as a keyed HMAC-SHA256 (hex)."""
+
+    __tablename__ = "residents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id"), nullable=False, index=True
+    )
+    name: Mapped[str | None] = mapped_column(Text)
+    rrn_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    birth_year: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    sex: Mapped[str] = mapped_column(String(1), nullable=False)
+    lives_alone: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    has_disability: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    registered_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="active")
+    __table_args__ = (
+        CheckConstraint("sex IN ('M', 'F')", name="sex"),
+        CheckConstraint(f"status IN ({sql_in(RESIDENT_STATUSES)})", name="status"),
+        CheckConstraint("rrn_hmac IS NULL OR rrn_hmac ~ '^[0-9a-f]{64}$'", name="rrn_hmac_hex"),
+    )
+
+
+class CrisisSignal(Base):
+    """A crisis signal (위기정보) about a resident or a whole household."""
+
+    __tablename__ = "crisis_signals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    observed_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    source_agency: Mapped[str] = mapped_column(Text, nullable=False)
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(CRISIS_SIGNAL_KINDS)})", name="kind"),
+        CheckConstraint("num_nonnulls(resident_id, household_id) = 1", name="one_subject"),
+    )
+
+
+class Provider(Base):
+    """A public or private agency that provides support."""
+
+    __tablename__ = "providers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    sector: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint(f"sector IN ({sql_in(PROVIDER_SECTORS)})", name="sector"),)
+
+
+class Visit(Base):
+    """A home visit and its outcome."""
+
+    __tablename__ = "visits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), nullable=False)
+    visited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    visitor: Mapped[str] = mapped_column(Text, nullable=False)
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(f"outcome IN ({sql_in(VISIT_OUTCOMES)})", name="outcome"),
+        Index("ix_visits_resident_id_visited_at", "resident_id", "visited_at"),
+    )
+
+
+class Need(Base):
+    """A need found for a resident, in one of the ten case-management domains."""
+
+    __tablename__ = "needs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    identified_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    resolved_on: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(f"category IN ({sql_in(NEED_CATEGORIES)})", name="category"),
+        CheckConstraint(f"status IN ({sql_in(NEED_STATUSES)})", name="status"),
+        CheckConstraint("resolved_on IS NULL OR resolved_on >= identified_on", name="dates"),
+    )
+
+
+class SupportRecord(Base):
+    """Support given to a resident by a provider (cash, goods or services)."""
+
+    __tablename__ = "support_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), nullable=False)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), nullable=False, index=True)
+    category: Mapped[str] = mapped_column(Text, nullable=False)
+    item: Mapped[str] = mapped_column(Text, nullable=False)
+    amount_krw: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(Text)
+    provided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    __table_args__ = (
+        CheckConstraint(f"category IN ({sql_in(NEED_CATEGORIES)})", name="category"),
+        CheckConstraint("num_nonnulls(amount_krw, quantity) >= 1", name="amount_or_quantity"),
+        CheckConstraint("amount_krw IS NULL OR amount_krw >= 0", name="amount_nonnegative"),
+        CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
+        Index("ix_support_records_resident_id_provided_on", "resident_id", "provided_on"),
+    )
+
+
+class VisitTeam(Base):
+    """A visit team (찾아가는 복지팀) with a base and the areas it covers."""
+
+    __tablename__ = "visit_teams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    base_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+
+
+team_areas = Table(
+    "team_areas",
+    Base.metadata,
+    Column("team_id", ForeignKey("visit_teams.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("areas.id"), primary_key=True),
+)

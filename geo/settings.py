@@ -1,0 +1,76 @@
+"""Settings read from environment variables prefixed ``VISITMAP_``.
+
+One immutable object; read it with :func:`load_settings` where it is needed (never at import
+time), so tests and notebooks can pass their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "VISITMAP_"
+DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/visitmap"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL of the PostGIS database (``VISITMAP_DATABASE_URL``).
+    rrn_hmac_key
+        Secret key for the keyed hash of resident registration numbers
+        (``VISITMAP_RRN_HMAC_KEY``). When unset, a random key is created once in
+        ``var/rrn_hmac.key`` (``VISITMAP_RRN_HMAC_KEY_FILE``) so that each installation has its
+        own key; losing it makes stored hashes unmatchable.
+    var_dir
+        Directory for generated data and local state (``VISITMAP_VAR_DIR``), default ``var/``.
+    """
+
+    database_url: str = DEFAULT_DATABASE_URL
+    rrn_hmac_key: bytes = field(default=b"", repr=False)
+    var_dir: Path = PROJECT_ROOT / "var"
+
+
+def _read_or_create_key(path: Path) -> bytes:
+    if path.exists():
+        key = path.read_text(encoding="ascii").strip()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(key + "\n")
+    if len(key) < 32:
+        raise SettingsError(f"{path}: the RRN HMAC key must be at least 32 characters")
+    return key.encode("ascii")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    var_dir = Path(env.get(PREFIX + "VAR_DIR", PROJECT_ROOT / "var"))
+    database_url = env.get(PREFIX + "DATABASE_URL", DEFAULT_DATABASE_URL)
+    if not database_url.startswith("postgresql"):
+        raise SettingsError(f"{PREFIX}DATABASE_URL must be a postgresql URL, got {database_url!r}")
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    key_text = env.get(PREFIX + "RRN_HMAC_KEY")
+    if key_text is not None:
+        if len(key_text) < 32:
+            raise SettingsError(f"{PREFIX}RRN_HMAC_KEY must be at least 32 characters")
+        key = key_text.encode("utf-8")
+    else:
+        key_file = Path(env.get(PREFIX + "RRN_HMAC_KEY_FILE", var_dir / "rrn_hmac.key"))
+        key = _read_or_create_key(key_file)
+    return Settings(database_url=database_url, rrn_hmac_key=key, var_dir=var_dir)

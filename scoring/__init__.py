@@ -1,0 +1,1 @@
+"""Risk scoring: feature table -> score -> tier. No Flask, no SQL (issue 3)."""

@@ -1,0 +1,106 @@
+"""Shared fixtures: a real PostGIS test database, per-test rollback, reference data.
+
+The database is ``VISITMAP_TEST_DATABASE_URL`` (``make test`` sets it to the project
+cluster's ``visitmap_test``). When it cannot be reached, database tests fail under CI
+(``CI=true``) and are skipped elsewhere with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.db import make_engine, session_scope
+from geo.importers import import_file
+from geo.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+DEFAULT_TEST_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/visitmap_test"
+TEST_RRN_KEY = b"test-key-0123456789abcdef0123456789abcdef"
+
+
+def pytest_configure(config):
+    # The suite never touches the demo database or the developer's key file.
+    os.environ.setdefault("VISITMAP_RRN_HMAC_KEY", TEST_RRN_KEY.decode())
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return os.environ.get("VISITMAP_TEST_DATABASE_URL", DEFAULT_TEST_URL)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        message = f"test database unreachable at {database_url}: {exc}"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def reference_data(engine):
+    """Seodaemun areas, statistics and facilities, committed once for the whole run."""
+    with session_scope(engine) as session:
+        for kind, name in [
+            ("areas", "seodaemun_admdong_2021.geojson"),
+            ("area-stats", "seodaemun_dong_indicators.csv"),
+            ("facilities", "seodaemun_facilities.csv"),
+        ]:
+            import_file(session, kind, DATA / name)
+    return engine
+
+
+@pytest.fixture
+def db(engine, reference_data):
+    """A session whose work is rolled back after the test (reference data stays)."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+def count(session: Session, table: str) -> int:
+    return session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+
+
+@pytest.fixture(scope="module")
+def scratch_database(engine, database_url):
+    """Factory: a fresh, empty database on the test server; dropped after the module."""
+    from sqlalchemy.engine import make_url
+
+    created = []
+    admin = make_engine(
+        make_url(database_url).set(database="postgres").render_as_string(False),
+        isolation_level="AUTOCOMMIT",
+    )
+
+    def create(name: str) -> str:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(database_url).set(database=name).render_as_string(False)
+
+    yield create
+    with admin.connect() as conn:
+        for name in created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,68 @@
+"""The `visitmap` command, run as a user runs it, against a scratch database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def cli_env(scratch_database):
+    url = scratch_database("visitmap_test_cli")
+    env = dict(
+        os.environ,
+        VISITMAP_DATABASE_URL=url,
+        VISITMAP_RRN_HMAC_KEY="cli-test-key-0123456789abcdef0123456789",
+    )
+    return env
+
+
+def run(env, *args, check=True):
+    result = subprocess.run(
+        [sys.executable, "-m", "visitmap", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"visitmap {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def test_status_before_and_after_upgrade(cli_env):
+    before = run(cli_env, "status")
+    assert "schema:   empty" in before.stdout
+    assert "visitmap_test_cli" in before.stdout
+    run(cli_env, "db", "upgrade")
+    after = run(cli_env, "status")
+    lines = dict(line.split() for line in after.stdout.splitlines()[2:])
+    assert lines["areas"] == "0" and lines["residents"] == "0"
+
+
+def test_import_then_status_counts_and_reimport_is_noop(cli_env):
+    run(cli_env, "db", "upgrade")
+    first = run(cli_env, "import", "areas", "data/seodaemun_admdong_2021.geojson")
+    assert "14 inserted" in first.stdout
+    again = run(cli_env, "import", "areas", "data/seodaemun_admdong_2021.geojson")
+    assert "0 inserted, 0 updated, 14 unchanged" in again.stdout
+    run(cli_env, "import", "facilities", "data/seodaemun_facilities.csv")
+    status = run(cli_env, "status")
+    lines = dict(line.split() for line in status.stdout.splitlines()[2:])
+    assert lines["areas"] == "14" and lines["facilities"] == "112"
+
+
+def test_unreachable_database_is_a_clear_error(cli_env):
+    env = dict(cli_env, VISITMAP_DATABASE_URL="postgresql+psycopg://x@127.0.0.1:1/none")
+    result = run(env, "status", check=False)
+    assert result.returncode == 1
+    assert "cannot connect to the database" in result.stderr

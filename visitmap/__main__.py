@@ -1,0 +1,3 @@
+from visitmap.cli import main
+
+main()

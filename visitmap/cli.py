@@ -1,0 +1,236 @@
+"""The ``visitmap`` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy.engine import make_url
+
+from geo.settings import load_settings
+
+
+def _engine(settings):
+    from geo.db import make_engine
+
+    return make_engine(settings.database_url)
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@click.group()
+def main() -> None:
+    """Welfare visit map (복지방문지도)."""
+
+
+@main.command()
+def status() -> None:
+    """Print the database in use and the row count of each table."""
+    from geo.db import session_scope
+    from geo.migrate import current_revision, head_revision
+    from geo.queries import table_counts
+
+    settings = load_settings()
+    engine = _engine(settings)
+    click.echo(f"database: {_safe_url(settings.database_url)}")
+    try:
+        revision = current_revision(engine)
+    except Exception as exc:  # connection refused, auth, ... : say so plainly
+        raise click.ClickException(f"cannot connect to the database: {exc}") from exc
+    click.echo(f"schema:   {revision or 'empty'} (newest {head_revision()})")
+    with session_scope(engine) as session:
+        counts = table_counts(session)
+    width = max(len(n) for n in counts)
+    for name, count in counts.items():
+        click.echo(f"  {name:<{width}}  {'-' if count is None else count:>9}")
+
+
+@main.group()
+def db() -> None:
+    """Schema migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema (default: to the newest revision)."""
+    from geo.migrate import current_revision, upgrade
+
+    engine = _engine(load_settings())
+    upgrade(engine, revision)
+    click.echo(f"schema at {current_revision(engine)}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Take the schema back to REVISION (``base`` drops all tables)."""
+    from geo.migrate import current_revision, downgrade
+
+    engine = _engine(load_settings())
+    downgrade(engine, revision)
+    click.echo(f"schema at {current_revision(engine) or 'base'}")
+
+
+@main.command("import")
+@click.argument(
+    "kind",
+    type=click.Choice(
+        [
+            "areas",
+            "area-stats",
+            "facilities",
+            "residents",
+            "households",
+            "crisis-signals",
+            "providers",
+            "visits",
+            "needs",
+            "support",
+            "teams",
+        ]
+    ),
+)
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--crs", help="CRS of the coordinates, e.g. EPSG:5179 (when the file does not declare one)."
+)
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)."
+)
+def import_(kind: str, file: Path, crs: str | None, progress: bool | None) -> None:
+    """Import FILE (CSV, GeoJSON or GeoPackage) as KIND; all rows or none.
+
+    KIND `households` is another name for `residents` (one row per resident, with the
+    household's columns). See docs/import_formats.md.
+    """
+    from geo.db import session_scope
+    from geo.importers import ImportValidationError, import_file
+
+    settings = load_settings()
+    kind = "residents" if kind == "households" else kind
+    try:
+        with session_scope(_engine(settings)) as session:
+            result = import_file(
+                session,
+                kind,
+                file,
+                crs=crs,
+                rrn_key=settings.rrn_hmac_key,
+                progress=progress,
+                label=str(file),
+            )
+    except ImportValidationError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} problem(s); nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(str(result))
+
+
+@main.group()
+def demo() -> None:
+    """The synthetic Seodaemun-gu demo."""
+
+
+def _parse_date(ctx, param, value):
+    return dt.date.fromisoformat(value) if value else None
+
+
+@demo.command("generate")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--scale",
+    default=20_000,
+    show_default=True,
+    type=int,
+    help="Number of residents (up to 1,000,000).",
+)
+@click.option(
+    "--region",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "seodaemun", "seoul"]),
+    help="auto: Seodaemun-gu up to 100,000 residents, else all of Seoul.",
+)
+@click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
+def demo_generate(out_dir: Path, seed: int, scale: int, region: str, as_of) -> None:
+    """Write synthetic residents and their records as importable files."""
+    from geo.demo import DemoError, generate_demo
+
+    try:
+        summary = generate_demo(
+            out_dir,
+            seed=seed,
+            scale=scale,
+            region=region,
+            as_of=as_of,
+            progress=sys.stderr.isatty(),
+        )
+    except DemoError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {out_dir} ({summary.region}, seed {summary.seed}, as of {summary.as_of})")
+    for name, count in summary.counts.items():
+        click.echo(f"  {name}: {count}")
+
+
+@demo.command("load")
+@click.option(
+    "--dir", "demo_dir", default="var/demo", show_default=True, type=click.Path(path_type=Path)
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--scale", default=20_000, show_default=True, type=int)
+@click.option(
+    "--region", default="auto", show_default=True, type=click.Choice(["auto", "seodaemun", "seoul"])
+)
+def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
+    """Generate the demo into DIR unless it is there already, then import everything.
+
+    Reuses an existing DIR generated with the same seed and scale; importing again changes
+    nothing.
+    """
+    from geo.demo import generate_demo
+    from geo.demo_load import load_demo, read_manifest
+
+    settings = load_settings()
+    manifest = read_manifest(demo_dir)
+    if (
+        manifest is None
+        or manifest.get("seed") != seed
+        or manifest.get("scale") != scale
+        or (region != "auto" and manifest.get("region") != region)
+    ):
+        click.echo(f"generating the demo into {demo_dir} ...")
+        generate_demo(demo_dir, seed=seed, scale=scale, region=region, progress=sys.stderr.isatty())
+    else:
+        click.echo(f"reusing {demo_dir} (generated as of {manifest.get('as_of')})")
+    load_demo(
+        _engine(settings),
+        demo_dir,
+        rrn_key=settings.rrn_hmac_key,
+        report=lambda result: click.echo(f"  {result}"),
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web map with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from webmap import create_app
+
+    app = create_app()
+    click.echo(f"serving on http://{host}:{port}  (Ctrl-C stops)")
+    waitress_serve(app, host=host, port=port, threads=threads)
+
+
+if __name__ == "__main__":
+    main()
