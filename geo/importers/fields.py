@@ -99,6 +99,8 @@ def _bool(field: Field, text: pd.Series) -> Parsed:
 
 
 def _date(field: Field, text: pd.Series) -> Parsed:
+    # GeoJSON/GeoPackage DATE fields may arrive as 2021-03-04T00:00:00
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?$", r"\1", regex=True)
     parsed = pd.to_datetime(text.where(text != ""), format="%Y-%m-%d", errors="coerce")
     present = (text != "").to_numpy()
     bad = present & parsed.isna().to_numpy()

@@ -227,7 +227,7 @@ RESIDENT_FIELDS = (
         pattern=r"\d{6}-?\d{7}",
         describe="resident registration number YYMMDD-NNNNNNN",
     ),
-    Field("birth_year", "int", minimum=1900, maximum=dt.date.today().year),
+    Field("birth_year", "int", minimum=1900),  # upper bound checked at import time
     Field("sex", "choice", choices=("M", "F")),
     Field("lives_alone", "bool"),
     Field("disability", "bool"),
@@ -291,22 +291,26 @@ def _check_residents(
                 )
         hashed = rrn[rrn != ""]
         dup = hashed.duplicated(keep="first")
-        first_row = (
-            {v: rows[k] for k, v in zip(hashed.index, hashed, strict=True) if not dup.loc[k]}
-            if dup.any()
-            else {}
-        )
+        first_row = {v: k for k, v in hashed.items() if not dup.loc[k]}
         for k in hashed.index[dup.to_numpy()]:
             problems.append(
                 Problem(
                     label,
-                    rows[k],
+                    int(k),
                     "rrn",
                     f"the same registration number is already on row {first_row[hashed.loc[k]]}",
                 )
             )
+    this_year = dt.date.today().year
+    late = (parsed["birth_year"].fillna(0) > this_year).to_numpy()
+    problems += [
+        Problem(label, int(r), "birth_year", f"must be at most {this_year}") for r in rows[late]
+    ]
     # rows of one household must agree on the household's columns and location
     household = parsed["household_id"]
+    x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
+    y_name = {"lon": "lat", "x": "y"}.get(x_name, x_name)
+    coord_columns = {"_x": x_name, "_y": y_name}
     for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
         values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
         first = values.groupby(household, sort=False).transform("first")
@@ -315,8 +319,9 @@ def _check_residents(
             .groupby(household, sort=False)
             .transform("first")
         )
-        differs = (values != first).to_numpy() & household.notna().to_numpy()
-        shown = "lon/lat" if column in ("_x", "_y") else column
+        # rows with a bad cell are reported for that cell only
+        differs = (values != first).to_numpy() & household.notna().to_numpy() & ~bad
+        shown = coord_columns.get(column, column)
         for i in np.flatnonzero(differs):
             problems.append(
                 Problem(
@@ -506,8 +511,9 @@ VISIT_FIELDS = (
 
 
 def _check_visits(raw, parsed, bad, label) -> list[Problem]:
-    limit = pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=1)
-    late = parsed["visited_at"].notna() & (parsed["visited_at"] > limit)
+    # the same rule as for dates: a visit on a later Korean calendar day than today is refused
+    tomorrow_kst = pd.Timestamp.now(tz="Asia/Seoul").normalize() + pd.Timedelta(days=1)
+    late = parsed["visited_at"].notna() & (parsed["visited_at"] >= tomorrow_kst)
     return [
         Problem(label, r, "visited_at", "lies in the future") for r in parsed.index[late.to_numpy()]
     ]
@@ -599,15 +605,14 @@ SUPPORT_FIELDS = (
 
 
 def _check_support(raw, parsed, bad, label) -> list[Problem]:
-    neither = parsed["amount_krw"].isna() & parsed["quantity"].isna()
-    stray = (
-        neither.to_numpy()
-        & (raw.get("amount_krw", "") == "").to_numpy()
-        & (raw.get("quantity", "") == "").to_numpy()
-    )
+    neither = (parsed["amount_krw"].isna() & parsed["quantity"].isna()).to_numpy()
+    blank = np.ones(len(raw), dtype=bool)
+    for column in ("amount_krw", "quantity"):
+        if column in raw:
+            blank &= (raw[column] == "").to_numpy()
     return [
         Problem(label, r, "amount_krw", "give amount_krw or quantity (or both)")
-        for r in parsed.index[stray]
+        for r in parsed.index[neither & blank]
     ] + _not_in_future(parsed, "provided_on", label)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,17 +63,49 @@ def _strings(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    """Read a CSV as strings; also return each record's line number (header = 1).
+
+    Blank lines are skipped but counted, so numbers stay the ones an editor shows.
+    """
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        )
     except UnicodeDecodeError as exc:
-        return pd.DataFrame(), [Problem(label, 0, "-", f"not UTF-8 text ({exc.reason})")]
+        return (
+            pd.DataFrame(),
+            np.array([]),
+            [Problem(label, 0, "-", f"not UTF-8 text ({exc.reason})")],
+        )
     except pd.errors.EmptyDataError:
-        return pd.DataFrame(), [Problem(label, 0, "-", "the file is empty")]
+        return pd.DataFrame(), np.array([]), [Problem(label, 0, "-", "the file is empty")]
     except pd.errors.ParserError as exc:
-        return pd.DataFrame(), [Problem(label, 0, "-", f"not a readable CSV file: {exc}")]
+        return (
+            pd.DataFrame(),
+            np.array([]),
+            [Problem(label, 0, "-", f"not a readable CSV file: {exc}")],
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
-    return frame.apply(lambda s: s.str.strip()), []
+    frame = frame.fillna("").apply(lambda s: s.str.strip())
+    lines = np.arange(len(frame)) + 2
+    if frame.apply(lambda s: s.str.contains("\n", regex=False)).to_numpy().any():
+        lines = _record_lines(path)
+    keep = ~(frame == "").all(axis=1).to_numpy()
+    return frame.loc[keep].reset_index(drop=True), lines[keep], []
+
+
+def _record_lines(path: Path) -> np.ndarray:
+    """First line number of every record, for files with line breaks inside quoted cells."""
+    starts = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        line = reader.line_num
+        for _ in reader:
+            starts.append(line + 1)
+            line = reader.line_num
+    return np.array(starts)
 
 
 def read_table(
@@ -97,13 +131,14 @@ def read_table(
         return None, [Problem(label, 0, "--crs", str(exc))]
 
     if suffix in CSV_SUFFIXES:
-        frame, problems = _read_csv(path, label)
+        frame, rows, problems = _read_csv(path, label)
         if problems:
             return None, problems
-        rows = np.arange(len(frame)) + 2
-        table = SourceTable(label, frame.reset_index(drop=True), rows)
+        table = SourceTable(label, frame, rows)
         if geometry is not None:
             problems += _csv_geometry(table, geometry, given_crs)
+            if table.geometry is None:  # a problem with the file as a whole
+                return None, problems
         return table, problems
     if suffix in GEO_SUFFIXES:
         return _read_geo(path, label, geometry, given_crs)
@@ -118,7 +153,7 @@ def _read_geo(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gdf = pyogrio.read_dataframe(path)
+            gdf = pyogrio.read_dataframe(path, datetime_as_string=True)
     except Exception as exc:  # pyogrio raises several error classes for unreadable files
         return None, [Problem(label, 0, "-", f"not a readable {path.suffix} file: {exc}")]
     attributes = gdf.drop(columns=[gdf.geometry.name]) if "geometry" in gdf else gdf
@@ -128,6 +163,9 @@ def _read_geo(
     if geometry is None:
         return table, []
     file_crs = gdf.crs
+    if path.suffix.lower() in (".geojson", ".json") and not _geojson_declares_crs(path):
+        # RFC 7946: no "crs" member means lon/lat, unless the user says otherwise with --crs
+        file_crs = None if given_crs is not None else file_crs
     problems: list[Problem] = []
     if file_crs is not None and given_crs is not None and not same_crs(file_crs, given_crs):
         return None, [
@@ -145,6 +183,21 @@ def _read_geo(
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     problems += _finish_geometry(table, geoms, geometry, parse_crs(source_crs), "geometry")
     return table, problems
+
+
+def _geojson_declares_crs(path: Path) -> bool:
+    """True if the GeoJSON's top-level object has a (legacy) ``crs`` member.
+
+    The member may come before or after ``features``, so both ends of the file are searched.
+    """
+    pattern = re.compile(r'"crs"\s*:\s*\{')
+    with open(path, "rb") as f:
+        head = f.read(65536).decode("utf-8", errors="replace")
+        f.seek(max(0, path.stat().st_size - 65536))
+        tail = f.read().decode("utf-8", errors="replace")
+    return bool(
+        pattern.search(head.split('"features"', 1)[0]) or pattern.search(tail.rsplit("]", 1)[-1])
+    )
 
 
 def _csv_geometry(table: SourceTable, geometry: str, given_crs: CRS | None) -> list[Problem]:

@@ -1,0 +1,147 @@
+"""Benchmark: import N residents from CSV and from GeoJSON, beside GDAL's ogr2ogr loading the
+same file into the same database.
+
+    .venv/bin/python bench/import_bench.py [--rows 100000] [--repeat 3]
+
+Uses a scratch database ``visitmap_bench`` on the server of VISITMAP_DATABASE_URL (default:
+the project cluster), created afresh. Our import includes everything a user's import does:
+reading, validating every cell, the HMAC of registration numbers, point-in-area assignment,
+upserting households and residents with their indexes. ogr2ogr loads the same file as a plain
+point table (COPY, GiST index), without validation. Prints the median of the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from geo.db import make_engine, session_scope
+from geo.demo import generate_demo
+from geo.demo_load import DATA_DIR
+from geo.importers import import_file
+from geo.migrate import upgrade
+from geo.settings import load_settings
+
+BENCH_DB = "visitmap_bench"
+
+
+def make_database(base_url: str) -> str:
+    admin = make_engine(
+        make_url(base_url).set(database="postgres").render_as_string(False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    admin.dispose()
+    return make_url(base_url).set(database=BENCH_DB).render_as_string(False)
+
+
+def ogr_dsn(url: str) -> str:
+    u = make_url(url)
+    parts = [f"host={u.host or '127.0.0.1'}", f"port={u.port or 5432}", f"dbname={u.database}"]
+    if u.username:
+        parts.append(f"user={u.username}")
+    if u.password:
+        parts.append(f"password={u.password}")
+    return "PG:" + " ".join(parts)
+
+
+def time_ours(engine, kind_path: Path, key: bytes) -> tuple[float, str]:
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE residents, households RESTART IDENTITY CASCADE"))
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        result = import_file(session, "residents", kind_path, rrn_key=key, progress=False)
+    return time.perf_counter() - start, str(result)
+
+
+def time_noop(engine, path: Path, key: bytes) -> float:
+    start = time.perf_counter()
+    with session_scope(engine) as session:
+        result = import_file(session, "residents", path, rrn_key=key, progress=False)
+    assert result.inserted == 0 and result.updated == 0, result
+    return time.perf_counter() - start
+
+
+def time_ogr(url: str, path: Path, table: str) -> float:
+    args = ["ogr2ogr", "-f", "PostgreSQL", ogr_dsn(url), str(path), "-nln", table,
+            "-overwrite", "-lco", "SPATIAL_INDEX=GIST", "-lco", "GEOMETRY_NAME=geom"]
+    if path.suffix == ".csv":
+        args += ["-oo", "X_POSSIBLE_NAMES=lon", "-oo", "Y_POSSIBLE_NAMES=lat",
+                 "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:4326"]
+    env = dict(os.environ, PG_USE_COPY="YES")
+    start = time.perf_counter()
+    subprocess.run(args, check=True, env=env, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args()
+    if shutil.which("ogr2ogr") is None:
+        raise SystemExit("ogr2ogr not found: apt-get install gdal-bin")
+
+    settings = load_settings()
+    url = make_database(settings.database_url)
+    engine = make_engine(url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        import_file(session, "areas", DATA_DIR / "seodaemun_admdong_2021.geojson")
+
+    workdir = Path(tempfile.mkdtemp(prefix="visitmap-bench-"))
+    t0 = time.perf_counter()
+    generate_demo(workdir, seed=7, scale=args.rows, region="seodaemun",
+                  as_of=dt.date(2026, 11, 1))
+    print(f"generated {args.rows} residents in {time.perf_counter() - t0:.1f} s")
+    csv_path = workdir / "residents.csv"
+    frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    geo_path = workdir / "residents.geojson"
+    points = gpd.GeoDataFrame(
+        frame.drop(columns=["lon", "lat"]),
+        geometry=gpd.points_from_xy(frame["lon"].astype(float), frame["lat"].astype(float)),
+        crs="EPSG:4326",
+    )
+    points.to_file(geo_path, driver="GeoJSON")
+    rows = len(frame)
+    print(f"rows: {rows}; CSV {csv_path.stat().st_size / 1e6:.1f} MB, "
+          f"GeoJSON {geo_path.stat().st_size / 1e6:.1f} MB")
+
+    results = {}
+    for label, path in (("CSV", csv_path), ("GeoJSON", geo_path)):
+        ours, ogr = [], []
+        for _ in range(args.repeat):
+            seconds, summary = time_ours(engine, path, settings.rrn_hmac_key)
+            ours.append(seconds)
+            ogr.append(time_ogr(url, path, "ogr_" + label.lower()))
+        noop = time_noop(engine, path, settings.rrn_hmac_key)
+        results[label] = (statistics.median(ours), statistics.median(ogr), noop)
+        print(f"{label}: last import: {summary}")
+
+    print()
+    print("| file | rows | visitmap import (s) | ogr2ogr (s) | ratio | re-import no-op (s) |")
+    print("|---|---|---|---|---|---|")
+    for label, (ours, ogr, noop) in results.items():
+        print(f"| {label} | {rows} | {ours:.2f} | {ogr:.2f} | {ours / ogr:.2f}x | {noop:.2f} |")
+    engine.dispose()
+    if not args.keep:
+        shutil.rmtree(workdir)
+
+
+if __name__ == "__main__":
+    main()
