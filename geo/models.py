@@ -24,6 +24,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -122,7 +123,7 @@ class Household(Base):
 
 
 class Resident(Base):
-    """A resident. The registration number is kept only as a keyed HMAC-SHA256 (hex)."""
+    """A resident. The registration number is kept only as a keyed HMAC-SHA256 (32 bytes)."""
 
     __tablename__ = "residents"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -131,7 +132,7 @@ class Resident(Base):
         ForeignKey("households.id"), nullable=False, index=True
     )
     name: Mapped[str | None] = mapped_column(Text)
-    rrn_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    rrn_hmac: Mapped[bytes | None] = mapped_column(LargeBinary, unique=True)
     birth_year: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     sex: Mapped[str] = mapped_column(String(1), nullable=False)
     lives_alone: Mapped[bool] = mapped_column(Boolean, nullable=False)
@@ -141,7 +142,7 @@ class Resident(Base):
     __table_args__ = (
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
         CheckConstraint(f"status IN ({sql_in(RESIDENT_STATUSES)})", name="status"),
-        CheckConstraint("rrn_hmac IS NULL OR rrn_hmac ~ '^[0-9a-f]{64}$'", name="rrn_hmac_hex"),
+        CheckConstraint("octet_length(rrn_hmac) = 32", name="rrn_hmac_length"),
     )
 
 

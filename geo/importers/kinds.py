@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,10 +16,11 @@ from sqlalchemy.orm import Session
 from geo.importers.fields import Field
 from geo.importers.problems import Problem
 from geo.importers.staging import (
-    assign_area,
+    area_ids_for_points,
     copy_frame,
     create_stage,
     missing_reference_problems,
+    point_area_problems,
     problems_from_query,
     upsert,
 )
@@ -91,14 +91,26 @@ class ImportSpec:
 
 def _stage(
     batch: Batch, name: str, frame: pd.DataFrame, kinds: dict[str, str], with_point: bool = False
-) -> None:
+) -> list[Problem]:
+    """COPY ``frame`` into staging table ``name``; with points, also their lon, lat and area.
+
+    Returns the problems of points that lie in none of the loaded areas.
+    """
     columns = dict(kinds)
+    problems: list[Problem] = []
     if with_point:
-        columns.update(lon="float", lat="float")
         lon, lat = batch.coords()
-        frame = frame.assign(lon=lon, lat=lat)
+        area_ids = area_ids_for_points(batch.session, lon, lat)
+        problems = point_area_problems(area_ids, batch.row_numbers, batch.label, batch.coord_column)
+        columns.update(lon="float", lat="float", area_id="int")
+        area = pd.array(
+            np.zeros(len(frame), dtype=int) if area_ids is None else area_ids, dtype="Int64"
+        )
+        area[area < 0] = pd.NA
+        frame = frame.assign(lon=lon, lat=lat, area_id=area)
     create_stage(batch.session, name, columns)
     copy_frame(batch.session, name, frame[list(columns)], batch.row_numbers, batch.progress)
+    return problems
 
 
 def _kinds(fields: tuple[Field, ...], *names: str) -> dict[str, str]:
@@ -192,14 +204,13 @@ FACILITY_FIELDS = (
 
 
 def _write_facilities(batch: Batch, check_only: bool) -> WriteResult:
-    _stage(
+    problems = _stage(
         batch,
         "stage_facilities",
         batch.frame,
         _kinds(FACILITY_FIELDS, "facility_id", "kind", "name", "address"),
         with_point=True,
     )
-    problems = assign_area(batch.session, "stage_facilities", batch.label, batch.coord_column)
     if problems or check_only:
         return WriteResult(problems=problems)
     inserted, updated = upsert(
@@ -253,8 +264,46 @@ RRN_CENTURY = {
 
 
 def rrn_hmac(rrn: str, key: bytes) -> str:
-    """Keyed HMAC-SHA256 (hex) of a registration number, hyphen removed."""
-    return hmac.new(key, rrn.replace("-", "").encode("ascii"), hashlib.sha256).hexdigest()
+    """Keyed HMAC-SHA256 of a registration number (hyphen removed), as 64 hex digits.
+
+    The database stores the 32 bytes (``decode(hex, 'hex')``); the clear number never leaves
+    the importing process.
+    """
+    return hmac.digest(key, rrn.replace("-", "").encode("ascii"), "sha256").hex()
+
+
+def _rrn_consistency(
+    rrn: pd.Series, parsed: pd.DataFrame, bad: np.ndarray, label: str
+) -> list[Problem]:
+    """Registration numbers against birth_year and sex, vectorised; never prints the number."""
+    rows = parsed.index
+    check = (rrn != "").to_numpy() & ~bad
+    digits = rrn.where(check, "0001011000000")  # a placeholder for rows not checked
+    century = digits.str[6].map(RRN_CENTURY).astype(int)
+    year = century + digits.str[0:2].astype(int)
+    born = pd.to_datetime(
+        year.astype(str) + digits.str[2:6], format="%Y%m%d", errors="coerce"
+    ).to_numpy()
+    no_date = check & pd.isna(born)
+    birth_year = parsed["birth_year"].astype("float64").to_numpy()
+    wrong_year = check & ~no_date & ~np.isnan(birth_year) & (year.to_numpy() != birth_year)
+    sex_digit = np.where(digits.str[6].astype(int).to_numpy() % 2 == 1, "M", "F")
+    sex = parsed["sex"].astype(object).to_numpy()
+    wrong_sex = check & ~no_date & pd.notna(sex) & (sex_digit != sex)
+    return (
+        [
+            Problem(label, int(r), "rrn", "the birth date in the number is not a calendar date")
+            for r in rows[no_date]
+        ]
+        + [
+            Problem(label, int(r), "rrn", "the number's birth year differs from birth_year")
+            for r in rows[wrong_year]
+        ]
+        + [
+            Problem(label, int(r), "rrn", "the number's sex digit differs from sex")
+            for r in rows[wrong_sex]
+        ]
+    )
 
 
 def _check_residents(
@@ -265,33 +314,11 @@ def _check_residents(
     # registration number against birth year and sex (the number itself is never printed)
     rrn = raw["rrn"].str.replace("-", "", regex=False) if "rrn" in raw else None
     if rrn is not None:
-        for i in np.flatnonzero((rrn != "").to_numpy() & ~bad):
-            digits = rrn.iat[i]
-            century = RRN_CENTURY[digits[6]]
-            year = century + int(digits[0:2])
-            try:
-                dt.date(year, int(digits[2:4]), int(digits[4:6]))
-            except ValueError:
-                problems.append(
-                    Problem(
-                        label, rows[i], "rrn", "the birth date in the number is not a calendar date"
-                    )
-                )
-                continue
-            if pd.notna(parsed["birth_year"].iat[i]) and year != parsed["birth_year"].iat[i]:
-                problems.append(
-                    Problem(
-                        label, rows[i], "rrn", "the number's birth year differs from birth_year"
-                    )
-                )
-            sex = "M" if int(digits[6]) % 2 == 1 else "F"
-            if pd.notna(parsed["sex"].iat[i]) and sex != parsed["sex"].iat[i]:
-                problems.append(
-                    Problem(label, rows[i], "rrn", "the number's sex digit differs from sex")
-                )
+        problems += _rrn_consistency(rrn, parsed, bad, label)
         hashed = rrn[rrn != ""]
         dup = hashed.duplicated(keep="first")
-        first_row = {v: k for k, v in hashed.items() if not dup.loc[k]}
+        firsts = hashed[~dup.to_numpy()]
+        first_row = dict(zip(firsts.to_numpy(), firsts.index, strict=True)) if dup.any() else {}
         for k in hashed.index[dup.to_numpy()]:
             problems.append(
                 Problem(
@@ -362,13 +389,13 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         *HOUSEHOLD_COLUMNS,
     )
     kinds["rrn_hmac"] = "text"
-    _stage(batch, "stage_residents", frame, kinds, with_point=True)
     session = batch.session
-    problems = assign_area(session, "stage_residents", batch.label, batch.coord_column)
+    problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
     problems += problems_from_query(
         session,
         """SELECT s.row_no, r.external_id FROM stage_residents s
-           JOIN residents r ON r.rrn_hmac = s.rrn_hmac AND r.external_id <> s.resident_id
+           JOIN residents r ON r.rrn_hmac = decode(s.rrn_hmac, 'hex')
+             AND r.external_id <> s.resident_id
            ORDER BY s.row_no""",
         batch.label,
         "rrn",
@@ -401,8 +428,8 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
             "registered_on",
             "status",
         ],
-        select_sql="""SELECT s.resident_id, h.id, s.name, s.rrn_hmac, s.birth_year, s.sex,
-                      s.lives_alone, s.disability, s.registered_on, s.status
+        select_sql="""SELECT s.resident_id, h.id, s.name, decode(s.rrn_hmac, 'hex'),
+                      s.birth_year, s.sex, s.lives_alone, s.disability, s.registered_on, s.status
                       FROM stage_residents s JOIN households h ON h.external_id = s.household_id
                       ORDER BY s.row_no""",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import csv as _csv
 import re
 import warnings
 from dataclasses import dataclass
@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyogrio
 import shapely
 from pyproj import CRS
@@ -64,30 +67,62 @@ def _strings(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
-    """Read a CSV as strings; also return each record's line number (header = 1).
+    """Read a CSV as stripped strings; also return each record's line number (header = 1).
 
-    Blank lines are skipped but counted, so numbers stay the ones an editor shows.
+    Arrow's reader is tried first (fast); files it refuses (blank lines, bad encoding, ...)
+    go through pandas, whose errors name the problem. Blank lines are skipped but counted, so
+    numbers stay the ones an editor shows.
     """
+    try:
+        return _read_csv_arrow(path)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        pass
     try:
         frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
         )
     except UnicodeDecodeError as exc:
-        return (
-            pd.DataFrame(),
-            np.array([]),
-            [Problem(label, 0, "-", f"not UTF-8 text ({exc.reason})")],
-        )
+        problem = Problem(label, 0, "-", f"not UTF-8 text ({exc.reason})")
+        return pd.DataFrame(), np.array([]), [problem]
     except pd.errors.EmptyDataError:
         return pd.DataFrame(), np.array([]), [Problem(label, 0, "-", "the file is empty")]
     except pd.errors.ParserError as exc:
-        return (
-            pd.DataFrame(),
-            np.array([]),
-            [Problem(label, 0, "-", f"not a readable CSV file: {exc}")],
-        )
+        problem = Problem(label, 0, "-", f"not a readable CSV file: {exc}")
+        return pd.DataFrame(), np.array([]), [problem]
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.fillna("").apply(lambda s: s.str.strip())
+    return _number_lines(path, frame)
+
+
+def _read_csv_arrow(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
+    with open(path, "rb") as f:
+        names = next(_csv.reader(_header_lines(f)), None)
+    if not names:
+        raise pa.ArrowInvalid("no header")
+    names = [n.strip() for n in names]
+    table = pa_csv.read_csv(
+        path,
+        read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    frame = pa.table(
+        {n: pc.utf8_trim_whitespace(table.column(i)) for i, n in enumerate(names)}
+    ).to_pandas()
+    return _number_lines(path, frame)
+
+
+def _header_lines(f):
+    """The first line of a binary file as text, without a byte-order mark."""
+    line = f.readline().decode("utf-8-sig")
+    yield line
+
+
+def _number_lines(path: Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list]:
     lines = np.arange(len(frame)) + 2
     if frame.apply(lambda s: s.str.contains("\n", regex=False)).to_numpy().any():
         lines = _record_lines(path)
@@ -99,7 +134,7 @@ def _record_lines(path: Path) -> np.ndarray:
     """First line number of every record, for files with line breaks inside quoted cells."""
     starts = []
     with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
+        reader = _csv.reader(f)
         next(reader, None)
         line = reader.line_num
         for _ in reader:
@@ -286,24 +321,17 @@ def _finish_geometry(
         ],
         dtype=object,
     )
-    for i in range(len(geoms)):
-        if reported[i]:
-            continue
-        if missing[i]:
-            problems.append(
-                Problem(label, int(table.row_numbers[i]), column, "geometry is missing")
-            )
-            reported[i] = True
-        elif type_names[types[i]] not in wanted:
-            problems.append(
-                Problem(
-                    label,
-                    int(table.row_numbers[i]),
-                    column,
-                    f"expected {' or '.join(sorted(wanted))}, got {type_names[types[i]]}",
-                )
-            )
-            reported[i] = True
+    wanted_ids = [i for i, name in enumerate(type_names) if name in wanted]
+    newly_missing = missing & ~reported
+    wrong_type = ~missing & ~reported & ~np.isin(types, wanted_ids)
+    for i in np.flatnonzero(newly_missing | wrong_type):
+        reason = (
+            "geometry is missing"
+            if newly_missing[i]
+            else f"expected {' or '.join(sorted(wanted))}, got {type_names[types[i]]}"
+        )
+        problems.append(Problem(label, int(table.row_numbers[i]), column, reason))
+    reported |= newly_missing | wrong_type
     usable = ~reported
     out = np.full(len(geoms), None, dtype=object)
     if usable.any():

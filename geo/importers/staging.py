@@ -7,6 +7,9 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -30,39 +33,33 @@ def create_stage(session: Session, name: str, columns: dict[str, str]) -> None:
     cols = ", ".join(f'"{c}" {PG_TYPES.get(k, k)}' for c, k in columns.items())
     session.execute(text(f"DROP TABLE IF EXISTS {name}"))
     session.execute(
-        text(f"CREATE TEMP TABLE {name} (row_no integer PRIMARY KEY, {cols}) ON COMMIT DROP")
+        text(f"CREATE TEMP TABLE {name} (row_no integer NOT NULL, {cols}) ON COMMIT DROP")
     )
-
-
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    out = {}
-    for column in frame.columns:
-        series = frame[column]
-        if isinstance(series.dtype, pd.DatetimeTZDtype):
-            out[column] = series.map(lambda v: "" if pd.isna(v) else v.isoformat())
-        elif pd.api.types.is_bool_dtype(series) or str(series.dtype) == "boolean":
-            out[column] = series.map(lambda v: "" if pd.isna(v) else ("t" if v else "f"))
-        else:
-            out[column] = series
-    return pd.DataFrame(out, index=frame.index)
 
 
 def copy_frame(
     session: Session, name: str, frame: pd.DataFrame, row_numbers: np.ndarray, progress=None
 ) -> None:
-    """COPY ``frame`` (with its ``row_numbers``) into staging table ``name``."""
-    data = _csv_ready(frame)
+    """COPY ``frame`` (with its ``row_numbers``) into staging table ``name``.
+
+    The CSV text is written by Arrow's C++ writer (nulls as empty fields, booleans as
+    true/false, dates ISO, timestamps in UTC), which PostgreSQL's CSV COPY reads directly.
+    """
+    data = frame.copy()
     data.insert(0, "row_no", row_numbers)
+    table = pa.Table.from_pandas(data, preserve_index=False)
     columns = ", ".join(f'"{c}"' for c in data.columns)
     cursor = raw_connection(session).cursor()
     with cursor.copy(f"COPY {name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
         for start in range(0, len(data), COPY_CHUNK_ROWS):
-            chunk = data.iloc[start : start + COPY_CHUNK_ROWS]
-            buffer = io.StringIO()
-            chunk.to_csv(buffer, header=False, index=False, na_rep="")
+            chunk = table.slice(start, COPY_CHUNK_ROWS)
+            buffer = io.BytesIO()
+            pa_csv.write_csv(
+                chunk, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+            )
             copy.write(buffer.getvalue())
             if progress is not None:
-                progress.update(len(chunk))
+                progress.update(chunk.num_rows)
 
 
 def problems_from_query(
@@ -103,14 +100,31 @@ def missing_reference_problems(
     return problems_from_query(session, sql, label, column, f"unknown {what} {{value!r}}")
 
 
-def assign_area(session: Session, stage: str, label: str, column: str) -> list[Problem]:
-    """Set ``area_id`` of each staged point (lon, lat) to the loaded area that covers it.
+def area_ids_for_points(session: Session, lon: np.ndarray, lat: np.ndarray) -> np.ndarray | None:
+    """The id of the loaded area covering each lon/lat point; -1 where none; None if no areas.
 
-    A point on a shared boundary goes to the area with the smallest code, so the result
-    does not depend on the order of rows.
+    Point-in-polygon runs in GEOS (shapely STRtree) on the areas read once from PostGIS, the
+    same predicate as ``ST_Intersects``. A point on a shared boundary goes to the area with the
+    smallest code, so the result does not depend on the order of rows.
     """
-    session.execute(text(f"ALTER TABLE {stage} ADD COLUMN area_id integer"))
-    if session.execute(text("SELECT NOT EXISTS (SELECT 1 FROM areas)")).scalar():
+    rows = session.execute(text("SELECT id, ST_AsBinary(geom) FROM areas ORDER BY code")).all()
+    if not rows:
+        return None
+    ids = np.array([r[0] for r in rows])
+    tree = shapely.STRtree(shapely.from_wkb([bytes(r[1]) for r in rows]))
+    points = shapely.points(lon, lat)
+    point_index, area_index = tree.query(points, predicate="intersects")
+    first = np.full(len(points), len(ids))
+    np.minimum.at(first, point_index, area_index)  # smallest code wins
+    found = first < len(ids)
+    return np.where(found, ids[np.minimum(first, len(ids) - 1)], -1)
+
+
+def point_area_problems(
+    area_ids: np.ndarray | None, row_numbers: np.ndarray, label: str, column: str
+) -> list[Problem]:
+    """Problems for points outside every loaded area (or when no areas are loaded)."""
+    if area_ids is None:
         return [
             Problem(
                 label,
@@ -119,20 +133,10 @@ def assign_area(session: Session, stage: str, label: str, column: str) -> list[P
                 "no areas are loaded; import areas first (visitmap import areas FILE)",
             )
         ]
-    session.execute(
-        text(f"""
-        UPDATE {stage} s SET area_id = (
-            SELECT a.id FROM areas a
-            WHERE ST_Covers(a.geom, ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326))
-            ORDER BY a.code LIMIT 1)""")
-    )
-    return problems_from_query(
-        session,
-        f"SELECT row_no FROM {stage} WHERE area_id IS NULL ORDER BY row_no",
-        label,
-        column,
-        "the point lies in none of the loaded areas",
-    )
+    return [
+        Problem(label, int(r), column, "the point lies in none of the loaded areas")
+        for r in row_numbers[area_ids < 0]
+    ]
 
 
 def upsert(

@@ -79,7 +79,7 @@ def test_downgrade_to_base_and_back(empty_engine):
 
 def test_constraints_reject_bad_rows(db):
     """CHECK constraints hold even for writes that bypass the importers."""
-    with pytest.raises(IntegrityError, match="ck_residents_rrn_hmac_hex"), db.begin_nested():
+    with pytest.raises(IntegrityError, match="ck_residents_rrn_hmac_length"), db.begin_nested():
         db.execute(
             text("""
                 WITH h AS (INSERT INTO households (external_id, area_id, size,
@@ -88,7 +88,8 @@ def test_constraints_reject_bad_rows(db):
                     RETURNING id)
                 INSERT INTO residents (external_id, household_id, rrn_hmac, birth_year, sex,
                     lives_alone, has_disability, registered_on)
-                SELECT 'R-x', id, '900101-1234567', 1990, 'M', true, false, '2020-01-01'
+                SELECT 'R-x', id, convert_to('900101-1234567', 'UTF8'), 1990, 'M', true, false,
+                    '2020-01-01'
                 FROM h""")
         )
     with pytest.raises(IntegrityError, match="ck_crisis_signals_one_subject"), db.begin_nested():

@@ -166,7 +166,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.Text(), nullable=False),
         sa.Column("household_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.Text(), nullable=True),
-        sa.Column("rrn_hmac", sa.String(length=64), nullable=True),
+        sa.Column("rrn_hmac", sa.LargeBinary(), nullable=True),
         sa.Column("birth_year", sa.SmallInteger(), nullable=False),
         sa.Column("sex", sa.String(length=1), nullable=False),
         sa.Column("lives_alone", sa.Boolean(), nullable=False),
@@ -174,8 +174,8 @@ def upgrade() -> None:
         sa.Column("registered_on", sa.Date(), nullable=False),
         sa.Column("status", sa.Text(), server_default="active", nullable=False),
         sa.CheckConstraint(
-            "rrn_hmac IS NULL OR rrn_hmac ~ '^[0-9a-f]{64}$'",
-            name=op.f("ck_residents_rrn_hmac_hex"),
+            "octet_length(rrn_hmac) = 32",
+            name=op.f("ck_residents_rrn_hmac_length"),
         ),
         sa.CheckConstraint("sex IN ('M', 'F')", name=op.f("ck_residents_sex")),
         sa.CheckConstraint(
