@@ -77,11 +77,31 @@ def time_noop(engine, path: Path, key: bytes) -> float:
 
 
 def time_ogr(url: str, path: Path, table: str) -> float:
-    args = ["ogr2ogr", "-f", "PostgreSQL", ogr_dsn(url), str(path), "-nln", table,
-            "-overwrite", "-lco", "SPATIAL_INDEX=GIST", "-lco", "GEOMETRY_NAME=geom"]
+    args = [
+        "ogr2ogr",
+        "-f",
+        "PostgreSQL",
+        ogr_dsn(url),
+        str(path),
+        "-nln",
+        table,
+        "-overwrite",
+        "-lco",
+        "SPATIAL_INDEX=GIST",
+        "-lco",
+        "GEOMETRY_NAME=geom",
+    ]
     if path.suffix == ".csv":
-        args += ["-oo", "X_POSSIBLE_NAMES=lon", "-oo", "Y_POSSIBLE_NAMES=lat",
-                 "-oo", "KEEP_GEOM_COLUMNS=NO", "-a_srs", "EPSG:4326"]
+        args += [
+            "-oo",
+            "X_POSSIBLE_NAMES=lon",
+            "-oo",
+            "Y_POSSIBLE_NAMES=lat",
+            "-oo",
+            "KEEP_GEOM_COLUMNS=NO",
+            "-a_srs",
+            "EPSG:4326",
+        ]
     env = dict(os.environ, PG_USE_COPY="YES")
     start = time.perf_counter()
     subprocess.run(args, check=True, env=env, capture_output=True)
@@ -106,8 +126,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="visitmap-bench-"))
     t0 = time.perf_counter()
-    generate_demo(workdir, seed=7, scale=args.rows, region="seodaemun",
-                  as_of=dt.date(2026, 11, 1))
+    generate_demo(workdir, seed=7, scale=args.rows, region="seodaemun", as_of=dt.date(2026, 11, 1))
     print(f"generated {args.rows} residents in {time.perf_counter() - t0:.1f} s")
     csv_path = workdir / "residents.csv"
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
@@ -119,8 +138,10 @@ def main() -> None:
     )
     points.to_file(geo_path, driver="GeoJSON")
     rows = len(frame)
-    print(f"rows: {rows}; CSV {csv_path.stat().st_size / 1e6:.1f} MB, "
-          f"GeoJSON {geo_path.stat().st_size / 1e6:.1f} MB")
+    print(
+        f"rows: {rows}; CSV {csv_path.stat().st_size / 1e6:.1f} MB, "
+        f"GeoJSON {geo_path.stat().st_size / 1e6:.1f} MB"
+    )
 
     results = {}
     for label, path in (("CSV", csv_path), ("GeoJSON", geo_path)):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from geo.db import session_scope
 from geo.importers import ImportResult, import_file
@@ -47,10 +48,23 @@ def load_demo(
     progress: bool | None = None,
     report: Callable[[ImportResult], None] | None = None,
 ) -> list[ImportResult]:
-    """Import the reference data and the generated files of ``demo_dir`` (all or nothing).
+    """Import the reference data and the generated files of ``demo_dir`` in one transaction.
 
     Running it again changes nothing: every import upserts on its external ids.
     """
+    with session_scope(engine) as session:
+        return load_demo_files(session, demo_dir, rrn_key=rrn_key, progress=progress, report=report)
+
+
+def load_demo_files(
+    session: Session,
+    demo_dir: Path,
+    *,
+    rrn_key: bytes,
+    progress: bool | None = None,
+    report: Callable[[ImportResult], None] | None = None,
+) -> list[ImportResult]:
+    """Import everything into the caller's transaction (see :func:`load_demo`)."""
     manifest = read_manifest(demo_dir)
     if manifest is None:
         raise FileNotFoundError(f"{demo_dir}/manifest.json not found; generate the demo first")
@@ -58,14 +72,13 @@ def load_demo(
     plan = [(kind, DATA_DIR / name) for kind, name in REFERENCE_FILES[region]]
     plan += [(kind, Path(demo_dir) / name) for kind, name in manifest["import_order"].items()]
     results = []
-    with session_scope(engine) as session:
-        for kind, path in plan:
-            result = import_file(
-                session, kind, path, rrn_key=rrn_key, progress=progress, label=_short(path)
-            )
-            results.append(result)
-            if report is not None:
-                report(result)
+    for kind, path in plan:
+        result = import_file(
+            session, kind, path, rrn_key=rrn_key, progress=progress, label=_short(path)
+        )
+        results.append(result)
+        if report is not None:
+            report(result)
     return results
 
 

@@ -2,8 +2,7 @@
 
 This module builds residents and households per 행정동 from the real statistics in ``data/``:
 population size, single-year age by sex, lone elderly (독거노인), single-person households
-(1인 세대) and basic-livelihood (기초생활보장) recipients. It also places households inside
-their dong polygon and makes synthetic names and resident registration numbers.
+(1인 세대) and basic-livelihood (기초생활보장) recipients.
 
 Everything is vectorised with numpy per dong; all randomness comes from the
 :class:`numpy.random.Generator` passed in, so results are reproducible.
@@ -11,14 +10,12 @@ Everything is vectorised with numpy per dong; all randomness comes from the
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SEODAEMUN_SGG_CD = "11410"
@@ -28,11 +25,6 @@ OLDEST_OLD_AGE = 80
 ADULT_AGE = 19
 MULTI_PERSON_SIZES = np.arange(2, 9)  # households of 9+ persons are folded into 8
 BLSA_LIVELIHOOD_THRESHOLD = 0.32  # 생계급여 선정기준: 32% of the standard median income
-RRN_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
-RRN_RANDOM_SINCE = np.datetime64("2020-10-05")  # numbers issued from here on carry no checksum
-BOUNDARY_MARGIN_DEG = 1e-5  # points keep about 1 m from dong boundaries
-
-_EPOCH_YEAR = 1970
 
 
 @dataclass(frozen=True)
@@ -100,6 +92,11 @@ class Population:
     household_size: np.ndarray
     household_head: np.ndarray
     household_blsa: np.ndarray
+
+
+def as_days(values: np.ndarray) -> np.ndarray:
+    """Whole numbers of days as ``timedelta64[D]`` (fractions are truncated)."""
+    return np.asarray(values, dtype=np.int64).astype("timedelta64[D]")
 
 
 def _read_csv(name: str) -> pd.DataFrame:
@@ -545,167 +542,3 @@ def build_population(
         household_head=household_head,
         household_blsa=household_blsa,
     )
-
-
-def sample_points(
-    rng: np.random.Generator, polygon: shapely.Geometry, count: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform random points inside ``polygon``, rounded to 6 decimals.
-
-    Points are drawn in the bounding box, rounded, and kept if they lie inside the polygon
-    shrunk by about 1 m (so the rounded point is inside the original polygon and not on a
-    shared boundary). Vectorised with :func:`shapely.contains_xy`.
-
-    Returns
-    -------
-    lon, lat : numpy.ndarray
-        Degrees (EPSG:4326).
-    """
-    inner = shapely.buffer(polygon, -BOUNDARY_MARGIN_DEG)
-    if shapely.is_empty(inner):
-        inner = polygon
-    shapely.prepare(inner)
-    min_x, min_y, max_x, max_y = shapely.bounds(inner)
-    box_area = (max_x - min_x) * (max_y - min_y)
-    fill = max(shapely.area(inner) / box_area, 0.05) if box_area > 0 else 1.0
-    lons, lats, found = [], [], 0
-    while found < count:
-        draws = int((count - found) / fill * 1.2) + 16
-        lon = np.round(rng.uniform(min_x, max_x, draws), 6)
-        lat = np.round(rng.uniform(min_y, max_y, draws), 6)
-        inside = shapely.contains_xy(inner, lon, lat)
-        lons.append(lon[inside])
-        lats.append(lat[inside])
-        found += int(inside.sum())
-    return np.concatenate(lons)[:count], np.concatenate(lats)[:count]
-
-
-# Approximate surname frequencies (2015 census, top 30, renormalised).
-SURNAMES = np.array(list("김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허노남"))
-SURNAME_WEIGHTS = np.array(
-    [
-        21.5,
-        14.7,
-        8.4,
-        4.7,
-        4.3,
-        2.4,
-        2.1,
-        2.1,
-        2.0,
-        1.7,
-        1.5,
-        1.5,
-        1.5,
-        1.5,
-        1.4,
-        1.4,
-        1.4,
-        1.3,
-        1.1,
-        1.1,
-        1.1,
-        0.9,
-        0.9,
-        0.9,
-        0.9,
-        0.8,
-        0.8,
-        0.7,
-        0.6,
-        0.6,
-    ]
-)
-_GIVEN_SYLLABLES = {
-    # (is_male, born_before_1975): (first syllables, second syllables)
-    (True, True): ("영성상동정재종병광기진용철", "수호식철호석환진규길현근"),
-    (True, False): ("민준서도현지승재우태건시하", "준호민우현진혁빈원성윤규"),
-    (False, True): ("영순정미옥경명혜춘은숙금", "자숙희순옥미경란애정례임"),
-    (False, False): ("서지민수은혜예하유소채다", "연영은민진윤원아빈현주린"),
-}
-
-
-def synthetic_names(
-    rng: np.random.Generator, is_male: np.ndarray, birth_year: np.ndarray, surname: np.ndarray
-) -> np.ndarray:
-    """Synthetic Korean names: the given surname + two syllables typical of sex and cohort."""
-    given = np.empty(len(is_male), dtype="<U2")
-    for (male, older), (firsts, seconds) in _GIVEN_SYLLABLES.items():
-        group = np.flatnonzero((is_male == male) & ((birth_year < 1975) == older))
-        first = np.array(list(firsts))[rng.integers(len(firsts), size=len(group))]
-        second = np.array(list(seconds))[rng.integers(len(seconds), size=len(group))]
-        given[group] = np.char.add(first, second)
-    return np.char.add(surname.astype("<U1"), given)
-
-
-def draw_surnames(rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` surnames drawn with approximate national frequencies."""
-    return rng.choice(SURNAMES, size=count, p=SURNAME_WEIGHTS / SURNAME_WEIGHTS.sum())
-
-
-def rrn_check_digit(first_twelve_digits: np.ndarray) -> np.ndarray:
-    """Pre-2020 RRN check digit ``(11 - sum(d_i w_i) % 11) % 10`` for rows of 12 digits."""
-    return (11 - (first_twelve_digits @ RRN_WEIGHTS) % 11) % 10
-
-
-def synthetic_rrns(
-    rng: np.random.Generator, birth_date: np.ndarray, is_male: np.ndarray
-) -> np.ndarray:
-    """Synthetic resident registration numbers ``YYMMDD-GNNNNNN`` that fail the checksum.
-
-    ``G`` is 1/2 (born 1900-1999, male/female) or 3/4 (2000-2099). Five random digits follow,
-    then a check digit deliberately different from the valid one, so the number cannot be a
-    pre-October-2020 real number. People born on or after 2020-10-05 get an empty string:
-    numbers issued since then have no check digit, so no such guarantee is possible.
-    Numbers are unique (the importer rejects duplicates).
-
-    Parameters
-    ----------
-    birth_date
-        ``datetime64[D]`` birth dates.
-    is_male
-        True for men.
-    """
-    count = len(birth_date)
-    year = birth_date.astype("datetime64[Y]").astype(np.int64) + _EPOCH_YEAR
-    month = birth_date.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    day = (birth_date - birth_date.astype("datetime64[M]")).astype(np.int64) + 1
-    century_digit = np.where(year >= 2000, 3, 1) + np.where(is_male, 0, 1)
-    digits = np.empty((count, 12), dtype=np.int64)
-    for position, value in enumerate(
-        [(year % 100) // 10, year % 10, month // 10, month % 10, day // 10, day % 10, century_digit]
-    ):
-        digits[:, position] = value
-    numbered = birth_date < RRN_RANDOM_SINCE
-    number = np.zeros(count, dtype=np.int64)
-    redraw = np.ones(count, dtype=bool)
-    while redraw.any():  # numbers must be unique: redraw the random digits of later copies
-        rows = np.flatnonzero(redraw)
-        digits[rows, 7:12] = rng.integers(0, 10, size=(len(rows), 5))
-        wrong_check = (rrn_check_digit(digits[rows]) + rng.integers(1, 10, len(rows))) % 10
-        number[rows] = digits[rows] @ (10 ** np.arange(12, 0, -1)) + wrong_check
-        _, first = np.unique(np.where(numbered, number, -1 - np.arange(count)), return_index=True)
-        redraw = np.ones(count, dtype=bool)
-        redraw[first] = False
-    front, back = np.divmod(number, 10**7)
-    rrn = np.char.add(np.char.add(zero_pad(front, 6), "-"), back.astype("<U7"))
-    return np.where(birth_date >= RRN_RANDOM_SINCE, "", rrn)
-
-
-def zero_pad(values: np.ndarray, width: int) -> np.ndarray:
-    """Non-negative integers as zero-padded strings of at least ``width`` digits."""
-    values = np.asarray(values, dtype=np.int64)
-    if len(values) == 0:  # numpy's zfill fails on empty arrays
-        return np.empty(0, dtype=f"<U{width}")
-    return np.char.zfill(values.astype(str), width)
-
-
-def birth_dates(rng: np.random.Generator, age: np.ndarray, as_of: datetime.date) -> np.ndarray:
-    """Birth dates (``datetime64[D]``) consistent with ``age`` in completed years on ``as_of``.
-
-    A uniformly random day in the year-long window ``(as_of - age - 1 years, as_of - age
-    years]``; always at least one day before ``as_of``.
-    """
-    reference = np.datetime64(as_of, "D")
-    days_back = np.floor((age + rng.random(len(age))) * 365.2425).astype(np.int64)
-    return reference - np.maximum(days_back, 1).astype("timedelta64[D]")

@@ -13,13 +13,18 @@ import datetime
 import numpy as np
 import pandas as pd
 
-from geo.demo_population import BLSA_LIVELIHOOD_THRESHOLD, ELDERLY_AGE, SEODAEMUN_SGG_CD, Population
+from geo.demo_population import (
+    BLSA_LIVELIHOOD_THRESHOLD,
+    ELDERLY_AGE,
+    SEODAEMUN_SGG_CD,
+    Population,
+    as_days,
+)
 from geo.demo_welfare import (
     CRISIS_KINDS,
     HISTORY_DAYS,
     CrisisTruth,
     Finances,
-    _days,
     median_income,
 )
 
@@ -208,7 +213,7 @@ def _resolve_status(
     days_open = (reference - identified_on).astype(np.int64)
     resolved = rng.random(len(days_open)) < 1.0 - np.exp(-days_open / 150.0)
     days_to_resolve = np.minimum(7 + rng.exponential(60.0, len(days_open)), days_open)
-    resolved_on = identified_on + _days(np.floor(days_to_resolve))
+    resolved_on = identified_on + as_days(np.floor(days_to_resolve))
     open_or_progress = np.where(rng.random(len(days_open)) < 0.4, "open", "in_progress")
     met_or_closed = np.where(rng.random(len(days_open)) < 0.7, "met", "closed")
     status = np.where(resolved, met_or_closed, open_or_progress)
@@ -264,7 +269,7 @@ def draw_needs(
 
     heads = population.household_head
     recipient_heads = heads[population.household_blsa]
-    enrolment = reference - _days(rng.integers(60, 1800, len(recipient_heads)))
+    enrolment = reference - as_days(rng.integers(60, 1800, len(recipient_heads)))
     livelihood_needs = pd.DataFrame(
         {
             "resident": recipient_heads,
@@ -341,7 +346,7 @@ def _random_day_in_month(
     next_month = (dates.astype("datetime64[M]") + 1).astype("datetime64[D]")
     last = np.minimum(next_month, reference)
     span = np.maximum((last - month_start).astype(np.int64), 1)
-    return month_start + _days(np.floor(rng.random(len(dates)) * span))
+    return month_start + as_days(np.floor(rng.random(len(dates)) * span))
 
 
 def draw_support(
@@ -366,7 +371,7 @@ def draw_support(
     # 1. Monthly livelihood benefit (생계급여) from the dong community centre.
     recipient_households = np.flatnonzero(population.household_blsa)
     this_month = reference.astype("datetime64[M]")
-    paydays = (this_month - np.arange(LIVELIHOOD_MONTHS + 1)).astype("datetime64[D]") + _days(
+    paydays = (this_month - np.arange(LIVELIHOOD_MONTHS + 1)).astype("datetime64[D]") + as_days(
         LIVELIHOOD_PAYDAY - 1
     )
     paydays = np.sort(paydays[paydays < reference])[-LIVELIHOOD_MONTHS:]
@@ -402,7 +407,7 @@ def draw_support(
     need_row = np.repeat(np.arange(len(served)), deliveries)
     sequence = np.arange(len(need_row)) - np.repeat(np.cumsum(deliveries) - deliveries, deliveries)
     identified = served["identified_on"].to_numpy()[need_row]
-    provided_on = identified + _days(rng.integers(3, 26, len(need_row)) + 30 * sequence)
+    provided_on = identified + as_days(rng.integers(3, 26, len(need_row)) + 30 * sequence)
     resolved = served["resolved_on"].to_numpy()[need_row]
     keep = provided_on < reference
     keep &= (sequence == 0) | np.isnat(resolved) | (provided_on <= resolved)
@@ -428,17 +433,17 @@ def draw_support(
     lone_elderly = (population.household_size == 1) & (population.age[heads] >= ELDERLY_AGE)
     eligible = heads[lone_elderly | population.household_blsa]
     all_holidays = HOLIDAYS
-    in_window = (all_holidays > reference - _days(HISTORY_DAYS)) & (all_holidays <= reference)
+    in_window = (all_holidays > reference - as_days(HISTORY_DAYS)) & (all_holidays <= reference)
     holidays = all_holidays[in_window]
-    eve = holidays - _days(1)
-    start = np.maximum(eve.astype("datetime64[M]").astype("datetime64[D]"), holidays - _days(12))
+    eve = holidays - as_days(1)
+    start = np.maximum(eve.astype("datetime64[M]").astype("datetime64[D]"), holidays - as_days(12))
     participant = rng.random((len(eligible), len(holidays))) < HOLIDAY_PARTICIPATION
     person, holiday = np.nonzero(participant)
     providers_per_event = 1 + rng.binomial(2, 0.4, len(person))
     event, parcel_offer = _food_bundles(rng, providers_per_event)
     first_day = start[holiday[event]]
     span = (eve[holiday[event]] - first_day).astype(np.int64) + 1
-    parcel_dates = first_day + _days(np.floor(rng.random(len(event)) * span))
+    parcel_dates = first_day + as_days(np.floor(rng.random(len(event)) * span))
     keep = parcel_dates < reference
     parts.append(_offer_rows(eligible[person[event]][keep], parcel_offer[keep], parcel_dates[keep]))
 

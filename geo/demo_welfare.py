@@ -15,13 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo.demo_identity import draw_surnames
 from geo.demo_population import (
     BLSA_LIVELIHOOD_THRESHOLD,
     DATA_DIR,
     ELDERLY_AGE,
     OLDEST_OLD_AGE,
     Population,
-    draw_surnames,
+    as_days,
 )
 
 HISTORY_DAYS = 730  # signals and visits cover the 24 months before the reference date
@@ -31,46 +32,18 @@ SINGLE_KIND_WEIGHTS = np.array([0.35, 0.20, 0.25, 0.20])
 MULTI_KIND_WEIGHTS = np.array([0.0, 0.45, 0.20, 0.35])
 ONSET_WINDOW_DAYS = 540
 
-SIGNAL_KINDS = np.array(
-    [
-        "electricity_arrears",
-        "electricity_cutoff",
-        "water_arrears",
-        "water_cutoff",
-        "gas_arrears",
-        "gas_cutoff",
-        "health_insurance_arrears",
-        "rent_arrears",
-        "management_fee_arrears",
-        "telecom_arrears",
-    ]
-)
-SIGNAL_SOURCES = np.array(
-    [
-        "한국전력공사",
-        "한국전력공사",
-        "서울시 상수도사업본부",
-        "서울시 상수도사업본부",
-        "도시가스",
-        "도시가스",
-        "국민건강보험공단",
-        "관리사무소",
-        "관리사무소",
-        "이동통신사",
-    ]
-)
+SIGNAL_KINDS = np.array([
+    "electricity_arrears", "electricity_cutoff", "water_arrears", "water_cutoff", "gas_arrears",
+    "gas_cutoff", "health_insurance_arrears", "rent_arrears", "management_fee_arrears",
+    "telecom_arrears",
+])  # fmt: skip
+SIGNAL_SOURCES = np.array([
+    "한국전력공사", "한국전력공사", "서울시 상수도사업본부", "서울시 상수도사업본부", "도시가스",
+    "도시가스", "국민건강보험공단", "관리사무소", "관리사무소", "이동통신사",
+])  # fmt: skip
 # Household accounts: these kinds may be recorded against the household, not a person.
-HOUSEHOLD_ACCOUNT_SIGNAL = np.isin(
-    SIGNAL_KINDS,
-    [
-        "electricity_arrears",
-        "electricity_cutoff",
-        "water_arrears",
-        "water_cutoff",
-        "gas_arrears",
-        "gas_cutoff",
-        "management_fee_arrears",
-    ],
+HOUSEHOLD_ACCOUNT_SIGNAL = np.array(
+    [kind.startswith(("electricity", "water", "gas", "management_fee")) for kind in SIGNAL_KINDS]
 )
 HOUSEHOLD_LEVEL_SIGNAL_SHARE = 0.4
 # Rows: CRISIS_KINDS then "none" (background signals); columns: SIGNAL_KINDS.
@@ -111,10 +84,6 @@ VISIT_NOTES = {
 }
 
 
-def _days(values: np.ndarray) -> np.ndarray:
-    return np.asarray(values, dtype=np.int64).astype("timedelta64[D]")
-
-
 def _sigmoid(logit: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logit))
 
@@ -124,14 +93,19 @@ def load_standard_median_income() -> pd.DataFrame:
     return pd.read_csv(DATA_DIR / "standard_median_income.csv")
 
 
+def median_income_year(table: pd.DataFrame, year: int) -> int:
+    """The tabulated year nearest to ``year`` (ties go to the earlier year)."""
+    years = np.sort(table["year"].unique())
+    return int(years[np.argmin(np.abs(years - year))])
+
+
 def median_income(table: pd.DataFrame, household_size: np.ndarray, year: int) -> np.ndarray:
     """Standard median income (기준 중위소득, KRW per month) by household size for ``year``.
 
     Years outside the table use the nearest tabulated year. Sizes above 7 extend the official
     rule: add the 6-person minus 5-person difference per extra person.
     """
-    years = np.sort(table["year"].unique())
-    year = int(years[np.argmin(np.abs(years - year))])
+    year = median_income_year(table, year)
     by_size = table[table["year"] == year].set_index("household_size")["median_income_krw"]
     step = by_size[6] - by_size[5]
     lookup = np.array([0] + [by_size[size] for size in range(1, 8)], dtype=np.int64)
@@ -295,7 +269,7 @@ def draw_crisis(
     kind_index = (rng.random(len(size))[:, None] > cumulative).sum(axis=1)
     kind = np.where(in_crisis, CRISIS_KINDS[np.minimum(kind_index, 3)], "")
     onset_days = rng.integers(0, ONSET_WINDOW_DAYS, len(size))
-    onset = np.datetime64(as_of, "D") - _days(onset_days + 1)
+    onset = np.datetime64(as_of, "D") - as_days(onset_days + 1)
     onset = np.where(in_crisis, onset, np.datetime64("NaT"))
 
     whole_household = np.isin(kind, ["income", "utility_arrears"])
@@ -347,11 +321,11 @@ def draw_signals(
     signal_kind = (rng.random(len(household))[:, None] > cumulative[rows]).sum(axis=1)
     signal_kind = np.minimum(signal_kind, len(SIGNAL_KINDS) - 1)
 
-    window_start = reference - _days(HISTORY_DAYS)
+    window_start = reference - as_days(HISTORY_DAYS)
     onset = crisis.household_onset[household]
     start = np.where(np.isnat(onset), window_start, np.maximum(onset, window_start))
     span = (reference - start).astype(np.int64)
-    observed_on = start + _days(np.floor(rng.random(len(household)) * span))
+    observed_on = start + as_days(np.floor(rng.random(len(household)) * span))
 
     household_level = HOUSEHOLD_ACCOUNT_SIGNAL[signal_kind] & (
         rng.random(len(household)) < HOUSEHOLD_LEVEL_SIGNAL_SHARE
@@ -405,7 +379,7 @@ def _visitor_pool(rng: np.random.Generator, n_dongs: int) -> np.ndarray:
 def _weekday_dates(dates: np.ndarray) -> np.ndarray:
     """Move Saturdays and Sundays back to the Friday before."""
     weekday = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    return dates - _days(np.maximum(weekday - 4, 0))
+    return dates - as_days(np.maximum(weekday - 4, 0))
 
 
 def draw_visits(
@@ -426,7 +400,7 @@ def draw_visits(
     single people under 65 and 0.12 otherwise.
     """
     reference = np.datetime64(as_of, "D")
-    window_start = reference - _days(HISTORY_DAYS - 2)  # weekend shifts move at most 2 days
+    window_start = reference - as_days(HISTORY_DAYS - 2)  # weekend shifts move at most 2 days
     age = population.age
     size_of = population.household_size[population.household]
     is_head = population.is_head
@@ -447,7 +421,7 @@ def draw_visits(
     second = by_owner[rank == 1]
     second_signal[second["owner"].to_numpy()] = second["observed_on"].to_numpy()
     detected = (signal_count >= 2) & (rng.random(len(signal_count)) < 0.7)
-    detected_on = second_signal + _days(rng.integers(7, 46, len(signal_count)))
+    detected_on = second_signal + as_days(rng.integers(7, 46, len(signal_count)))
     detected &= detected_on < reference
     detection_visits = np.where(detected, 1 + rng.poisson(1.5, len(signal_count)), 0)
     detection_count = np.zeros(n_residents, dtype=np.int64)
@@ -475,7 +449,7 @@ def draw_visits(
     start = np.where(reason == 2, detected_on[household], window_start)
     start = np.where(np.isnat(start), window_start, np.maximum(start, window_start))
     span = np.maximum((reference - start).astype(np.int64), 1)
-    visited_on = _weekday_dates(start + _days(np.floor(rng.random(len(resident)) * span)))
+    visited_on = _weekday_dates(start + as_days(np.floor(rng.random(len(resident)) * span)))
     minute_of_day = 9 * 60 + 5 * rng.integers(0, 9 * 12, len(resident))
 
     onset = crisis.household_onset[household]

@@ -80,16 +80,27 @@ class TransverseMercator:
 KOREAN_TM = {
     # Korea 2000 (KGD2002) is ITRF-based; EPSG's "KGD2002 to WGS 84 (1)" is a null
     # transformation, so these are projected directly from EPSG:4326 lon/lat.
-    "EPSG:5179": TransverseMercator("EPSG:5179", "EPSG:4326", *GRS80, 38.0, 127.5, 0.9996,
-                                    1_000_000.0, 2_000_000.0),
-    "EPSG:5186": TransverseMercator("EPSG:5186", "EPSG:4326", *GRS80, 38.0, 127.0, 1.0,
-                                    200_000.0, 600_000.0),
-    "EPSG:5181": TransverseMercator("EPSG:5181", "EPSG:4326", *GRS80, 38.0, 127.0, 1.0,
-                                    200_000.0, 500_000.0),
+    "EPSG:5179": TransverseMercator(
+        "EPSG:5179", "EPSG:4326", *GRS80, 38.0, 127.5, 0.9996, 1_000_000.0, 2_000_000.0
+    ),
+    "EPSG:5186": TransverseMercator(
+        "EPSG:5186", "EPSG:4326", *GRS80, 38.0, 127.0, 1.0, 200_000.0, 600_000.0
+    ),
+    "EPSG:5181": TransverseMercator(
+        "EPSG:5181", "EPSG:4326", *GRS80, 38.0, 127.0, 1.0, 200_000.0, 500_000.0
+    ),
     # Korean 1985 is a Bessel 1841 datum: the projection consumes EPSG:4162 lon/lat.
     # lon0 = 127 deg 00' 10.405" = 127 + 10.405 / 3600.
-    "EPSG:5174": TransverseMercator("EPSG:5174", "EPSG:4162", *BESSEL_1841, 38.0,
-                                    127.0 + 10.405 / 3600.0, 1.0, 200_000.0, 500_000.0),
+    "EPSG:5174": TransverseMercator(
+        "EPSG:5174",
+        "EPSG:4162",
+        *BESSEL_1841,
+        38.0,
+        127.0 + 10.405 / 3600.0,
+        1.0,
+        200_000.0,
+        500_000.0,
+    ),
 }
 
 #: Places in South Korea (lon, lat degrees), rounded map-read positions.
@@ -103,8 +114,9 @@ PLACES = {
 # the central belts (lon0 127). test_snyder_series_truncation_is_below_a_millimetre shows that
 # Snyder's series is good to < 0.1 mm there (its A^7/A^8 terms are ~1e-4 m at 3 deg).
 
-TM_CASES = [pytest.param(code, place, id=f"{code}-{place}")
-            for code in KOREAN_TM for place in PLACES]
+TM_CASES = [
+    pytest.param(code, place, id=f"{code}-{place}") for code in KOREAN_TM for place in PLACES
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,11 +125,13 @@ TM_CASES = [pytest.param(code, place, id=f"{code}-{place}")
 
 def _meridian_distance(phi: float, a: float, e2: float) -> float:
     """Snyder eq. 3-21: distance along the meridian from the equator to latitude ``phi``."""
-    e4, e6 = e2 * e2, e2 ** 3
-    return a * ((1 - e2 / 4 - 3 * e4 / 64 - 5 * e6 / 256) * phi
-                - (3 * e2 / 8 + 3 * e4 / 32 + 45 * e6 / 1024) * math.sin(2 * phi)
-                + (15 * e4 / 256 + 45 * e6 / 1024) * math.sin(4 * phi)
-                - (35 * e6 / 3072) * math.sin(6 * phi))
+    e4, e6 = e2 * e2, e2**3
+    return a * (
+        (1 - e2 / 4 - 3 * e4 / 64 - 5 * e6 / 256) * phi
+        - (3 * e2 / 8 + 3 * e4 / 32 + 45 * e6 / 1024) * math.sin(2 * phi)
+        + (15 * e4 / 256 + 45 * e6 / 1024) * math.sin(4 * phi)
+        - (35 * e6 / 3072) * math.sin(6 * phi)
+    )
 
 
 def _snyder_tm(lon: float, lat: float, p: TransverseMercator) -> tuple[float, float]:
@@ -132,13 +146,26 @@ def _snyder_tm(lon: float, lat: float, p: TransverseMercator) -> tuple[float, fl
     big_a = math.radians(lon - p.lon0) * math.cos(phi)
     m = _meridian_distance(phi, p.a, e2)
     m0 = _meridian_distance(math.radians(p.lat0), p.a, e2)
-    x = p.k0 * n * (big_a
-                    + (1 - t + c) * big_a ** 3 / 6
-                    + (5 - 18 * t + t * t + 72 * c - 58 * ep2) * big_a ** 5 / 120)
-    y = p.k0 * (m - m0 + n * math.tan(phi) * (
-        big_a ** 2 / 2
-        + (5 - t + 9 * c + 4 * c * c) * big_a ** 4 / 24
-        + (61 - 58 * t + t * t + 600 * c - 330 * ep2) * big_a ** 6 / 720))
+    x = (
+        p.k0
+        * n
+        * (
+            big_a
+            + (1 - t + c) * big_a**3 / 6
+            + (5 - 18 * t + t * t + 72 * c - 58 * ep2) * big_a**5 / 120
+        )
+    )
+    y = p.k0 * (
+        m
+        - m0
+        + n
+        * math.tan(phi)
+        * (
+            big_a**2 / 2
+            + (5 - t + 9 * c + 4 * c * c) * big_a**4 / 24
+            + (61 - 58 * t + t * t + 600 * c - 330 * ep2) * big_a**6 / 720
+        )
+    )
     return p.false_easting + x, p.false_northing + y
 
 
@@ -151,11 +178,13 @@ def _kruger_tm(lon: float, lat: float, p: TransverseMercator) -> tuple[float, fl
     f = 1 / p.inv_f
     n = f / (2 - f)
     e = math.sqrt(f * (2 - f))
-    rect = p.a / (1 + n) * (1 + n ** 2 / 4 + n ** 4 / 64)
-    alpha = (n / 2 - 2 * n ** 2 / 3 + 5 * n ** 3 / 16 + 41 * n ** 4 / 180,
-             13 * n ** 2 / 48 - 3 * n ** 3 / 5 + 557 * n ** 4 / 1440,
-             61 * n ** 3 / 240 - 103 * n ** 4 / 140,
-             49561 * n ** 4 / 161280)
+    rect = p.a / (1 + n) * (1 + n**2 / 4 + n**4 / 64)
+    alpha = (
+        n / 2 - 2 * n**2 / 3 + 5 * n**3 / 16 + 41 * n**4 / 180,
+        13 * n**2 / 48 - 3 * n**3 / 5 + 557 * n**4 / 1440,
+        61 * n**3 / 240 - 103 * n**4 / 140,
+        49561 * n**4 / 161280,
+    )
 
     def unscaled(lon_deg: float, lat_deg: float) -> tuple[float, float]:
         phi = math.radians(lat_deg)
@@ -163,10 +192,14 @@ def _kruger_tm(lon: float, lat: float, p: TransverseMercator) -> tuple[float, fl
         tau = math.sinh(math.atanh(math.sin(phi)) - e * math.atanh(e * math.sin(phi)))
         xi = math.atan2(tau, math.cos(lam))
         eta = math.atanh(math.sin(lam) / math.sqrt(1 + tau * tau))
-        x = eta + sum(al * math.cos(2 * j * xi) * math.sinh(2 * j * eta)
-                      for j, al in enumerate(alpha, start=1))
-        y = xi + sum(al * math.sin(2 * j * xi) * math.cosh(2 * j * eta)
-                     for j, al in enumerate(alpha, start=1))
+        x = eta + sum(
+            al * math.cos(2 * j * xi) * math.sinh(2 * j * eta)
+            for j, al in enumerate(alpha, start=1)
+        )
+        y = xi + sum(
+            al * math.sin(2 * j * xi) * math.cosh(2 * j * eta)
+            for j, al in enumerate(alpha, start=1)
+        )
         return p.k0 * rect * x, p.k0 * rect * y
 
     x, y = unscaled(lon, lat)
@@ -180,8 +213,13 @@ def _to_ecef(lon: float, lat: float, a: float, inv_f: float) -> np.ndarray:
     e2 = f * (2 - f)
     phi, lam = math.radians(lat), math.radians(lon)
     n = a / math.sqrt(1 - e2 * math.sin(phi) ** 2)
-    return np.array([n * math.cos(phi) * math.cos(lam), n * math.cos(phi) * math.sin(lam),
-                     n * (1 - e2) * math.sin(phi)])
+    return np.array(
+        [
+            n * math.cos(phi) * math.cos(lam),
+            n * math.cos(phi) * math.sin(lam),
+            n * (1 - e2) * math.sin(phi),
+        ]
+    )
 
 
 def _from_ecef(xyz: np.ndarray, a: float, inv_f: float) -> tuple[float, float]:
@@ -238,8 +276,17 @@ def test_series_reproduce_epsg_guidance_note_worked_example(series):
     0 deg 30' E is published as E = 577274.99 m, N = 69740.50 m (rounded to the centimetre,
     hence the 6 mm tolerance).
     """
-    osgb = TransverseMercator("EPSG:27700", "EPSG:4277", 6377563.396, 299.3249646, 49.0, -2.0,
-                              0.9996013, 400_000.0, -100_000.0)
+    osgb = TransverseMercator(
+        "EPSG:27700",
+        "EPSG:4277",
+        6377563.396,
+        299.3249646,
+        49.0,
+        -2.0,
+        0.9996013,
+        400_000.0,
+        -100_000.0,
+    )
     easting, northing = series(0.5, 50.5, osgb)
     assert easting == pytest.approx(577274.99, abs=0.006)
     assert northing == pytest.approx(69740.50, abs=0.006)
@@ -284,13 +331,17 @@ def test_false_origin_maps_back_to_natural_origin(code):
 def test_origins_are_where_the_epsg_definitions_put_them():
     """Spot values from the definitions, written out rather than derived from KOREAN_TM."""
     assert _xy(*transform_xy(127.5, 38.0, "EPSG:4326", "EPSG:5179")) == pytest.approx(
-        (1_000_000.0, 2_000_000.0), abs=METRE_TOLERANCE)
+        (1_000_000.0, 2_000_000.0), abs=METRE_TOLERANCE
+    )
     assert _xy(*transform_xy(127.0, 38.0, "EPSG:4326", "EPSG:5186")) == pytest.approx(
-        (200_000.0, 600_000.0), abs=METRE_TOLERANCE)
+        (200_000.0, 600_000.0), abs=METRE_TOLERANCE
+    )
     assert _xy(*transform_xy(127.0, 38.0, "EPSG:4326", "EPSG:5181")) == pytest.approx(
-        (200_000.0, 500_000.0), abs=METRE_TOLERANCE)
+        (200_000.0, 500_000.0), abs=METRE_TOLERANCE
+    )
     assert _xy(*transform_xy(127.0028902777778, 38.0, "EPSG:4162", "EPSG:5174")) == (
-        pytest.approx((200_000.0, 500_000.0), abs=METRE_TOLERANCE))
+        pytest.approx((200_000.0, 500_000.0), abs=METRE_TOLERANCE)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,8 +441,9 @@ def test_korean_1985_shift_agrees_with_independent_three_parameter_shift(place):
     p = KOREAN_TM["EPSG:5174"]
     as_wgs84 = np.array(_xy(*transform_xy(lon, lat, "EPSG:4326", "EPSG:5174")))
     as_k1985 = np.array(_xy(*transform_xy(lon, lat, "EPSG:4162", "EPSG:5174")))
-    expected = (np.array(_snyder_tm(*_wgs84_to_korean1985(lon, lat), p))
-                - np.array(_snyder_tm(lon, lat, p)))
+    expected = np.array(_snyder_tm(*_wgs84_to_korean1985(lon, lat), p)) - np.array(
+        _snyder_tm(lon, lat, p)
+    )
     assert np.hypot(*(as_wgs84 - as_k1985 - expected)) < 10.0
 
 
@@ -420,30 +472,36 @@ def test_korean_1985_shift_magnitude_in_seoul():
 # in_korea
 
 
-@pytest.mark.parametrize(("lon", "lat"), [
-    pytest.param(126.9780, 37.5665, id="seoul"),
-    pytest.param(126.53, 33.50, id="jeju"),
-    pytest.param(126.27, 33.12, id="marado"),
-    pytest.param(129.07, 35.18, id="busan"),
-    pytest.param(130.90, 37.48, id="ulleungdo"),
-    pytest.param(131.87, 37.24, id="dokdo"),
-    pytest.param(124.71, 37.97, id="baengnyeongdo"),
-])
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [
+        pytest.param(126.9780, 37.5665, id="seoul"),
+        pytest.param(126.53, 33.50, id="jeju"),
+        pytest.param(126.27, 33.12, id="marado"),
+        pytest.param(129.07, 35.18, id="busan"),
+        pytest.param(130.90, 37.48, id="ulleungdo"),
+        pytest.param(131.87, 37.24, id="dokdo"),
+        pytest.param(124.71, 37.97, id="baengnyeongdo"),
+    ],
+)
 def test_in_korea_inside(lon, lat):
     assert bool(in_korea(lon, lat))
 
 
-@pytest.mark.parametrize(("lon", "lat"), [
-    pytest.param(139.6917, 35.6895, id="tokyo"),
-    pytest.param(116.4074, 39.9042, id="beijing"),
-    pytest.param(125.75, 39.03, id="pyongyang"),
-    pytest.param(129.75, 41.80, id="chongjin"),
-    pytest.param(0.0, 0.0, id="null-island"),
-    pytest.param(37.57, 126.98, id="swapped-lat-lon"),
-    pytest.param(126.98, 32.5, id="south-of-jeju"),
-    pytest.param(122.12, 37.51, id="weihai-china-west"),
-    pytest.param(133.05, 35.47, id="matsue-japan-east"),
-])
+@pytest.mark.parametrize(
+    ("lon", "lat"),
+    [
+        pytest.param(139.6917, 35.6895, id="tokyo"),
+        pytest.param(116.4074, 39.9042, id="beijing"),
+        pytest.param(125.75, 39.03, id="pyongyang"),
+        pytest.param(129.75, 41.80, id="chongjin"),
+        pytest.param(0.0, 0.0, id="null-island"),
+        pytest.param(37.57, 126.98, id="swapped-lat-lon"),
+        pytest.param(126.98, 32.5, id="south-of-jeju"),
+        pytest.param(122.12, 37.51, id="weihai-china-west"),
+        pytest.param(133.05, 35.47, id="matsue-japan-east"),
+    ],
+)
 def test_in_korea_outside(lon, lat):
     assert not bool(in_korea(lon, lat))
 
@@ -465,8 +523,11 @@ def test_korea_bounds_cover_the_territory():
 # parse_crs and friends
 
 
-@pytest.mark.parametrize("spelling", ["EPSG:5179", "epsg:5179", "5179", 5179, " 5179 "],
-                         ids=["EPSG:5179", "epsg:5179", "str-5179", "int-5179", "padded"])
+@pytest.mark.parametrize(
+    "spelling",
+    ["EPSG:5179", "epsg:5179", "5179", 5179, " 5179 "],
+    ids=["EPSG:5179", "epsg:5179", "str-5179", "int-5179", "padded"],
+)
 def test_parse_crs_spellings(spelling):
     crs = parse_crs(spelling)
     assert crs.to_epsg() == 5179
@@ -554,8 +615,9 @@ def test_read_csv_5174_round_trip(tmp_path):
     lons, lats = (np.array(v) for v in zip(*PLACES.values(), strict=True))
     xs, ys = transform_xy(lons, lats, "EPSG:4326", "EPSG:5174")
     path = tmp_path / "k1985.csv"
-    _write_xy_csv(path, [(name, float(x), float(y))
-                         for name, x, y in zip(PLACES, xs, ys, strict=True)])
+    _write_xy_csv(
+        path, [(name, float(x), float(y)) for name, x, y in zip(PLACES, xs, ys, strict=True)]
+    )
     table, problems = read_table(path, geometry="point", crs="EPSG:5174")
     assert problems == []
     _assert_lonlat(table.geometry, list(PLACES.values()))
@@ -563,13 +625,19 @@ def test_read_csv_5174_round_trip(tmp_path):
 
 def _legacy_geojson(path, code_urn, places):
     p = KOREAN_TM["EPSG:5179"]
-    features = [{"type": "Feature", "properties": {"name": name},
-                 "geometry": {"type": "Point",
-                              "coordinates": list(_snyder_tm(*places[name], p))}}
-                for name in places]
-    collection = {"type": "FeatureCollection",
-                  "crs": {"type": "name", "properties": {"name": code_urn}},
-                  "features": features}
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": name},
+            "geometry": {"type": "Point", "coordinates": list(_snyder_tm(*places[name], p))},
+        }
+        for name in places
+    ]
+    collection = {
+        "type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": code_urn}},
+        "features": features,
+    }
     path.write_text(json.dumps(collection), encoding="utf-8")
 
 
@@ -629,8 +697,10 @@ def test_read_csv_point_outside_korea_names_row_and_column(tmp_path):
     """
     p = KOREAN_TM["EPSG:5179"]
     path = tmp_path / "xy.csv"
-    _write_xy_csv(path, [("tokyo", *_snyder_tm(139.6917, 35.6895, p)),
-                         ("seoul", *_snyder_tm(126.978, 37.5665, p))])
+    _write_xy_csv(
+        path,
+        [("tokyo", *_snyder_tm(139.6917, 35.6895, p)), ("seoul", *_snyder_tm(126.978, 37.5665, p))],
+    )
     table, problems = read_table(path, geometry="point", crs="EPSG:5179")
     assert [(q.row, q.column) for q in problems] == [(2, "x")]
     assert "outside South Korea" in problems[0].reason
@@ -641,8 +711,7 @@ def test_read_csv_point_outside_korea_names_row_and_column(tmp_path):
 
 def test_read_csv_swapped_lon_lat_is_outside_korea(tmp_path):
     path = tmp_path / "lonlat.csv"
-    path.write_text("name,lon,lat\nok,126.978,37.5665\nswapped,37.5665,126.978\n",
-                    encoding="utf-8")
+    path.write_text("name,lon,lat\nok,126.978,37.5665\nswapped,37.5665,126.978\n", encoding="utf-8")
     table, problems = read_table(path, geometry="point")
     assert [(q.row, q.column) for q in problems] == [(3, "lon")]
     assert shapely.get_coordinates(table.geometry[0]).tolist() == [[126.978, 37.5665]]

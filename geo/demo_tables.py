@@ -1,0 +1,197 @@
+"""Output tables of the demo generator: column arrays in the order of
+``docs/import_formats.md``, and a fast CSV writer."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.demo_identity import zero_pad
+from geo.demo_population import ELDERLY_AGE, Population, RegionTargets
+from geo.demo_welfare import CrisisTruth, Finances, VisitPlan
+
+Columns = dict[str, np.ndarray]  # an output table: column name -> values, in file order
+
+
+def columns_of(frame: pd.DataFrame) -> Columns:
+    return {name: frame[name].to_numpy() for name in frame.columns}
+
+
+def sequential_ids(prefix: str, count: int, width: int = 7) -> np.ndarray:
+    """``prefix`` + 1-based zero-padded sequence numbers."""
+    return np.char.add(prefix, zero_pad(np.arange(1, count + 1), width))
+
+
+def _dates(values: np.ndarray) -> np.ndarray:
+    """ISO dates; NaT becomes an empty string."""
+    values = np.asarray(values, dtype="datetime64[D]")
+    text = np.datetime_as_string(values, unit="D")
+    return np.where(np.isnat(values), "", text)
+
+
+def _bools(values: np.ndarray) -> np.ndarray:
+    return np.where(values, "true", "false")
+
+
+def residents_table(
+    population: Population,
+    identity: dict,
+    status: np.ndarray,
+    finances: Finances,
+    address: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    resident_ids: np.ndarray,
+    household_ids: np.ndarray,
+) -> Columns:
+    household = population.household
+    size = population.household_size[household]
+    return {
+        "resident_id": resident_ids,
+        "household_id": household_ids[household],
+        "name": identity["name"],
+        "rrn": identity["rrn"],
+        "birth_year": identity["birth_year"],
+        "sex": np.where(population.is_male, "M", "F"),
+        "lives_alone": _bools(size == 1),
+        "disability": _bools(population.disability),
+        "registered_on": _dates(identity["registered_on"]),
+        "status": status,
+        "household_size": size,
+        "monthly_income_krw": finances.income_krw[household],
+        "assets_krw": finances.assets_krw[household],
+        "address": address,
+        "lon": np.round(lon, 6),
+        "lat": np.round(lat, 6),
+    }
+
+
+def ground_truth_table(
+    population: Population,
+    crisis: CrisisTruth,
+    finances: Finances,
+    plan: VisitPlan,
+    targets: RegionTargets,
+    resident_ids: np.ndarray,
+    household_ids: np.ndarray,
+    identity: dict,
+    as_of: datetime.date,
+) -> Columns:
+    household = population.household
+    dong = population.household_dong[household]
+    return {
+        "resident_id": resident_ids,
+        "household_id": household_ids[household],
+        "adm_cd2": targets.dongs["adm_cd2"].to_numpy()[dong],
+        "in_crisis": crisis.resident_in_crisis.astype(np.int8),
+        "crisis_kind": crisis.kind_of_residents(population),
+        "crisis_onset": _dates(
+            np.where(
+                crisis.resident_in_crisis, crisis.household_onset[household], np.datetime64("NaT")
+            )
+        ),
+        "is_blsa": population.household_blsa[household].astype(np.int8),
+        "is_head": population.is_head.astype(np.int8),
+        "age": population.age,
+        "lone_middle_aged_man": crisis.lone_middle_aged_man.astype(np.int8),
+        "blind_spot": plan.blind_spot.astype(np.int8),
+        "income_ratio": np.round(finances.income_ratio[household], 4),
+        "household_crisis_probability": np.round(crisis.household_probability[household], 4),
+        "frailty": np.round(crisis.household_frailty[household], 4),
+        "lone_elderly": (
+            (population.household_size[household] == 1) & (population.age >= ELDERLY_AGE)
+        ).astype(np.int8),
+    }
+
+
+def signals_table(
+    signals: pd.DataFrame, resident_ids: np.ndarray, household_ids: np.ndarray
+) -> Columns:
+    resident = signals["resident"].to_numpy()
+    household = signals["household"].to_numpy()
+    return {
+        "signal_id": sequential_ids("SG-", len(signals)),
+        "resident_id": np.where(resident >= 0, resident_ids[np.maximum(resident, 0)], ""),
+        "household_id": np.where(household >= 0, household_ids[np.maximum(household, 0)], ""),
+        "kind": signals["kind"].to_numpy(),
+        "observed_on": _dates(signals["observed_on"].to_numpy()),
+        "source_agency": signals["source_agency"].to_numpy(),
+    }
+
+
+def visits_table(visits: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
+    minute = visits["minute_of_day"].to_numpy()
+    clock = np.char.add(
+        np.char.add(zero_pad(minute // 60, 2), ":"),
+        zero_pad(minute % 60, 2),
+    )
+    visited_at = np.char.add(
+        np.char.add(_dates(visits["visited_on"].to_numpy()).astype(str), "T"),
+        np.char.add(clock, ":00+09:00"),
+    )
+    return {
+        "visit_id": sequential_ids("V-", len(visits)),
+        "resident_id": resident_ids[visits["resident"].to_numpy()],
+        "visited_at": visited_at,
+        "visitor": visits["visitor"].to_numpy(),
+        "outcome": visits["outcome"].to_numpy(),
+        "notes": visits["notes"].to_numpy(),
+    }
+
+
+def needs_table(needs: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
+    return {
+        "need_id": sequential_ids("N-", len(needs)),
+        "resident_id": resident_ids[needs["resident"].to_numpy()],
+        "category": needs["category"].to_numpy(),
+        "status": needs["status"].to_numpy(),
+        "identified_on": _dates(needs["identified_on"].to_numpy()),
+        "resolved_on": _dates(needs["resolved_on"].to_numpy()),
+        "source": needs["source"].to_numpy(),
+    }
+
+
+def support_table(
+    support: pd.DataFrame,
+    resident_ids: np.ndarray,
+    slot_provider: np.ndarray,
+    resident_dong: np.ndarray,
+) -> Columns:
+    resident = support["resident"].to_numpy()
+    amount = support["amount_krw"].to_numpy()
+    quantity = support["quantity"].to_numpy()
+    return {
+        "support_id": sequential_ids("SP-", len(support)),
+        "resident_id": resident_ids[resident],
+        "provider_id": slot_provider[resident_dong[resident], support["slot"].to_numpy()],
+        "category": support["category"].to_numpy(),
+        "item": support["item"].to_numpy(),
+        "amount_krw": np.where(amount >= 0, amount.astype(str), ""),
+        "quantity": np.where(quantity > 0, quantity.astype(str), ""),
+        "unit": support["unit"].to_numpy(),
+        "provided_on": _dates(support["provided_on"].to_numpy()),
+    }
+
+
+def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100_000) -> int:
+    """Write columns as CSV (UTF-8, ``\\n``, minimal quoting); floats with fixed decimals.
+
+    Rows are converted and written in chunks to bound memory. Returns the number of rows.
+    """
+    arrays = [np.asarray(values) for values in columns.values()]
+    n_rows = len(arrays[0]) if arrays else 0
+    float_format = f"{{:.{decimals}f}}".format
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(list(columns))
+        for start in range(0, n_rows, chunk_rows):
+            cells = []
+            for values in arrays:
+                chunk = values[start : start + chunk_rows].tolist()
+                cells.append(list(map(float_format, chunk)) if values.dtype.kind == "f" else chunk)
+            writer.writerows(zip(*cells, strict=True))
+    return n_rows
