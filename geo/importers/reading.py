@@ -50,19 +50,24 @@ class SourceTable:
 
 
 def _strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """Attribute columns of a GeoJSON/GeoPackage as stripped strings (missing = ``""``)."""
     out = {}
     for column in frame.columns:
         series = frame[column]
+        missing = series.isna().to_numpy()
         if pd.api.types.is_float_dtype(series):
-            # 3.0 from a GeoJSON number is the integer 3.
-            text = series.map(
-                lambda v: "" if pd.isna(v) else (f"{v:.0f}" if v == int(v) else repr(v))
-            )
+            # 3.0 from a GeoJSON number is the integer 3
+            values = series.to_numpy(dtype=float, na_value=np.nan)
+            integral = ~missing & np.isfinite(values) & (values == np.round(values))
+            text = series.astype(str).to_numpy(dtype=object)
+            text[integral] = values[integral].astype(np.int64).astype(str)
+        elif pd.api.types.is_bool_dtype(series):
+            text = np.where(series.to_numpy(dtype=bool, na_value=False), "true", "false")
+            text = text.astype(object)
         else:
-            text = series.map(
-                lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
-            )
-        out[str(column)] = text.astype(str).str.strip()
+            text = series.astype(str).to_numpy(dtype=object)
+        text[missing] = ""
+        out[str(column)] = pd.Series(text, index=frame.index, dtype="str").str.strip()
     return pd.DataFrame(out, index=frame.index)
 
 
@@ -188,7 +193,7 @@ def _read_geo(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gdf = pyogrio.read_dataframe(path, datetime_as_string=True)
+            gdf = pyogrio.read_dataframe(path, datetime_as_string=True, use_arrow=True)
     except Exception as exc:  # pyogrio raises several error classes for unreadable files
         return None, [Problem(label, 0, "-", f"not a readable {path.suffix} file: {exc}")]
     attributes = gdf.drop(columns=[gdf.geometry.name]) if "geometry" in gdf else gdf
