@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, REAL
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.vocab import (
@@ -250,3 +251,54 @@ team_areas = Table(
     Column("team_id", ForeignKey("visit_teams.id", ondelete="CASCADE"), primary_key=True),
     Column("area_id", ForeignKey("areas.id"), primary_key=True),
 )
+
+
+# Expression index for metric nearest-neighbour searches (KNN with <-> in EPSG:5179).
+Index(
+    "ix_facilities_geom_5179",
+    func.ST_Transform(Facility.geom, 5179),
+    postgresql_using="gist",
+)
+
+
+class ScoreRun(Base):
+    """One scoring of the residents: who ran it, when, how, on what, with what result."""
+
+    __tablename__ = "score_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = _created_at()
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    config_version: Mapped[str] = mapped_column(Text, nullable=False)
+    parameters = mapped_column(JSONB, nullable=False)
+    as_of: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    scope_codes = mapped_column(ARRAY(Text))  # NULL = all areas
+    previous_run_id: Mapped[int | None] = mapped_column(ForeignKey("score_runs.id"))
+    feature_names = mapped_column(ARRAY(Text), nullable=False)
+    input_counts = mapped_column(JSONB, nullable=False)
+    inputs_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    tier_counts = mapped_column(JSONB, nullable=False)
+    metrics = mapped_column(JSONB, nullable=False)
+    __table_args__ = (CheckConstraint("method IN ('weighted', 'rules', 'model')", name="method"),)
+
+
+class ResidentScore(Base):
+    """A resident's score, tier and per-feature contributions in one run.
+
+    ``features`` and ``contributions`` are aligned with the run's ``feature_names``.
+    """
+
+    __tablename__ = "resident_scores"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    tier: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    features = mapped_column(ARRAY(REAL), nullable=False)
+    contributions = mapped_column(ARRAY(REAL), nullable=False)
+    __table_args__ = (
+        CheckConstraint("tier IN (0, 1, 2)", name="tier"),
+        Index("ix_resident_scores_resident_id", "resident_id"),
+    )

@@ -66,6 +66,7 @@ work_mem = 64MB
 maintenance_work_mem = 512MB
 max_wal_size = 4GB
 synchronous_commit = off
+jit = off
 CONF
   fi
   if is_running; then
