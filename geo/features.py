@@ -8,6 +8,7 @@ both give the same numbers.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -16,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.crs import METRIC_CRS
+from geo.db import read_query_frame
 from geo.scope import Scope
 from geo.settings import PROJECT_ROOT
 from geo.vocab import CRISIS_SIGNAL_KINDS
@@ -43,8 +45,8 @@ def read_median_income() -> pd.DataFrame:
 class FeatureTable:
     """Features by resident external id, and the context a score run keeps beside them.
 
-    ``context`` has area_code, household_id (external), birth_year, registered_on and
-    last_met_on (None if never met).
+    ``context`` has db_id (residents.id), household_id (external), area_code, birth_year,
+    registered_on and last_met_on (None if never met).
     """
 
     features: pd.DataFrame
@@ -132,7 +134,8 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> tuple[str, dict]:
         SELECT * FROM unnest(CAST(:sizes AS int[]), CAST(:medians AS float8[]))
             AS m(size, median_income_krw)
     )
-    SELECT p.external_id AS resident_id, p.household_external_id AS household_id,
+    SELECT p.external_id AS resident_id, p.id AS db_id,
+           p.household_external_id AS household_id,
            p.area_code, p.birth_year, p.registered_on, lv.last_met_on,
            p.lives_alone::int AS lives_alone,
            :as_of_year - p.birth_year AS age_years,
@@ -162,6 +165,11 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> tuple[str, dict]:
     return sql, params
 
 
+def _pyformat(sql: str) -> str:
+    """``:name`` placeholders (SQLAlchemy) as ``%(name)s`` (psycopg), for COPY."""
+    return re.sub(r"(?<![:\w]):([a-z_]+)", r"%(\1)s", sql)
+
+
 def load_features(
     session: Session,
     scope: Scope,
@@ -180,15 +188,18 @@ def load_features(
     params |= {"as_of": as_of, "as_of_year": as_of.year, "sizes": sizes, "medians": medians}
     if previous_run_id is not None:
         params["previous_run_id"] = previous_run_id
-    connection = session.connection()
     # The query's cost estimate triggers PostgreSQL's JIT, which costs ~2 s and saves nothing.
-    connection.execute(text("SET LOCAL jit = off"))
-    frame = pd.read_sql_query(text(sql), connection, params=params)
+    session.execute(text("SET LOCAL jit = off"))
+    frame = read_query_frame(
+        session, _pyformat(sql), params, text_columns=("resident_id", "household_id", "area_code")
+    )
     frame = frame.set_index("resident_id")
     tiers = frame["previous_tier"].fillna(DEFAULT_PREVIOUS_TIER).astype(int)
     frame["days_overdue"] = (frame["days_since_met_visit"] - tiers.map(cadence)).clip(lower=0)
     features = frame[list(FEATURE_NAMES)].astype(float)
-    context = frame[["household_id", "area_code", "birth_year", "registered_on", "last_met_on"]]
+    context = frame[
+        ["db_id", "household_id", "area_code", "birth_year", "registered_on", "last_met_on"]
+    ]
     return FeatureTable(features, context, as_of)
 
 

@@ -161,3 +161,11 @@ def test_demo_pure_equals_postgis(db, tmp_path):
     assert len(sql) > 1900
     pd.testing.assert_frame_equal(sql, pure, check_exact=False, atol=1e-6, rtol=0)
     assert np.isfinite(sql.to_numpy()).all()
+
+
+def test_context_keeps_codes_as_text(tiny):
+    context = load_features(tiny, Scope.everything(), as_of=AS_OF).context
+    assert context.loc["A", "area_code"] == "1141061500"
+    assert context.loc["A", "household_id"] == "H1"
+    assert str(context.loc["A", "last_met_on"]) == "2026-08-03"
+    assert pd.isna(context.loc["C", "last_met_on"])

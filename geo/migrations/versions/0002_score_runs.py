@@ -56,8 +56,8 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("tier", sa.SmallInteger(), nullable=False),
         sa.Column("next_due_on", sa.Date(), nullable=False),
-        sa.Column("features", postgresql.ARRAY(sa.REAL()), nullable=False),
-        sa.Column("contributions", postgresql.ARRAY(sa.REAL()), nullable=False),
+        sa.Column("features", sa.LargeBinary(), nullable=False),
+        sa.Column("contributions", sa.LargeBinary(), nullable=False),
         sa.CheckConstraint("tier IN (0, 1, 2)", name=op.f("ck_resident_scores_tier")),
         sa.ForeignKeyConstraint(
             ["resident_id"], ["residents.id"], name=op.f("fk_resident_scores_resident_id_residents")
