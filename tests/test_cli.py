@@ -66,3 +66,44 @@ def test_unreachable_database_is_a_clear_error(cli_env):
     result = run(env, "status", check=False)
     assert result.returncode == 1
     assert "cannot connect to the database" in result.stderr
+
+
+def test_demo_then_score_prints_run_and_tiers(cli_env, tmp_path):
+    run(cli_env, "db", "upgrade")
+    demo_dir = tmp_path / "demo"
+    generated = run(
+        cli_env,
+        "demo",
+        "generate",
+        "--out",
+        str(demo_dir),
+        "--scale",
+        "500",
+        "--seed",
+        "2",
+        "--as-of",
+        "2026-11-01",
+    )
+    assert "residents: 500" in generated.stdout
+    loaded = run(cli_env, "demo", "load", "--dir", str(demo_dir), "--scale", "500", "--seed", "2")
+    assert "reusing" in loaded.stdout and "500 inserted" in loaded.stdout
+    first = run(cli_env, "score", "--as-of", "2026-11-01", "--by", "analyst")
+    words = first.stdout.split()
+    assert words[:2] == ["score", "run"] and "high" in words and "medium" in words
+    counts = {
+        w: int(n.rstrip(","))
+        for w, n in zip(words, words[1:], strict=False)
+        if w in ("high", "medium", "low")
+    }
+    assert sum(counts.values()) > 450  # active residents of 500
+    second = run(cli_env, "score", "--method", "rules", "--as-of", "2026-11-01")
+    assert "moved into high since run" in second.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'version = "x"\n[tiers]\nlow = [0.0, 0.5]\nmedium = [0.4, 0.6]\n'
+        "high = [0.6, 1.0]\n[features.lives_alone]\nweight = 1.0\n"
+        'transform = "linear"\nlow = 0.0\nhigh = 1.0\n',
+        encoding="utf-8",
+    )
+    rejected = run(cli_env, "score", "--config", str(bad), check=False)
+    assert rejected.returncode == 1 and "bad.toml" in rejected.stderr

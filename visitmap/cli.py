@@ -218,6 +218,67 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
 
 
 @main.command()
+@click.option(
+    "--method",
+    default="weighted",
+    show_default=True,
+    type=click.Choice(["weighted", "rules", "model"]),
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, path_type=Path),
+    help="Scoring configuration (default: scoring/configs/weighted_v1.toml).",
+)
+@click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
+@click.option("--by", "created_by", default=None, help="Who runs it (default: $USER).")
+@click.option("--progress/--no-progress", default=None)
+def score(method, config_path, as_of, created_by, progress) -> None:
+    """Score every active resident, store the run, print its id and the tier counts."""
+    import getpass
+
+    from tqdm import tqdm
+
+    from geo.db import session_scope
+    from geo.scope import Scope
+    from geo.score_runs import score_residents
+    from scoring.config import ScoringConfigError, default_config, load_config
+
+    try:
+        config = load_config(config_path) if config_path else default_config()
+    except ScoringConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    settings = load_settings()
+    as_of = as_of or dt.date.today()
+    with (
+        session_scope(_engine(settings)) as session,
+        tqdm(
+            desc="storing scores",
+            unit="resident",
+            disable=None if progress is None else not progress,
+            leave=False,
+        ) as bar,
+    ):
+        result = score_residents(
+            session,
+            Scope.everything(),
+            method=method,
+            config=config,
+            as_of=as_of,
+            created_by=created_by or getpass.getuser(),
+            progress=bar,
+        )
+    run = result.stored
+    counts = run.tier_counts
+    click.echo(
+        f"score run {run.run_id} ({method}, as of {as_of}): "
+        f"high {counts['high']}, medium {counts['medium']}, low {counts['low']}"
+    )
+    if run.previous_run_id is not None:
+        click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)

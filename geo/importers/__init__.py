@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -25,6 +26,8 @@ from geo.importers.reading import SourceTable, read_table
 __all__ = ["KINDS", "ImportResult", "ImportValidationError", "Problem", "import_file"]
 
 KINDS = tuple(SPECS)
+#: Tables whose planner statistics an import of that kind refreshes (default: its table).
+ANALYZED_TABLES = {"residents": ("households", "residents"), "teams": ("visit_teams", "team_areas")}
 #: Descriptive text columns that area-stats files may carry; they are not indicators.
 TEXT_COLUMNS = {"dong_nm", "sgg_nm", "adm_nm", "sgg_cd", "period", "ref_date", "sido_nm"}
 
@@ -210,6 +213,10 @@ def import_file(
     problems += result.problems
     if problems:
         raise ImportValidationError(problems)
+    if result.inserted or result.updated:
+        # fresh statistics, so that queries right after an import (scoring) plan well
+        for table_name in ANALYZED_TABLES.get(kind, (spec.table,)):
+            session.execute(text(f"ANALYZE {table_name}"))
     return ImportResult(
         kind, label, len(table), result.inserted, result.updated, result.extra, result.records
     )

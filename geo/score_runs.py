@@ -1,0 +1,299 @@
+"""Score runs in PostGIS: store a run (who, when, method, parameters, data counts, metrics,
+each resident's score, tier, features and contributions), find the latest, compare runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.db import raw_connection
+from geo.features import FeatureTable, load_features
+from geo.scope import Scope
+
+TIER_NAMES = {0: "low", 1: "medium", 2: "high"}
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def pack_vectors(matrix: np.ndarray) -> np.ndarray:
+    """Each row as PostgreSQL bytea hex text (``\\x`` + little-endian float32), vectorised."""
+    values = np.ascontiguousarray(matrix, dtype="<f4")
+    rows, width = values.shape
+    raw = values.view(np.uint8).reshape(rows, 4 * width)
+    out = np.empty((rows, 2 + 8 * width), dtype=np.uint8)
+    out[:, 0], out[:, 1] = ord("\\"), ord("x")
+    out[:, 2::2] = _HEX[raw >> 4]
+    out[:, 3::2] = _HEX[raw & 15]
+    return out.view(f"S{2 + 8 * width}").ravel().astype(str)
+
+
+def unpack_vectors(blob: bytes) -> np.ndarray:
+    """A stored vector back as float32 values."""
+    return np.frombuffer(bytes(blob), dtype="<f4")
+
+
+def inputs_digest(features: pd.DataFrame, parameters: dict) -> str:
+    """SHA-256 over the feature table (ids, columns, float64 values) and the parameters."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+    digest.update("\x1f".join(features.columns).encode())
+    digest.update("\x1f".join(map(str, features.index)).encode())
+    digest.update(np.ascontiguousarray(features.to_numpy(dtype="<f8")).tobytes())
+    return digest.hexdigest()
+
+
+def _finite(values: dict) -> dict:
+    """JSON has no NaN: undefined metrics (e.g. precision of an empty tier) become null."""
+    return {
+        k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in values.items()
+    }
+
+
+def latest_run_id(session: Session) -> int | None:
+    """The newest score run's id, or None."""
+    return session.execute(text("SELECT max(id) FROM score_runs")).scalar()
+
+
+def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.Series:
+    """Labels from recorded visit outcomes up to ``as_of``, by resident external id.
+
+    1 = a visit confirmed a crisis; 0 = met at least once and no crisis confirmed. Residents
+    never met are absent (unlabelled).
+    """
+    scope_sql = "" if scope.is_everything else " AND a.code = ANY(:codes)"
+    rows = session.execute(
+        text(f"""
+        SELECT r.external_id,
+               bool_or(v.outcome = 'crisis_confirmed')::int AS crisis
+        FROM visits v JOIN residents r ON r.id = v.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE v.outcome IN ('met', 'crisis_confirmed')
+          AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= :as_of{scope_sql}
+        GROUP BY r.external_id"""),
+        {"as_of": as_of, "codes": sorted(scope.area_codes or [])},
+    ).all()
+    return pd.Series({r[0]: r[1] for r in rows}, name="crisis_confirmed", dtype="int64")
+
+
+def input_counts(session: Session, table: FeatureTable) -> dict[str, int]:
+    """Row counts of the inputs a run used (for the run's record)."""
+    counts = {"residents_scored": len(table.features)}
+    for name in ("households", "visits", "crisis_signals", "facilities"):
+        counts[name] = session.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+    return counts
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    run_id: int
+    previous_run_id: int | None
+    tier_counts: dict[str, int]
+    inputs_digest: str
+
+
+def store_run(
+    session: Session,
+    table: FeatureTable,
+    *,
+    scores: np.ndarray,
+    tiers: np.ndarray,
+    contributions: np.ndarray,
+    method: str,
+    config_version: str,
+    parameters: dict,
+    created_by: str,
+    scope: Scope,
+    previous_run_id: int | None,
+    metrics: dict,
+    cadence_days: dict[int, int],
+    progress=None,
+) -> StoredRun:
+    """Write a run and every resident's score with one COPY; returns its id and counts."""
+    features = table.features
+    tiers = np.asarray(tiers, dtype=int)
+    counts = {TIER_NAMES[t]: int((tiers == t).sum()) for t in TIER_NAMES}
+    digest = inputs_digest(features, parameters)
+    run_id = session.execute(
+        text("""
+        INSERT INTO score_runs (created_by, method, config_version, parameters, as_of,
+            scope_codes, previous_run_id, feature_names, input_counts, inputs_digest,
+            tier_counts, metrics)
+        VALUES (:created_by, :method, :config_version, CAST(:parameters AS jsonb), :as_of,
+            :scope_codes, :previous_run_id, :feature_names, CAST(:input_counts AS jsonb),
+            :digest, CAST(:tier_counts AS jsonb), CAST(:metrics AS jsonb))
+        RETURNING id"""),
+        {
+            "created_by": created_by,
+            "method": method,
+            "config_version": config_version,
+            "parameters": json.dumps(parameters, default=str),
+            "as_of": table.as_of,
+            "scope_codes": None if scope.is_everything else sorted(scope.area_codes or []),
+            "previous_run_id": previous_run_id,
+            "feature_names": list(features.columns),
+            "input_counts": json.dumps(input_counts(session, table)),
+            "digest": digest,
+            "tier_counts": json.dumps(counts),
+            "metrics": json.dumps(_finite(metrics)),
+        },
+    ).scalar_one()
+    context = table.context
+    since = pd.to_datetime(context["last_met_on"]).fillna(pd.to_datetime(context["registered_on"]))
+    cadence = pd.Series(tiers, index=context.index).map(cadence_days)
+    next_due = (since + pd.to_timedelta(cadence, unit="D")).dt.date
+    frame = pa.table(
+        {
+            "run_id": pa.array(np.full(len(features), run_id, dtype=np.int32)),
+            "resident_id": pa.array(context["db_id"].to_numpy(dtype=np.int64)),
+            "score": pa.array(np.asarray(scores, dtype=float)),
+            "tier": pa.array(tiers.astype(np.int16)),
+            "next_due_on": pa.array(next_due.to_numpy(), type=pa.date32()),
+            "features": pa.array(pack_vectors(features.to_numpy())),
+            "contributions": pa.array(pack_vectors(np.asarray(contributions))),
+        }
+    )
+    columns = ", ".join(frame.column_names)
+    cursor = raw_connection(session).cursor()
+    with cursor.copy(f"COPY resident_scores ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, frame.num_rows, 100_000):
+            chunk = frame.slice(start, 100_000)
+            buffer = io.BytesIO()
+            pa_csv.write_csv(
+                chunk, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+            )
+            copy.write(buffer.getvalue())
+            if progress is not None:
+                progress.update(chunk.num_rows)
+    return StoredRun(run_id, previous_run_id, counts, digest)
+
+
+def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
+    """Residents in ``scope`` whose tier differs from the run's previous run.
+
+    Columns: resident_id (external), area_code, previous_tier, tier (codes; previous_tier is
+    NA for residents not scored before).
+    """
+    scope_sql = "" if scope.is_everything else " AND a.code = ANY(:codes)"
+    return pd.read_sql_query(
+        text(f"""
+        SELECT r.external_id AS resident_id, a.code AS area_code,
+               p.tier AS previous_tier, s.tier
+        FROM score_runs run
+        JOIN resident_scores s ON s.run_id = run.id
+        LEFT JOIN resident_scores p ON p.run_id = run.previous_run_id
+                                   AND p.resident_id = s.resident_id
+        JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE run.id = :run_id AND p.tier IS DISTINCT FROM s.tier{scope_sql}
+        ORDER BY r.external_id"""),
+        session.connection(),
+        params={"run_id": run_id, "codes": sorted(scope.area_codes or [])},
+        dtype={"previous_tier": "Int64"},
+    )
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    stored: StoredRun
+    moved_into_high: int
+    labelled: int
+
+
+def make_scorer(method: str, config):
+    """The scorer for ``method`` (weighted, rules, model), configured by ``config``."""
+    from scoring.learned import LearnedScorer
+    from scoring.rules import RuleScorer
+    from scoring.weighted import WeightedIndexScorer
+
+    if method == "weighted":
+        return WeightedIndexScorer(config=config)
+    if method == "rules":
+        return RuleScorer.default()
+    if method == "model":
+        return LearnedScorer(config=config)
+    raise ValueError(f"unknown scoring method {method!r} (weighted, rules, model)")
+
+
+def score_residents(
+    session: Session,
+    scope: Scope,
+    *,
+    method: str,
+    config,
+    as_of: dt.date,
+    created_by: str,
+    progress=None,
+) -> ScoringResult:
+    """Score the active residents in ``scope`` at ``as_of`` and store the run.
+
+    The learned scorer is trained on the recorded visit outcomes of the residents in scope
+    (see :func:`load_visit_labels`), without the visit-derived features, which would leak the
+    labels (docs/scoring.md). Metrics compare the scores with those labels.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from scoring.config import config_to_dict
+    from scoring.explain import contribution_matrix
+    from scoring.report import high_tier_precision_recall
+
+    previous = latest_run_id(session)
+    cadence = config.cadence.by_code()
+    table = load_features(
+        session, scope, as_of=as_of, previous_run_id=previous, cadence_days=cadence
+    )
+    if table.features.empty:
+        raise ValueError("no active residents in scope to score")
+    labels = load_visit_labels(session, scope, as_of=as_of).reindex(table.features.index)
+    labelled = labels.dropna().astype(int)
+    scorer = make_scorer(method, config)
+    if method == "model":
+        scorer.fit(table.features.loc[labelled.index], labelled.to_numpy())
+    else:
+        scorer.fit(table.features)
+    scores = scorer.score_samples(table.features)
+    tiers = scorer.predict(table.features)
+    contributions = contribution_matrix(scorer, table.features, table.features.columns)
+    metrics: dict = {"labelled": int(len(labelled)), "positives": int(labelled.sum())}
+    if labelled.nunique() == 2:
+        position = table.features.index.get_indexer(labelled.index)
+        metrics["roc_auc_on_labels"] = float(roc_auc_score(labelled, scores[position]))
+        precision, recall = high_tier_precision_recall(labelled.to_numpy(), tiers[position])
+        metrics["high_precision_on_labels"] = precision
+        metrics["high_recall_on_labels"] = recall
+    parameters = {
+        "method": method,
+        "config": config_to_dict(config),
+        "as_of": as_of,
+        "scope": None if scope.is_everything else sorted(scope.area_codes or []),
+    }
+    stored = store_run(
+        session,
+        table,
+        scores=scores,
+        tiers=tiers,
+        contributions=contributions,
+        method=method,
+        config_version=config.version if method != "rules" else "rules_default",
+        parameters=parameters,
+        created_by=created_by,
+        scope=scope,
+        previous_run_id=previous,
+        metrics=metrics,
+        cadence_days=cadence,
+        progress=progress,
+    )
+    moved = 0
+    if previous is not None:
+        changes = run_changes(session, stored.run_id, scope)
+        was_high = changes["previous_tier"].fillna(-1).astype(int) == 2
+        moved = int(((changes["tier"] == 2) & ~was_high).sum())
+    return ScoringResult(stored, moved, int(len(labelled)))
