@@ -1,0 +1,88 @@
+"""The analysts' notebooks run headless on the demo data, with the service's own code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from geo.db import make_engine
+from geo.demo import generate_demo
+from geo.demo_load import load_demo
+from geo.migrate import upgrade
+from scoring.config import load_config
+from tests.conftest import TEST_RRN_KEY
+
+pytestmark = pytest.mark.db
+
+ROOT = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 1)
+
+
+@pytest.fixture(scope="module")
+def notebook_env(scratch_database, tmp_path_factory):
+    url = scratch_database("visitmap_test_notebooks")
+    engine = make_engine(url)
+    upgrade(engine)
+    demo_dir = tmp_path_factory.mktemp("nb_demo")
+    generate_demo(demo_dir, seed=4, scale=4000, region="seodaemun", as_of=AS_OF)
+    load_demo(engine, demo_dir, rrn_key=TEST_RRN_KEY, progress=False)
+    engine.dispose()
+    out = tmp_path_factory.mktemp("nb_out")
+    return {
+        "VISITMAP_DATABASE_URL": url,
+        "VISITMAP_NOTEBOOK_AS_OF": AS_OF.isoformat(),
+        "VISITMAP_NOTEBOOK_OUT": str(out),
+    }, out
+
+
+def execute(name: str, env: dict[str, str]) -> nbformat.NotebookNode:
+    notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the kernel inherits the environment
+    try:
+        NotebookClient(
+            notebook,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(ROOT)}},
+        ).execute()
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return notebook
+
+
+def _text(notebook) -> str:
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            parts.extend(str(v) for v in output.get("data", {}).values())
+    return "\n".join(parts)
+
+
+def test_tune_weights_saves_a_loadable_configuration(notebook_env):
+    env, out = notebook_env
+    notebook = execute("tune_weights.ipynb", env)
+    saved = load_config(out / "weighted_v1_tuned.toml")
+    assert saved.version == "weighted_v1_tuned"
+    assert (out / "high_share_by_dong.html").stat().st_size > 10_000
+    text = _text(notebook)
+    assert "roc_auc" in text and "with a visit outcome" in text
+
+
+def test_compare_scorers_reports_all_three(notebook_env):
+    env, out = notebook_env
+    notebook = execute("compare_scorers.ipynb", env)
+    report = (out / "scorer_comparison.md").read_text(encoding="utf-8")
+    for scorer in ("weighted", "rules", "learned"):
+        assert scorer in report
+    assert "roc_auc" in _text(notebook) or "ROC" in report
