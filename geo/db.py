@@ -47,3 +47,26 @@ def read_query_frame(session: Session, sql: str, params: dict | None = None, *, 
     buffer.seek(0)
     options = pa_csv.ConvertOptions(column_types={c: pa.string() for c in text_columns})
     return pa_csv.read_csv(buffer, convert_options=options).to_pandas()
+
+
+def copy_arrow(session: Session, target: str, table, *, progress=None, chunk_rows=100_000):
+    """COPY an Arrow table into ``target`` (its column names), in the session's transaction.
+
+    The CSV text comes from Arrow's C++ writer: nulls as empty fields, booleans true/false,
+    dates ISO, timestamps in UTC, all of which PostgreSQL's CSV COPY reads directly.
+    """
+    import io
+
+    import pyarrow.csv as pa_csv
+
+    columns = ", ".join(f'"{c}"' for c in table.column_names)
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    cursor = raw_connection(session).cursor()
+    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+        for start in range(0, table.num_rows, chunk_rows):
+            chunk = table.slice(start, chunk_rows)
+            buffer = io.BytesIO()
+            pa_csv.write_csv(chunk, buffer, options)
+            copy.write(buffer.getvalue())
+            if progress is not None:
+                progress.update(chunk.num_rows)

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import raw_connection
+from geo.db import copy_arrow
 from geo.features import FeatureTable, load_features
 from geo.scope import Scope
 
@@ -161,18 +159,7 @@ def store_run(
             "contributions": pa.array(pack_vectors(np.asarray(contributions))),
         }
     )
-    columns = ", ".join(frame.column_names)
-    cursor = raw_connection(session).cursor()
-    with cursor.copy(f"COPY resident_scores ({columns}) FROM STDIN (FORMAT csv)") as copy:
-        for start in range(0, frame.num_rows, 100_000):
-            chunk = frame.slice(start, 100_000)
-            buffer = io.BytesIO()
-            pa_csv.write_csv(
-                chunk, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-            )
-            copy.write(buffer.getvalue())
-            if progress is not None:
-                progress.update(chunk.num_rows)
+    copy_arrow(session, "resident_scores", frame, progress=progress)
     return StoredRun(run_id, previous_run_id, counts, digest)
 
 
@@ -297,3 +284,54 @@ def score_residents(
         was_high = changes["previous_tier"].fillna(-1).astype(int) == 2
         moved = int(((changes["tier"] == 2) & ~was_high).sum())
     return ScoringResult(stored, moved, int(len(labelled)))
+
+
+def resident_explanation(
+    session: Session, scope: Scope, resident_id: str, *, run_id: int | None = None
+) -> dict | None:
+    """A resident's score, tier, next due date and top three reasons (Korean and English)
+    from a stored run (default: the latest); None if unknown or outside ``scope``.
+
+    Reasons are the features with the largest positive contributions, worded from the
+    feature values stored with the run (:func:`scoring.explain.reasons`).
+    """
+    from scoring.explain import reasons
+
+    run_id = run_id if run_id is not None else latest_run_id(session)
+    if run_id is None:
+        return None
+    scope_sql = "" if scope.is_everything else " AND a.code = ANY(:codes)"
+    row = (
+        session.execute(
+            text(f"""
+        SELECT r.external_id, a.code, s.score, s.tier, s.next_due_on, s.features,
+               s.contributions, run.feature_names, run.method, run.id AS run_id
+        FROM resident_scores s JOIN score_runs run ON run.id = s.run_id
+        JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE s.run_id = :run_id AND r.external_id = :resident_id{scope_sql}"""),
+            {"run_id": run_id, "resident_id": resident_id, "codes": sorted(scope.area_codes or [])},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        return None
+    names = list(row["feature_names"])
+    values = unpack_vectors(row["features"]).astype(float)
+    contributions = unpack_vectors(row["contributions"]).astype(float)
+    order = [names[j] for j in np.argsort(-contributions, kind="stable") if contributions[j] > 0]
+    reasons_ko, reasons_en = reasons(order, dict(zip(names, values, strict=True)), top=3)
+    return {
+        "resident_id": row["external_id"],
+        "area_code": row["code"],
+        "run_id": row["run_id"],
+        "method": row["method"],
+        "score": float(row["score"]),
+        "tier": int(row["tier"]),
+        "tier_name": TIER_NAMES[int(row["tier"])],
+        "next_due_on": row["next_due_on"],
+        "reasons_ko": reasons_ko,
+        "reasons_en": reasons_en,
+        "contributions": dict(zip(names, contributions.tolist(), strict=True)),
+    }

@@ -241,10 +241,14 @@ def contribution_matrix(scorer, X: pd.DataFrame, feature_names) -> np.ndarray:
     Features the scorer does not use (or, for the rule baseline, every feature: its parts are
     the tier and a tie-break) get 0. Vectorised: no reasons are rendered.
     """
-    parts = scorer._explanation_parts(X)
     out = np.zeros((len(X), len(feature_names)), dtype=float)
+    if hasattr(scorer, "contributions"):  # the weighted index: vectorised, no reasons
+        frame = scorer.contributions(X)
+        columns = {f"contrib_{name}": frame[name].to_numpy() for name in frame.columns}
+    else:
+        columns = scorer._explanation_parts(X).columns
     for j, name in enumerate(feature_names):
-        column = parts.columns.get(f"contrib_{name}")
+        column = columns.get(f"contrib_{name}")
         if column is not None:
             out[:, j] = np.asarray(column, dtype=float)
     return out

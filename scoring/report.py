@@ -338,3 +338,37 @@ def compare_scorers(
         n_labelled=len(y),
         learned_features=learned_features,
     )
+
+
+def truth_comparison(scores: dict[str, np.ndarray], truth) -> tuple[pd.DataFrame, str]:
+    """ROC AUC of each scorer's scores against a known truth (the demo's hidden ground truth).
+
+    Parameters
+    ----------
+    scores : dict of name -> array
+        Scores of the same residents, in the same order as ``truth``; must include
+        ``"weighted"`` and ``"learned"``.
+    truth : array-like of 0/1
+        1 = the resident is in crisis.
+
+    Returns
+    -------
+    (DataFrame, str)
+        ROC AUC per scorer, and a sentence saying whether the learned scorer beats the
+        weighted index and by how much (or by how much it does not).
+    """
+    truth = np.asarray(truth).astype(int)
+    if len(np.unique(truth)) != 2:
+        raise ReportError("the truth needs both classes")
+    auc = {
+        name: float(roc_auc_score(truth, np.asarray(s, dtype=float))) for name, s in scores.items()
+    }
+    frame = pd.DataFrame({"roc_auc": auc}).rename_axis("scorer")
+    difference = auc["learned"] - auc["weighted"]
+    verb = "beats" if difference > 0 else "does not beat"
+    sentence = (
+        f"On the ground truth ({len(truth)} residents, {int(truth.sum())} in crisis) the "
+        f"learned scorer {verb} the weighted index: ROC AUC {auc['learned']:.3f} vs "
+        f"{auc['weighted']:.3f} ({difference:+.3f})."
+    )
+    return frame, sentence

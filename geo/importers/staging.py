@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import raw_connection
+from geo.db import copy_arrow
 from geo.importers.problems import Problem
 
 PG_TYPES = {
@@ -40,26 +38,16 @@ def create_stage(session: Session, name: str, columns: dict[str, str]) -> None:
 def copy_frame(
     session: Session, name: str, frame: pd.DataFrame, row_numbers: np.ndarray, progress=None
 ) -> None:
-    """COPY ``frame`` (with its ``row_numbers``) into staging table ``name``.
-
-    The CSV text is written by Arrow's C++ writer (nulls as empty fields, booleans as
-    true/false, dates ISO, timestamps in UTC), which PostgreSQL's CSV COPY reads directly.
-    """
+    """COPY ``frame`` (with its ``row_numbers``) into staging table ``name``."""
     data = frame.copy()
     data.insert(0, "row_no", row_numbers)
-    table = pa.Table.from_pandas(data, preserve_index=False)
-    columns = ", ".join(f'"{c}"' for c in data.columns)
-    cursor = raw_connection(session).cursor()
-    with cursor.copy(f"COPY {name} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-        for start in range(0, len(data), COPY_CHUNK_ROWS):
-            chunk = table.slice(start, COPY_CHUNK_ROWS)
-            buffer = io.BytesIO()
-            pa_csv.write_csv(
-                chunk, buffer, pa_csv.WriteOptions(include_header=False, quoting_style="needed")
-            )
-            copy.write(buffer.getvalue())
-            if progress is not None:
-                progress.update(chunk.num_rows)
+    copy_arrow(
+        session,
+        name,
+        pa.Table.from_pandas(data, preserve_index=False),
+        progress=progress,
+        chunk_rows=COPY_CHUNK_ROWS,
+    )
 
 
 def problems_from_query(

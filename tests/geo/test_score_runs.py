@@ -151,3 +151,38 @@ def test_other_methods_store_runs(demo, method):
     assert run.method == method
     assert sum(result.stored.tier_counts.values()) == len(_scores(demo, result.stored.run_id))
     assert run.metrics["labelled"] == result.labelled > 0
+
+
+def test_learned_vs_weighted_on_the_hidden_ground_truth(demo, demo_dir):
+    """The report states, with the measured numbers, whether the learned scorer wins."""
+    from scoring.report import truth_comparison
+
+    weighted = _scores(demo, _run(demo, "weighted").stored.run_id)["score"]
+    learned = _scores(demo, _run(demo, "model").stored.run_id)["score"]
+    truth = pd.read_csv(demo_dir / "ground_truth.csv", dtype={"resident_id": str})
+    truth = truth.set_index("resident_id")["in_crisis"].reindex(weighted.index)
+    frame, sentence = truth_comparison({"weighted": weighted, "learned": learned}, truth)
+    auc_w, auc_l = frame.loc["weighted", "roc_auc"], frame.loc["learned", "roc_auc"]
+    assert 0.5 < auc_w < 1 and 0.5 < auc_l < 1
+    assert f"{auc_l:.3f} vs {auc_w:.3f}" in sentence
+    assert ("beats" in sentence) == (auc_l > auc_w)
+    assert (" does not beat " in sentence) == (auc_l <= auc_w)
+
+
+def test_resident_explanation_from_the_stored_run(demo):
+    from geo.score_runs import resident_explanation
+
+    result = _run(demo)
+    scores = _scores(demo, result.stored.run_id)
+    top = scores["score"].idxmax()
+    explained = resident_explanation(demo, Scope.everything(), top)
+    assert explained["tier"] == scores.loc[top, "tier"] == 2
+    assert explained["score"] == pytest.approx(scores.loc[top, "score"])
+    assert 1 <= len(explained["reasons_ko"]) == len(explained["reasons_en"]) <= 3
+    assert all(isinstance(r, str) and r for r in explained["reasons_ko"])
+    # the reasons follow the largest contributions
+    biggest = max(explained["contributions"], key=explained["contributions"].get)
+    assert explained["contributions"][biggest] > 0
+    assert sum(explained["contributions"].values()) == pytest.approx(explained["score"], abs=1e-5)
+    assert resident_explanation(demo, Scope.of_areas(set()), top) is None
+    assert resident_explanation(demo, Scope.everything(), "no-such-resident") is None
