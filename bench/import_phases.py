@@ -17,17 +17,19 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 import geo.importers as importers
+import geo.importers.base as base
 import geo.importers.kinds as kinds
+import geo.importers.residents as residents
 from geo.db import make_engine, session_scope
 from geo.settings import load_settings
 
 PHASES = [
     (importers, "read_table"),
     (importers, "_parse"),
-    (kinds, "_check_residents"),
-    (kinds, "area_ids_for_points"),
-    (kinds, "copy_frame"),
-    (kinds, "upsert"),
+    (residents, "_check_residents"),
+    (base, "area_ids_for_points"),
+    (base, "copy_frame"),
+    (residents, "upsert"),
 ]
 
 
@@ -63,8 +65,8 @@ def main() -> None:
         spec.fields,
         spec.id_column,
         spec.geometry,
-        kinds._write_residents,
-        check=kinds._check_residents,
+        residents._write_residents,
+        check=residents._check_residents,
         table=spec.table,
     )
     statements: list[tuple[float, str]] = []

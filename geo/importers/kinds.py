@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
+from geo.importers.base import (
+    Batch,
+    ImportSpec,
+    WriteResult,
+    _id,
+    _kinds,
+    _referencing_writer,
+    _stage,
+)
 from geo.importers.fields import Field
 from geo.importers.problems import Problem
+from geo.importers.residents import RESIDENT_FIELDS, _check_residents, _write_residents
 from geo.importers.staging import (
-    area_ids_for_points,
     copy_frame,
     create_stage,
     missing_reference_problems,
-    point_area_problems,
     problems_from_query,
     upsert,
 )
@@ -30,92 +34,10 @@ from geo.vocab import (
     NEED_CATEGORIES,
     NEED_STATUSES,
     PROVIDER_SECTORS,
-    RESIDENT_STATUSES,
     VISIT_OUTCOMES,
 )
 
-ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}"
-
-
-def _id(name: str, required: bool = True) -> Field:
-    return Field(
-        name,
-        "text",
-        required=required,
-        pattern=ID_PATTERN,
-        describe="an id: letters, digits, _ . : -",
-    )
-
-
-@dataclass
-class Batch:
-    """Parsed rows of one file, ready for the database."""
-
-    session: Session
-    label: str
-    frame: pd.DataFrame  # typed values of the good rows
-    row_numbers: np.ndarray
-    geometry: np.ndarray | None
-    rrn_key: bytes
-    coord_column: str = "lon"
-    progress: object = None
-
-    def coords(self) -> tuple[np.ndarray, np.ndarray]:
-        return shapely.get_x(self.geometry), shapely.get_y(self.geometry)
-
-
-@dataclass
-class WriteResult:
-    inserted: int = 0
-    updated: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    extra: dict[str, int] = field(default_factory=dict)
-    records: int | None = None  # records considered, when not one per row (area-stats)
-
-
-@dataclass(frozen=True)
-class ImportSpec:
-    kind: str
-    fields: tuple[Field, ...]
-    id_column: str | None
-    geometry: str | None
-    write: Callable[[Batch, bool], WriteResult]
-    check: Callable[[pd.DataFrame, pd.DataFrame, np.ndarray, str], list[Problem]] | None = None
-    table: str = ""
-    wide_numeric: bool = False
-
-    @property
-    def required_columns(self) -> list[str]:
-        return [f.name for f in self.fields if f.required]
-
-
-def _stage(
-    batch: Batch, name: str, frame: pd.DataFrame, kinds: dict[str, str], with_point: bool = False
-) -> list[Problem]:
-    """COPY ``frame`` into staging table ``name``; with points, also their lon, lat and area.
-
-    Returns the problems of points that lie in none of the loaded areas.
-    """
-    columns = dict(kinds)
-    problems: list[Problem] = []
-    if with_point:
-        lon, lat = batch.coords()
-        area_ids = area_ids_for_points(batch.session, lon, lat)
-        problems = point_area_problems(area_ids, batch.row_numbers, batch.label, batch.coord_column)
-        columns.update(lon="float", lat="float", area_id="int")
-        area = pd.array(
-            np.zeros(len(frame), dtype=int) if area_ids is None else area_ids, dtype="Int64"
-        )
-        area[area < 0] = pd.NA
-        frame = frame.assign(lon=lon, lat=lat, area_id=area)
-    create_stage(batch.session, name, columns)
-    copy_frame(batch.session, name, frame[list(columns)], batch.row_numbers, batch.progress)
-    return problems
-
-
-def _kinds(fields: tuple[Field, ...], *names: str) -> dict[str, str]:
-    by_name = {f.name: f.kind for f in fields}
-    return {n: by_name[n] for n in names}
+__all__ = ["SPECS", "Batch", "ImportSpec", "WriteResult"]
 
 
 # --------------------------------------------------------------------------- areas
@@ -225,219 +147,6 @@ def _write_facilities(batch: Batch, check_only: bool) -> WriteResult:
     return WriteResult(inserted, updated)
 
 
-# --------------------------------------------------------------------------- residents
-
-HOUSEHOLD_COLUMNS = ("household_size", "monthly_income_krw", "assets_krw", "address")
-RESIDENT_FIELDS = (
-    _id("resident_id"),
-    _id("household_id"),
-    Field("name", required=False, max_length=100),
-    Field(
-        "rrn",
-        required=False,
-        pattern=r"\d{6}-?\d{7}",
-        describe="resident registration number YYMMDD-NNNNNNN",
-    ),
-    Field("birth_year", "int", minimum=1900),  # upper bound checked at import time
-    Field("sex", "choice", choices=("M", "F")),
-    Field("lives_alone", "bool"),
-    Field("disability", "bool"),
-    Field("registered_on", "date"),
-    Field("status", "choice", required=False, choices=tuple(RESIDENT_STATUSES)),
-    Field("household_size", "int", minimum=1, maximum=20),
-    Field("monthly_income_krw", "int", minimum=0, maximum=10**12),
-    Field("assets_krw", "int", required=False, minimum=0, maximum=10**14),
-    Field("address", required=False, max_length=300),
-)
-RRN_CENTURY = {
-    "1": 1900,
-    "2": 1900,
-    "5": 1900,
-    "6": 1900,
-    "3": 2000,
-    "4": 2000,
-    "7": 2000,
-    "8": 2000,
-    "9": 1800,
-    "0": 1800,
-}
-
-
-def rrn_hmac(rrn: str, key: bytes) -> str:
-    """Keyed HMAC-SHA256 of a registration number (hyphen removed), as 64 hex digits.
-
-    The database stores the 32 bytes (``decode(hex, 'hex')``); the clear number never leaves
-    the importing process.
-    """
-    return hmac.digest(key, rrn.replace("-", "").encode("ascii"), "sha256").hex()
-
-
-def _rrn_consistency(
-    rrn: pd.Series, parsed: pd.DataFrame, bad: np.ndarray, label: str
-) -> list[Problem]:
-    """Registration numbers against birth_year and sex, vectorised; never prints the number."""
-    rows = parsed.index
-    check = (rrn != "").to_numpy() & ~bad
-    digits = rrn.where(check, "0001011000000")  # a placeholder for rows not checked
-    century = digits.str[6].map(RRN_CENTURY).astype(int)
-    year = century + digits.str[0:2].astype(int)
-    born = pd.to_datetime(
-        year.astype(str) + digits.str[2:6], format="%Y%m%d", errors="coerce"
-    ).to_numpy()
-    no_date = check & pd.isna(born)
-    birth_year = parsed["birth_year"].astype("float64").to_numpy()
-    wrong_year = check & ~no_date & ~np.isnan(birth_year) & (year.to_numpy() != birth_year)
-    sex_digit = np.where(digits.str[6].astype(int).to_numpy() % 2 == 1, "M", "F")
-    sex = parsed["sex"].astype(object).to_numpy()
-    wrong_sex = check & ~no_date & pd.notna(sex) & (sex_digit != sex)
-    return (
-        [
-            Problem(label, int(r), "rrn", "the birth date in the number is not a calendar date")
-            for r in rows[no_date]
-        ]
-        + [
-            Problem(label, int(r), "rrn", "the number's birth year differs from birth_year")
-            for r in rows[wrong_year]
-        ]
-        + [
-            Problem(label, int(r), "rrn", "the number's sex digit differs from sex")
-            for r in rows[wrong_sex]
-        ]
-    )
-
-
-def _check_residents(
-    raw: pd.DataFrame, parsed: pd.DataFrame, bad: np.ndarray, label: str
-) -> list[Problem]:
-    problems = []
-    rows = parsed.index
-    # registration number against birth year and sex (the number itself is never printed)
-    rrn = raw["rrn"].str.replace("-", "", regex=False) if "rrn" in raw else None
-    if rrn is not None:
-        problems += _rrn_consistency(rrn, parsed, bad, label)
-        hashed = rrn[rrn != ""]
-        dup = hashed.duplicated(keep="first")
-        firsts = hashed[~dup.to_numpy()]
-        first_row = dict(zip(firsts.to_numpy(), firsts.index, strict=True)) if dup.any() else {}
-        for k in hashed.index[dup.to_numpy()]:
-            problems.append(
-                Problem(
-                    label,
-                    int(k),
-                    "rrn",
-                    f"the same registration number is already on row {first_row[hashed.loc[k]]}",
-                )
-            )
-    this_year = dt.date.today().year
-    late = (parsed["birth_year"].fillna(0) > this_year).to_numpy()
-    problems += [
-        Problem(label, int(r), "birth_year", f"must be at most {this_year}") for r in rows[late]
-    ]
-    # rows of one household must agree on the household's columns and location
-    household = parsed["household_id"]
-    x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
-    y_name = {"lon": "lat", "x": "y"}.get(x_name, x_name)
-    coord_columns = {"_x": x_name, "_y": y_name}
-    for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
-        values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
-        first = values.groupby(household, sort=False).transform("first")
-        first_pos = (
-            pd.Series(np.arange(len(parsed)), index=parsed.index)
-            .groupby(household, sort=False)
-            .transform("first")
-        )
-        # rows with a bad cell are reported for that cell only
-        differs = (values != first).to_numpy() & household.notna().to_numpy() & ~bad
-        shown = coord_columns.get(column, column)
-        for i in np.flatnonzero(differs):
-            problems.append(
-                Problem(
-                    label,
-                    rows[i],
-                    shown,
-                    f"household {household.iat[i]!r} has "
-                    f"a different {shown} on row {rows[first_pos.iat[i]]}",
-                )
-            )
-    return _dedupe(problems)
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    return list(dict.fromkeys(problems))
-
-
-def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
-    frame = batch.frame.copy()
-    rrn = frame.pop("rrn") if "rrn" in frame else pd.Series(None, index=frame.index, dtype=object)
-    frame["rrn_hmac"] = rrn.map(
-        lambda v: rrn_hmac(v, batch.rrn_key) if isinstance(v, str) and v else None
-    )
-    del rrn
-    if "status" not in frame or frame["status"].isna().any():
-        frame["status"] = frame.get("status", pd.Series(None, index=frame.index)).fillna("active")
-    kinds = _kinds(
-        RESIDENT_FIELDS,
-        "resident_id",
-        "household_id",
-        "name",
-        "birth_year",
-        "sex",
-        "lives_alone",
-        "disability",
-        "registered_on",
-        "status",
-        *HOUSEHOLD_COLUMNS,
-    )
-    kinds["rrn_hmac"] = "text"
-    session = batch.session
-    problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
-    problems += problems_from_query(
-        session,
-        """SELECT s.row_no, r.external_id FROM stage_residents s
-           JOIN residents r ON r.rrn_hmac = decode(s.rrn_hmac, 'hex')
-             AND r.external_id <> s.resident_id
-           ORDER BY s.row_no""",
-        batch.label,
-        "rrn",
-        "this registration number belongs to resident {value!r} already",
-    )
-    if problems or check_only:
-        return WriteResult(problems=problems)
-    h_ins, h_upd = upsert(
-        session,
-        target="households",
-        key=["external_id"],
-        columns=["area_id", "size", "monthly_income_krw", "assets_krw", "address", "geom"],
-        select_sql="""SELECT DISTINCT ON (household_id) household_id, area_id, household_size,
-                      monthly_income_krw, assets_krw, address,
-                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)
-                      FROM stage_residents ORDER BY household_id, row_no""",
-    )
-    r_ins, r_upd = upsert(
-        session,
-        target="residents",
-        key=["external_id"],
-        columns=[
-            "household_id",
-            "name",
-            "rrn_hmac",
-            "birth_year",
-            "sex",
-            "lives_alone",
-            "has_disability",
-            "registered_on",
-            "status",
-        ],
-        select_sql="""SELECT s.resident_id, h.id, s.name, decode(s.rrn_hmac, 'hex'),
-                      s.birth_year, s.sex, s.lives_alone, s.disability, s.registered_on, s.status
-                      FROM stage_residents s JOIN households h ON h.external_id = s.household_id
-                      ORDER BY s.row_no""",
-    )
-    return WriteResult(
-        r_ins, r_upd, extra={"households inserted": h_ins, "households updated": h_upd}
-    )
-
-
 # --------------------------------------------------------------------------- crisis signals
 
 SIGNAL_FIELDS = (
@@ -470,30 +179,21 @@ def _not_in_future(parsed: pd.DataFrame, column: str, label: str) -> list[Proble
     return [Problem(label, r, column, "lies in the future") for r in parsed.index[late.to_numpy()]]
 
 
-def _write_signals(batch: Batch, check_only: bool) -> WriteResult:
-    _stage(
-        batch, "stage_signals", batch.frame, _kinds(SIGNAL_FIELDS, *[f.name for f in SIGNAL_FIELDS])
-    )
-    problems = missing_reference_problems(
-        batch.session, "stage_signals", "resident_id", "residents", batch.label, "resident"
-    )
-    problems += missing_reference_problems(
-        batch.session, "stage_signals", "household_id", "households", batch.label, "household"
-    )
-    if problems or check_only:
-        return WriteResult(problems=problems)
-    inserted, updated = upsert(
-        batch.session,
-        target="crisis_signals",
-        key=["external_id"],
-        columns=["resident_id", "household_id", "kind", "observed_on", "source_agency"],
-        select_sql="""SELECT s.signal_id, r.id, h.id, s.kind, s.observed_on, s.source_agency
-                      FROM stage_signals s
-                      LEFT JOIN residents r ON r.external_id = s.resident_id
-                      LEFT JOIN households h ON h.external_id = s.household_id
-                      ORDER BY s.row_no""",
-    )
-    return WriteResult(inserted, updated)
+_write_signals = _referencing_writer(
+    stage="stage_signals",
+    fields=SIGNAL_FIELDS,
+    references=[
+        ("resident_id", "residents", "resident"),
+        ("household_id", "households", "household"),
+    ],
+    target="crisis_signals",
+    columns=["resident_id", "household_id", "kind", "observed_on", "source_agency"],
+    select_sql="""SELECT s.signal_id, r.id, h.id, s.kind, s.observed_on, s.source_agency
+                  FROM stage_signals s
+                  LEFT JOIN residents r ON r.external_id = s.resident_id
+                  LEFT JOIN households h ON h.external_id = s.household_id
+                  ORDER BY s.row_no""",
+)
 
 
 # --------------------------------------------------------------------------- providers
@@ -506,23 +206,14 @@ PROVIDER_FIELDS = (
 )
 
 
-def _write_providers(batch: Batch, check_only: bool) -> WriteResult:
-    _stage(
-        batch,
-        "stage_providers",
-        batch.frame,
-        _kinds(PROVIDER_FIELDS, *[f.name for f in PROVIDER_FIELDS]),
-    )
-    if check_only:
-        return WriteResult()
-    inserted, updated = upsert(
-        batch.session,
-        target="providers",
-        key=["external_id"],
-        columns=["name", "sector", "kind"],
-        select_sql="SELECT provider_id, name, sector, kind FROM stage_providers ORDER BY row_no",
-    )
-    return WriteResult(inserted, updated)
+_write_providers = _referencing_writer(
+    stage="stage_providers",
+    fields=PROVIDER_FIELDS,
+    references=[],
+    target="providers",
+    columns=["name", "sector", "kind"],
+    select_sql="SELECT provider_id, name, sector, kind FROM stage_providers ORDER BY row_no",
+)
 
 
 # --------------------------------------------------------------------------- visits
@@ -546,25 +237,16 @@ def _check_visits(raw, parsed, bad, label) -> list[Problem]:
     ]
 
 
-def _write_visits(batch: Batch, check_only: bool) -> WriteResult:
-    _stage(
-        batch, "stage_visits", batch.frame, _kinds(VISIT_FIELDS, *[f.name for f in VISIT_FIELDS])
-    )
-    problems = missing_reference_problems(
-        batch.session, "stage_visits", "resident_id", "residents", batch.label, "resident"
-    )
-    if problems or check_only:
-        return WriteResult(problems=problems)
-    inserted, updated = upsert(
-        batch.session,
-        target="visits",
-        key=["external_id"],
-        columns=["resident_id", "visited_at", "visitor", "outcome", "notes"],
-        select_sql="""SELECT s.visit_id, r.id, s.visited_at, s.visitor, s.outcome, s.notes
-                      FROM stage_visits s JOIN residents r ON r.external_id = s.resident_id
-                      ORDER BY s.row_no""",
-    )
-    return WriteResult(inserted, updated)
+_write_visits = _referencing_writer(
+    stage="stage_visits",
+    fields=VISIT_FIELDS,
+    references=[("resident_id", "residents", "resident")],
+    target="visits",
+    columns=["resident_id", "visited_at", "visitor", "outcome", "notes"],
+    select_sql="""SELECT s.visit_id, r.id, s.visited_at, s.visitor, s.outcome, s.notes
+                  FROM stage_visits s JOIN residents r ON r.external_id = s.resident_id
+                  ORDER BY s.row_no""",
+)
 
 
 # --------------------------------------------------------------------------- needs
@@ -596,24 +278,17 @@ def _check_needs(raw, parsed, bad, label) -> list[Problem]:
     ] + _not_in_future(parsed, "identified_on", label)
 
 
-def _write_needs(batch: Batch, check_only: bool) -> WriteResult:
-    _stage(batch, "stage_needs", batch.frame, _kinds(NEED_FIELDS, *[f.name for f in NEED_FIELDS]))
-    problems = missing_reference_problems(
-        batch.session, "stage_needs", "resident_id", "residents", batch.label, "resident"
-    )
-    if problems or check_only:
-        return WriteResult(problems=problems)
-    inserted, updated = upsert(
-        batch.session,
-        target="needs",
-        key=["external_id"],
-        columns=["resident_id", "category", "status", "identified_on", "resolved_on", "source"],
-        select_sql="""SELECT s.need_id, r.id, s.category, s.status, s.identified_on,
-                      s.resolved_on, s.source
-                      FROM stage_needs s JOIN residents r ON r.external_id = s.resident_id
-                      ORDER BY s.row_no""",
-    )
-    return WriteResult(inserted, updated)
+_write_needs = _referencing_writer(
+    stage="stage_needs",
+    fields=NEED_FIELDS,
+    references=[("resident_id", "residents", "resident")],
+    target="needs",
+    columns=["resident_id", "category", "status", "identified_on", "resolved_on", "source"],
+    select_sql="""SELECT s.need_id, r.id, s.category, s.status, s.identified_on,
+                  s.resolved_on, s.source
+                  FROM stage_needs s JOIN residents r ON r.external_id = s.resident_id
+                  ORDER BY s.row_no""",
+)
 
 
 # --------------------------------------------------------------------------- support
@@ -643,43 +318,28 @@ def _check_support(raw, parsed, bad, label) -> list[Problem]:
     ] + _not_in_future(parsed, "provided_on", label)
 
 
-def _write_support(batch: Batch, check_only: bool) -> WriteResult:
-    _stage(
-        batch,
-        "stage_support",
-        batch.frame,
-        _kinds(SUPPORT_FIELDS, *[f.name for f in SUPPORT_FIELDS]),
-    )
-    problems = missing_reference_problems(
-        batch.session, "stage_support", "resident_id", "residents", batch.label, "resident"
-    )
-    problems += missing_reference_problems(
-        batch.session, "stage_support", "provider_id", "providers", batch.label, "provider"
-    )
-    if problems or check_only:
-        return WriteResult(problems=problems)
-    inserted, updated = upsert(
-        batch.session,
-        target="support_records",
-        key=["external_id"],
-        columns=[
-            "resident_id",
-            "provider_id",
-            "category",
-            "item",
-            "amount_krw",
-            "quantity",
-            "unit",
-            "provided_on",
-        ],
-        select_sql="""SELECT s.support_id, r.id, p.id, s.category, s.item, s.amount_krw,
-                      s.quantity, s.unit, s.provided_on
-                      FROM stage_support s
-                      JOIN residents r ON r.external_id = s.resident_id
-                      JOIN providers p ON p.external_id = s.provider_id
-                      ORDER BY s.row_no""",
-    )
-    return WriteResult(inserted, updated)
+_write_support = _referencing_writer(
+    stage="stage_support",
+    fields=SUPPORT_FIELDS,
+    references=[("resident_id", "residents", "resident"), ("provider_id", "providers", "provider")],
+    target="support_records",
+    columns=[
+        "resident_id",
+        "provider_id",
+        "category",
+        "item",
+        "amount_krw",
+        "quantity",
+        "unit",
+        "provided_on",
+    ],
+    select_sql="""SELECT s.support_id, r.id, p.id, s.category, s.item, s.amount_krw,
+                  s.quantity, s.unit, s.provided_on
+                  FROM stage_support s
+                  JOIN residents r ON r.external_id = s.resident_id
+                  JOIN providers p ON p.external_id = s.provider_id
+                  ORDER BY s.row_no""",
+)
 
 
 # --------------------------------------------------------------------------- teams

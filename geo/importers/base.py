@@ -1,0 +1,132 @@
+"""Shared machinery of the import kinds: the parsed batch, results, specs and staging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy.orm import Session
+
+from geo.importers.fields import Field
+from geo.importers.problems import Problem
+from geo.importers.staging import (
+    area_ids_for_points,
+    copy_frame,
+    create_stage,
+    missing_reference_problems,
+    point_area_problems,
+    upsert,
+)
+
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}"
+
+
+def _id(name: str, required: bool = True) -> Field:
+    return Field(
+        name,
+        "text",
+        required=required,
+        pattern=ID_PATTERN,
+        describe="an id: letters, digits, _ . : -",
+    )
+
+
+@dataclass
+class Batch:
+    """Parsed rows of one file, ready for the database."""
+
+    session: Session
+    label: str
+    frame: pd.DataFrame  # typed values of the good rows
+    row_numbers: np.ndarray
+    geometry: np.ndarray | None
+    rrn_key: bytes
+    coord_column: str = "lon"
+    progress: object = None
+
+    def coords(self) -> tuple[np.ndarray, np.ndarray]:
+        return shapely.get_x(self.geometry), shapely.get_y(self.geometry)
+
+
+@dataclass
+class WriteResult:
+    inserted: int = 0
+    updated: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    extra: dict[str, int] = field(default_factory=dict)
+    records: int | None = None  # records considered, when not one per row (area-stats)
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    kind: str
+    fields: tuple[Field, ...]
+    id_column: str | None
+    geometry: str | None
+    write: Callable[[Batch, bool], WriteResult]
+    check: Callable[[pd.DataFrame, pd.DataFrame, np.ndarray, str], list[Problem]] | None = None
+    table: str = ""
+    wide_numeric: bool = False
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+
+def _stage(
+    batch: Batch, name: str, frame: pd.DataFrame, kinds: dict[str, str], with_point: bool = False
+) -> list[Problem]:
+    """COPY ``frame`` into staging table ``name``; with points, also their lon, lat and area.
+
+    Returns the problems of points that lie in none of the loaded areas.
+    """
+    columns = dict(kinds)
+    problems: list[Problem] = []
+    if with_point:
+        lon, lat = batch.coords()
+        area_ids = area_ids_for_points(batch.session, lon, lat)
+        problems = point_area_problems(area_ids, batch.row_numbers, batch.label, batch.coord_column)
+        columns.update(lon="float", lat="float", area_id="int")
+        area = pd.array(
+            np.zeros(len(frame), dtype=int) if area_ids is None else area_ids, dtype="Int64"
+        )
+        area[area < 0] = pd.NA
+        frame = frame.assign(lon=lon, lat=lat, area_id=area)
+    create_stage(batch.session, name, columns)
+    copy_frame(batch.session, name, frame[list(columns)], batch.row_numbers, batch.progress)
+    return problems
+
+
+def _kinds(fields: tuple[Field, ...], *names: str) -> dict[str, str]:
+    by_name = {f.name: f.kind for f in fields}
+    return {n: by_name[n] for n in names}
+
+
+def _referencing_writer(*, stage, fields, references, target, columns, select_sql):
+    """The write step of a kind whose rows only reference other records by external id.
+
+    ``references`` lists ``(column, table, what)``: every value must name a stored record.
+    """
+
+    def write(batch: Batch, check_only: bool) -> WriteResult:
+        _stage(batch, stage, batch.frame, _kinds(fields, *[f.name for f in fields]))
+        problems = []
+        for column, table, what in references:
+            problems += missing_reference_problems(
+                batch.session, stage, column, table, batch.label, what
+            )
+        if problems or check_only:
+            return WriteResult(problems=problems)
+        inserted, updated = upsert(
+            batch.session,
+            target=target,
+            key=["external_id"],
+            columns=columns,
+            select_sql=select_sql,
+        )
+        return WriteResult(inserted, updated)
+
+    return write

@@ -1,0 +1,226 @@
+"""The residents kind: one row per resident with the household's columns; registration
+numbers are checked and stored only as a keyed HMAC."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+
+import numpy as np
+import pandas as pd
+
+from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
+from geo.importers.fields import Field
+from geo.importers.problems import Problem
+from geo.importers.staging import problems_from_query, upsert
+from geo.vocab import RESIDENT_STATUSES
+
+HOUSEHOLD_COLUMNS = ("household_size", "monthly_income_krw", "assets_krw", "address")
+RESIDENT_FIELDS = (
+    _id("resident_id"),
+    _id("household_id"),
+    Field("name", required=False, max_length=100),
+    Field(
+        "rrn",
+        required=False,
+        pattern=r"\d{6}-?\d{7}",
+        describe="resident registration number YYMMDD-NNNNNNN",
+    ),
+    Field("birth_year", "int", minimum=1900),  # upper bound checked at import time
+    Field("sex", "choice", choices=("M", "F")),
+    Field("lives_alone", "bool"),
+    Field("disability", "bool"),
+    Field("registered_on", "date"),
+    Field("status", "choice", required=False, choices=tuple(RESIDENT_STATUSES)),
+    Field("household_size", "int", minimum=1, maximum=20),
+    Field("monthly_income_krw", "int", minimum=0, maximum=10**12),
+    Field("assets_krw", "int", required=False, minimum=0, maximum=10**14),
+    Field("address", required=False, max_length=300),
+)
+RRN_CENTURY = {
+    "1": 1900,
+    "2": 1900,
+    "5": 1900,
+    "6": 1900,
+    "3": 2000,
+    "4": 2000,
+    "7": 2000,
+    "8": 2000,
+    "9": 1800,
+    "0": 1800,
+}
+
+
+def rrn_hmac(rrn: str, key: bytes) -> str:
+    """Keyed HMAC-SHA256 of a registration number (hyphen removed), as 64 hex digits.
+
+    The database stores the 32 bytes (``decode(hex, 'hex')``); the clear number never leaves
+    the importing process.
+    """
+    return hmac.digest(key, rrn.replace("-", "").encode("ascii"), "sha256").hex()
+
+
+def _rrn_consistency(
+    rrn: pd.Series, parsed: pd.DataFrame, bad: np.ndarray, label: str
+) -> list[Problem]:
+    """Registration numbers against birth_year and sex, vectorised; never prints the number."""
+    rows = parsed.index
+    check = (rrn != "").to_numpy() & ~bad
+    digits = rrn.where(check, "0001011000000")  # a placeholder for rows not checked
+    century = digits.str[6].map(RRN_CENTURY).astype(int)
+    year = century + digits.str[0:2].astype(int)
+    born = pd.to_datetime(
+        year.astype(str) + digits.str[2:6], format="%Y%m%d", errors="coerce"
+    ).to_numpy()
+    no_date = check & pd.isna(born)
+    birth_year = parsed["birth_year"].astype("float64").to_numpy()
+    wrong_year = check & ~no_date & ~np.isnan(birth_year) & (year.to_numpy() != birth_year)
+    sex_digit = np.where(digits.str[6].astype(int).to_numpy() % 2 == 1, "M", "F")
+    sex = parsed["sex"].astype(object).to_numpy()
+    wrong_sex = check & ~no_date & pd.notna(sex) & (sex_digit != sex)
+    return (
+        [
+            Problem(label, int(r), "rrn", "the birth date in the number is not a calendar date")
+            for r in rows[no_date]
+        ]
+        + [
+            Problem(label, int(r), "rrn", "the number's birth year differs from birth_year")
+            for r in rows[wrong_year]
+        ]
+        + [
+            Problem(label, int(r), "rrn", "the number's sex digit differs from sex")
+            for r in rows[wrong_sex]
+        ]
+    )
+
+
+def _check_residents(
+    raw: pd.DataFrame, parsed: pd.DataFrame, bad: np.ndarray, label: str
+) -> list[Problem]:
+    problems = []
+    rows = parsed.index
+    # registration number against birth year and sex (the number itself is never printed)
+    rrn = raw["rrn"].str.replace("-", "", regex=False) if "rrn" in raw else None
+    if rrn is not None:
+        problems += _rrn_consistency(rrn, parsed, bad, label)
+        hashed = rrn[rrn != ""]
+        dup = hashed.duplicated(keep="first")
+        firsts = hashed[~dup.to_numpy()]
+        first_row = dict(zip(firsts.to_numpy(), firsts.index, strict=True)) if dup.any() else {}
+        for k in hashed.index[dup.to_numpy()]:
+            problems.append(
+                Problem(
+                    label,
+                    int(k),
+                    "rrn",
+                    f"the same registration number is already on row {first_row[hashed.loc[k]]}",
+                )
+            )
+    this_year = dt.date.today().year
+    late = (parsed["birth_year"].fillna(0) > this_year).to_numpy()
+    problems += [
+        Problem(label, int(r), "birth_year", f"must be at most {this_year}") for r in rows[late]
+    ]
+    # rows of one household must agree on the household's columns and location
+    household = parsed["household_id"]
+    x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
+    y_name = {"lon": "lat", "x": "y"}.get(x_name, x_name)
+    coord_columns = {"_x": x_name, "_y": y_name}
+    for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
+        values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
+        first = values.groupby(household, sort=False).transform("first")
+        first_pos = (
+            pd.Series(np.arange(len(parsed)), index=parsed.index)
+            .groupby(household, sort=False)
+            .transform("first")
+        )
+        # rows with a bad cell are reported for that cell only
+        differs = (values != first).to_numpy() & household.notna().to_numpy() & ~bad
+        shown = coord_columns.get(column, column)
+        for i in np.flatnonzero(differs):
+            problems.append(
+                Problem(
+                    label,
+                    rows[i],
+                    shown,
+                    f"household {household.iat[i]!r} has "
+                    f"a different {shown} on row {rows[first_pos.iat[i]]}",
+                )
+            )
+    return _dedupe(problems)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
+    frame = batch.frame.copy()
+    rrn = frame.pop("rrn") if "rrn" in frame else pd.Series(None, index=frame.index, dtype=object)
+    frame["rrn_hmac"] = rrn.map(
+        lambda v: rrn_hmac(v, batch.rrn_key) if isinstance(v, str) and v else None
+    )
+    del rrn
+    if "status" not in frame or frame["status"].isna().any():
+        frame["status"] = frame.get("status", pd.Series(None, index=frame.index)).fillna("active")
+    kinds = _kinds(
+        RESIDENT_FIELDS,
+        "resident_id",
+        "household_id",
+        "name",
+        "birth_year",
+        "sex",
+        "lives_alone",
+        "disability",
+        "registered_on",
+        "status",
+        *HOUSEHOLD_COLUMNS,
+    )
+    kinds["rrn_hmac"] = "text"
+    session = batch.session
+    problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
+    problems += problems_from_query(
+        session,
+        """SELECT s.row_no, r.external_id FROM stage_residents s
+           JOIN residents r ON r.rrn_hmac = decode(s.rrn_hmac, 'hex')
+             AND r.external_id <> s.resident_id
+           ORDER BY s.row_no""",
+        batch.label,
+        "rrn",
+        "this registration number belongs to resident {value!r} already",
+    )
+    if problems or check_only:
+        return WriteResult(problems=problems)
+    h_ins, h_upd = upsert(
+        session,
+        target="households",
+        key=["external_id"],
+        columns=["area_id", "size", "monthly_income_krw", "assets_krw", "address", "geom"],
+        select_sql="""SELECT DISTINCT ON (household_id) household_id, area_id, household_size,
+                      monthly_income_krw, assets_krw, address,
+                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)
+                      FROM stage_residents ORDER BY household_id, row_no""",
+    )
+    r_ins, r_upd = upsert(
+        session,
+        target="residents",
+        key=["external_id"],
+        columns=[
+            "household_id",
+            "name",
+            "rrn_hmac",
+            "birth_year",
+            "sex",
+            "lives_alone",
+            "has_disability",
+            "registered_on",
+            "status",
+        ],
+        select_sql="""SELECT s.resident_id, h.id, s.name, decode(s.rrn_hmac, 'hex'),
+                      s.birth_year, s.sex, s.lives_alone, s.disability, s.registered_on, s.status
+                      FROM stage_residents s JOIN households h ON h.external_id = s.household_id
+                      ORDER BY s.row_no""",
+    )
+    return WriteResult(
+        r_ins, r_upd, extra={"households inserted": h_ins, "households updated": h_upd}
+    )
