@@ -56,6 +56,7 @@ db-status:
 demo: venv db-start
 	$(VISITMAP) db upgrade
 	$(VISITMAP) demo load --dir $(DEMO_DIR)
+	$(VISITMAP) score --unless-scored
 	$(VISITMAP) status
 	$(VISITMAP) serve --host $(HOST) --port $(PORT)
 

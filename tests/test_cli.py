@@ -98,6 +98,8 @@ def test_demo_then_score_prints_run_and_tiers(cli_env, tmp_path):
     assert sum(counts.values()) > 450  # active residents of 500
     second = run(cli_env, "score", "--method", "rules", "--as-of", "2026-11-01")
     assert "moved into high since run" in second.stdout
+    skipped = run(cli_env, "score", "--unless-scored")
+    assert "exists; not scoring again" in skipped.stdout
     bad = tmp_path / "bad.toml"
     bad.write_text(
         'version = "x"\n[tiers]\nlow = [0.0, 0.5]\nmedium = [0.4, 0.6]\n'

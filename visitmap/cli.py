@@ -233,7 +233,12 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
 @click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
 @click.option("--by", "created_by", default=None, help="Who runs it (default: $USER).")
 @click.option("--progress/--no-progress", default=None)
-def score(method, config_path, as_of, created_by, progress) -> None:
+@click.option(
+    "--unless-scored",
+    is_flag=True,
+    help="Do nothing if a score run exists already (for make demo).",
+)
+def score(method, config_path, as_of, created_by, progress, unless_scored) -> None:
     """Score every active resident, store the run, print its id and the tier counts."""
     import getpass
 
@@ -250,6 +255,14 @@ def score(method, config_path, as_of, created_by, progress) -> None:
         raise click.ClickException(str(exc)) from exc
     settings = load_settings()
     as_of = as_of or dt.date.today()
+    if unless_scored:
+        from geo.score_runs import latest_run_id
+
+        with session_scope(_engine(settings)) as session:
+            existing = latest_run_id(session)
+        if existing is not None:
+            click.echo(f"score run {existing} exists; not scoring again")
+            return
     with (
         session_scope(_engine(settings)) as session,
         tqdm(
