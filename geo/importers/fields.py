@@ -6,7 +6,6 @@ values and a boolean mask of cells that are present but invalid, with the reason
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -130,7 +129,8 @@ def _text(field: Field, text: pd.Series) -> Parsed:
     bad = np.zeros(len(text), dtype=bool)
     if field.pattern:
         mismatch = present & ~text.str.fullmatch(field.pattern).to_numpy()
-        reasons[mismatch] = f"does not match the pattern {field.pattern}"
+        expected = f" ({field.describe})" if field.describe else ""
+        reasons[mismatch] = f"does not match the pattern {field.pattern}{expected}"
         bad |= mismatch
     if field.max_length:
         too_long = present & (text.str.len().to_numpy() > field.max_length)
@@ -163,8 +163,3 @@ def parse_field(field: Field, text: pd.Series) -> Parsed:
         reasons = reasons.copy()
     reasons[missing] = "required value is missing"
     return Parsed(parsed.values, parsed.bad | missing, reasons)
-
-
-def today() -> dt.date:
-    """Today's date (a function, so tests can reason about it)."""
-    return dt.date.today()
