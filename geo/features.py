@@ -16,7 +16,6 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.crs import METRIC_CRS
 from geo.db import read_query_frame
 from geo.scope import Scope
 from geo.settings import PROJECT_ROOT
@@ -27,13 +26,11 @@ from scoring.features import (
     DEFAULT_PREVIOUS_TIER,
     FEATURE_NAMES,
     MET_OUTCOMES,
-    SENIOR_OR_WELFARE_KINDS,
     SIGNAL_WINDOWS_DAYS,
     median_income_krw,
 )
 
 MEDIAN_INCOME_FILE = PROJECT_ROOT / "data" / "standard_median_income.csv"
-METRIC_SRID = int(METRIC_CRS.split(":")[1])
 
 
 def read_median_income() -> pd.DataFrame:
@@ -82,30 +79,17 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> tuple[str, dict]:
     scope_sql, params = _scope_sql(scope)
     contact = ", ".join(f"'{o}'" for o in CONTACT_OUTCOMES)
     met = ", ".join(f"'{o}'" for o in MET_OUTCOMES)
-    senior = ", ".join(f"'{k}'" for k in SENIOR_OR_WELFARE_KINDS)
     sql = f"""
     WITH people AS (
         SELECT r.id, r.external_id, r.household_id, r.birth_year, r.lives_alone,
                r.has_disability, r.registered_on, h.size, h.monthly_income_krw, h.assets_krw,
                h.external_id AS household_external_id, a.code AS area_code,
+               h.nearest_community_centre_m, h.nearest_senior_or_welfare_m,
                {_previous_tier_sql(previous_run_id)} AS previous_tier
         FROM residents r
         JOIN households h ON h.id = r.household_id
         JOIN areas a ON a.id = h.area_id
         WHERE r.status = 'active'{scope_sql}
-    ),
-    distances AS MATERIALIZED (
-        SELECT h.id AS household_id,
-               (SELECT ST_Distance(h.metric_geom, ST_Transform(f.geom, {METRIC_SRID}))
-                  FROM facilities f WHERE f.kind = 'community_centre'
-                  ORDER BY ST_Transform(f.geom, {METRIC_SRID}) <-> h.metric_geom LIMIT 1)
-                   AS nearest_community_centre_m,
-               (SELECT ST_Distance(h.metric_geom, ST_Transform(f.geom, {METRIC_SRID}))
-                  FROM facilities f WHERE f.kind IN ({senior})
-                  ORDER BY ST_Transform(f.geom, {METRIC_SRID}) <-> h.metric_geom LIMIT 1)
-                   AS nearest_senior_or_welfare_m
-        FROM (SELECT hh.id, ST_Transform(hh.geom, {METRIC_SRID}) AS metric_geom
-              FROM households hh WHERE hh.id IN (SELECT household_id FROM people)) h
     ),
     last_visits AS (
         SELECT v.resident_id,
@@ -143,7 +127,7 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> tuple[str, dict]:
            p.has_disability::int AS has_disability,
            CAST(:as_of AS date) - coalesce(lv.last_contact_on, p.registered_on)
                AS days_since_last_contact,
-           d.nearest_community_centre_m, d.nearest_senior_or_welfare_m,
+           p.nearest_community_centre_m, p.nearest_senior_or_welfare_m,
            p.monthly_income_krw / m.median_income_krw AS income_to_median_ratio,
            coalesce(p.assets_krw, 0) / 1e6 AS assets_million_krw,
            {
@@ -158,7 +142,6 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> tuple[str, dict]:
     FROM people p
     LEFT JOIN last_visits lv ON lv.resident_id = p.id
     LEFT JOIN signal_counts sc ON sc.resident_id = p.id
-    JOIN distances d ON d.household_id = p.household_id
     JOIN median m ON m.size = p.size
     ORDER BY p.external_id
     """

@@ -116,6 +116,9 @@ class Household(Base):
     assets_krw: Mapped[int | None] = mapped_column(BigInteger)
     address: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=True), nullable=False)
+    # metres to the nearest service, kept up to date by the importers (geo.service_distances)
+    nearest_community_centre_m: Mapped[float | None] = mapped_column(Float)
+    nearest_senior_or_welfare_m: Mapped[float | None] = mapped_column(Float)
     __table_args__ = (
         CheckConstraint("size BETWEEN 1 AND 20", name="size_range"),
         CheckConstraint("monthly_income_krw >= 0", name="income_nonnegative"),

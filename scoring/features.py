@@ -142,8 +142,9 @@ def _kst_dates(timestamps: pd.Series) -> pd.Series:
     return stamps.dt.tz_convert(KST).dt.tz_localize(None).dt.normalize()
 
 
-def _nearest_m(points_lonlat, facilities: gpd.GeoDataFrame, kinds) -> np.ndarray:
-    """Distance in metres (EPSG:5179) from each point to the nearest facility of ``kinds``."""
+def nearest_facility_m(points_lonlat, facilities: gpd.GeoDataFrame, kinds) -> np.ndarray:
+    """Distance in metres (EPSG:5179) from each lon/lat point to the nearest facility of
+    ``kinds`` (GEOS STRtree nearest neighbour); NaN when there is no such facility."""
     chosen = facilities[facilities["kind"].isin(kinds)]
     if chosen.empty:
         return np.full(len(points_lonlat), np.nan)
@@ -223,8 +224,12 @@ def compute_features(
         if isinstance(joined, gpd.GeoDataFrame)
         else gpd.GeoSeries(joined["geometry"]).to_numpy()
     )
-    out["nearest_community_centre_m"] = _nearest_m(points, facilities, ("community_centre",))
-    out["nearest_senior_or_welfare_m"] = _nearest_m(points, facilities, SENIOR_OR_WELFARE_KINDS)
+    out["nearest_community_centre_m"] = nearest_facility_m(
+        points, facilities, ("community_centre",)
+    )
+    out["nearest_senior_or_welfare_m"] = nearest_facility_m(
+        points, facilities, SENIOR_OR_WELFARE_KINDS
+    )
     median = median_income_krw(median_income, as_of.year, joined["size"].to_numpy())
     out["income_to_median_ratio"] = joined["monthly_income_krw"].to_numpy(dtype=float) / median
     out["assets_million_krw"] = joined["assets_krw"].astype(float).fillna(0).to_numpy() / 1e6

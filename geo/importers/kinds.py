@@ -28,6 +28,7 @@ from geo.importers.staging import (
     problems_from_query,
     upsert,
 )
+from geo.service_distances import refresh_service_distances
 from geo.vocab import (
     CRISIS_SIGNAL_KINDS,
     FACILITY_KINDS,
@@ -144,6 +145,8 @@ def _write_facilities(batch: Batch, check_only: bool) -> WriteResult:
                       ST_SetSRID(ST_MakePoint(lon, lat), 4326)
                       FROM stage_facilities ORDER BY row_no""",
     )
+    if inserted or updated:
+        refresh_service_distances(batch.session)
     return WriteResult(inserted, updated)
 
 

@@ -13,6 +13,11 @@ from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
 from geo.importers.fields import Field
 from geo.importers.problems import Problem
 from geo.importers.staging import problems_from_query, upsert
+from geo.service_distances import (
+    SERVICE_DISTANCE_COLUMNS,
+    read_facility_points,
+    service_distances,
+)
 from geo.vocab import RESIDENT_STATUSES
 
 HOUSEHOLD_COLUMNS = ("household_size", "monthly_income_krw", "assets_krw", "address")
@@ -178,6 +183,11 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     )
     kinds["rrn_hmac"] = "text"
     session = batch.session
+    lon, lat = batch.coords()
+    distances = service_distances(read_facility_points(session), lon, lat)
+    for column, values in distances.items():
+        frame[column] = values
+        kinds[column] = "float"
     problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
     problems += problems_from_query(
         session,
@@ -195,10 +205,19 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         session,
         target="households",
         key=["external_id"],
-        columns=["area_id", "size", "monthly_income_krw", "assets_krw", "address", "geom"],
-        select_sql="""SELECT DISTINCT ON (household_id) household_id, area_id, household_size,
+        columns=[
+            "area_id",
+            "size",
+            "monthly_income_krw",
+            "assets_krw",
+            "address",
+            "geom",
+            *SERVICE_DISTANCE_COLUMNS,
+        ],
+        select_sql=f"""SELECT DISTINCT ON (household_id) household_id, area_id, household_size,
                       monthly_income_krw, assets_krw, address,
-                      ST_SetSRID(ST_MakePoint(lon, lat), 4326)
+                      ST_SetSRID(ST_MakePoint(lon, lat), 4326),
+                      {", ".join(SERVICE_DISTANCE_COLUMNS)}
                       FROM stage_residents ORDER BY household_id, row_no""",
     )
     r_ins, r_upd = upsert(

@@ -169,3 +169,34 @@ def test_context_keeps_codes_as_text(tiny):
     assert context.loc["A", "household_id"] == "H1"
     assert str(context.loc["A", "last_met_on"]) == "2026-08-03"
     assert pd.isna(context.loc["C", "last_met_on"])
+
+
+def test_new_facility_updates_stored_distances(tiny, tmp_path):
+    """Distances live on households; a facilities import refreshes them for everyone."""
+    before = load_features(tiny, Scope.everything(), as_of=AS_OF).features
+    import_file(
+        tiny,
+        "facilities",
+        _write(
+            tmp_path,
+            "more.csv",
+            (
+                "facility_id,kind,name,lon,lat\n"
+                f"CC2,community_centre,new centre,{HOME_LON},{HOME_LAT}\n"
+            ),
+        ),
+    )
+    after = load_features(tiny, Scope.everything(), as_of=AS_OF).features
+    assert before.loc["A", "nearest_community_centre_m"] == pytest.approx(300, abs=0.01)
+    assert after.loc["A", "nearest_community_centre_m"] == pytest.approx(0, abs=0.01)
+    assert after.loc["B", "nearest_community_centre_m"] == pytest.approx(0, abs=0.01)
+    assert (
+        after.loc["C", "nearest_community_centre_m"]
+        == before.loc["C", "nearest_community_centre_m"]
+    )
+    pure = compute_features(
+        **load_feature_inputs(tiny, Scope.everything()),
+        as_of=AS_OF,
+        median_income=read_median_income(),
+    )
+    pd.testing.assert_frame_equal(after, pure, check_exact=False, atol=1e-6, rtol=0)
