@@ -297,7 +297,10 @@ class ResidentScore(Base):
     run_id: Mapped[int] = mapped_column(
         ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    # No foreign key to residents: a run is an append-only snapshot written in one COPY by
+    # store_run from ids read in the same transaction, and residents are never deleted (their
+    # status changes); a per-row FK check cost ~10 s per million scores.
+    resident_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     score: Mapped[float] = mapped_column(Float, nullable=False)
     tier: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)

@@ -19,19 +19,22 @@ from geo.features import FeatureTable, load_features
 from geo.scope import Scope
 
 TIER_NAMES = {0: "low", 1: "medium", 2: "high"}
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-def pack_vectors(matrix: np.ndarray) -> np.ndarray:
-    """Each row as PostgreSQL bytea hex text (``\\x`` + little-endian float32), vectorised."""
+def pack_vectors(matrix: np.ndarray) -> pa.StringArray:
+    """Each row as PostgreSQL bytea hex text (``\\x`` + little-endian float32), vectorised.
+
+    Returns an Arrow string array (built from one buffer: no Python object per row).
+    """
     values = np.ascontiguousarray(matrix, dtype="<f4")
     rows, width = values.shape
-    raw = values.view(np.uint8).reshape(rows, 4 * width)
-    out = np.empty((rows, 2 + 8 * width), dtype=np.uint8)
+    size = 2 + 8 * width
+    hex_digits = np.frombuffer(values.tobytes().hex().encode("ascii"), dtype=np.uint8)
+    out = np.empty((rows, size), dtype=np.uint8)
     out[:, 0], out[:, 1] = ord("\\"), ord("x")
-    out[:, 2::2] = _HEX[raw >> 4]
-    out[:, 3::2] = _HEX[raw & 15]
-    return out.view(f"S{2 + 8 * width}").ravel().astype(str)
+    out[:, 2:] = hex_digits.reshape(rows, size - 2)
+    offsets = np.arange(0, rows * size + 1, size, dtype=np.int32)
+    return pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(out))
 
 
 def unpack_vectors(blob: bytes) -> np.ndarray:
@@ -44,7 +47,7 @@ def inputs_digest(features: pd.DataFrame, parameters: dict) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     digest.update("\x1f".join(features.columns).encode())
-    digest.update("\x1f".join(map(str, features.index)).encode())
+    digest.update(pd.util.hash_pandas_object(features.index, index=False).to_numpy().tobytes())
     digest.update(np.ascontiguousarray(features.to_numpy(dtype="<f8")).tobytes())
     return digest.hexdigest()
 
