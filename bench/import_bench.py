@@ -123,6 +123,8 @@ def main() -> None:
     upgrade(engine)
     with session_scope(engine) as session:
         import_file(session, "areas", DATA_DIR / "seodaemun_admdong_2021.geojson")
+        # facilities too: the residents import computes each household's service distances
+        import_file(session, "facilities", DATA_DIR / "seodaemun_facilities.csv")
 
     workdir = Path(tempfile.mkdtemp(prefix="visitmap-bench-"))
     t0 = time.perf_counter()
