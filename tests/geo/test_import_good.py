@@ -25,6 +25,7 @@ from sqlalchemy import text
 from geo.importers import ImportValidationError, import_file
 from geo.models import Base
 from tests.conftest import DATA, TEST_RRN_KEY, count
+from tests.geo.import_helpers import RES_COLUMNS, table
 
 pytestmark = pytest.mark.db
 
@@ -40,39 +41,10 @@ TOL = 1e-7
 # ----------------------------------------------------------------------------- builders
 
 
-def table(columns: list[str], rows: list[dict[str, object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return out.getvalue()
-
-
 def write(tmp_path: Path, name: str, content: str) -> Path:
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     return path
-
-
-RES_COLUMNS = [
-    "resident_id",
-    "household_id",
-    "name",
-    "rrn",
-    "birth_year",
-    "sex",
-    "lives_alone",
-    "disability",
-    "registered_on",
-    "status",
-    "household_size",
-    "monthly_income_krw",
-    "assets_krw",
-    "address",
-    "lon",
-    "lat",
-]
 
 
 def resident(rid: str, hid: str, where=YEONHUI, **values) -> dict[str, object]:

@@ -8,9 +8,7 @@ and the row count of every table of the schema must be the same before and after
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import os
 import re
@@ -32,6 +30,7 @@ from geo.importers import ImportValidationError, import_file
 from geo.migrate import upgrade
 from geo.models import Base
 from tests.conftest import DATA, ROOT, TEST_RRN_KEY, count
+from tests.geo.import_helpers import RES_COLUMNS, table
 
 pytestmark = pytest.mark.db
 
@@ -46,36 +45,6 @@ TO_5181 = Transformer.from_crs("EPSG:4326", "EPSG:5181", always_xy=True)
 
 
 # ----------------------------------------------------------------------------- file builders
-
-
-def table(columns: list[str], rows: list[dict[str, str]]) -> str:
-    """CSV text with ``columns`` as header; missing keys are empty cells."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(c, "") for c in columns])
-    return out.getvalue()
-
-
-RES_COLUMNS = [
-    "resident_id",
-    "household_id",
-    "name",
-    "rrn",
-    "birth_year",
-    "sex",
-    "lives_alone",
-    "disability",
-    "registered_on",
-    "status",
-    "household_size",
-    "monthly_income_krw",
-    "assets_krw",
-    "address",
-    "lon",
-    "lat",
-]
 
 
 def resident(rid: str, hid: str | None = None, **values: str) -> dict[str, str]:
