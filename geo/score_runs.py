@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from geo.db import copy_arrow
 from geo.features import FeatureTable, load_features
 from geo.scope import Scope
+from scoring.cadence import next_visits
 
 TIER_NAMES = {0: "low", 1: "medium", 2: "high"}
 
@@ -148,16 +149,21 @@ def store_run(
         },
     ).scalar_one()
     context = table.context
-    since = pd.to_datetime(context["last_met_on"]).fillna(pd.to_datetime(context["registered_on"]))
-    cadence = pd.Series(tiers, index=context.index).map(cadence_days)
-    next_due = (since + pd.to_timedelta(cadence, unit="D")).dt.date
+    due = next_visits(
+        tiers,
+        context["last_met_on"],
+        as_of=table.as_of,
+        registered_on=context["registered_on"],
+        cadence=cadence_days,
+    )
+    next_due = due["next_due_on"].to_numpy().astype("datetime64[D]")
     frame = pa.table(
         {
             "run_id": pa.array(np.full(len(features), run_id, dtype=np.int32)),
             "resident_id": pa.array(context["db_id"].to_numpy(dtype=np.int64)),
             "score": pa.array(np.asarray(scores, dtype=float)),
             "tier": pa.array(tiers.astype(np.int16)),
-            "next_due_on": pa.array(next_due.to_numpy(), type=pa.date32()),
+            "next_due_on": pa.array(next_due, type=pa.date32()),
             "features": pa.array(pack_vectors(features.to_numpy())),
             "contributions": pa.array(pack_vectors(np.asarray(contributions))),
         }

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 import tomli_w
 
-from scoring.features import FEATURE_NAMES
+from scoring.features import DEFAULT_CADENCE_DAYS, FEATURE_NAMES
 
 #: Tier codes used everywhere inside scoring (labels and colours are chosen at the edge).
 LOW, MEDIUM, HIGH = 0, 1, 2
@@ -249,9 +249,9 @@ class TierCutoffs:
 class Cadence:
     """Days between visits per tier (defaults: high 30, medium 91, low 182)."""
 
-    low: int = 182
-    medium: int = 91
-    high: int = 30
+    low: int = DEFAULT_CADENCE_DAYS[0]
+    medium: int = DEFAULT_CADENCE_DAYS[1]
+    high: int = DEFAULT_CADENCE_DAYS[2]
 
     def __post_init__(self):
         for name in TIER_NAMES:

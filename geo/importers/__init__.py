@@ -189,12 +189,11 @@ def import_file(
     good_frame = parsed.loc[good].drop(columns=["_x", "_y"], errors="ignore")
     if spec.wide_numeric:
         good_frame = good_frame.assign(_row=good_frame.index.to_numpy())
-    show = progress if progress is not None else None
     with tqdm(
         total=int(good.sum()),
         desc=f"{kind} {path.name}",
         unit="row",
-        disable=show is False if show is not None else None,
+        disable=None if progress is None else not progress,
         leave=False,
     ) as bar:
         batch = Batch(
