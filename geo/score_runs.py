@@ -44,12 +44,16 @@ def unpack_vectors(blob: bytes) -> np.ndarray:
 
 
 def inputs_digest(features: pd.DataFrame, parameters: dict) -> str:
-    """SHA-256 over the feature table (ids, columns, float64 values) and the parameters."""
+    """SHA-256 over the parameters, the feature names and the feature table's rows.
+
+    The rows enter as the sorted 64-bit hashes of (resident id, float64 values), so the digest
+    does not depend on the order in which the database returned them.
+    """
     digest = hashlib.sha256()
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     digest.update("\x1f".join(features.columns).encode())
-    digest.update(pd.util.hash_pandas_object(features.index, index=False).to_numpy().tobytes())
-    digest.update(np.ascontiguousarray(features.to_numpy(dtype="<f8")).tobytes())
+    rows = pd.util.hash_pandas_object(features.astype("<f8"), index=True).to_numpy()
+    digest.update(np.sort(rows).tobytes())
     return digest.hexdigest()
 
 

@@ -13,7 +13,7 @@ from geo.demo import generate_demo
 from geo.demo_load import load_demo_files
 from geo.importers import import_file
 from geo.scope import Scope
-from geo.score_runs import run_changes, score_residents, unpack_vectors
+from geo.score_runs import inputs_digest, run_changes, score_residents, unpack_vectors
 from scoring.config import default_config
 from tests.conftest import TEST_RRN_KEY
 
@@ -186,3 +186,19 @@ def test_resident_explanation_from_the_stored_run(demo):
     assert sum(explained["contributions"].values()) == pytest.approx(explained["score"], abs=1e-5)
     assert resident_explanation(demo, Scope.of_areas(set()), top) is None
     assert resident_explanation(demo, Scope.everything(), "no-such-resident") is None
+
+
+def test_inputs_digest_ignores_row_order_but_not_values_ids_or_parameters():
+    features = pd.DataFrame(
+        {"age_years": [84.0, 61.0, 70.0], "lives_alone": [1.0, 0.0, 1.0]},
+        index=pd.Index(["R-1", "R-2", "R-3"], name="resident_id"),
+    )
+    base = inputs_digest(features, {"method": "weighted"})
+    assert inputs_digest(features.iloc[[2, 0, 1]], {"method": "weighted"}) == base
+    changed = features.copy()
+    changed.loc["R-2", "age_years"] = 62.0
+    assert inputs_digest(changed, {"method": "weighted"}) != base
+    assert inputs_digest(features.rename(index={"R-3": "R-4"}), {"method": "weighted"}) != base
+    assert inputs_digest(features, {"method": "rules"}) != base
+    swapped = features.rename(columns={"age_years": "lives_alone", "lives_alone": "age_years"})
+    assert inputs_digest(swapped, {"method": "weighted"}) != base
