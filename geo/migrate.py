@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -16,9 +17,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 FOREIGN_TABLES = {"spatial_ref_sys"}
 
 
+#: Partitions made at run time (one per score run, geo.score_runs); the model is the parent.
+RUNTIME_PARTITION = re.compile(r"resident_scores_run_\d+")
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic filter: our tables only, with GeoAlchemy2's handling of spatial indexes."""
-    if type_ == "table" and name in FOREIGN_TABLES:
+    if type_ == "table" and (name in FOREIGN_TABLES or RUNTIME_PARTITION.fullmatch(name)):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

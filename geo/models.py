@@ -306,7 +306,9 @@ class ResidentScore(Base):
     next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     features: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     contributions: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # One partition per run (resident_scores_run_<id>), created and attached by
+    # geo.score_runs.store_run after one COPY; see migration 0005.
     __table_args__ = (
         CheckConstraint("tier IN (0, 1, 2)", name="tier"),
-        Index("ix_resident_scores_resident_id", "resident_id"),
+        {"postgresql_partition_by": "LIST (run_id)"},
     )

@@ -97,3 +97,42 @@ def test_constraints_reject_bad_rows(db):
             text("""INSERT INTO crisis_signals (external_id, kind, observed_on,
             source_agency) VALUES ('S-x', 'rent_arrears', '2026-01-01', 'x')""")
         )
+
+
+def test_partitioning_migration_keeps_stored_scores(empty_engine):
+    """0005 moves each run's rows into its own partition, and back on downgrade."""
+    downgrade(empty_engine, "base")
+    upgrade(empty_engine, "0004")
+    with empty_engine.begin() as conn:
+        for run_id in (1, 2):
+            conn.execute(
+                text("""INSERT INTO score_runs (id, created_by, method, config_version,
+                    parameters, as_of, feature_names, input_counts, inputs_digest, tier_counts,
+                    metrics) VALUES (:id, 'test', 'weighted', 'v1', '{}', '2026-11-01', '{a}',
+                    '{}', 'd', '{}', '{}')"""),
+                {"id": run_id},
+            )
+        conn.execute(
+            text("""INSERT INTO resident_scores VALUES
+                (1, 10, 0.5, 1, '2026-12-01', '\\x00000000', '\\x00000000'),
+                (1, 11, 0.9, 2, '2026-12-01', '\\x00000000', '\\x00000000'),
+                (2, 10, 0.2, 0, '2027-05-01', '\\x00000000', '\\x00000000')""")
+        )
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        by_partition = conn.execute(
+            text("""SELECT tableoid::regclass::text, count(*) FROM resident_scores
+                GROUP BY 1 ORDER BY 1""")
+        ).all()
+        kind = conn.execute(
+            text("SELECT relkind FROM pg_class WHERE relname = 'resident_scores'")
+        ).scalar_one()
+    assert kind == "p"
+    assert by_partition == [("resident_scores_run_1", 2), ("resident_scores_run_2", 1)]
+    downgrade(empty_engine, "0004")
+    with empty_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT run_id, resident_id, tier FROM resident_scores ORDER BY 1, 2")
+        ).all()
+    assert rows == [(1, 10, 1), (1, 11, 2), (2, 10, 0)]
+    upgrade(empty_engine)

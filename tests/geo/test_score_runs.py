@@ -11,9 +11,17 @@ from sqlalchemy import text
 
 from geo.demo import generate_demo
 from geo.demo_load import load_demo_files
+from geo.features import load_features
 from geo.importers import import_file
 from geo.scope import Scope
-from geo.score_runs import inputs_digest, run_changes, score_residents, unpack_vectors
+from geo.score_runs import (
+    _labels_of,
+    inputs_digest,
+    load_visit_labels,
+    run_changes,
+    score_residents,
+    unpack_vectors,
+)
 from scoring.config import default_config
 from tests.conftest import TEST_RRN_KEY
 
@@ -202,3 +210,25 @@ def test_inputs_digest_ignores_row_order_but_not_values_ids_or_parameters():
     assert inputs_digest(features, {"method": "rules"}) != base
     swapped = features.rename(columns={"age_years": "lives_alone", "lives_alone": "age_years"})
     assert inputs_digest(swapped, {"method": "weighted"}) != base
+
+
+def test_each_run_is_its_own_partition(demo):
+    first, second = _run(demo), _run(demo)
+    partitions = demo.execute(
+        text("""SELECT DISTINCT run_id, tableoid::regclass::text FROM resident_scores
+            WHERE run_id IN (:a, :b) ORDER BY run_id"""),
+        {"a": first.stored.run_id, "b": second.stored.run_id},
+    ).all()
+    assert partitions == [
+        (run.stored.run_id, f"resident_scores_run_{run.stored.run_id}") for run in (first, second)
+    ]
+
+
+def test_labels_for_a_run_match_the_public_label_query(demo):
+    as_of = dt.date(2026, 11, 1)
+    table = load_features(demo, Scope.everything(), as_of=as_of)
+    public = load_visit_labels(demo, Scope.everything(), as_of=as_of)
+    expected = public.reindex(table.features.index).dropna().astype("int64")
+    labels = _labels_of(demo, table, as_of=as_of)
+    assert len(labels) > 10 and labels.sum() > 0
+    pd.testing.assert_series_equal(labels, expected)
