@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     DateTime,
     Float,
@@ -76,6 +77,11 @@ class Area(Base):
     district_code: Mapped[str] = mapped_column(String(5), nullable=False)
     district_name: Mapped[str] = mapped_column(Text, nullable=False)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=True), nullable=False)
+    # where the map puts the dong's counts: a point inside it, kept by PostgreSQL
+    label_point = mapped_column(
+        Geometry("POINT", srid=SRID, spatial_index=False),
+        Computed("ST_PointOnSurface(geom)", persisted=True),
+    )
     __table_args__ = (CheckConstraint("code ~ '^[0-9]{10}$'", name="code_digits"),)
 
 
@@ -312,3 +318,46 @@ class ResidentScore(Base):
         CheckConstraint("tier IN (0, 1, 2)", name="tier"),
         {"postgresql_partition_by": "LIST (run_id)"},
     )
+
+
+class RunAreaCount(Base):
+    """Residents of a score run per dong, tier and overdue state, counted on one day.
+
+    A cache for the map's low-zoom layers and ``/api/areas`` (geo.map_data): built on first
+    use of a (run, day) from resident_scores and never changed afterwards. Overdue means
+    next_due_on is before ``counted_on``.
+    """
+
+    __tablename__ = "run_area_counts"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    counted_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    tier: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    overdue: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class RunHighCell(Base):
+    """High-tier residents of a score run per 250 m grid cell (EPSG:5179) and dong.
+
+    The heatmap's points: their number is bounded by the city's area, not its residents.
+    """
+
+    __tablename__ = "run_high_cells"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    cell_x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cell_y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+# Vector tiles select households by their Web Mercator position (geo.map_tiles).
+Index(
+    "ix_households_geom_3857",
+    func.ST_Transform(Household.geom, 3857),
+    postgresql_using="gist",
+)

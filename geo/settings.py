@@ -14,6 +14,8 @@ from pathlib import Path
 PREFIX = "VISITMAP_"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/visitmap"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_BASEMAP_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 
 
 class SettingsError(ValueError):
@@ -35,11 +37,17 @@ class Settings:
         own key; losing it makes stored hashes unmatchable.
     var_dir
         Directory for generated data and local state (``VISITMAP_VAR_DIR``), default ``var/``.
+    basemap_url, basemap_attribution
+        The web map's base map tiles (``VISITMAP_BASEMAP_URL``, ``{z}/{x}/{y}`` template;
+        empty for none) and their credit (``VISITMAP_BASEMAP_ATTRIBUTION``). Default:
+        OpenStreetMap's tiles; with no network the map works without them.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
     rrn_hmac_key: bytes = field(default=b"", repr=False)
     var_dir: Path = PROJECT_ROOT / "var"
+    basemap_url: str = DEFAULT_BASEMAP_URL
+    basemap_attribution: str = DEFAULT_BASEMAP_ATTRIBUTION
 
 
 def _read_or_create_key(path: Path) -> bytes:
@@ -73,4 +81,10 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     else:
         key_file = Path(env.get(PREFIX + "RRN_HMAC_KEY_FILE", var_dir / "rrn_hmac.key"))
         key = _read_or_create_key(key_file)
-    return Settings(database_url=database_url, rrn_hmac_key=key, var_dir=var_dir)
+    return Settings(
+        database_url=database_url,
+        rrn_hmac_key=key,
+        var_dir=var_dir,
+        basemap_url=env.get(PREFIX + "BASEMAP_URL", DEFAULT_BASEMAP_URL),
+        basemap_attribution=env.get(PREFIX + "BASEMAP_ATTRIBUTION", DEFAULT_BASEMAP_ATTRIBUTION),
+    )

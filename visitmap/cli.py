@@ -289,6 +289,11 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     )
     if run.previous_run_id is not None:
         click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
+    # the map's per-dong counts and heat cells, so that its first view is fast
+    from geo.map_data import ensure_run_aggregates, today_in_seoul
+
+    with session_scope(_engine(settings)) as session:
+        ensure_run_aggregates(session, run.run_id, counted_on=today_in_seoul())
 
 
 @main.command()
@@ -296,7 +301,10 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web map with waitress (a production WSGI server)."""
+    """Serve the web map with waitress (a production WSGI server).
+
+    Settings: VISITMAP_DATABASE_URL, VISITMAP_BASEMAP_URL (base map tiles; empty for none),
+    VISITMAP_BASEMAP_ATTRIBUTION."""
     from waitress import serve as waitress_serve
 
     from webmap import create_app

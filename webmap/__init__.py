@@ -12,17 +12,28 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     ``test_config`` overrides settings; ``VISITMAP_DATABASE_URL`` (or ``DATABASE_URL`` in
     ``test_config``) names the database. The engine is created on first use.
+    ``BASEMAP_URL`` (``VISITMAP_BASEMAP_URL``; empty = no base map) is the base map's tile URL;
+    ``TODAY`` (ISO date) fixes the day visits are overdue against, for tests and demos.
     """
     app = Flask(__name__)
     settings = load_settings()
     app.config.from_mapping(
-        DATABASE_URL=settings.database_url, VISITMAP_SETTINGS=settings, JSON_AS_ASCII=False
+        DATABASE_URL=settings.database_url,
+        VISITMAP_SETTINGS=settings,
+        JSON_AS_ASCII=False,
+        BASEMAP_URL=settings.basemap_url,
+        BASEMAP_ATTRIBUTION=settings.basemap_attribution,
+        TODAY=None,
     )
     if test_config:
         app.config.update(test_config)
 
-    from webmap import db, pages
+    from webmap import api, db, i18n, map_page, pages
 
     db.init_app(app)
+    i18n.init_app(app)
+    app.register_blueprint(map_page.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api.api)
+    app.register_blueprint(api.tiles)
     return app

@@ -19,7 +19,7 @@ def request_scope() -> Scope:
     return Scope.everything()
 
 
-@bp.get("/")
+@bp.get("/overview")
 def overview():
     rows = area_counts(get_session(), request_scope(), as_of_year=dt.date.today().year)
     totals = {

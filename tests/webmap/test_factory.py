@@ -29,7 +29,7 @@ def client(database_url, reference_data):
 
 
 def test_overview_lists_every_dong_with_counts(client):
-    response = client.get("/")
+    response = client.get("/overview")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert page.count('data-code="11410') == 14

@@ -1,0 +1,504 @@
+"""What the map shows, read from PostGIS: score runs, per-dong tier counts, heat cells, residents
+in a box, one resident's panel. Every function that returns residents, or counts derived from
+them, takes the caller's :class:`~geo.scope.Scope`.
+
+The low-zoom layers, the choropleth and ``/api/areas`` read cached aggregates
+(``run_area_counts``, ``run_high_cells``) built once per score run and day by
+:func:`ensure_run_aggregates`, so their cost does not grow with the number of residents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.scope import Scope
+from geo.score_runs import TIER_NAMES, latest_run_id, resident_explanation
+from geo.vocab import (
+    CRISIS_SIGNAL_KINDS,
+    NEED_CATEGORIES,
+    NEED_STATUSES,
+    PROVIDER_SECTORS,
+    VISIT_OUTCOMES,
+)
+
+SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
+#: Side of the heatmap's grid cells, metres (EPSG:5179).
+HEAT_CELL_M = 250
+#: Signals younger than this count for the crisis-signal filter, days (as the 12-month feature).
+SIGNAL_FILTER_DAYS = 365
+
+
+class MapQueryError(ValueError):
+    """A map query's parameter is invalid; ``parameter`` names it."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+def today_in_seoul() -> dt.date:
+    """Today's date in Korea (visits are due by Korean calendar days)."""
+    return dt.datetime.now(SEOUL).date()
+
+
+@dataclass(frozen=True)
+class ResidentFilters:
+    """Filters of the map and the API. ``None`` = no filter.
+
+    area_codes: dongs (10-digit codes); tiers: tier codes (0 low, 1 medium, 2 high);
+    overdue: True = only residents past their next due date, False = only those not;
+    signal_kind: only residents with a crisis signal of this kind (resident or household)
+    in the last 365 days.
+    """
+
+    area_codes: frozenset[str] | None = None
+    tiers: frozenset[int] | None = None
+    overdue: bool | None = None
+    signal_kind: str | None = None
+
+    def __post_init__(self):
+        if self.tiers is not None and not self.tiers <= set(TIER_NAMES):
+            raise MapQueryError("tier", f"unknown tier code in {sorted(self.tiers)}")
+        if self.signal_kind is not None and self.signal_kind not in CRISIS_SIGNAL_KINDS:
+            raise MapQueryError(
+                "signal",
+                f"unknown crisis signal kind {self.signal_kind!r} "
+                f"(one of {', '.join(CRISIS_SIGNAL_KINDS)})",
+            )
+
+    def sql(self, *, today: dt.date) -> tuple[str, dict]:
+        """Conditions on ``s`` (resident_scores), ``r`` (residents), ``h`` (households) and
+        ``a`` (areas), each starting with `` AND``, and their parameters."""
+        parts, params = [], {}
+        if self.area_codes is not None:
+            parts.append("a.code = ANY(:filter_areas)")
+            params["filter_areas"] = sorted(self.area_codes)
+        if self.tiers is not None:
+            parts.append("s.tier = ANY(:filter_tiers)")
+            params["filter_tiers"] = sorted(self.tiers)
+        if self.overdue is not None:
+            parts.append(("" if self.overdue else "NOT ") + "(s.next_due_on < :today)")
+            params["today"] = today
+        if self.signal_kind is not None:
+            parts.append(
+                """EXISTS (SELECT 1 FROM crisis_signals cs
+                WHERE (cs.resident_id = r.id OR cs.household_id = r.household_id)
+                  AND cs.kind = :filter_signal
+                  AND cs.observed_on > CAST(:today AS date) - :signal_days
+                  AND cs.observed_on <= :today)"""
+            )
+            params |= {
+                "filter_signal": self.signal_kind,
+                "today": today,
+                "signal_days": SIGNAL_FILTER_DAYS,
+            }
+        return "".join(f" AND {p}" for p in parts), params
+
+    @property
+    def only_tier_and_overdue(self) -> bool:
+        """True when the cached per-dong counts can answer these filters."""
+        return self.signal_kind is None
+
+
+#: No filter: every resident of the run in scope.
+NO_FILTERS = ResidentFilters()
+
+
+def scope_sql(scope: Scope, column: str = "a.code") -> tuple[str, dict]:
+    """`` AND column IN scope`` and its parameter (nothing for the whole city)."""
+    if scope.is_everything:
+        return "", {}
+    return f" AND {column} = ANY(:scope_codes)", {"scope_codes": sorted(scope.area_codes or [])}
+
+
+def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
+    """The newest score runs first: id, when, by whom, method, as_of, tier counts, metrics.
+
+    Runs carry no resident data; their counts are city totals of the run's own scope.
+    """
+    rows = session.execute(
+        text("""
+        SELECT id, created_at, created_by, method, config_version, as_of, scope_codes,
+               previous_run_id, input_counts, tier_counts, metrics
+        FROM score_runs ORDER BY id DESC LIMIT :limit"""),
+        {"limit": limit},
+    ).mappings()
+    return [
+        {
+            "id": row["id"],
+            "created_at": row["created_at"].isoformat(),
+            "created_by": row["created_by"],
+            "method": row["method"],
+            "config_version": row["config_version"],
+            "as_of": row["as_of"].isoformat(),
+            "scope_codes": row["scope_codes"],
+            "previous_run_id": row["previous_run_id"],
+            "input_counts": row["input_counts"],
+            "tier_counts": row["tier_counts"],
+            "metrics": row["metrics"],
+        }
+        for row in rows
+    ]
+
+
+def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date) -> None:
+    """Build the cached per-dong counts of ``run_id`` for ``counted_on`` and its heat cells,
+    unless they exist. Idempotent; concurrent callers insert the same rows (ON CONFLICT)."""
+    params = {"run_id": run_id, "counted_on": counted_on}
+    have_counts = session.execute(
+        text("SELECT 1 FROM run_area_counts WHERE run_id = :run_id AND counted_on = :counted_on"),
+        params,
+    ).first()
+    if have_counts is None:
+        session.execute(
+            text("""
+            INSERT INTO run_area_counts (run_id, counted_on, area_id, tier, overdue, residents)
+            SELECT :run_id, :counted_on, h.area_id, s.tier, s.next_due_on < :counted_on,
+                   count(*)
+            FROM resident_scores s
+            JOIN residents r ON r.id = s.resident_id
+            JOIN households h ON h.id = r.household_id
+            WHERE s.run_id = :run_id
+            GROUP BY h.area_id, s.tier, s.next_due_on < :counted_on
+            ON CONFLICT DO NOTHING"""),
+            params,
+        )
+    have_cells = session.execute(
+        text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id"), params
+    ).first()
+    run_has_high = session.execute(
+        text("SELECT 1 FROM resident_scores WHERE run_id = :run_id AND tier = 2 LIMIT 1"), params
+    ).first()
+    if have_cells is None and run_has_high is not None:
+        session.execute(
+            text("""
+            INSERT INTO run_high_cells (run_id, area_id, cell_x, cell_y, residents)
+            SELECT :run_id, h.area_id,
+                   floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int,
+                   floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int, count(*)
+            FROM resident_scores s
+            JOIN residents r ON r.id = s.resident_id
+            JOIN households h ON h.id = r.household_id
+            WHERE s.run_id = :run_id AND s.tier = 2
+            GROUP BY 2, 3, 4
+            ON CONFLICT DO NOTHING"""),
+            params | {"cell": HEAT_CELL_M},
+        )
+
+
+def area_summaries(
+    session: Session,
+    scope: Scope,
+    *,
+    run_id: int,
+    today: dt.date,
+    filters: ResidentFilters = NO_FILTERS,
+    with_geometry: bool = False,
+    simplify_m: float = 10.0,
+) -> list[dict]:
+    """Per dong in ``scope``: code, names, residents scored, counts by tier (all and overdue),
+    high-tier residents per 1,000 residents scored; optionally the boundary as GeoJSON
+    (simplified by ``simplify_m`` metres).
+
+    Tier and overdue filters are answered from the cached counts; a crisis-signal filter is
+    counted live (residents with signals are few).
+    """
+    scope_where, params = scope_sql(scope)
+    params |= {"run_id": run_id, "today": today}
+    if filters.only_tier_and_overdue:
+        ensure_run_aggregates(session, run_id, counted_on=today)
+        counts_sql = """
+            SELECT c.area_id, c.tier, c.overdue, c.residents FROM run_area_counts c
+            WHERE c.run_id = :run_id AND c.counted_on = :today"""
+    else:
+        where, extra = filters.sql(today=today)
+        params |= extra
+        counts_sql = f"""
+            SELECT h.area_id, s.tier, s.next_due_on < :today AS overdue, count(*) AS residents
+            FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+            JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+            WHERE s.run_id = :run_id{where} GROUP BY 1, 2, 3"""
+    geometry = (
+        ", ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Transform(a.geom, 5179), "
+        ":simplify), 4326), 6) AS geometry"
+        if with_geometry
+        else ""
+    )
+    params["simplify"] = simplify_m
+    area_where = ""
+    if filters.area_codes is not None:
+        area_where = " AND a.code = ANY(:filter_areas)"
+        params["filter_areas"] = sorted(filters.area_codes)
+    rows = session.execute(
+        text(f"""
+        WITH counts AS ({counts_sql})
+        SELECT a.code, a.name, a.district_name,
+               ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat,
+               coalesce(sum(c.residents), 0) AS residents,
+               {
+            ", ".join(
+                f"coalesce(sum(c.residents) FILTER (WHERE c.tier = {t}), 0) AS n_{t}, "
+                f"coalesce(sum(c.residents) FILTER (WHERE c.tier = {t} AND c.overdue), 0) "
+                f"AS overdue_{t}"
+                for t in TIER_NAMES
+            )
+        }{geometry}
+        FROM areas a LEFT JOIN counts c ON c.area_id = a.id
+        WHERE true{scope_where}{area_where}
+        GROUP BY a.id ORDER BY a.code"""),
+        params,
+    ).mappings()
+    out = []
+    tiers = sorted(filters.tiers) if filters.tiers is not None else sorted(TIER_NAMES)
+    for row in rows:
+        by_tier = {TIER_NAMES[t]: int(row[f"n_{t}"]) for t in TIER_NAMES}
+        overdue = {TIER_NAMES[t]: int(row[f"overdue_{t}"]) for t in TIER_NAMES}
+        if filters.overdue is True:
+            by_tier = dict(overdue)
+        elif filters.overdue is False:
+            by_tier = {k: by_tier[k] - overdue[k] for k in by_tier}
+            overdue = dict.fromkeys(overdue, 0)
+        shown = {TIER_NAMES[t] for t in tiers}
+        by_tier = {k: (v if k in shown else 0) for k, v in by_tier.items()}
+        overdue = {k: (v if k in shown else 0) for k, v in overdue.items()}
+        scored = int(row["residents"])
+        summary = {
+            "code": row["code"],
+            "name": row["name"],
+            "district_name": row["district_name"],
+            "lon": float(row["lon"]),
+            "lat": float(row["lat"]),
+            "residents_scored": scored,
+            "tier_counts": by_tier,
+            "overdue_counts": overdue,
+            "residents_shown": sum(by_tier.values()),
+            "high_per_1000": round(1000 * by_tier["high"] / scored, 2) if scored else None,
+        }
+        if with_geometry:
+            summary["geometry"] = row["geometry"]
+        out.append(summary)
+    return out
+
+
+def heat_points(session: Session, scope: Scope, *, run_id: int) -> list[list[float]]:
+    """High-tier residents as [lat, lon, count] per 250 m cell centre, for the heatmap."""
+    ensure_run_aggregates(session, run_id, counted_on=today_in_seoul())
+    scope_where, params = scope_sql(scope)
+    rows = session.execute(
+        text(f"""
+        SELECT ST_Y(p) AS lat, ST_X(p) AS lon, n FROM (
+            SELECT ST_Transform(ST_SetSRID(ST_MakePoint((c.cell_x + 0.5) * :cell,
+                       (c.cell_y + 0.5) * :cell), 5179), 4326) AS p, sum(c.residents) AS n
+            FROM run_high_cells c JOIN areas a ON a.id = c.area_id
+            WHERE c.run_id = :run_id{scope_where}
+            GROUP BY c.cell_x, c.cell_y) cells"""),
+        params | {"run_id": run_id, "cell": HEAT_CELL_M},
+    ).all()
+    return [[round(r.lat, 6), round(r.lon, 6), int(r.n)] for r in rows]
+
+
+def residents_in_box(
+    session: Session,
+    scope: Scope,
+    *,
+    run_id: int,
+    bbox: tuple[float, float, float, float],
+    today: dt.date,
+    filters: ResidentFilters = NO_FILTERS,
+    limit: int = 500,
+    offset: int = 0,
+) -> dict:
+    """Residents of ``run_id`` in ``bbox`` (min lon, min lat, max lon, max lat, EPSG:4326) as
+    a GeoJSON FeatureCollection, ordered by score (highest first) then id, one page of
+    ``limit`` from ``offset``; ``total`` counts all matches.
+
+    Properties are codes and numbers only (id, tier, score, next due date, overdue days); no
+    names or notes: those are in :func:`resident_panel`.
+    """
+    if limit < 1 or limit > 5000:
+        raise MapQueryError("limit", "must be between 1 and 5000")
+    if offset < 0:
+        raise MapQueryError("offset", "must be 0 or more")
+    where, params = filters.sql(today=today)
+    scope_where, scope_params = scope_sql(scope)
+    params |= scope_params | {
+        "run_id": run_id,
+        "today": today,
+        "minlon": bbox[0],
+        "minlat": bbox[1],
+        "maxlon": bbox[2],
+        "maxlat": bbox[3],
+        "limit": limit,
+        "offset": offset,
+    }
+    rows = session.execute(
+        text(f"""
+        SELECT r.external_id, a.code, s.tier, s.score, s.next_due_on,
+               ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, count(*) OVER () AS total
+        FROM households h
+        JOIN residents r ON r.household_id = h.id
+        JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = r.id
+        JOIN areas a ON a.id = h.area_id
+        WHERE h.geom && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
+          AND r.status = 'active'{scope_where}{where}
+        ORDER BY s.score DESC, r.external_id
+        LIMIT :limit OFFSET :offset"""),
+        params,
+    ).all()
+    total = int(rows[0].total) if rows else _count_in_box(session, where, scope_where, params)
+    features = [
+        {
+            "type": "Feature",
+            "id": row.external_id,
+            "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
+            "properties": {
+                "id": row.external_id,
+                "area_code": row.code,
+                "tier": int(row.tier),
+                "tier_name": TIER_NAMES[int(row.tier)],
+                "score": round(float(row.score), 4),
+                "next_due_on": row.next_due_on.isoformat(),
+                "days_overdue": max(0, (today - row.next_due_on).days),
+            },
+        }
+        for row in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "run_id": run_id,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < total else None,
+    }
+
+
+def _count_in_box(session: Session, where: str, scope_where: str, params: dict) -> int:
+    return session.execute(
+        text(f"""
+        SELECT count(*) FROM households h
+        JOIN residents r ON r.household_id = h.id
+        JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = r.id
+        JOIN areas a ON a.id = h.area_id
+        WHERE h.geom && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
+          AND r.status = 'active'{scope_where}{where}"""),
+        params,
+    ).scalar_one()
+
+
+def resident_panel(
+    session: Session,
+    scope: Scope,
+    resident_id: str,
+    *,
+    today: dt.date,
+    run_id: int | None = None,
+    recent_support: int = 5,
+) -> dict | None:
+    """Everything the map's resident panel shows, or None if unknown or outside ``scope``.
+
+    Pseudonymous id, name, dong, tier, score, the top three reasons (Korean and English),
+    last visit (date, outcome, note), next due date and days overdue, open needs and the most
+    recent support. Free text (name, note, support item) is returned as plain strings: the
+    page renders it as text, never as HTML.
+    """
+    run_id = run_id if run_id is not None else latest_run_id(session)
+    explanation = (
+        resident_explanation(session, scope, resident_id, run_id=run_id) if run_id else None
+    )
+    if explanation is None:
+        return None
+    person = (
+        session.execute(
+            text("""
+        SELECT r.id, r.name, a.name AS area_name, r.birth_year, r.lives_alone, r.status
+        FROM residents r JOIN households h ON h.id = r.household_id
+        JOIN areas a ON a.id = h.area_id WHERE r.external_id = :id"""),
+            {"id": resident_id},
+        )
+        .mappings()
+        .one()
+    )
+    last_visit = (
+        session.execute(
+            text("""
+        SELECT (visited_at AT TIME ZONE 'Asia/Seoul')::date AS visited_on, outcome, visitor,
+               notes
+        FROM visits WHERE resident_id = :rid ORDER BY visited_at DESC LIMIT 1"""),
+            {"rid": person["id"]},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    needs = session.execute(
+        text("""
+        SELECT category, status, identified_on FROM needs
+        WHERE resident_id = :rid AND status IN ('open', 'in_progress')
+        ORDER BY identified_on DESC"""),
+        {"rid": person["id"]},
+    ).mappings()
+    support = session.execute(
+        text("""
+        SELECT sr.provided_on, sr.category, sr.item, sr.amount_krw, sr.quantity, sr.unit,
+               p.name AS provider, p.sector
+        FROM support_records sr JOIN providers p ON p.id = sr.provider_id
+        WHERE sr.resident_id = :rid ORDER BY sr.provided_on DESC LIMIT :n"""),
+        {"rid": person["id"], "n": recent_support},
+    ).mappings()
+    due = explanation["next_due_on"]
+    return {
+        **{k: v for k, v in explanation.items() if k != "contributions"},
+        "next_due_on": due.isoformat(),
+        "days_overdue": max(0, (today - due).days),
+        "name": person["name"],
+        "area_name": person["area_name"],
+        "age_years": today.year - person["birth_year"],
+        "lives_alone": person["lives_alone"],
+        "status": person["status"],
+        "last_visit": None
+        if last_visit is None
+        else {
+            "visited_on": last_visit["visited_on"].isoformat(),
+            "outcome": last_visit["outcome"],
+            "outcome_ko": VISIT_OUTCOMES[last_visit["outcome"]][0],
+            "outcome_en": VISIT_OUTCOMES[last_visit["outcome"]][1],
+            "visitor": last_visit["visitor"],
+            "notes": last_visit["notes"],
+        },
+        "open_needs": [
+            {
+                "category": n["category"],
+                "category_ko": NEED_CATEGORIES[n["category"]][0],
+                "category_en": NEED_CATEGORIES[n["category"]][1],
+                "status": n["status"],
+                "status_ko": NEED_STATUSES[n["status"]][0],
+                "status_en": NEED_STATUSES[n["status"]][1],
+                "identified_on": n["identified_on"].isoformat(),
+            }
+            for n in needs
+        ],
+        "recent_support": [
+            {
+                "provided_on": s["provided_on"].isoformat(),
+                "category": s["category"],
+                "category_ko": NEED_CATEGORIES[s["category"]][0],
+                "category_en": NEED_CATEGORIES[s["category"]][1],
+                "item": s["item"],
+                "amount_krw": s["amount_krw"],
+                "quantity": s["quantity"],
+                "unit": s["unit"],
+                "provider": s["provider"],
+                "sector": s["sector"],
+                "sector_ko": PROVIDER_SECTORS[s["sector"]][0],
+                "sector_en": PROVIDER_SECTORS[s["sector"]][1],
+            }
+            for s in support
+        ],
+    }

@@ -1,0 +1,107 @@
+"""A committed map database for the web tests: Seodaemun reference data, a small synthetic
+demo, one weighted score run, and one resident whose name and visit note are attack strings.
+Built once per test session in its own database (the app reads it through its own engine,
+so the per-test rollback of the other tests cannot be used here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from geo.db import make_engine, session_scope
+from geo.demo import generate_demo
+from geo.demo_load import load_demo_files
+from geo.importers import import_file
+from geo.migrate import upgrade
+from geo.scope import Scope
+from geo.score_runs import score_residents
+from scoring.config import default_config
+from tests.conftest import DATA, TEST_RRN_KEY
+from webmap import create_app
+
+AS_OF = dt.date(2026, 11, 1)
+XSS_NAME = "<img src=x onerror=alert(1)>"
+XSS_NOTE = "${globalThis.x=1}<script>globalThis.x=2</script><b>굵게</b>"
+MAP_DB = "visitmap_test_map"
+
+
+@pytest.fixture(scope="session")
+def map_database(engine, database_url, tmp_path_factory):
+    admin = make_engine(
+        make_url(database_url).set(database="postgres").render_as_string(False),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{MAP_DB}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{MAP_DB}"'))
+    url = make_url(database_url).set(database=MAP_DB).render_as_string(False)
+    map_engine = make_engine(url)
+    upgrade(map_engine)
+    with session_scope(map_engine) as session:
+        for kind, name in [
+            ("areas", "seodaemun_admdong_2021.geojson"),
+            ("area-stats", "seodaemun_dong_indicators.csv"),
+            ("facilities", "seodaemun_facilities.csv"),
+        ]:
+            import_file(session, kind, DATA / name)
+    demo_dir = tmp_path_factory.mktemp("map_demo")
+    generate_demo(demo_dir, seed=5, scale=2500, region="seodaemun", as_of=AS_OF)
+    with session_scope(map_engine) as session:
+        load_demo_files(session, demo_dir, rrn_key=TEST_RRN_KEY, progress=False)
+    with session_scope(map_engine) as session:
+        result = score_residents(
+            session,
+            Scope.everything(),
+            method="weighted",
+            config=default_config(),
+            as_of=AS_OF,
+            created_by="test",
+        )
+    run_id = result.stored.run_id
+    with session_scope(map_engine) as session:
+        # the top-scored resident gets the attack strings as name and last visit note
+        target = session.execute(
+            text("""SELECT r.id, r.external_id FROM resident_scores s
+                JOIN residents r ON r.id = s.resident_id
+                WHERE s.run_id = :run ORDER BY s.score DESC, r.id LIMIT 1"""),
+            {"run": run_id},
+        ).one()
+        session.execute(
+            text("UPDATE residents SET name = :name WHERE id = :id"),
+            {"name": XSS_NAME, "id": target.id},
+        )
+        session.execute(
+            text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome,
+                notes) VALUES ('V-XSS', :id, :at, 'test', 'not_home', :note)"""),
+            {"id": target.id, "at": dt.datetime(2026, 10, 30, 10, 0), "note": XSS_NOTE},
+        )
+    yield {"url": url, "engine": map_engine, "run_id": run_id, "xss_id": target.external_id}
+    map_engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{MAP_DB}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def map_app(map_database):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": map_database["url"],
+            "TODAY": AS_OF.isoformat(),
+            "BASEMAP_URL": "",
+        }
+    )
+    yield app
+    engine = app.extensions.get("visitmap_engine")
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def map_client(map_app):
+    with map_app.test_client() as client:
+        yield client

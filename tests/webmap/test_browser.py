@@ -1,0 +1,121 @@
+"""The map page in a real headless Chromium (Debian's ``chromium``, driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from waitress.server import create_server
+
+from tests.webmap.conftest import XSS_NAME, XSS_NOTE
+from webmap import style
+
+pytestmark = pytest.mark.db
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def server(map_app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    srv = create_server(map_app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    srv.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.errors = []
+    page.dialogs = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def _xss_location(map_database):
+    with Session(map_database["engine"]) as session:
+        return session.execute(
+            text("""SELECT ST_Y(h.geom), ST_X(h.geom) FROM residents r
+                JOIN households h ON h.id = r.household_id WHERE r.external_id = :id"""),
+            {"id": map_database["xss_id"]},
+        ).one()
+
+
+def test_page_shows_legend_and_residents_in_their_tier_colour(page, server, map_database):
+    page.goto(server + "/")
+    legend = page.locator("#legend")
+    for code, (name, colour) in style.TIERS.items():
+        swatch = legend.locator(f'li[data-tier="{name}"] .vm-dot')
+        assert swatch.get_attribute("data-colour") == colour
+        assert (
+            legend.locator(f'li[data-tier="{name}"]').inner_text().strip()
+            == (style.TIER_LABELS[code][0])
+        )
+    lat, lon = _xss_location(map_database)
+    page.evaluate(f"visitmap.map.setView([{lat}, {lon}], 15)")
+    page.wait_for_selector("path.vm-resident", timeout=15_000)
+    for name, colour in style.tier_colours().items():
+        fills = page.eval_on_selector_all(
+            f"path.vm-resident.vm-tier-{name}", "paths => paths.map(p => p.getAttribute('fill'))"
+        )
+        assert fills, f"no {name} resident drawn"
+        assert set(fills) == {colour}
+    assert page.errors == []
+
+
+def test_clicking_a_resident_shows_reasons_and_free_text_as_text(
+    page, server, map_client, map_database
+):
+    rid = map_database["xss_id"]
+    expected = map_client.get(f"/api/residents/{rid}").get_json()
+    page.goto(server + "/")
+    lat, lon = _xss_location(map_database)
+    page.evaluate(f"visitmap.map.setView([{lat}, {lon}], 18)")
+    symbol = page.locator(f"path.vm-rid-{rid}").first
+    symbol.wait_for(timeout=15_000)
+    symbol.click(force=True)
+    panel = page.locator("#resident-panel")
+    panel.locator(".vm-reasons li").first.wait_for(timeout=10_000)
+    assert [li.inner_text() for li in panel.locator(".vm-reasons li").all()] == expected[
+        "reasons_ko"
+    ]
+    text_shown = panel.inner_text()
+    assert XSS_NAME in text_shown and XSS_NOTE in text_shown
+    assert panel.locator("img").count() == 0 and panel.locator("script").count() == 0
+    assert page.evaluate("typeof globalThis.x") == "undefined"
+    assert page.dialogs == [] and page.errors == []
+
+
+def test_english_switch(page, server):
+    page.goto(server + "/?lang=en")
+    assert page.locator("h1").inner_text() == "Welfare visit map"
+    assert page.locator('#legend li[data-tier="high"]').inner_text().strip() == "High"
+    page.goto(server + "/")  # the choice is remembered
+    assert page.locator("h1").inner_text() == "Welfare visit map"
+    page.goto(server + "/?lang=ko")
+    assert page.locator("h1").inner_text() == "복지방문지도"

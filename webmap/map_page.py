@@ -1,0 +1,232 @@
+"""The map page ``/``: folium builds the Leaflet map (dong choropleth, facilities, heatmap);
+the page's script adds the residents as vector tiles, the filters, the legend and the
+resident panel. The page carries per-dong counts, facilities and heat cells, never
+individual residents: its size does not grow with the number of residents.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import folium
+import numpy as np
+from flask import Blueprint, current_app, render_template, url_for
+from flask_babel import get_locale, gettext
+from folium.plugins import HeatMap
+from sqlalchemy import text
+
+from geo.map_data import area_summaries, heat_points
+from geo.score_runs import latest_run_id
+from geo.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
+from webmap import style
+from webmap.db import get_session
+from webmap.pages import request_scope
+from webmap.params import today
+
+bp = Blueprint("map", __name__)
+
+SEODAEMUN_CENTRE = (37.5791, 126.9368)
+VECTORGRID_JS = "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+
+
+def _local_assets(element, js=(), css=()) -> None:
+    """Point a folium element at the vendored libraries instead of CDNs (works offline)."""
+    element.default_js = [(name, url_for("static", filename=path)) for name, path in js]
+    element.default_css = [(name, url_for("static", filename=path)) for name, path in css]
+
+
+def _choropleth_bins(values: list[float]) -> list[float]:
+    """Upper edges of the choropleth classes: 0 (no high-tier resident), then the quartiles
+    of the non-zero values (one edge per colour of ``style.CHOROPLETH``)."""
+    positive = [v for v in values if v and v > 0]
+    quartiles = np.quantile(positive, [0.25, 0.5, 0.75, 1.0]) if positive else np.zeros(4)
+    return [0.0] + [round(float(q), 2) for q in quartiles]
+
+
+def _choropleth_colour(value: float | None, bins: list[float]) -> str:
+    if not value:
+        return style.CHOROPLETH[0]
+    for colour, edge in zip(style.CHOROPLETH[1:], bins[1:], strict=True):
+        if value <= edge:
+            return colour
+    return style.CHOROPLETH[-1]
+
+
+def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict) -> folium.Map:
+    """The folium map with the server-side layers (choropleth, facilities, heatmap)."""
+    areas = area_summaries(
+        session, scope, run_id=run_id or 0, today=today(), with_geometry=True, simplify_m=15
+    )
+    if areas:
+        lats = [a["lat"] for a in areas]
+        lons = [a["lon"] for a in areas]
+        centre = (float(np.mean(lats)), float(np.mean(lons)))
+    else:
+        centre = SEODAEMUN_CENTRE
+    fmap = folium.Map(
+        location=centre, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=False
+    )
+    _local_assets(
+        fmap,
+        js=[("leaflet", "vendor/leaflet/leaflet.js")],
+        css=[("leaflet_css", "vendor/leaflet/leaflet.css")],
+    )
+    if basemap.get("url"):
+        folium.TileLayer(
+            tiles=basemap["url"], attr=basemap.get("attribution") or " ", name="basemap"
+        ).add_to(fmap)
+    if areas:
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
+
+    bins = _choropleth_bins([a["high_per_1000"] or 0 for a in areas])
+    per_1000 = gettext("High-tier residents per 1,000 scored")
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(a["geometry"]),
+            "properties": {
+                "code": a["code"],
+                "fill": _choropleth_colour(a["high_per_1000"], bins),
+                # dong names are public, but escape anyway: tooltips render HTML
+                "label": html.escape(
+                    f"{a['name']} · {per_1000}: "
+                    f"{a['high_per_1000'] if a['high_per_1000'] is not None else '-'}"
+                ),
+            },
+        }
+        for a in areas
+    ]
+    choropleth = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="choropleth",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.3,
+            "color": "#555",
+            "weight": 1,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+    )
+    choropleth.add_to(fmap)
+
+    facilities = folium.FeatureGroup(name="facilities")
+    rows = session.execute(
+        text("SELECT kind, name, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facilities")
+    ).all()
+    for row in rows:
+        label = style.facility_label(row.kind, locale)
+        folium.Marker(
+            location=(row.lat, row.lon),
+            icon=folium.DivIcon(
+                html=(
+                    f'<div class="facility facility-{html.escape(row.kind)}">'
+                    f"{html.escape(style.FACILITY_SYMBOLS.get(row.kind, '·'))}</div>"
+                ),
+                icon_size=(22, 22),
+                icon_anchor=(11, 11),
+            ),
+            tooltip=folium.Tooltip(html.escape(f"{row.name} ({label})")),
+        ).add_to(facilities)
+    facilities.add_to(fmap)
+
+    heat = HeatMap(
+        heat_points(session, scope, run_id=run_id) if run_id else [],
+        name="heat",
+        radius=18,
+        blur=15,
+        min_opacity=0.3,
+        show=False,
+    )
+    _local_assets(heat, js=[("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
+    heat.add_to(fmap)
+    fmap._visitmap_layers = {
+        "choropleth": choropleth.get_name(),
+        "facilities": facilities.get_name(),
+        "heat": heat.get_name(),
+    }
+    fmap._visitmap_areas = areas
+    fmap._visitmap_bins = bins
+    return fmap
+
+
+def _js_texts() -> dict[str, str]:
+    """Texts the page's script shows, in the request's language."""
+    return {
+        "tier": gettext("Tier"),
+        "score": gettext("Score"),
+        "reasons": gettext("Top reasons"),
+        "last_visit": gettext("Last visit"),
+        "never_visited": gettext("Never visited"),
+        "next_due": gettext("Next visit due"),
+        "days_overdue": gettext("days overdue"),
+        "open_needs": gettext("Open needs"),
+        "recent_support": gettext("Recent support"),
+        "none": gettext("None"),
+        "note": gettext("Note"),
+        "area": gettext("Dong"),
+        "loading": gettext("Loading…"),
+        "error": gettext("Could not load this resident."),
+        "close": gettext("Close"),
+        "residents": gettext("residents"),
+        "overdue": gettext("overdue"),
+    }
+
+
+@bp.get("/")
+def map_page():
+    session = get_session()
+    scope = request_scope()
+    locale = str(get_locale())
+    run_id = latest_run_id(session)
+    basemap = {
+        "url": current_app.config.get("BASEMAP_URL", ""),
+        "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
+    }
+    fmap = build_map(session, scope, run_id=run_id, locale=locale, basemap=basemap)
+    session.commit()  # keeps aggregates built on first use
+    config = {
+        "map": fmap.get_name(),
+        "layers": fmap._visitmap_layers,
+        "locale": locale,
+        "run_id": run_id,
+        "tiles": url_for("tiles.resident_tile", z=0, x=0, y=0).replace("/0/0/0.pbf", ""),
+        "api": url_for("api.resident", resident_id="RID").replace("/RID", ""),
+        "resident_zoom": 14,
+        "tiers": {name: colour for name, colour in style.TIERS.values()},
+        "overdue_colour": style.OVERDUE_COLOUR,
+        "texts": _js_texts(),
+    }
+    tier_labels = {
+        name: style.TIER_LABELS[code][0 if locale == "ko" else 1]
+        for code, (name, _colour) in style.TIERS.items()
+    }
+    areas = sorted(fmap._visitmap_areas, key=lambda a: a["name"])
+    signals = {k: v[0 if locale == "ko" else 1] for k, v in CRISIS_SIGNAL_KINDS.items()}
+    controls = render_template(
+        "map_controls.html",
+        config=config,
+        tiers=style.TIERS,
+        tier_labels=tier_labels,
+        areas=areas,
+        signals=signals,
+        choropleth=list(zip(style.CHOROPLETH, fmap._visitmap_bins, strict=True)),
+        facility_kinds={
+            k: (style.FACILITY_SYMBOLS.get(k, "·"), v[0 if locale == "ko" else 1])
+            for k, v in FACILITY_KINDS.items()
+        },
+        locale=locale,
+        run_id=run_id,
+    )
+    root = fmap.get_root()
+    root.header.add_child(
+        folium.Element(
+            f"<title>{html.escape(gettext('Welfare visit map'))}</title>"
+            f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
+            f'<script defer src="{url_for("static", filename=VECTORGRID_JS)}"></script>'
+            f'<script defer src="{url_for("static", filename="map.js")}"></script>'
+        )
+    )
+    root.html.add_child(folium.Element(controls))
+    page = root.render()
+    return page.replace("<html>", f'<html lang="{locale}">', 1)
