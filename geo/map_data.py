@@ -106,6 +106,9 @@ class ResidentFilters:
         return self.signal_kind is None
 
 
+#: (database URL, run id, day) whose aggregates this process found complete
+_ENSURED: set[tuple[str, int, dt.date]] = set()
+
 #: No filter: every resident of the run in scope.
 NO_FILTERS = ResidentFilters()
 
@@ -149,7 +152,14 @@ def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
 
 def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date) -> None:
     """Build the cached per-dong counts of ``run_id`` for ``counted_on`` and its heat cells,
-    unless they exist. Idempotent; concurrent callers insert the same rows (ON CONFLICT)."""
+    unless they exist. Idempotent; concurrent callers insert the same rows (ON CONFLICT).
+
+    The process remembers each (database, run, day) it found complete, so later tiles skip
+    the checks; rows are only remembered once they were already there (committed).
+    """
+    key = (session.get_bind().url.render_as_string(True), run_id, counted_on)
+    if key in _ENSURED:
+        return
     params = {"run_id": run_id, "counted_on": counted_on}
     have_counts = session.execute(
         text("SELECT 1 FROM run_area_counts WHERE run_id = :run_id AND counted_on = :counted_on"),
@@ -190,6 +200,8 @@ def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date)
             ON CONFLICT DO NOTHING"""),
             params | {"cell": HEAT_CELL_M},
         )
+    if have_counts is not None and (have_cells is not None or run_has_high is None):
+        _ENSURED.add(key)
 
 
 def area_summaries(

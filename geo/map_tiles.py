@@ -3,7 +3,8 @@
 Up to :data:`AREA_ZOOM_MAX` a tile holds one point per dong (layer ``areas``) with its counts by
 tier and overdue state, read from the cached per-dong counts (geo.map_data): its size and cost
 do not grow with the number of residents. From :data:`RESIDENT_ZOOM_MIN` on, a tile holds the
-residents themselves (layer ``residents``): pseudonymous id, tier code and overdue flag only.
+residents themselves (layer ``residents``): tier code and overdue flag, and from
+:data:`RESIDENT_ID_ZOOM` on their pseudonymous id.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from geo.score_runs import TIER_NAMES
 
 AREA_ZOOM_MAX = 13
 RESIDENT_ZOOM_MIN = AREA_ZOOM_MAX + 1
+#: Residents carry their id (for the panel) from this zoom on; at zoom 14 a dense Seoul tile
+#: with ids reached 480 KB, without them it stays under the 250 KB budget.
+RESIDENT_ID_ZOOM = 15
 MAX_ZOOM = 20
 EXTENT = 4096
 BUFFER = 64
@@ -40,7 +44,7 @@ def check_tile(z: int, x: int, y: int) -> None:
 
 
 def resident_tile_sql(
-    scope: Scope, filters: ResidentFilters, *, today: dt.date
+    scope: Scope, filters: ResidentFilters, *, today: dt.date, with_ids: bool = True
 ) -> tuple[str, dict]:
     """The residents layer's query (parameters :z, :x, :y, :run_id bound by the caller)."""
     where, params = filters.sql(today=today)
@@ -48,7 +52,8 @@ def resident_tile_sql(
     params |= scope_params | {"today": today}
     sql = f"""
     SELECT ST_AsMVT(t, 'residents', {EXTENT}, 'geom') FROM (
-        SELECT r.external_id AS id, s.tier, s.next_due_on < :today AS overdue,
+        SELECT {"r.external_id AS id, " if with_ids else ""}s.tier,
+               s.next_due_on < :today AS overdue,
                ST_AsMVTGeom(ST_Transform(h.geom, 3857), ST_TileEnvelope(:z, :x, :y),
                             {EXTENT}, {BUFFER}) AS geom
         FROM households h
@@ -124,6 +129,6 @@ def residents_tile(
             ensure_run_aggregates(session, run_id, counted_on=today)
         sql, params = area_tile_sql(scope, filters, today=today)
     else:
-        sql, params = resident_tile_sql(scope, filters, today=today)
+        sql, params = resident_tile_sql(scope, filters, today=today, with_ids=z >= RESIDENT_ID_ZOOM)
     tile = session.execute(text(sql), params | {"z": z, "x": x, "y": y, "run_id": run_id})
     return bytes(tile.scalar_one() or b"")

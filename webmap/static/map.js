@@ -55,7 +55,7 @@
       weight: overdue ? 2 : 0.5,
       // the pseudonymous id as a class: clicks find the resident by it (see below)
       className: "vm-resident vm-tier-" + tier + (overdue ? " vm-overdue" : "") +
-        " vm-rid-" + classToken(props.id),
+        (props.id === undefined ? "" : " vm-rid-" + classToken(props.id)),
     };
   }
 
@@ -169,7 +169,8 @@
     const residentId = tokenOf(path, "vm-rid-");
     if (residentId) {
       openPanel(residentId);
-    } else if (tokenOf(path, "vm-code-")) {
+    } else if (path.classList.contains("vm-resident") || tokenOf(path, "vm-code-")) {
+      // dong circles, and residents at zoom 14 (drawn without ids): zoom in
       map.setView(map.mouseEventToLatLng(event), Math.max(cfg.resident_zoom, map.getZoom() + 1));
     }
   });
