@@ -179,6 +179,8 @@ def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date)
             ON CONFLICT DO NOTHING"""),
             params,
         )
+        # fresh statistics, or the tile query's planner loops over the table per dong
+        session.execute(text("ANALYZE run_area_counts"))
     have_cells = session.execute(
         text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id"), params
     ).first()
@@ -200,6 +202,7 @@ def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date)
             ON CONFLICT DO NOTHING"""),
             params | {"cell": HEAT_CELL_M},
         )
+        session.execute(text("ANALYZE run_high_cells"))
     if have_counts is not None and (have_cells is not None or run_has_high is None):
         _ENSURED.add(key)
 

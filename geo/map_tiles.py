@@ -97,7 +97,7 @@ def area_tile_sql(scope: Scope, filters: ResidentFilters, *, today: dt.date) -> 
         area_where = " AND a.code = ANY(:filter_areas)"
         params["filter_areas"] = sorted(filters.area_codes)
     sql = f"""
-    WITH counts AS ({counts})
+    WITH counts AS MATERIALIZED ({counts})
     SELECT ST_AsMVT(t, 'areas', {EXTENT}, 'geom') FROM (
         SELECT a.code, a.name, {columns},
                ST_AsMVTGeom(ST_Transform(a.label_point, 3857), ST_TileEnvelope(:z, :x, :y),
