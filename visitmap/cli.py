@@ -314,5 +314,9 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(app, host=host, port=port, threads=threads)
 
 
+from routing.solve_cli import solve  # noqa: E402  (PyVRP is imported when it runs)
+
+main.add_command(solve)
+
 if __name__ == "__main__":
     main()

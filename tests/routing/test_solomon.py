@@ -268,3 +268,19 @@ def test_cli_reports_a_malformed_file(tmp_path: Path):
 
 def test_cli_objectives_match_the_solver():
     assert OBJECTIVE_CHOICES == OBJECTIVES
+
+
+def test_visitmap_solve_is_registered_on_the_main_command():
+    import json
+
+    from click.testing import CliRunner
+
+    from visitmap.cli import main
+
+    result = CliRunner().invoke(
+        main, ["solve", "data/solomon/C101.txt", "--time-limit", "0.5"], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    answer = json.loads(result.output)
+    assert set(answer) == {"vehicles", "distance", "routes"}
+    assert sorted(c for route in answer["routes"] for c in route) == list(range(1, 101))
