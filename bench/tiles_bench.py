@@ -33,20 +33,19 @@ from waitress.server import create_server
 
 from geo.db import make_engine
 from geo.map_data import NO_FILTERS, ensure_run_aggregates, today_in_seoul
-from geo.map_tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, area_tile_sql, resident_tile_sql
+from geo.map_tiles import (
+    AREA_ZOOM_MAX,
+    RESIDENT_ID_ZOOM,
+    area_tile_sql,
+    resident_tile_sql,
+    tile_of,
+)
 from geo.scope import Scope
 from geo.score_runs import latest_run_id
 from geo.settings import load_settings
 from webmap import create_app
 
 ZOOMS = (8, 11, 14, 16)
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 def pick_tiles(session: Session, z: int, count: int) -> list[tuple[int, int]]:

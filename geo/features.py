@@ -52,12 +52,6 @@ class FeatureTable:
     as_of: dt.date
 
 
-def _scope_sql(scope: Scope) -> tuple[str, dict]:
-    if scope.is_everything:
-        return "", {}
-    return " AND a.code = ANY(:scope_codes)", {"scope_codes": sorted(scope.area_codes or [])}
-
-
 def _previous_tier_join(previous_run_id: int | None) -> tuple[str, str]:
     """The previous run's tier: a select expression and its join (one hash join, not a
     subquery per resident)."""
@@ -79,7 +73,7 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> dict[str, tuple[s
     joined to the people in numpy: at a million residents that is ~2x faster than spreading
     24 mostly-zero count columns through the SQL join and the COPY.
     """
-    scope_sql, params = _scope_sql(scope)
+    scope_sql, params = scope.sql()
     previous_tier, previous_join = _previous_tier_join(previous_run_id)
     contact = ", ".join(f"'{o}'" for o in CONTACT_OUTCOMES)
     met = ", ".join(f"'{o}'" for o in MET_OUTCOMES)
@@ -225,7 +219,7 @@ def load_features(
 def load_feature_inputs(session: Session, scope: Scope) -> dict[str, pd.DataFrame]:
     """The raw tables :func:`scoring.features.compute_features` takes, for active residents
     in ``scope`` (households as a GeoDataFrame in EPSG:4326)."""
-    scope_sql, params = _scope_sql(scope)
+    scope_sql, params = scope.sql()
     conn = session.connection()
     residents = pd.read_sql_query(
         text(f"""

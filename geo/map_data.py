@@ -106,18 +106,11 @@ class ResidentFilters:
         return self.signal_kind is None
 
 
-#: (database URL, run id, day) whose aggregates this process found complete
-_ENSURED: set[tuple[str, int, dt.date]] = set()
-
 #: No filter: every resident of the run in scope.
 NO_FILTERS = ResidentFilters()
 
-
-def scope_sql(scope: Scope, column: str = "a.code") -> tuple[str, dict]:
-    """`` AND column IN scope`` and its parameter (nothing for the whole city)."""
-    if scope.is_everything:
-        return "", {}
-    return f" AND {column} = ANY(:scope_codes)", {"scope_codes": sorted(scope.area_codes or [])}
+#: aggregates this process has found built: (database, what, run id, day); runs never change
+_ENSURED: set[tuple[str, str, int, dt.date | None]] = set()
 
 
 def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
@@ -150,61 +143,115 @@ def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
     ]
 
 
-def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date) -> None:
-    """Build the cached per-dong counts of ``run_id`` for ``counted_on`` and its heat cells,
-    unless they exist. Idempotent; concurrent callers insert the same rows (ON CONFLICT).
+def _ensured_key(session: Session, what: str, run_id: int, day: dt.date | None) -> tuple:
+    return (session.get_bind().url.render_as_string(True), what, run_id, day)
 
-    The process remembers each (database, run, day) it found complete, so later tiles skip
-    the checks; rows are only remembered once they were already there (committed).
+
+def ensure_area_counts(session: Session, run_id: int, *, counted_on: dt.date) -> None:
+    """Build the cached per-dong counts of ``run_id`` for ``counted_on`` unless they exist.
+
+    Idempotent (ON CONFLICT); the process remembers counts it found built, so later tiles
+    skip the check.
     """
-    key = (session.get_bind().url.render_as_string(True), run_id, counted_on)
+    key = _ensured_key(session, "counts", run_id, counted_on)
     if key in _ENSURED:
         return
     params = {"run_id": run_id, "counted_on": counted_on}
-    have_counts = session.execute(
+    built = session.execute(
         text("SELECT 1 FROM run_area_counts WHERE run_id = :run_id AND counted_on = :counted_on"),
         params,
     ).first()
-    if have_counts is None:
-        session.execute(
-            text("""
-            INSERT INTO run_area_counts (run_id, counted_on, area_id, tier, overdue, residents)
-            SELECT :run_id, :counted_on, h.area_id, s.tier, s.next_due_on < :counted_on,
-                   count(*)
-            FROM resident_scores s
-            JOIN residents r ON r.id = s.resident_id
-            JOIN households h ON h.id = r.household_id
-            WHERE s.run_id = :run_id
-            GROUP BY h.area_id, s.tier, s.next_due_on < :counted_on
-            ON CONFLICT DO NOTHING"""),
-            params,
-        )
-        # fresh statistics, or the tile query's planner loops over the table per dong
-        session.execute(text("ANALYZE run_area_counts"))
-    have_cells = session.execute(
+    if built is not None:
+        _ENSURED.add(key)
+        return
+    session.execute(
+        text("""
+        INSERT INTO run_area_counts (run_id, counted_on, area_id, tier, overdue, residents)
+        SELECT :run_id, :counted_on, h.area_id, s.tier, s.next_due_on < :counted_on, count(*)
+        FROM resident_scores s
+        JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id
+        WHERE s.run_id = :run_id
+        GROUP BY h.area_id, s.tier, s.next_due_on < :counted_on
+        ON CONFLICT DO NOTHING"""),
+        params,
+    )
+    # fresh statistics, or the tile query's planner loops over the table per dong
+    session.execute(text("ANALYZE run_area_counts"))
+
+
+def ensure_heat_cells(session: Session, run_id: int) -> None:
+    """Build the high-tier heat cells of ``run_id`` unless they exist (or it has no high)."""
+    key = _ensured_key(session, "cells", run_id, None)
+    if key in _ENSURED:
+        return
+    params = {"run_id": run_id, "cell": HEAT_CELL_M}
+    built = session.execute(
         text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id"), params
     ).first()
-    run_has_high = session.execute(
+    has_high = session.execute(
         text("SELECT 1 FROM resident_scores WHERE run_id = :run_id AND tier = 2 LIMIT 1"), params
     ).first()
-    if have_cells is None and run_has_high is not None:
-        session.execute(
-            text("""
-            INSERT INTO run_high_cells (run_id, area_id, cell_x, cell_y, residents)
-            SELECT :run_id, h.area_id,
-                   floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int,
-                   floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int, count(*)
-            FROM resident_scores s
-            JOIN residents r ON r.id = s.resident_id
-            JOIN households h ON h.id = r.household_id
-            WHERE s.run_id = :run_id AND s.tier = 2
-            GROUP BY 2, 3, 4
-            ON CONFLICT DO NOTHING"""),
-            params | {"cell": HEAT_CELL_M},
-        )
-        session.execute(text("ANALYZE run_high_cells"))
-    if have_counts is not None and (have_cells is not None or run_has_high is None):
+    if built is not None or has_high is None:
         _ENSURED.add(key)
+        return
+    session.execute(
+        text("""
+        INSERT INTO run_high_cells (run_id, area_id, cell_x, cell_y, residents)
+        SELECT :run_id, h.area_id,
+               floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int,
+               floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int, count(*)
+        FROM resident_scores s
+        JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id
+        WHERE s.run_id = :run_id AND s.tier = 2
+        GROUP BY 2, 3, 4
+        ON CONFLICT DO NOTHING"""),
+        params,
+    )
+    session.execute(text("ANALYZE run_high_cells"))
+
+
+def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date) -> None:
+    """Both caches of a run (after ``visitmap score``, so the first map view is fast)."""
+    ensure_area_counts(session, run_id, counted_on=counted_on)
+    ensure_heat_cells(session, run_id)
+
+
+def area_counts_sql(filters: ResidentFilters, *, today: dt.date) -> tuple[str, dict]:
+    """Rows (area_id, tier, overdue, residents) of run :run_id matching ``filters``: from the
+    cached counts (call :func:`ensure_area_counts` first), or counted live when a
+    crisis-signal filter applies (residents with signals are few). Dong filters are left to
+    the caller, who joins ``areas a``."""
+    params: dict = {"today": today}
+    if not filters.only_tier_and_overdue:
+        where, extra = filters.sql(today=today)
+        return (
+            f"""SELECT h.area_id, s.tier, s.next_due_on < :today AS overdue,
+                count(*) AS residents
+            FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+            JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+            WHERE s.run_id = :run_id{where} GROUP BY 1, 2, 3""",
+            params | extra,
+        )
+    conditions = ""
+    if filters.tiers is not None:
+        conditions += " AND c.tier = ANY(:filter_tiers)"
+        params["filter_tiers"] = sorted(filters.tiers)
+    if filters.overdue is not None:
+        conditions += " AND " + ("" if filters.overdue else "NOT ") + "c.overdue"
+    return (
+        f"""SELECT c.area_id, c.tier, c.overdue, c.residents FROM run_area_counts c
+        WHERE c.run_id = :run_id AND c.counted_on = :today{conditions}""",
+        params,
+    )
+
+
+def area_filter_sql(filters: ResidentFilters) -> tuple[str, dict]:
+    """The dong filter on ``areas a``."""
+    if filters.area_codes is None:
+        return "", {}
+    return " AND a.code = ANY(:filter_areas)", {"filter_areas": sorted(filters.area_codes)}
 
 
 def area_summaries(
@@ -217,72 +264,43 @@ def area_summaries(
     with_geometry: bool = False,
     simplify_m: float = 10.0,
 ) -> list[dict]:
-    """Per dong in ``scope``: code, names, residents scored, counts by tier (all and overdue),
-    high-tier residents per 1,000 residents scored; optionally the boundary as GeoJSON
-    (simplified by ``simplify_m`` metres).
-
-    Tier and overdue filters are answered from the cached counts; a crisis-signal filter is
-    counted live (residents with signals are few).
-    """
-    scope_where, params = scope_sql(scope)
-    params |= {"run_id": run_id, "today": today}
-    if filters.only_tier_and_overdue:
-        ensure_run_aggregates(session, run_id, counted_on=today)
-        counts_sql = """
-            SELECT c.area_id, c.tier, c.overdue, c.residents FROM run_area_counts c
-            WHERE c.run_id = :run_id AND c.counted_on = :today"""
-    else:
-        where, extra = filters.sql(today=today)
-        params |= extra
-        counts_sql = f"""
-            SELECT h.area_id, s.tier, s.next_due_on < :today AS overdue, count(*) AS residents
-            FROM resident_scores s JOIN residents r ON r.id = s.resident_id
-            JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
-            WHERE s.run_id = :run_id{where} GROUP BY 1, 2, 3"""
+    """Per dong in ``scope``: code, names, residents scored, counts by tier of the residents
+    matching ``filters`` (all and overdue), high-tier ones per 1,000 residents scored;
+    optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres)."""
+    ensure_area_counts(session, run_id, counted_on=today)
+    counts_sql, params = area_counts_sql(filters, today=today)
+    scope_where, scope_params = scope.sql()
+    area_where, area_params = area_filter_sql(filters)
+    params |= scope_params | area_params | {"run_id": run_id, "simplify": simplify_m}
     geometry = (
         ", ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(ST_Transform(a.geom, 5179), "
         ":simplify), 4326), 6) AS geometry"
         if with_geometry
         else ""
     )
-    params["simplify"] = simplify_m
-    area_where = ""
-    if filters.area_codes is not None:
-        area_where = " AND a.code = ANY(:filter_areas)"
-        params["filter_areas"] = sorted(filters.area_codes)
+    per_tier = ", ".join(
+        f"coalesce(sum(c.residents) FILTER (WHERE c.tier = {t}), 0) AS n_{t}, "
+        f"coalesce(sum(c.residents) FILTER (WHERE c.tier = {t} AND c.overdue), 0) AS overdue_{t}"
+        for t in TIER_NAMES
+    )
     rows = session.execute(
         text(f"""
-        WITH counts AS ({counts_sql})
+        WITH counts AS ({counts_sql}),
+        scored AS (SELECT area_id, sum(residents) AS residents FROM run_area_counts
+                   WHERE run_id = :run_id AND counted_on = :today GROUP BY area_id)
         SELECT a.code, a.name, a.district_name,
-               ST_X(ST_PointOnSurface(a.geom)) AS lon, ST_Y(ST_PointOnSurface(a.geom)) AS lat,
-               coalesce(sum(c.residents), 0) AS residents,
-               {
-            ", ".join(
-                f"coalesce(sum(c.residents) FILTER (WHERE c.tier = {t}), 0) AS n_{t}, "
-                f"coalesce(sum(c.residents) FILTER (WHERE c.tier = {t} AND c.overdue), 0) "
-                f"AS overdue_{t}"
-                for t in TIER_NAMES
-            )
-        }{geometry}
+               ST_X(a.label_point) AS lon, ST_Y(a.label_point) AS lat,
+               coalesce(max(sc.residents), 0) AS scored, {per_tier}{geometry}
         FROM areas a LEFT JOIN counts c ON c.area_id = a.id
+        LEFT JOIN scored sc ON sc.area_id = a.id
         WHERE true{scope_where}{area_where}
         GROUP BY a.id ORDER BY a.code"""),
         params,
     ).mappings()
     out = []
-    tiers = sorted(filters.tiers) if filters.tiers is not None else sorted(TIER_NAMES)
     for row in rows:
         by_tier = {TIER_NAMES[t]: int(row[f"n_{t}"]) for t in TIER_NAMES}
-        overdue = {TIER_NAMES[t]: int(row[f"overdue_{t}"]) for t in TIER_NAMES}
-        if filters.overdue is True:
-            by_tier = dict(overdue)
-        elif filters.overdue is False:
-            by_tier = {k: by_tier[k] - overdue[k] for k in by_tier}
-            overdue = dict.fromkeys(overdue, 0)
-        shown = {TIER_NAMES[t] for t in tiers}
-        by_tier = {k: (v if k in shown else 0) for k, v in by_tier.items()}
-        overdue = {k: (v if k in shown else 0) for k, v in overdue.items()}
-        scored = int(row["residents"])
+        scored = int(row["scored"])
         summary = {
             "code": row["code"],
             "name": row["name"],
@@ -291,7 +309,7 @@ def area_summaries(
             "lat": float(row["lat"]),
             "residents_scored": scored,
             "tier_counts": by_tier,
-            "overdue_counts": overdue,
+            "overdue_counts": {TIER_NAMES[t]: int(row[f"overdue_{t}"]) for t in TIER_NAMES},
             "residents_shown": sum(by_tier.values()),
             "high_per_1000": round(1000 * by_tier["high"] / scored, 2) if scored else None,
         }
@@ -303,8 +321,8 @@ def area_summaries(
 
 def heat_points(session: Session, scope: Scope, *, run_id: int) -> list[list[float]]:
     """High-tier residents as [lat, lon, count] per 250 m cell centre, for the heatmap."""
-    ensure_run_aggregates(session, run_id, counted_on=today_in_seoul())
-    scope_where, params = scope_sql(scope)
+    ensure_heat_cells(session, run_id)
+    scope_where, params = scope.sql()
     rows = session.execute(
         text(f"""
         SELECT ST_Y(p) AS lat, ST_X(p) AS lon, n FROM (
@@ -341,7 +359,7 @@ def residents_in_box(
     if offset < 0:
         raise MapQueryError("offset", "must be 0 or more")
     where, params = filters.sql(today=today)
-    scope_where, scope_params = scope_sql(scope)
+    scope_where, scope_params = scope.sql()
     params |= scope_params | {
         "run_id": run_id,
         "today": today,
@@ -352,21 +370,28 @@ def residents_in_box(
         "limit": limit,
         "offset": offset,
     }
-    rows = session.execute(
-        text(f"""
-        SELECT r.external_id, a.code, s.tier, s.score, s.next_due_on,
-               ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, count(*) OVER () AS total
+    matching = f"""
         FROM households h
         JOIN residents r ON r.household_id = h.id
         JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = r.id
         JOIN areas a ON a.id = h.area_id
         WHERE h.geom && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
-          AND r.status = 'active'{scope_where}{where}
+          AND r.status = 'active'{scope_where}{where}"""
+    rows = session.execute(
+        text(f"""
+        SELECT r.external_id, a.code, s.tier, s.score, s.next_due_on,
+               ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, count(*) OVER () AS total
+        {matching}
         ORDER BY s.score DESC, r.external_id
         LIMIT :limit OFFSET :offset"""),
         params,
     ).all()
-    total = int(rows[0].total) if rows else _count_in_box(session, where, scope_where, params)
+    # past the last page there is no row to carry the window count
+    total = (
+        int(rows[0].total)
+        if rows
+        else session.execute(text(f"SELECT count(*) {matching}"), params).scalar_one()
+    )
     features = [
         {
             "type": "Feature",
@@ -393,19 +418,6 @@ def residents_in_box(
         "offset": offset,
         "next_offset": offset + limit if offset + limit < total else None,
     }
-
-
-def _count_in_box(session: Session, where: str, scope_where: str, params: dict) -> int:
-    return session.execute(
-        text(f"""
-        SELECT count(*) FROM households h
-        JOIN residents r ON r.household_id = h.id
-        JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = r.id
-        JOIN areas a ON a.id = h.area_id
-        WHERE h.geom && ST_MakeEnvelope(:minlon, :minlat, :maxlon, :maxlat, 4326)
-          AND r.status = 'active'{scope_where}{where}"""),
-        params,
-    ).scalar_one()
 
 
 def resident_panel(

@@ -355,7 +355,13 @@ class RunHighCell(Base):
     residents: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
-# Vector tiles select households by their Web Mercator position (geo.map_tiles).
+# Vector tiles select dongs' label points (statistics for the planner, migration 0007) and
+# households by their Web Mercator position (geo.map_tiles).
+Index(
+    "ix_areas_label_point_3857",
+    func.ST_Transform(Area.label_point, 3857),
+    postgresql_using="gist",
+)
 Index(
     "ix_households_geom_3857",
     func.ST_Transform(Household.geom, 3857),

@@ -39,3 +39,10 @@ class Scope:
         if not self.area_codes:
             return literal(False)
         return area_code_column.in_(sorted(self.area_codes))
+
+    def sql(self, column: str = "a.code") -> tuple[str, dict]:
+        """The same condition for hand-written SQL: `` AND column = ANY(:scope_codes)`` and
+        its parameter; nothing for all areas (an empty scope matches no row)."""
+        if self.area_codes is None:
+            return "", {}
+        return f" AND {column} = ANY(:scope_codes)", {"scope_codes": sorted(self.area_codes)}

@@ -69,39 +69,35 @@ def latest_run_id(session: Session) -> int | None:
     return session.execute(text("SELECT max(id) FROM score_runs")).scalar()
 
 
-def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.Series:
-    """Labels from recorded visit outcomes up to ``as_of``, by resident external id.
+#: The label rule, per visited resident (database id): 1 = a visit up to :as_of confirmed a
+#: crisis; 0 = met at least once and no crisis confirmed. Residents never met have no row.
+LABELS_SQL = """
+    SELECT v.resident_id, bool_or(v.outcome = 'crisis_confirmed')::int AS crisis
+    FROM visits v
+    WHERE v.outcome IN ('met', 'crisis_confirmed')
+      AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= :as_of
+    GROUP BY v.resident_id"""
 
-    1 = a visit confirmed a crisis; 0 = met at least once and no crisis confirmed. Residents
-    never met are absent (unlabelled).
-    """
-    scope_sql = "" if scope.is_everything else " AND a.code = ANY(:codes)"
+
+def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.Series:
+    """Labels from recorded visit outcomes up to ``as_of`` (:data:`LABELS_SQL`), by resident
+    external id, for the residents in ``scope``; residents never met are absent."""
+    scope_sql, scope_params = scope.sql()
     rows = session.execute(
         text(f"""
-        SELECT r.external_id,
-               bool_or(v.outcome = 'crisis_confirmed')::int AS crisis
-        FROM visits v JOIN residents r ON r.id = v.resident_id
+        SELECT r.external_id, l.crisis
+        FROM ({LABELS_SQL}) l JOIN residents r ON r.id = l.resident_id
         JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
-        WHERE v.outcome IN ('met', 'crisis_confirmed')
-          AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= :as_of{scope_sql}
-        GROUP BY r.external_id"""),
-        {"as_of": as_of, "codes": sorted(scope.area_codes or [])},
+        WHERE true{scope_sql}"""),
+        {"as_of": as_of} | scope_params,
     ).all()
     return pd.Series({r[0]: r[1] for r in rows}, name="crisis_confirmed", dtype="int64")
 
 
 def _labels_of(session: Session, table: FeatureTable, *, as_of: dt.date) -> pd.Series:
-    """:func:`load_visit_labels` for the residents of ``table`` (the same rule), aggregated on
-    the visits alone and matched by database id: no join through residents and areas."""
-    rows = session.execute(
-        text("""
-        SELECT v.resident_id, bool_or(v.outcome = 'crisis_confirmed')::int AS crisis
-        FROM visits v
-        WHERE v.outcome IN ('met', 'crisis_confirmed')
-          AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= :as_of
-        GROUP BY v.resident_id"""),
-        {"as_of": as_of},
-    ).all()
+    """The labels of the residents of ``table``, in its order, matched by database id (the
+    scope is the table's: no join through residents and areas)."""
+    rows = session.execute(text(LABELS_SQL), {"as_of": as_of}).all()
     db_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     crisis = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     position = pd.Index(table.context["db_id"]).get_indexer(db_ids)
@@ -234,7 +230,7 @@ def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
     Columns: resident_id (external), area_code, previous_tier, tier (codes; previous_tier is
     NA for residents not scored before).
     """
-    scope_sql = "" if scope.is_everything else " AND a.code = ANY(:codes)"
+    scope_sql, scope_params = scope.sql()
     return pd.read_sql_query(
         text(f"""
         SELECT r.external_id AS resident_id, a.code AS area_code,
@@ -248,7 +244,7 @@ def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
         WHERE run.id = :run_id AND p.tier IS DISTINCT FROM s.tier{scope_sql}
         ORDER BY r.external_id"""),
         session.connection(),
-        params={"run_id": run_id, "codes": sorted(scope.area_codes or [])},
+        params={"run_id": run_id} | scope_params,
         dtype={"previous_tier": "Int64"},
     )
 
@@ -365,7 +361,7 @@ def resident_explanation(
     run_id = run_id if run_id is not None else latest_run_id(session)
     if run_id is None:
         return None
-    scope_sql = "" if scope.is_everything else " AND a.code = ANY(:codes)"
+    scope_sql, scope_params = scope.sql()
     row = (
         session.execute(
             text(f"""
@@ -375,7 +371,7 @@ def resident_explanation(
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
         WHERE s.run_id = :run_id AND r.external_id = :resident_id{scope_sql}"""),
-            {"run_id": run_id, "resident_id": resident_id, "codes": sorted(scope.area_codes or [])},
+            {"run_id": run_id, "resident_id": resident_id} | scope_params,
         )
         .mappings()
         .one_or_none()

@@ -8,6 +8,7 @@ cluster's ``visitmap_test``). When it cannot be reached, database tests fail und
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,16 +51,24 @@ def engine(database_url):
     engine.dispose()
 
 
+REFERENCE_FILES = [
+    ("areas", "seodaemun_admdong_2021.geojson"),
+    ("area-stats", "seodaemun_dong_indicators.csv"),
+    ("facilities", "seodaemun_facilities.csv"),
+]
+
+
+def load_reference_data(engine) -> None:
+    """Import the Seodaemun areas, statistics and facilities, committed."""
+    with session_scope(engine) as session:
+        for kind, name in REFERENCE_FILES:
+            import_file(session, kind, DATA / name)
+
+
 @pytest.fixture(scope="session")
 def reference_data(engine):
     """Seodaemun areas, statistics and facilities, committed once for the whole run."""
-    with session_scope(engine) as session:
-        for kind, name in [
-            ("areas", "seodaemun_admdong_2021.geojson"),
-            ("area-stats", "seodaemun_dong_indicators.csv"),
-            ("facilities", "seodaemun_facilities.csv"),
-        ]:
-            import_file(session, kind, DATA / name)
+    load_reference_data(engine)
     return engine
 
 
@@ -81,9 +90,10 @@ def count(session: Session, table: str) -> int:
     return session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
 
 
-@pytest.fixture(scope="module")
-def scratch_database(engine, database_url):
-    """Factory: a fresh, empty database on the test server; dropped after the module."""
+@contextmanager
+def scratch_databases(database_url: str):
+    """Yields ``create(name) -> url``: fresh, empty databases on the test server, dropped on
+    exit."""
     from sqlalchemy.engine import make_url
 
     created = []
@@ -99,8 +109,17 @@ def scratch_database(engine, database_url):
         created.append(name)
         return make_url(database_url).set(database=name).render_as_string(False)
 
-    yield create
-    with admin.connect() as conn:
-        for name in created:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield create
+    finally:
+        with admin.connect() as conn:
+            for name in created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def scratch_database(engine, database_url):
+    """Factory: a fresh, empty database on the test server; dropped after the module."""
+    with scratch_databases(database_url) as create:
+        yield create

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import dataclass
 
 import folium
 import numpy as np
@@ -53,7 +54,17 @@ def _choropleth_colour(value: float | None, bins: list[float]) -> str:
     return style.CHOROPLETH[-1]
 
 
-def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict) -> folium.Map:
+@dataclass(frozen=True)
+class MapParts:
+    """The folium map and what the page around it needs from building it."""
+
+    fmap: folium.Map
+    layer_names: dict[str, str]  # toggle name -> folium's JavaScript variable
+    areas: list[dict]  # area_summaries rows (with geometry)
+    bins: list[float]  # choropleth class edges
+
+
+def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict) -> MapParts:
     """The folium map with the server-side layers (choropleth, facilities, heatmap)."""
     areas = area_summaries(
         session, scope, run_id=run_id or 0, today=today(), with_geometry=True, simplify_m=15
@@ -140,20 +151,17 @@ def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict)
     )
     _local_assets(heat, js=[("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
     heat.add_to(fmap)
-    fmap._visitmap_layers = {
+    layer_names = {
         "choropleth": choropleth.get_name(),
         "facilities": facilities.get_name(),
         "heat": heat.get_name(),
     }
-    fmap._visitmap_areas = areas
-    fmap._visitmap_bins = bins
-    return fmap
+    return MapParts(fmap, layer_names, areas, bins)
 
 
 def _js_texts() -> dict[str, str]:
     """Texts the page's script shows, in the request's language."""
     return {
-        "tier": gettext("Tier"),
         "score": gettext("Score"),
         "reasons": gettext("Top reasons"),
         "last_visit": gettext("Last visit"),
@@ -167,9 +175,6 @@ def _js_texts() -> dict[str, str]:
         "area": gettext("Dong"),
         "loading": gettext("Loading…"),
         "error": gettext("Could not load this resident."),
-        "close": gettext("Close"),
-        "residents": gettext("residents"),
-        "overdue": gettext("overdue"),
     }
 
 
@@ -183,17 +188,18 @@ def map_page():
         "url": current_app.config.get("BASEMAP_URL", ""),
         "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
     }
-    fmap = build_map(session, scope, run_id=run_id, locale=locale, basemap=basemap)
+    parts = build_map(session, scope, run_id=run_id, locale=locale, basemap=basemap)
+    fmap = parts.fmap
     session.commit()  # keeps aggregates built on first use
     config = {
         "map": fmap.get_name(),
-        "layers": fmap._visitmap_layers,
+        "layers": parts.layer_names,
         "locale": locale,
         "run_id": run_id,
         "tiles": url_for("tiles.resident_tile", z=0, x=0, y=0).replace("/0/0/0.pbf", ""),
         "api": url_for("api.resident", resident_id="RID").replace("/RID", ""),
         "resident_zoom": 14,
-        "tiers": {name: colour for name, colour in style.TIERS.values()},
+        "tiers": style.tier_colours(),
         "overdue_colour": style.OVERDUE_COLOUR,
         "texts": _js_texts(),
     }
@@ -201,7 +207,7 @@ def map_page():
         name: style.TIER_LABELS[code][0 if locale == "ko" else 1]
         for code, (name, _colour) in style.TIERS.items()
     }
-    areas = sorted(fmap._visitmap_areas, key=lambda a: a["name"])
+    areas = sorted(parts.areas, key=lambda a: a["name"])
     signals = {k: v[0 if locale == "ko" else 1] for k, v in CRISIS_SIGNAL_KINDS.items()}
     controls = render_template(
         "map_controls.html",
@@ -210,7 +216,7 @@ def map_page():
         tier_labels=tier_labels,
         areas=areas,
         signals=signals,
-        choropleth=list(zip(style.CHOROPLETH, fmap._visitmap_bins, strict=True)),
+        choropleth=list(zip(style.CHOROPLETH, parts.bins, strict=True)),
         facility_kinds={
             k: (style.FACILITY_SYMBOLS.get(k, "·"), v[0 if locale == "ko" else 1])
             for k, v in FACILITY_KINDS.items()

@@ -9,17 +9,15 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from geo.db import make_engine, session_scope
 from geo.demo import generate_demo
 from geo.demo_load import load_demo_files
-from geo.importers import import_file
 from geo.migrate import upgrade
 from geo.scope import Scope
 from geo.score_runs import score_residents
 from scoring.config import default_config
-from tests.conftest import DATA, TEST_RRN_KEY
+from tests.conftest import TEST_RRN_KEY, load_reference_data, scratch_databases
 from webmap import create_app
 
 AS_OF = dt.date(2026, 11, 1)
@@ -30,23 +28,16 @@ MAP_DB = "visitmap_test_map"
 
 @pytest.fixture(scope="session")
 def map_database(engine, database_url, tmp_path_factory):
-    admin = make_engine(
-        make_url(database_url).set(database="postgres").render_as_string(False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{MAP_DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{MAP_DB}"'))
-    url = make_url(database_url).set(database=MAP_DB).render_as_string(False)
-    map_engine = make_engine(url)
-    upgrade(map_engine)
-    with session_scope(map_engine) as session:
-        for kind, name in [
-            ("areas", "seodaemun_admdong_2021.geojson"),
-            ("area-stats", "seodaemun_dong_indicators.csv"),
-            ("facilities", "seodaemun_facilities.csv"),
-        ]:
-            import_file(session, kind, DATA / name)
+    with scratch_databases(database_url) as create:
+        url = create(MAP_DB)
+        map_engine = make_engine(url)
+        upgrade(map_engine)
+        load_reference_data(map_engine)
+        yield build_scored_demo(map_engine, url, tmp_path_factory)
+        map_engine.dispose()
+
+
+def build_scored_demo(map_engine, url, tmp_path_factory) -> dict:
     demo_dir = tmp_path_factory.mktemp("map_demo")
     generate_demo(demo_dir, seed=5, scale=2500, region="seodaemun", as_of=AS_OF)
     with session_scope(map_engine) as session:
@@ -78,11 +69,7 @@ def map_database(engine, database_url, tmp_path_factory):
                 notes) VALUES ('V-XSS', :id, :at, 'test', 'not_home', :note)"""),
             {"id": target.id, "at": dt.datetime(2026, 10, 30, 10, 0), "note": XSS_NOTE},
         )
-    yield {"url": url, "engine": map_engine, "run_id": run_id, "xss_id": target.external_id}
-    map_engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{MAP_DB}" WITH (FORCE)'))
-    admin.dispose()
+    return {"url": url, "engine": map_engine, "run_id": run_id, "xss_id": target.external_id}
 
 
 @pytest.fixture(scope="session")

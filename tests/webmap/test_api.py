@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.map_data import ResidentFilters, resident_panel, residents_in_box
-from geo.map_tiles import residents_tile
+from geo.map_tiles import residents_tile, tile_of
 from geo.scope import Scope
 from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE
 
@@ -157,39 +157,43 @@ def _tile(map_client, z, x, y, query=""):
     return mapbox_vector_tile.decode(response.data)
 
 
-def _tile_of(lon, lat, z):
-    import math
-
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
+def _in_tile(map_database, z, x, y, where=""):
+    with Session(map_database["engine"]) as session:
+        return session.execute(
+            text(f"""SELECT count(*) FROM households h JOIN residents r ON r.household_id = h.id
+                JOIN resident_scores s ON s.run_id = :run AND s.resident_id = r.id
+                WHERE r.status = 'active' AND ST_Transform(h.geom, 3857)
+                    && ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096){where}"""),
+            {"run": map_database["run_id"], "z": z, "x": x, "y": y},
+        ).scalar_one()
 
 
 def test_high_zoom_tiles_hold_the_residents_of_the_tile(map_client, map_database):
-    x, y = _tile_of(126.9368, 37.5791, 15)
-    layers = _tile(map_client, 15, x, y)
-    features = layers["residents"]["features"]
-    assert features
+    # the tile of the top-scored (high-tier) resident
     with Session(map_database["engine"]) as session:
-        expected = session.execute(
-            text("""SELECT count(*) FROM households h JOIN residents r ON r.household_id = h.id
-                JOIN resident_scores s ON s.run_id = :run AND s.resident_id = r.id
-                WHERE r.status = 'active' AND ST_Transform(h.geom, 3857)
-                    && ST_TileEnvelope(15, :x, :y, margin => 64.0 / 4096)"""),
-            {"run": map_database["run_id"], "x": x, "y": y},
-        ).scalar_one()
-    assert len(features) == expected
+        lon, lat = session.execute(
+            text("""SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
+                JOIN households h ON h.id = r.household_id WHERE r.external_id = :id"""),
+            {"id": map_database["xss_id"]},
+        ).one()
+    x, y = tile_of(lon, lat, 15)
+    features = _tile(map_client, 15, x, y)["residents"]["features"]
+    assert len(features) == _in_tile(map_database, 15, x, y) > 0
     assert {f["properties"]["tier"] for f in features} <= {0, 1, 2}
-    only_high = _tile(map_client, 15, x, y, "?tier=high")
+    assert map_database["xss_id"] in {f["properties"]["id"] for f in features}
+    only_high = _tile(map_client, 15, x, y, "?tier=high")["residents"]["features"]
+    assert len(only_high) == _in_tile(map_database, 15, x, y, " AND s.tier = 2") >= 1
+    assert {f["properties"]["tier"] for f in only_high} == {2}
+    # at zoom 14 the residents come without ids (tile size)
+    x14, y14 = tile_of(lon, lat, 14)
     assert all(
-        f["properties"]["tier"] == 2
-        for f in only_high.get("residents", {"features": []})["features"]
+        "id" not in f["properties"]
+        for f in _tile(map_client, 14, x14, y14)["residents"]["features"]
     )
 
 
 def test_low_zoom_tiles_hold_counts_per_dong(map_client, map_database):
-    x, y = _tile_of(126.9368, 37.5791, 8)
+    x, y = tile_of(126.9368, 37.5791, 8)
     layers = _tile(map_client, 8, x, y)
     areas = layers["areas"]["features"]
     assert len(areas) == 14 and "residents" not in layers
@@ -226,7 +230,7 @@ def test_scope_limits_every_resident_query(map_database):
         ).scalar_one()
         assert resident_panel(session, scope, outsider, today=AS_OF) is None
         assert resident_panel(session, Scope.everything(), outsider, today=AS_OF) is not None
-        x, y = _tile_of(126.9368, 37.5791, 10)
+        x, y = tile_of(126.9368, 37.5791, 10)
         tile = mapbox_vector_tile.decode(
             residents_tile(
                 session,
