@@ -63,7 +63,9 @@ def _previous_tier_join(previous_run_id: int | None) -> tuple[str, str]:
     )
 
 
-def features_sql(previous_run_id: int | None, scope: Scope) -> dict[str, tuple[str, dict]]:
+def features_sql(
+    previous_run_id: int | None, scope: Scope, resident_db_ids=None
+) -> dict[str, tuple[str, dict]]:
     """The feature queries and their fixed parameters (``as_of`` etc. are bound later).
 
     Three queries, all aggregation done by PostgreSQL: ``people`` (one row per active
@@ -72,8 +74,20 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> dict[str, tuple[s
     kind and window). The sparse visit and signal aggregates (a tenth of the residents) are
     joined to the people in numpy: at a million residents that is ~2x faster than spreading
     24 mostly-zero count columns through the SQL join and the COPY.
+
+    ``resident_db_ids`` (residents.id values) narrows all three to those residents (e.g. the
+    one resident a recorded visit rescores); None means every resident in scope.
     """
     scope_sql, params = scope.sql()
+    only_people = only_visits = only_signals = ""
+    if resident_db_ids is not None:
+        params = params | {"resident_db_ids": [int(i) for i in resident_db_ids]}
+        only_people = " AND r.id = ANY(:resident_db_ids)"
+        only_visits = " AND v.resident_id = ANY(:resident_db_ids)"
+        only_signals = (
+            " AND (s.resident_id = ANY(:resident_db_ids) OR s.household_id IN "
+            "(SELECT household_id FROM residents WHERE id = ANY(:resident_db_ids)))"
+        )
     previous_tier, previous_join = _previous_tier_join(previous_run_id)
     contact = ", ".join(f"'{o}'" for o in CONTACT_OUTCOMES)
     met = ", ".join(f"'{o}'" for o in MET_OUTCOMES)
@@ -98,7 +112,7 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> dict[str, tuple[s
     JOIN areas a ON a.id = h.area_id
     JOIN median m ON m.size = h.size
     {previous_join}
-    WHERE r.status = 'active'{scope_sql}
+    WHERE r.status = 'active'{scope_sql}{only_people}
     """
     visits = f"""
     SELECT v.resident_id AS db_id,
@@ -107,7 +121,7 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> dict[str, tuple[s
            max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
                FILTER (WHERE v.outcome IN ({met})) AS last_met_on
     FROM visits v
-    WHERE (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= CAST(:as_of AS date)
+    WHERE (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= CAST(:as_of AS date){only_visits}
     GROUP BY v.resident_id
     """
     windows = ", ".join(
@@ -120,10 +134,11 @@ def features_sql(previous_run_id: int | None, scope: Scope) -> dict[str, tuple[s
            {windows}
     FROM crisis_signals s
     WHERE s.observed_on <= CAST(:as_of AS date)
-      AND s.observed_on > CAST(:as_of AS date) - {longest}
+      AND s.observed_on > CAST(:as_of AS date) - {longest}{only_signals}
     GROUP BY s.resident_id, s.household_id, s.kind
     """
-    return {"people": (people, params), "visits": (visits, {}), "signals": (signals, {})}
+    narrow = {k: v for k, v in params.items() if k == "resident_db_ids"}
+    return {"people": (people, params), "visits": (visits, narrow), "signals": (signals, narrow)}
 
 
 def _pyformat(sql: str) -> str:
@@ -171,13 +186,15 @@ def load_features(
     previous_run_id: int | None = None,
     cadence_days: dict[int, int] | None = None,
     median_income: pd.DataFrame | None = None,
+    resident_db_ids=None,
 ) -> FeatureTable:
-    """The feature table of the active residents in ``scope``, computed in PostGIS."""
+    """The feature table of the active residents in ``scope``, computed in PostGIS
+    (only those with the given residents.id values when ``resident_db_ids`` is given)."""
     cadence = DEFAULT_CADENCE_DAYS if cadence_days is None else cadence_days
     table = read_median_income() if median_income is None else median_income
     sizes = list(range(1, 21))
     medians = median_income_krw(table, as_of.year, sizes).tolist()
-    queries = features_sql(previous_run_id, scope)
+    queries = features_sql(previous_run_id, scope, resident_db_ids)
     bound = {"as_of": as_of, "as_of_year": as_of.year, "sizes": sizes, "medians": medians}
     if previous_run_id is not None:
         bound["previous_run_id"] = previous_run_id

@@ -33,7 +33,7 @@ from sqlalchemy import (
     Text,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.vocab import (
@@ -149,6 +149,9 @@ class Resident(Base):
     has_disability: Mapped[bool] = mapped_column(Boolean, nullable=False)
     registered_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     status: Mapped[str] = mapped_column(Text, nullable=False, server_default="active")
+    #: Set when visits failed to find the resident N times in a row (routing visit settings);
+    #: cleared by the next visit that finds them. The resident stays active and scored.
+    unreachable_since: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
         CheckConstraint(f"status IN ({sql_in(RESIDENT_STATUSES)})", name="status"),
@@ -196,6 +199,13 @@ class Visit(Base):
     visitor: Mapped[str] = mapped_column(Text, nullable=False)
     outcome: Mapped[str] = mapped_column(Text, nullable=False)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Recorded from the visit form (NULL for imported visits):
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("visit_teams.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("visit_team_members.id"))
+    next_visit_on: Mapped[dt.date | None] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: The form's key: a retried submit with the same key records no second visit.
+    idempotency_key: Mapped[str | None] = mapped_column(UUID(as_uuid=False), unique=True)
     __table_args__ = (
         CheckConstraint(f"outcome IN ({sql_in(VISIT_OUTCOMES)})", name="outcome"),
         Index("ix_visits_resident_id_visited_at", "resident_id", "visited_at"),
@@ -214,6 +224,8 @@ class Need(Base):
     identified_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     resolved_on: Mapped[dt.date | None] = mapped_column(Date)
     source: Mapped[str | None] = mapped_column(Text)
+    #: The visit that found the need (NULL for imported needs).
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
     __table_args__ = (
         CheckConstraint(f"category IN ({sql_in(NEED_CATEGORIES)})", name="category"),
         CheckConstraint(f"status IN ({sql_in(NEED_STATUSES)})", name="status"),
@@ -252,6 +264,20 @@ class VisitTeam(Base):
     external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     base_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+
+
+class VisitTeamMember(Base):
+    """A member of a visit team (a visitor: 복지통장, visiting nurse, dong welfare officer)."""
+
+    __tablename__ = "visit_team_members"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_teams.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
 
 
 team_areas = Table(
@@ -318,6 +344,27 @@ class ResidentScore(Base):
         CheckConstraint("tier IN (0, 1, 2)", name="tier"),
         {"postgresql_partition_by": "LIST (run_id)"},
     )
+
+
+class ScoreUpdate(Base):
+    """A change a recorded visit made to a resident's row of a stored run (the run's scores
+    stay live between rescoring; this log keeps what they were, so the run as scored can be
+    recovered and every change is audited)."""
+
+    __tablename__ = "score_updates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), nullable=False)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), nullable=False, index=True)
+    updated_at: Mapped[dt.datetime] = _created_at()
+    old_score: Mapped[float] = mapped_column(Float, nullable=False)
+    new_score: Mapped[float] = mapped_column(Float, nullable=False)
+    old_tier: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    new_tier: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    old_next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    new_next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
 
 
 class RunAreaCount(Base):

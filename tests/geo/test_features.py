@@ -200,3 +200,20 @@ def test_new_facility_updates_stored_distances(tiny, tmp_path):
         median_income=read_median_income(),
     )
     pd.testing.assert_frame_equal(after, pure, check_exact=False, atol=1e-6, rtol=0)
+
+
+def test_resident_subset_equals_their_rows_of_the_whole_table(db, tmp_path):
+    generate_demo(tmp_path, seed=6, scale=1500, region="seodaemun", as_of=AS_OF)
+    load_demo_files(db, tmp_path, rrn_key=TEST_RRN_KEY, progress=False)
+    whole = load_features(db, Scope.everything(), as_of=AS_OF)
+    # residents with own signals, household signals and visits, and one with none of them
+    counts = whole.features[["crisis_signals_12m", "days_since_last_contact"]]
+    picked = list(whole.context["db_id"].iloc[[0, 1]])
+    picked += list(whole.context["db_id"][(counts["crisis_signals_12m"] > 0).to_numpy()][:5])
+    part = load_features(db, Scope.everything(), as_of=AS_OF, resident_db_ids=picked)
+    assert len(part.features) == len(set(picked))
+    pd.testing.assert_frame_equal(part.features, whole.features.loc[part.features.index])
+    # the caller's scope still applies
+    assert load_features(
+        db, Scope.of_areas(set()), as_of=AS_OF, resident_db_ids=picked
+    ).features.empty
