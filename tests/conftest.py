@@ -93,8 +93,11 @@ def count(session: Session, table: str) -> int:
 @contextmanager
 def scratch_databases(database_url: str):
     """Yields ``create(name) -> url``: fresh, empty databases on the test server, dropped on
-    exit."""
+    exit. Each name is prefixed with the test database's name, so that two suites run against
+    different test databases on one server do not drop each other's scratch databases."""
     from sqlalchemy.engine import make_url
+
+    prefix = make_url(database_url).database
 
     created = []
     admin = make_engine(
@@ -103,6 +106,7 @@ def scratch_databases(database_url: str):
     )
 
     def create(name: str) -> str:
+        name = name if name.startswith(prefix) else f"{prefix}_{name}"
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))

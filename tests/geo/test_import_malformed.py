@@ -23,13 +23,12 @@ import pytest
 import shapely
 from pyproj import Transformer
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from geo.db import make_engine, session_scope
 from geo.importers import ImportValidationError, import_file
 from geo.migrate import upgrade
 from geo.models import Base
-from tests.conftest import DATA, ROOT, TEST_RRN_KEY, count
+from tests.conftest import DATA, ROOT, TEST_RRN_KEY, count, scratch_databases
 from tests.geo.import_helpers import RES_COLUMNS, table
 
 pytestmark = pytest.mark.db
@@ -987,26 +986,16 @@ PROBLEM_LINE = re.compile(r"^(?P<file>.+):(?P<row>\d+):(?P<column>[^:\s]+): (?P<
 @pytest.fixture(scope="module")
 def cli_database(engine, database_url):
     """A scratch database with the schema and the Seodaemun areas only."""
-    url = make_url(database_url)
-    admin = make_engine(
-        url.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{CLI_DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{CLI_DATABASE}"'))
-    scratch_url = url.set(database=CLI_DATABASE).render_as_string(hide_password=False)
-    scratch = make_engine(scratch_url)
-    try:
-        upgrade(scratch)
-        with session_scope(scratch) as session:
-            import_file(session, "areas", DATA / "seodaemun_admdong_2021.geojson")
-        yield scratch_url, scratch
-    finally:
-        scratch.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{CLI_DATABASE}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_databases(database_url) as create:
+        scratch_url = create(CLI_DATABASE)
+        scratch = make_engine(scratch_url)
+        try:
+            upgrade(scratch)
+            with session_scope(scratch) as session:
+                import_file(session, "areas", DATA / "seodaemun_admdong_2021.geojson")
+            yield scratch_url, scratch
+        finally:
+            scratch.dispose()
 
 
 def test_cli_import_of_a_bad_file_exits_1_and_lists_every_problem(cli_database, tmp_path):
