@@ -33,6 +33,14 @@ from scoring.features import (
 
 MEDIAN_INCOME_FILE = PROJECT_ROOT / "data" / "standard_median_income.csv"
 
+#: The label rule over a resident's visits ``v`` (grouped per resident): 1 = a visit confirmed
+#: a crisis; 0 = met at least once and no crisis confirmed; NULL = never met. The learned
+#: scorer trains on it (geo.score_runs.LABELS_SQL uses the same expression).
+CRISIS_LABEL_SQL = (
+    "(bool_or(v.outcome = 'crisis_confirmed') "
+    f"FILTER (WHERE v.outcome IN ({', '.join(repr(o) for o in MET_OUTCOMES)})))::int"
+)
+
 
 def read_median_income() -> pd.DataFrame:
     """The standard median income table (data/standard_median_income.csv)."""
@@ -44,7 +52,9 @@ class FeatureTable:
     """Features by resident external id, and the context a score run keeps beside them.
 
     ``context`` has db_id (residents.id), household_id (external), area_code, birth_year,
-    registered_on and last_met_on (None if never met).
+    registered_on, last_met_on (None if never met), previous_tier (the previous run's tier
+    code; NaN if not scored then or no previous run) and crisis_label (the learned scorer's
+    label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if never met).
     """
 
     features: pd.DataFrame
@@ -52,74 +62,65 @@ class FeatureTable:
     as_of: dt.date
 
 
-def _previous_tier_join(previous_run_id: int | None) -> tuple[str, str]:
-    """The previous run's tier: a select expression and its join (one hash join, not a
-    subquery per resident)."""
-    if previous_run_id is None:
-        return "NULL::smallint", ""
-    return (
-        "ps.tier",
-        "LEFT JOIN resident_scores ps ON ps.run_id = :previous_run_id AND ps.resident_id = r.id",
-    )
-
-
 def features_sql(
     previous_run_id: int | None, scope: Scope, resident_db_ids=None
 ) -> dict[str, tuple[str, dict]]:
     """The feature queries and their fixed parameters (``as_of`` etc. are bound later).
 
-    Three queries, all aggregation done by PostgreSQL: ``people`` (one row per active
-    resident in scope: person, household, distances, income ratio, previous tier), ``visits``
-    (last contact and last met date per visited resident) and ``signals`` (counts per subject,
-    kind and window). The sparse visit and signal aggregates (a tenth of the residents) are
-    joined to the people in numpy: at a million residents that is ~2x faster than spreading
-    24 mostly-zero count columns through the SQL join and the COPY.
+    Four flat queries, all aggregation done by PostgreSQL: ``residents`` (one row per active
+    resident in scope, with the previous run's tier), ``households`` (their households:
+    size, income, assets, distances, dong), ``visits`` (last contact and last met date per
+    visited resident) and ``signals`` (counts per subject, kind and window). They are joined
+    in numpy by database id: at a million residents that is ~1.7 s faster than one SQL join
+    that repeats each household's columns for every member, and ~2x faster than spreading 24
+    mostly-zero count columns through the join and the COPY (docs/benchmarks.md).
 
-    ``resident_db_ids`` (residents.id values) narrows all three to those residents (e.g. the
+    ``resident_db_ids`` (residents.id values) narrows all of them to those residents (e.g. the
     one resident a recorded visit rescores); None means every resident in scope.
     """
-    scope_sql, params = scope.sql()
-    only_people = only_visits = only_signals = ""
+    scope_sql, scope_params = scope.sql()
+    params = dict(scope_params)
+    only_people = only_households = only_visits = only_signals = ""
+    if not scope.is_everything:
+        only_people = (
+            " AND r.household_id IN (SELECT h.id FROM households h "
+            f"JOIN areas a ON a.id = h.area_id WHERE true{scope_sql})"
+        )
+        only_households = scope_sql
     if resident_db_ids is not None:
-        params = params | {"resident_db_ids": [int(i) for i in resident_db_ids]}
-        only_people = " AND r.id = ANY(:resident_db_ids)"
+        params["resident_db_ids"] = [int(i) for i in resident_db_ids]
+        only_people += " AND r.id = ANY(:resident_db_ids)"
+        only_households += (
+            " AND h.id IN (SELECT household_id FROM residents WHERE id = ANY(:resident_db_ids))"
+        )
         only_visits = " AND v.resident_id = ANY(:resident_db_ids)"
         only_signals = (
             " AND (s.resident_id = ANY(:resident_db_ids) OR s.household_id IN "
             "(SELECT household_id FROM residents WHERE id = ANY(:resident_db_ids)))"
         )
-    previous_tier, previous_join = _previous_tier_join(previous_run_id)
     contact = ", ".join(f"'{o}'" for o in CONTACT_OUTCOMES)
     met = ", ".join(f"'{o}'" for o in MET_OUTCOMES)
-    people = f"""
-    WITH median AS (
-        SELECT * FROM unnest(CAST(:sizes AS int[]), CAST(:medians AS float8[]))
-            AS m(size, median_income_krw)
-    )
-    SELECT r.external_id AS resident_id, r.id AS db_id, h.id AS household_db_id,
-           h.external_id AS household_id,
-           a.code AS area_code, r.birth_year, r.registered_on,
-           r.lives_alone::int AS lives_alone,
-           :as_of_year - r.birth_year AS age_years,
-           h.size AS household_size,
-           r.has_disability::int AS has_disability,
-           h.nearest_community_centre_m, h.nearest_senior_or_welfare_m,
-           h.monthly_income_krw / m.median_income_krw AS income_to_median_ratio,
-           coalesce(h.assets_krw, 0) / 1e6 AS assets_million_krw,
-           {previous_tier} AS previous_tier
+    residents = f"""
+    SELECT r.id AS db_id, r.external_id AS resident_id, r.household_id AS household_db_id,
+           r.birth_year, r.registered_on, r.lives_alone::int AS lives_alone,
+           r.has_disability::int AS has_disability
     FROM residents r
-    JOIN households h ON h.id = r.household_id
-    JOIN areas a ON a.id = h.area_id
-    JOIN median m ON m.size = h.size
-    {previous_join}
-    WHERE r.status = 'active'{scope_sql}{only_people}
+    WHERE r.status = 'active'{only_people}
+    """
+    households = f"""
+    SELECT h.id AS household_db_id, h.external_id AS household_id, a.code AS area_code,
+           h.size AS household_size, h.monthly_income_krw, coalesce(h.assets_krw, 0) AS assets_krw,
+           h.nearest_community_centre_m, h.nearest_senior_or_welfare_m
+    FROM households h JOIN areas a ON a.id = h.area_id
+    WHERE true{only_households}
     """
     visits = f"""
     SELECT v.resident_id AS db_id,
            max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
                FILTER (WHERE v.outcome IN ({contact})) AS last_contact_on,
            max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
-               FILTER (WHERE v.outcome IN ({met})) AS last_met_on
+               FILTER (WHERE v.outcome IN ({met})) AS last_met_on,
+           {CRISIS_LABEL_SQL} AS crisis_label
     FROM visits v
     WHERE (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= CAST(:as_of AS date){only_visits}
     GROUP BY v.resident_id
@@ -138,12 +139,39 @@ def features_sql(
     GROUP BY s.resident_id, s.household_id, s.kind
     """
     narrow = {k: v for k, v in params.items() if k == "resident_db_ids"}
-    return {"people": (people, params), "visits": (visits, narrow), "signals": (signals, narrow)}
+    queries = {
+        "residents": (residents, params),
+        "households": (households, params),
+        "visits": (visits, narrow),
+        "signals": (signals, narrow),
+    }
+    if previous_run_id is not None:
+        # The previous run's residents as one comma-separated id list per tier (three rows):
+        # ~0.1 s at a million residents, where a join or a row per resident cost ~1.5 s.
+        queries["previous_tiers"] = (
+            """SELECT tier AS previous_tier, string_agg(resident_id::text, ',') AS db_ids
+            FROM resident_scores WHERE run_id = :previous_run_id GROUP BY tier""",
+            {},
+        )
+    return queries
 
 
 def _pyformat(sql: str) -> str:
     """``:name`` placeholders (SQLAlchemy) as ``%(name)s`` (psycopg), for COPY."""
     return re.sub(r"(?<![:\w]):([a-z_]+)", r"%(\1)s", sql)
+
+
+def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> np.ndarray:
+    """Each resident's tier in the previous run (NaN if not scored in it), from the id lists
+    per tier."""
+    out = np.full(len(db_ids), np.nan)
+    if lists is None:
+        return out
+    index = pd.Index(db_ids)
+    for tier, ids in zip(lists["previous_tier"], lists["db_ids"], strict=True):
+        position = index.get_indexer(np.fromstring(ids, dtype=np.int64, sep=","))
+        out[position[position >= 0]] = tier
+    return out
 
 
 def _signal_counts(people: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
@@ -192,14 +220,13 @@ def load_features(
     (only those with the given residents.id values when ``resident_db_ids`` is given)."""
     cadence = DEFAULT_CADENCE_DAYS if cadence_days is None else cadence_days
     table = read_median_income() if median_income is None else median_income
-    sizes = list(range(1, 21))
-    medians = median_income_krw(table, as_of.year, sizes).tolist()
     queries = features_sql(previous_run_id, scope, resident_db_ids)
-    bound = {"as_of": as_of, "as_of_year": as_of.year, "sizes": sizes, "medians": medians}
+    bound = {"as_of": as_of}
     if previous_run_id is not None:
         bound["previous_run_id"] = previous_run_id
     # The query's cost estimate triggers PostgreSQL's JIT, which costs ~2 s and saves nothing.
     session.execute(text("SET LOCAL jit = off"))
+    previous_sql, _ = queries.pop("previous_tiers", (None, None))
     frames = {
         name: read_query_frame(
             session,
@@ -209,12 +236,33 @@ def load_features(
         )
         for name, (sql, params) in queries.items()
     }
+    if previous_sql is not None:  # three rows of long text: a plain query, not the CSV reader
+        frames["previous_tiers"] = pd.DataFrame(
+            session.execute(text(previous_sql), bound).all(), columns=["previous_tier", "db_ids"]
+        )
     # Rows come in the planner's order; order by the database id (an integer sort, where an
     # ORDER BY external_id in SQL spilled ~300 MB to disk at 1M rows).
-    people = frames["people"].sort_values("db_id", kind="stable", ignore_index=True)
+    people = frames["residents"].sort_values("db_id", kind="stable", ignore_index=True)
+    people["previous_tier"] = _previous_tiers(people["db_id"], frames.get("previous_tiers"))
+    households = frames["households"]
+    row = pd.Index(households["household_db_id"]).get_indexer(people["household_db_id"])
+    for column in ("household_id", "area_code", "household_size"):
+        people[column] = households[column].to_numpy()[row]
+    for column in ("nearest_community_centre_m", "nearest_senior_or_welfare_m"):
+        people[column] = households[column].to_numpy(dtype=float)[row]
+    people["age_years"] = as_of.year - people["birth_year"]
+    median = median_income_krw(table, as_of.year, people["household_size"])
+    income = households["monthly_income_krw"].to_numpy(dtype=float)[row]
+    people["income_to_median_ratio"] = income / median
+    people["assets_million_krw"] = households["assets_krw"].to_numpy(dtype=float)[row] / 1e6
     visits = frames["visits"].set_index("db_id")
     for column in ("last_contact_on", "last_met_on"):
         people[column] = people["db_id"].map(visits[column]) if len(visits) else pd.NaT
+    people["crisis_label"] = (
+        people["db_id"].map(visits["crisis_label"]).astype("Int8")
+        if len(visits)
+        else pd.array([pd.NA] * len(people), dtype="Int8")
+    )
     as_of_ts = pd.Timestamp(as_of)
     since = {
         column: (as_of_ts - pd.to_datetime(people[column].fillna(people["registered_on"]))).dt.days
@@ -228,7 +276,16 @@ def load_features(
     people = people.set_index("resident_id")
     features = people[list(FEATURE_NAMES)].astype(float)
     context = people[
-        ["db_id", "household_id", "area_code", "birth_year", "registered_on", "last_met_on"]
+        [
+            "db_id",
+            "household_id",
+            "area_code",
+            "birth_year",
+            "registered_on",
+            "last_met_on",
+            "previous_tier",
+            "crisis_label",
+        ]
     ]
     return FeatureTable(features, context, as_of)
 

@@ -235,15 +235,17 @@ def _phrase(group: str, feature: str, value_of) -> tuple[str, str] | None:
     return text, text
 
 
-def contribution_matrix(scorer, X: pd.DataFrame, feature_names) -> np.ndarray:
+def contribution_matrix(scorer, X: pd.DataFrame, feature_names, *, frame=None) -> np.ndarray:
     """Per-feature contributions of a fitted scorer as a matrix aligned with ``feature_names``.
 
     Features the scorer does not use (or, for the rule baseline, every feature: its parts are
-    the tier and a tie-break) get 0. Vectorised: no reasons are rendered.
+    the tier and a tie-break) get 0. Vectorised: no reasons are rendered. ``frame``: the
+    weighted index's contributions when already computed (e.g. by
+    ``scores_and_contributions``).
     """
     out = np.zeros((len(X), len(feature_names)), dtype=float)
-    if hasattr(scorer, "contributions"):  # the weighted index: vectorised, no reasons
-        frame = scorer.contributions(X)
+    if frame is not None or hasattr(scorer, "contributions"):  # vectorised, no reasons
+        frame = scorer.contributions(X) if frame is None else frame
         columns = {f"contrib_{name}": frame[name].to_numpy() for name in frame.columns}
     else:
         columns = scorer._explanation_parts(X).columns

@@ -196,13 +196,20 @@ def test_resident_explanation_from_the_stored_run(demo):
     assert resident_explanation(demo, Scope.everything(), "no-such-resident") is None
 
 
-def test_inputs_digest_ignores_row_order_but_not_values_ids_or_parameters():
+def test_inputs_digest_covers_values_ids_and_parameters():
     features = pd.DataFrame(
         {"age_years": [84.0, 61.0, 70.0], "lives_alone": [1.0, 0.0, 1.0]},
         index=pd.Index(["R-1", "R-2", "R-3"], name="resident_id"),
     )
     base = inputs_digest(features, {"method": "weighted"})
-    assert inputs_digest(features.iloc[[2, 0, 1]], {"method": "weighted"}) == base
+    assert inputs_digest(features.copy(), {"method": "weighted"}) == base
+    # a slice digests like the same rows built afresh
+    assert inputs_digest(features.iloc[1:], {}) == inputs_digest(features.iloc[[1, 2]], {})
+    # ids are delimited: ("R-1", "R-23") is not ("R-12", "R-3")
+    ab = pd.DataFrame({"x": [1.0, 1.0]}, index=pd.Index(["R-1", "R-23"]))
+    assert inputs_digest(ab, {}) != inputs_digest(
+        ab.rename(index={"R-1": "R-12", "R-23": "R-3"}), {}
+    )
     changed = features.copy()
     changed.loc["R-2", "age_years"] = 62.0
     assert inputs_digest(changed, {"method": "weighted"}) != base
@@ -229,6 +236,6 @@ def test_labels_for_a_run_match_the_public_label_query(demo):
     table = load_features(demo, Scope.everything(), as_of=as_of)
     public = load_visit_labels(demo, Scope.everything(), as_of=as_of)
     expected = public.reindex(table.features.index).dropna().astype("int64")
-    labels = _labels_of(demo, table, as_of=as_of)
+    labels = _labels_of(table)
     assert len(labels) > 10 and labels.sum() > 0
     pd.testing.assert_series_equal(labels, expected)
