@@ -264,8 +264,9 @@ def load_features(
         else pd.array([pd.NA] * len(people), dtype="Int8")
     )
     as_of_ts = pd.Timestamp(as_of)
-    since = {
-        column: (as_of_ts - pd.to_datetime(people[column].fillna(people["registered_on"]))).dt.days
+    registered = pd.to_datetime(people["registered_on"])
+    since = {  # as datetimes first: with no visit at all the column is only NaT
+        column: (as_of_ts - pd.to_datetime(people[column]).fillna(registered)).dt.days
         for column in ("last_contact_on", "last_met_on")
     }
     people["days_since_last_contact"] = since["last_contact_on"]

@@ -223,3 +223,12 @@ def test_resident_subset_equals_their_rows_of_the_whole_table(db, tmp_path):
     assert load_features(
         db, Scope.of_areas(set()), as_of=AS_OF, resident_db_ids=picked
     ).features.empty
+
+
+def test_no_visits_at_all_counts_from_registration(tiny):
+    """With not one visit recorded, recency is counted from registration (and nothing fails)."""
+    tiny.execute(text("DELETE FROM visits"))
+    table = load_features(tiny, Scope.everything(), as_of=AS_OF)
+    assert table.features.loc["C", "days_since_met_visit"] == 304
+    assert table.features.loc["A", "days_since_last_contact"] == (AS_OF - dt.date(2010, 1, 1)).days
+    assert table.context["crisis_label"].isna().all()

@@ -1,0 +1,89 @@
+"""Where a whole rescore's time goes: ``geo.score_runs.score_residents`` with its steps timed.
+
+    .venv/bin/python bench/score_phases.py [--database visitmap_city]
+
+Wraps the steps of the rescore (feature queries, fit, scores and contributions, digest,
+packing, the COPY with key and attach, ...) with timers and runs it once inside a
+transaction that is rolled back. Steps nest (store_run contains the digest, the packing and
+the partition write), so the lines do not add up to the total. Needs the city-scale demo
+(see bench/score_bench.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import time
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+import geo.score_runs as score_runs
+import scoring.weighted as weighted
+from geo.db import make_engine
+from geo.scope import Scope
+from geo.settings import load_settings
+from scoring.config import default_config
+
+STEPS = {
+    score_runs: (
+        "load_features",
+        "_labels_of",
+        "store_run",
+        "inputs_digest",
+        "input_counts",
+        "next_visits",
+        "pack_vectors",
+        "write_run_partition",
+        "copy_arrow",
+    ),
+    weighted.WeightedIndexScorer: ("fit", "scores_and_contributions"),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default="visitmap_city")
+    parser.add_argument("--as-of", default="2026-11-22")
+    args = parser.parse_args()
+    times: dict[str, float] = {}
+
+    def timed(name, fn):
+        @functools.wraps(fn)
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                times[name] = times.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    for owner, names in STEPS.items():
+        for name in names:
+            setattr(owner, name, timed(name, getattr(owner, name)))
+    import sklearn.metrics  # noqa: F401  (imported by the rescore; not its cost)
+
+    url = make_url(load_settings().database_url).set(database=args.database)
+    engine = make_engine(url.render_as_string(False))
+    with Session(engine) as session:
+        start = time.perf_counter()
+        score_runs.score_residents(
+            session,
+            Scope.everything(),
+            method="weighted",
+            config=default_config(),
+            as_of=dt.date.fromisoformat(args.as_of),
+            created_by="bench",
+        )
+        total = time.perf_counter() - start
+        session.rollback()
+    for name, seconds in sorted(times.items(), key=lambda item: -item[1]):
+        print(f"{name:<28} {seconds:7.2f} s")
+    print(f"{'whole rescore':<28} {total:7.2f} s")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
