@@ -202,8 +202,28 @@ def teams_table(dongs: pd.DataFrame) -> pd.DataFrame:
             "name": seodaemun["dong_nm"].to_numpy() + " 찾아가는 복지팀",
             "base_facility_id": [FALLBACK_BASE_FACILITY.get(code, f"CC-{code}") for code in codes],
             "adm_cd2s": codes,
+            "members": [_demo_members("T-" + code, i) for i, code in enumerate(codes)],
         }
     )
+
+
+#: Synthetic visitors: common surnames with words for given names (이음 "link", 나눔
+#: "sharing", 돌봄 "care", ...), so that nobody mistakes them for real staff.
+DEMO_SURNAMES = ("김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한")
+DEMO_GIVEN_NAMES = ("이음", "나눔", "돌봄", "다정", "온기", "보람", "새싹", "햇살", "미소")
+DEMO_ROLES = ("복지담당", "방문간호사", "복지통장", "복지통장", "복지통장")
+
+
+def _demo_members(team_id: str, team_index: int) -> str:
+    """3-5 synthetic members of a demo team as the import file's ``members`` cell
+    (``member_id:name:role`` joined by ``|``); deterministic, so re-imports change nothing."""
+    count = 3 + team_index % 3
+    entries = []
+    for k in range(count):
+        surname = DEMO_SURNAMES[(team_index * 5 + k * 3) % len(DEMO_SURNAMES)]
+        given = DEMO_GIVEN_NAMES[(team_index * 2 + k) % len(DEMO_GIVEN_NAMES)]
+        entries.append(f"{team_id}-M{k + 1}:{surname}{given}:{DEMO_ROLES[k]}")
+    return "|".join(entries)
 
 
 def _resolve_status(

@@ -144,7 +144,8 @@ def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
 
 
 def _ensured_key(session: Session, what: str, run_id: int, day: dt.date | None) -> tuple:
-    return (session.get_bind().url.render_as_string(True), what, run_id, day)
+    # .engine: the session may be bound to a connection (tests that roll back)
+    return (session.get_bind().engine.url.render_as_string(True), what, run_id, day)
 
 
 def ensure_area_counts(session: Session, run_id: int, *, counted_on: dt.date) -> None:
@@ -216,6 +217,81 @@ def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date)
     """Both caches of a run (after ``visitmap score``, so the first map view is fast)."""
     ensure_area_counts(session, run_id, counted_on=counted_on)
     ensure_heat_cells(session, run_id)
+
+
+def adjust_run_aggregates(
+    session: Session,
+    run_id: int,
+    resident_db_id: int,
+    *,
+    old_tier: int,
+    old_next_due_on: dt.date,
+    new_tier: int,
+    new_next_due_on: dt.date,
+) -> None:
+    """Move one resident from its old tier and due date to the new ones in the cached
+    aggregates of ``run_id`` (every day counted so far, and the heat cells), after a recorded
+    visit rescored it (geo.visit_scores), so the map never shows the old state. Days and
+    cells not built yet are built later from the updated resident_scores."""
+    params = {
+        "run_id": run_id,
+        "rid": resident_db_id,
+        "old_tier": old_tier,
+        "old_due": old_next_due_on,
+        "new_tier": new_tier,
+        "new_due": new_next_due_on,
+        "cell": HEAT_CELL_M,
+    }
+    area_id = session.execute(
+        text("""SELECT h.area_id FROM residents r JOIN households h ON h.id = r.household_id
+        WHERE r.id = :rid"""),
+        params,
+    ).scalar_one()
+    params["area_id"] = area_id
+    session.execute(
+        text("""
+        WITH days AS (SELECT DISTINCT counted_on FROM run_area_counts WHERE run_id = :run_id),
+        moves AS (
+            SELECT counted_on, CAST(:old_tier AS smallint) AS tier,
+                   CAST(:old_due AS date) < counted_on AS overdue, -1 AS delta FROM days
+            UNION ALL
+            SELECT counted_on, CAST(:new_tier AS smallint), CAST(:new_due AS date) < counted_on,
+                   1 FROM days)
+        INSERT INTO run_area_counts (run_id, counted_on, area_id, tier, overdue, residents)
+        SELECT :run_id, counted_on, :area_id, tier, overdue, sum(delta) FROM moves
+        GROUP BY counted_on, tier, overdue HAVING sum(delta) <> 0
+        ON CONFLICT (run_id, counted_on, area_id, tier, overdue)
+        DO UPDATE SET residents = run_area_counts.residents + EXCLUDED.residents"""),
+        params,
+    )
+    session.execute(
+        text("""DELETE FROM run_area_counts
+        WHERE run_id = :run_id AND area_id = :area_id AND residents <= 0"""),
+        params,
+    )
+    if old_tier == new_tier or 2 not in (old_tier, new_tier):
+        return
+    cells_built = session.execute(
+        text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id LIMIT 1"), params
+    ).first()
+    if cells_built is None:
+        # built lazily on the next view (a run with no high tier had nothing to build)
+        _ENSURED.discard(_ensured_key(session, "cells", run_id, None))
+        return
+    session.execute(
+        text("""
+        INSERT INTO run_high_cells (run_id, area_id, cell_x, cell_y, residents)
+        SELECT :run_id, h.area_id, floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int,
+               floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int,
+               CASE WHEN :new_tier = 2 THEN 1 ELSE -1 END
+        FROM residents r JOIN households h ON h.id = r.household_id WHERE r.id = :rid
+        ON CONFLICT (run_id, area_id, cell_x, cell_y)
+        DO UPDATE SET residents = run_high_cells.residents + EXCLUDED.residents"""),
+        params,
+    )
+    session.execute(
+        text("DELETE FROM run_high_cells WHERE run_id = :run_id AND residents <= 0"), params
+    )
 
 
 def area_counts_sql(filters: ResidentFilters, *, today: dt.date) -> tuple[str, dict]:

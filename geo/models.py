@@ -31,6 +31,8 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    Time,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -43,6 +45,7 @@ from geo.vocab import (
     NEED_STATUSES,
     PROVIDER_SECTORS,
     RESIDENT_STATUSES,
+    ROUTE_DROP_REASONS,
     VISIT_OUTCOMES,
     sql_in,
 )
@@ -152,8 +155,16 @@ class Resident(Base):
     #: Set when visits failed to find the resident N times in a row (routing visit settings);
     #: cleared by the next visit that finds them. The resident stays active and scored.
     unreachable_since: Mapped[dt.date | None] = mapped_column(Date)
+    #: When the resident is usually at home (time of day, Korea); NULL = unknown. The day
+    #: planner keeps each visit inside this window (docs/route_planning.md).
+    available_from: Mapped[dt.time | None] = mapped_column(Time)
+    available_until: Mapped[dt.time | None] = mapped_column(Time)
     __table_args__ = (
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
+        CheckConstraint(
+            "available_from IS NULL OR available_until IS NULL OR available_from < available_until",
+            name="availability_order",
+        ),
         CheckConstraint(f"status IN ({sql_in(RESIDENT_STATUSES)})", name="status"),
         CheckConstraint("octet_length(rrn_hmac) = 32", name="rrn_hmac_length"),
     )
@@ -286,6 +297,93 @@ team_areas = Table(
     Column("team_id", ForeignKey("visit_teams.id", ondelete="CASCADE"), primary_key=True),
     Column("area_id", ForeignKey("areas.id"), primary_key=True),
 )
+
+
+class RoutePlan(Base):
+    """A stored day plan of a team (routing.daily). Planning the same team and day again
+    stores a new ``version``; the highest version is the team's plan for the day, older ones
+    stay because recorded visits may name them."""
+
+    __tablename__ = "route_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("visit_teams.id", ondelete="CASCADE"), nullable=False
+    )
+    plan_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    version: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    created_at: Mapped[dt.datetime] = _created_at()
+    created_by: Mapped[str] = mapped_column(Text, nullable=False)
+    #: the score run whose tiers and due dates made the candidates
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("score_runs.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    settings = mapped_column(JSONB, nullable=False)
+    base_facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
+    base_geom = mapped_column(Geometry("POINT", srid=SRID, spatial_index=False), nullable=False)
+    candidates: Mapped[int] = mapped_column(Integer, nullable=False)
+    planning_seconds: Mapped[float] = mapped_column(Float, nullable=False)
+    __table_args__ = (
+        UniqueConstraint("team_id", "plan_date", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class RoutePlanRoute(Base):
+    """One visitor's route in a stored plan: when they leave and are back, totals."""
+
+    __tablename__ = "route_plan_routes"
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("route_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("visit_team_members.id"), primary_key=True)
+    visitor_order: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    leave_base: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    back_at_base: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    travel_metres: Mapped[int] = mapped_column(Integer, nullable=False)
+    travel_minutes: Mapped[float] = mapped_column(Float, nullable=False)
+    service_minutes: Mapped[float] = mapped_column(Float, nullable=False)
+    wait_minutes: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class RoutePlanStop(Base):
+    """A planned visit: who visits whom, in which order, at what time (times of day, Korea)."""
+
+    __tablename__ = "route_plan_stops"
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("route_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("visit_team_members.id"), nullable=False)
+    stop_order: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    tier: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    days_overdue: Mapped[int] = mapped_column(Integer, nullable=False)
+    arrival: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    start: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    departure: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    #: from the previous stop (or the base), metres
+    travel_metres: Mapped[int] = mapped_column(Integer, nullable=False)
+    wait_minutes: Mapped[float] = mapped_column(Float, nullable=False)
+    __table_args__ = (
+        UniqueConstraint("plan_id", "member_id", "stop_order"),
+        CheckConstraint("stop_order >= 1", name="order_positive"),
+        CheckConstraint("tier IN (0, 1, 2)", name="tier"),
+    )
+
+
+class RoutePlanDrop(Base):
+    """A candidate left out of a stored plan, and why (codes of geo.vocab.ROUTE_DROP_REASONS)."""
+
+    __tablename__ = "route_plan_drops"
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("route_plans.id", ondelete="CASCADE"), primary_key=True
+    )
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    tier: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    days_overdue: Mapped[int] = mapped_column(Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    __table_args__ = (
+        CheckConstraint(f"reason IN ({sql_in(ROUTE_DROP_REASONS)})", name="reason"),
+        CheckConstraint("tier IN (0, 1, 2)", name="tier"),
+    )
 
 
 # Expression index for metric nearest-neighbour searches (KNN with <-> in EPSG:5179).

@@ -41,6 +41,11 @@ class Settings:
         The web map's base map tiles (``VISITMAP_BASEMAP_URL``, ``{z}/{x}/{y}`` template;
         empty for none) and their credit (``VISITMAP_BASEMAP_ATTRIBUTION``). Default:
         OpenStreetMap's tiles; with no network the map works without them.
+    unreachable_after, unreachable_retry_days
+        A resident not found by this many visits in a row is marked unreachable
+        (``VISITMAP_UNREACHABLE_AFTER``, default 3) and is next due this many days after the
+        last attempt instead of the tier cadence (``VISITMAP_UNREACHABLE_RETRY_DAYS``, default
+        30); docs/visits.md.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -48,6 +53,21 @@ class Settings:
     var_dir: Path = PROJECT_ROOT / "var"
     basemap_url: str = DEFAULT_BASEMAP_URL
     basemap_attribution: str = DEFAULT_BASEMAP_ATTRIBUTION
+    unreachable_after: int = 3
+    unreachable_retry_days: int = 30
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{PREFIX}{name} must be at least 1, got {value}")
+    return value
 
 
 def _read_or_create_key(path: Path) -> bytes:
@@ -87,4 +107,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         basemap_url=env.get(PREFIX + "BASEMAP_URL", DEFAULT_BASEMAP_URL),
         basemap_attribution=env.get(PREFIX + "BASEMAP_ATTRIBUTION", DEFAULT_BASEMAP_ATTRIBUTION),
+        unreachable_after=_positive_int(env, "UNREACHABLE_AFTER", 3),
+        unreachable_retry_days=_positive_int(env, "UNREACHABLE_RETRY_DAYS", 30),
     )

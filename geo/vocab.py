@@ -81,6 +81,17 @@ NEED_CATEGORIES = MappingProxyType(
 
 PROVIDER_SECTORS = MappingProxyType({"public": ("공공", "Public"), "private": ("민간", "Private")})
 
+#: Why a candidate is not in a stored day plan: the codes of routing.day_problem.DropReason
+#: (which words them; a test keeps the two lists equal).
+ROUTE_DROP_REASONS = (
+    "not_due",
+    "too_far",
+    "window_unreachable",
+    "day_full_lowest_priority",
+    "day_full_no_room",
+    "not_chosen",
+)
+
 
 def sql_in(codes) -> str:
     """``'a', 'b'`` for a CHECK constraint (codes are fixed identifiers, never user input)."""

@@ -318,5 +318,14 @@ from routing.solve_cli import solve  # noqa: E402  (PyVRP is imported when it ru
 
 main.add_command(solve)
 
+from visitmap.teams_cli import routes, teams  # noqa: E402
+
+main.add_command(teams)
+main.add_command(routes)
+
+from visitmap.visits_cli import visits  # noqa: E402
+
+main.add_command(visits)
+
 if __name__ == "__main__":
     main()

@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from webmap import api, db, i18n, map_page, pages
+    from webmap import api, db, i18n, map_page, pages, visits
 
     db.init_app(app)
     i18n.init_app(app)
@@ -36,4 +36,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.api)
     app.register_blueprint(api.tiles)
+    from webmap import routes_page, teams_api
+
+    app.register_blueprint(routes_page.bp)
+    app.register_blueprint(teams_api.bp)
+    app.register_blueprint(visits.bp)
     return app

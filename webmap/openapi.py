@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from geo.vocab import CRISIS_SIGNAL_KINDS
+from webmap.openapi_teams import TEAM_ROUTE_PATHS
 
 _ERROR = {
     "description": "Invalid parameter",
@@ -62,6 +63,7 @@ def openapi_document() -> dict:
             ),
         },
         "paths": {
+            **TEAM_ROUTE_PATHS,
             "/api/residents": {
                 "get": {
                     "summary": "Residents in a bounding box (GeoJSON, paged, highest score first)",
@@ -148,6 +150,51 @@ def openapi_document() -> dict:
                     "responses": {"200": {"description": "Runs"}, "400": _ERROR},
                 }
             },
+            "/api/visits": {
+                "post": {
+                    "summary": "Record a visit (as the visit form does; docs/visits.md)",
+                    "description": (
+                        "JSON object: resident, outcome, needs (codes), notes, next_visit_on, "
+                        "member (team member id) or visitor_name, visited_at (ISO 8601; "
+                        "default now; without an offset: Korean time), plan, "
+                        "idempotency_key (UUID; or the Idempotency-Key header). The resident "
+                        "is rescored in the latest run at once. A retry with the same key "
+                        "returns the same visit (200); the same key with another payload is "
+                        "refused (409)."
+                    ),
+                    "parameters": [
+                        _param(
+                            "Idempotency-Key",
+                            "UUID; a retried request records no second visit.",
+                            {"type": "string", "format": "uuid"},
+                            where="header",
+                        )
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "responses": {
+                        "201": {"description": "Recorded: the visit and the score change"},
+                        "200": {"description": "Recorded before with this key (replayed)"},
+                        "400": _ERROR,
+                        "409": {
+                            "description": "The key was used for a different visit",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Error"}
+                                }
+                            },
+                        },
+                    },
+                }
+            },
+            "/api/unreachable": {
+                "get": {
+                    "summary": "Residents marked unreachable in the caller's areas",
+                    "responses": {"200": {"description": "Residents, longest unreachable first"}},
+                }
+            },
             "/tiles/residents/{z}/{x}/{y}.pbf": {
                 "get": {
                     "summary": "Mapbox vector tile: per-dong counts to z13, residents from z14",
@@ -175,7 +222,10 @@ def openapi_document() -> dict:
                     "type": "object",
                     "required": ["error", "message"],
                     "properties": {
-                        "error": {"type": "string", "enum": ["invalid_parameter", "not_found"]},
+                        "error": {
+                            "type": "string",
+                            "enum": ["invalid_parameter", "not_found", "conflict"],
+                        },
                         "parameter": {"type": "string"},
                         "message": {"type": "string"},
                     },

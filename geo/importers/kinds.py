@@ -347,12 +347,86 @@ _write_support = _referencing_writer(
 
 # --------------------------------------------------------------------------- teams
 
+#: One entry of a team's ``members`` cell: ``member_id:name`` or ``member_id:name:role`` (the
+#: member id without ``:``; name and role without ``|`` or ``:``).
+MEMBER_ENTRY = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}:[^|:]*[^|:\s][^|:]*(:[^|:]*[^|:\s][^|:]*)?"
+
 TEAM_FIELDS = (
     _id("team_id"),
     Field("name", max_length=200),
     _id("base_facility_id", required=False),
     Field("adm_cd2s", pattern=r"\d{10}(\|\d{10})*", describe="|-separated area codes"),
+    Field(
+        "members",
+        required=False,
+        pattern=rf"{MEMBER_ENTRY}(\|{MEMBER_ENTRY})*",
+        max_length=10_000,
+        describe="|-separated member_id:name[:role] entries",
+    ),
 )
+
+
+def _team_members(batch: Batch) -> tuple[pd.DataFrame, list[Problem]]:
+    """The ``members`` cells as rows (row_no, team_id, member_id, name, role), and a problem
+    for each member id listed twice in the file."""
+    rows, first_row, problems = [], {}, []
+    for row_no, team_id, cell in zip(
+        batch.row_numbers, batch.frame["team_id"], batch.frame["members"], strict=True
+    ):
+        if cell is None or cell is pd.NA or cell == "" or (isinstance(cell, float)):
+            continue
+        for entry in cell.split("|"):
+            member_id, name, *role = (part.strip() for part in entry.split(":"))
+            if member_id in first_row:
+                problems.append(
+                    Problem(
+                        batch.label,
+                        int(row_no),
+                        "members",
+                        f"member {member_id!r} is listed twice (first on row "
+                        f"{first_row[member_id]})",
+                    )
+                )
+                continue
+            first_row[member_id] = int(row_no)
+            rows.append((int(row_no), team_id, member_id, name, role[0] if role else None))
+    frame = pd.DataFrame(rows, columns=["row_no", "team_id", "member_id", "name", "role"])
+    return frame, problems
+
+
+def _write_team_members(batch: Batch, members: pd.DataFrame) -> set[str]:
+    """Upsert the listed members (active) and deactivate the other members of the teams that
+    list members; returns the teams whose members changed."""
+    session = batch.session
+    create_stage(
+        session,
+        "stage_team_members",
+        {"team_id": "text", "member_id": "text", "name": "text", "role": "text"},
+    )
+    copy_frame(
+        session,
+        "stage_team_members",
+        members[["team_id", "member_id", "name", "role"]],
+        members["row_no"].to_numpy(),
+    )
+    inserted, updated = upsert(
+        session,
+        target="visit_team_members",
+        key=["external_id"],
+        columns=["team_id", "name", "role", "active"],
+        select_sql="""SELECT s.member_id, t.id, s.name, s.role, true FROM stage_team_members s
+                      JOIN visit_teams t ON t.external_id = s.team_id ORDER BY s.row_no""",
+        return_keys=True,
+    )
+    deactivated = session.execute(
+        text("""UPDATE visit_team_members m SET active = false FROM visit_teams t
+                WHERE m.team_id = t.id AND m.active
+                  AND t.external_id IN (SELECT team_id FROM stage_team_members)
+                  AND m.external_id NOT IN (SELECT member_id FROM stage_team_members)
+                RETURNING t.external_id""")
+    ).scalars()
+    team_of = dict(zip(members["member_id"], members["team_id"], strict=True))
+    return {team_of[m] for m in [*inserted, *updated]} | set(deactivated)
 
 
 def _write_teams(batch: Batch, check_only: bool) -> WriteResult:
@@ -370,6 +444,8 @@ def _write_teams(batch: Batch, check_only: bool) -> WriteResult:
         "adm_cd2s",
         "unknown area {value!r}",
     )
+    members, member_problems = _team_members(batch)
+    problems += member_problems
     if problems or check_only:
         return WriteResult(problems=problems)
     wanted_areas = {
@@ -409,7 +485,11 @@ def _write_teams(batch: Batch, check_only: bool) -> WriteResult:
         JOIN areas a ON a.code = c.code""")
     )
     areas_changed = {t for t, codes in areas_before.items() if list(codes) != wanted_areas[t]}
-    return WriteResult(len(inserted_ids), len(set(updated_ids) | areas_changed))
+    # a team whose members cell is empty keeps its members; a listed team has exactly these
+    # active members (others are deactivated, never deleted: visits and plans name them)
+    members_changed = _write_team_members(batch, members) if len(members) else set()
+    updated = (set(updated_ids) | areas_changed | members_changed) - set(inserted_ids)
+    return WriteResult(len(inserted_ids), len(updated))
 
 
 SPECS: dict[str, ImportSpec] = {

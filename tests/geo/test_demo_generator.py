@@ -58,7 +58,7 @@ CONTRACT_COLUMNS = {
         "support_id", "resident_id", "provider_id", "category", "item", "amount_krw",
         "quantity", "unit", "provided_on",
     ],
-    "teams": ["team_id", "name", "base_facility_id", "adm_cd2s"],
+    "teams": ["team_id", "name", "base_facility_id", "adm_cd2s", "members"],
 }  # fmt: skip
 RESIDENT_STATUSES = {"active", "moved", "deceased", "unreachable"}
 SIGNAL_KINDS = {
@@ -398,6 +398,12 @@ def test_teams_cover_seodaemun_and_use_existing_centres(tables):
     fallback = teams.set_index("adm_cd2s").loc["1141072000", "base_facility_id"]
     assert fallback == "CC-1141071000"
     assert teams["name"].str.endswith("찾아가는 복지팀").all()
+    members = teams["members"].str.split("|")
+    assert members.map(len).between(3, 5).all()
+    ids = [entry.split(":")[0] for team in members for entry in team]
+    assert len(ids) == len(set(ids))
+    for team_id, entries in zip(teams["team_id"], members, strict=True):
+        assert all(entry.startswith(f"{team_id}-M") for entry in entries)
 
 
 # --- hidden truth, signals, visits and support -----------------------------------------------

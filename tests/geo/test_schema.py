@@ -15,8 +15,9 @@ from geo.models import Base
 pytestmark = pytest.mark.db
 
 SPATIAL_TABLES = {"areas": "MULTIPOLYGON", "facilities": "POINT", "households": "POINT"}
-#: Computed geometry columns (kept by PostgreSQL, no index of their own).
-DERIVED_GEOMETRY = {("areas", "label_point"): "POINT"}
+#: Geometry columns without a GiST index of their own: computed ones (kept by PostgreSQL)
+#: and the base of a stored day plan (read by plan id only).
+DERIVED_GEOMETRY = {("areas", "label_point"): "POINT", ("route_plans", "base_geom"): "POINT"}
 
 
 @pytest.fixture(scope="module")

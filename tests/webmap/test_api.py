@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
@@ -140,10 +142,7 @@ def test_openapi_documents_every_api_route(map_app, map_client):
     document = map_client.get("/api/openapi.json").get_json()
     assert document["openapi"].startswith("3.")
     routes = {
-        rule.rule.replace("<resident_id>", "{resident_id}")
-        .replace("<int:z>", "{z}")
-        .replace("<int:x>", "{x}")
-        .replace("<int:y>", "{y}")
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)  # <int:z> -> {z}
         for rule in map_app.url_map.iter_rules()
         if rule.rule.startswith(("/api/", "/tiles/")) and rule.rule != "/api/openapi.json"
     }

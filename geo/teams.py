@@ -1,0 +1,226 @@
+"""Visit teams (찾아가는 복지팀): their members, the dongs they cover and their base.
+
+Read and written by the ``visitmap teams`` command and ``/api/teams``; the ``teams`` import
+kind loads the same tables from a file. Every write checks everything first and raises
+:class:`TeamError` (naming the field) before writing anything; the caller's transaction
+commits. Teams carry no resident data, so reading them takes no scope; the residents a team
+plans for are filtered by the caller's scope where they are read (:mod:`geo.route_plans`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+#: The importers' id rule (geo.importers.base.ID_PATTERN): letters, digits, _ . : -
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
+AREA_CODE_RE = re.compile(r"[0-9]{10}")
+MAX_NAME = 200
+
+
+class TeamError(ValueError):
+    """Invalid input for a team write; ``field`` names the offending field (HTTP 400)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class TeamNotFound(LookupError):
+    """The team or member named does not exist (HTTP 404)."""
+
+
+class TeamConflict(TeamError):
+    """The id to create exists already (HTTP 409)."""
+
+
+def _check_id(field: str, value) -> str:
+    if not isinstance(value, str) or not ID_RE.fullmatch(value):
+        raise TeamError(field, f"must be an id (letters, digits, _ . : -), got {value!r}")
+    return value
+
+
+def _check_name(field: str, value, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise TeamError(field, "must be a non-empty text")
+    if len(value) > MAX_NAME:
+        raise TeamError(field, f"must be at most {MAX_NAME} characters, got {len(value)}")
+    return value.strip()
+
+
+def _team_pk(session: Session, team_id: str) -> int:
+    pk = session.execute(
+        text("SELECT id FROM visit_teams WHERE external_id = :t"), {"t": team_id}
+    ).scalar()
+    if pk is None:
+        raise TeamNotFound(f"team {team_id!r} does not exist")
+    return pk
+
+
+def _area_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    """Area ids of ``codes``; TeamError ``area_codes`` for a malformed, repeated or unknown
+    code."""
+    if isinstance(codes, str) or not isinstance(codes, Iterable):
+        raise TeamError("area_codes", "must be a list of 10-digit dong codes")
+    codes = list(codes)
+    for code in codes:
+        if not isinstance(code, str) or not AREA_CODE_RE.fullmatch(code):
+            raise TeamError("area_codes", f"{code!r} is not a 10-digit dong code")
+    repeated = sorted({c for c in codes if codes.count(c) > 1})
+    if repeated:
+        raise TeamError("area_codes", f"{repeated[0]!r} is given twice")
+    found = dict(
+        session.execute(
+            text("SELECT code, id FROM areas WHERE code = ANY(:codes)"), {"codes": codes}
+        ).all()
+    )
+    unknown = [c for c in codes if c not in found]
+    if unknown:
+        raise TeamError("area_codes", f"unknown area {unknown[0]!r} (import the areas first)")
+    return found
+
+
+def list_teams(session: Session) -> list[dict]:
+    """Every team with its base, dong codes and member counts, by team id."""
+    rows = session.execute(
+        text("""
+        SELECT t.external_id AS team_id, t.name, f.external_id AS base_facility_id,
+               f.name AS base_name,
+               array_remove(array(SELECT a.code FROM team_areas ta JOIN areas a
+                   ON a.id = ta.area_id WHERE ta.team_id = t.id ORDER BY a.code), NULL)
+                   AS area_codes,
+               (SELECT count(*) FROM visit_team_members m WHERE m.team_id = t.id AND m.active)
+                   AS active_members,
+               (SELECT count(*) FROM visit_team_members m WHERE m.team_id = t.id) AS members
+        FROM visit_teams t LEFT JOIN facilities f ON f.id = t.base_facility_id
+        ORDER BY t.external_id""")
+    ).mappings()
+    return [dict(row) | {"area_codes": list(row["area_codes"])} for row in rows]
+
+
+def get_team(session: Session, team_id: str) -> dict | None:
+    """One team: id, name, base (id, name, lon, lat), dongs (code, name), members (all,
+    active and inactive, by member id); None if unknown."""
+    team = (
+        session.execute(
+            text("""
+        SELECT t.id, t.external_id AS team_id, t.name, f.external_id AS base_facility_id,
+               f.name AS base_name, ST_X(f.geom) AS base_lon, ST_Y(f.geom) AS base_lat
+        FROM visit_teams t LEFT JOIN facilities f ON f.id = t.base_facility_id
+        WHERE t.external_id = :t"""),
+            {"t": team_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if team is None:
+        return None
+    areas = session.execute(
+        text("""SELECT a.code, a.name FROM team_areas ta JOIN areas a ON a.id = ta.area_id
+                WHERE ta.team_id = :id ORDER BY a.code"""),
+        {"id": team["id"]},
+    ).mappings()
+    members = session.execute(
+        text("""SELECT external_id AS member_id, name, role, active FROM visit_team_members
+                WHERE team_id = :id ORDER BY external_id"""),
+        {"id": team["id"]},
+    ).mappings()
+    result = {k: v for k, v in team.items() if k != "id"}
+    return result | {"areas": [dict(a) for a in areas], "members": [dict(m) for m in members]}
+
+
+def create_team(
+    session: Session,
+    *,
+    team_id: str,
+    name: str,
+    base_facility_id: str | None = None,
+    area_codes: Iterable[str] = (),
+) -> dict:
+    """Create a team (its base is a facility's external id, e.g. the dong community centre)
+    with its dongs; returns :func:`get_team`. TeamConflict if ``team_id`` exists."""
+    _check_id("team_id", team_id)
+    name = _check_name("name", name)
+    base_pk = None
+    if base_facility_id is not None:
+        _check_id("base_facility_id", base_facility_id)
+        base_pk = session.execute(
+            text("SELECT id FROM facilities WHERE external_id = :f"), {"f": base_facility_id}
+        ).scalar()
+        if base_pk is None:
+            raise TeamError("base_facility_id", f"unknown facility {base_facility_id!r}")
+    areas = _area_ids(session, area_codes)
+    exists = session.execute(
+        text("SELECT 1 FROM visit_teams WHERE external_id = :t"), {"t": team_id}
+    ).first()
+    if exists:
+        raise TeamConflict("team_id", f"team {team_id!r} exists already")
+    pk = session.execute(
+        text("""INSERT INTO visit_teams (external_id, name, base_facility_id)
+                VALUES (:t, :name, :base) RETURNING id"""),
+        {"t": team_id, "name": name, "base": base_pk},
+    ).scalar_one()
+    _insert_areas(session, pk, areas.values())
+    return get_team(session, team_id)
+
+
+def _insert_areas(session: Session, team_pk: int, area_ids: Iterable[int]) -> None:
+    ids = sorted(area_ids)
+    if ids:
+        session.execute(
+            text("""INSERT INTO team_areas (team_id, area_id)
+                    SELECT :team, unnest(CAST(:ids AS int[])) ON CONFLICT DO NOTHING"""),
+            {"team": team_pk, "ids": ids},
+        )
+
+
+def assign_areas(
+    session: Session, team_id: str, area_codes: Iterable[str], *, replace: bool = False
+) -> dict:
+    """Add dongs to a team (``replace=True``: the team covers exactly these dongs)."""
+    pk = _team_pk(session, team_id)
+    areas = _area_ids(session, area_codes)
+    if replace:
+        session.execute(text("DELETE FROM team_areas WHERE team_id = :team"), {"team": pk})
+    _insert_areas(session, pk, areas.values())
+    return get_team(session, team_id)
+
+
+def add_member(
+    session: Session, team_id: str, *, member_id: str, name: str, role: str | None = None
+) -> dict:
+    """Add an active member (a visitor) to a team; returns the member. TeamConflict if
+    ``member_id`` exists (in any team)."""
+    pk = _team_pk(session, team_id)
+    _check_id("member_id", member_id)
+    name = _check_name("name", name)
+    role = _check_name("role", role, required=False)
+    exists = session.execute(
+        text("SELECT 1 FROM visit_team_members WHERE external_id = :m"), {"m": member_id}
+    ).first()
+    if exists:
+        raise TeamConflict("member_id", f"member {member_id!r} exists already")
+    session.execute(
+        text("""INSERT INTO visit_team_members (external_id, team_id, name, role, active)
+                VALUES (:m, :team, :name, :role, true)"""),
+        {"m": member_id, "team": pk, "name": name, "role": role},
+    )
+    return {"member_id": member_id, "team_id": team_id, "name": name, "role": role, "active": True}
+
+
+def set_member_active(session: Session, member_id: str, active: bool) -> None:
+    """Activate or deactivate a member (inactive members are not planned; their past visits
+    and plans keep them)."""
+    _check_id("member_id", member_id)
+    done = session.execute(
+        text("UPDATE visit_team_members SET active = :active WHERE external_id = :m RETURNING id"),
+        {"m": member_id, "active": active},
+    ).first()
+    if done is None:
+        raise TeamNotFound(f"member {member_id!r} does not exist")

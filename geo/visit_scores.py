@@ -1,0 +1,284 @@
+"""What a recorded visit changes besides the visit itself: the resident's unreachable state
+and the resident's row of the latest score run (rescored at once, logged in score_updates).
+
+Both run inside the caller's transaction (the visit form records a visit, its needs, the
+unreachable state, the rescored row, the log and the map's cached counts in one). See
+docs/visits.md for the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.scope import Scope
+from scoring.features import CONTACT_OUTCOMES
+
+#: Outcomes in which the visitor did not find the resident.
+NOT_FOUND_OUTCOMES = ("not_home", "unreachable")
+#: Outcomes in which the visitor found the resident (met them, or they answered and refused):
+#: each ends a run of not-found visits and clears the unreachable mark.
+FOUND_OUTCOMES = CONTACT_OUTCOMES
+
+
+@dataclass(frozen=True)
+class UnreachableState:
+    """A resident's run of not-found visits since the last visit that found them.
+
+    ``attempts``: not-found visits in that run; ``since``: the date of the visit that made
+    the run reach the threshold (None below it); ``last_attempt_on``: the latest of them.
+    """
+
+    attempts: int
+    since: dt.date | None
+    last_attempt_on: dt.date | None
+
+
+def unreachable_state(session: Session, resident_db_id: int, *, after: int) -> UnreachableState:
+    """The run of not-found visits at the end of the resident's visits (by visit time)."""
+    rows = session.execute(
+        text("""
+        SELECT (visited_at AT TIME ZONE 'Asia/Seoul')::date AS visited_on, outcome
+        FROM visits WHERE resident_id = :rid ORDER BY visited_at, id"""),
+        {"rid": resident_db_id},
+    ).all()
+    run: list[dt.date] = []
+    for visited_on, outcome in rows:
+        if outcome in FOUND_OUTCOMES:
+            run = []
+        elif outcome in NOT_FOUND_OUTCOMES:
+            run.append(visited_on)
+    since = run[after - 1] if len(run) >= after else None
+    return UnreachableState(len(run), since, run[-1] if run else None)
+
+
+def update_unreachable(session: Session, resident_db_id: int, *, after: int) -> UnreachableState:
+    """Recompute the resident's run of not-found visits and set or clear
+    ``residents.unreachable_since`` accordingly."""
+    state = unreachable_state(session, resident_db_id, after=after)
+    session.execute(
+        text("UPDATE residents SET unreachable_since = :since WHERE id = :rid"),
+        {"since": state.since, "rid": resident_db_id},
+    )
+    return state
+
+
+def unreachable_residents(
+    session: Session, scope: Scope, *, run_id: int | None = None
+) -> list[dict]:
+    """Residents in ``scope`` marked unreachable, longest first: id, dong, tier and next due
+    date in ``run_id`` (None if not scored there), since, attempts and last attempt.
+
+    No names: like the map's lists, the list carries pseudonymous ids only.
+    """
+    from geo.score_runs import TIER_NAMES
+
+    scope_sql, params = scope.sql()
+    found = ", ".join(f"'{o}'" for o in FOUND_OUTCOMES)
+    not_found = ", ".join(f"'{o}'" for o in NOT_FOUND_OUTCOMES)
+    rows = session.execute(
+        text(f"""
+        WITH marked AS (
+            SELECT r.id, r.external_id, r.unreachable_since, a.code, a.name
+            FROM residents r JOIN households h ON h.id = r.household_id
+            JOIN areas a ON a.id = h.area_id
+            WHERE r.unreachable_since IS NOT NULL{scope_sql}),
+        last_found AS (
+            SELECT v.resident_id, max(v.visited_at) AS at FROM visits v JOIN marked m
+            ON m.id = v.resident_id WHERE v.outcome IN ({found}) GROUP BY v.resident_id)
+        SELECT m.external_id, m.code, m.name, m.unreachable_since, s.tier, s.next_due_on,
+               count(v.id) AS attempts,
+               max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date) AS last_attempt_on
+        FROM marked m
+        LEFT JOIN last_found lf ON lf.resident_id = m.id
+        LEFT JOIN visits v ON v.resident_id = m.id AND v.outcome IN ({not_found})
+             AND (lf.at IS NULL OR v.visited_at > lf.at)
+        LEFT JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = m.id
+        GROUP BY m.external_id, m.code, m.name, m.unreachable_since, s.tier, s.next_due_on
+        ORDER BY m.unreachable_since, m.external_id"""),
+        params | {"run_id": run_id},
+    ).mappings()
+    return [
+        {
+            "resident_id": row["external_id"],
+            "area_code": row["code"],
+            "area_name": row["name"],
+            "tier": None if row["tier"] is None else int(row["tier"]),
+            "tier_name": None if row["tier"] is None else TIER_NAMES[int(row["tier"])],
+            "next_due_on": None if row["next_due_on"] is None else row["next_due_on"].isoformat(),
+            "unreachable_since": row["unreachable_since"].isoformat(),
+            "attempts": int(row["attempts"]),
+            "last_attempt_on": None
+            if row["last_attempt_on"] is None
+            else row["last_attempt_on"].isoformat(),
+        }
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ScoreChange:
+    """A resident's row of a score run before and after a visit rescored it."""
+
+    run_id: int
+    method: str
+    old_score: float
+    new_score: float
+    old_tier: int
+    new_tier: int
+    old_next_due_on: dt.date
+    new_next_due_on: dt.date
+
+
+def _latest_run(session: Session):
+    return (
+        session.execute(
+            text("""
+        SELECT id, method, parameters, as_of, previous_run_id, feature_names
+        FROM score_runs ORDER BY id DESC LIMIT 1""")
+        )
+        .mappings()
+        .one_or_none()
+    )
+
+
+def rescore_resident(
+    session: Session,
+    scope: Scope,
+    resident_db_id: int,
+    *,
+    visit_id: int,
+    visit_date: dt.date,
+    next_visit_on: dt.date | None,
+    unreachable: UnreachableState,
+    retry_days: int,
+) -> ScoreChange | None:
+    """Rescore one resident in the latest run after a visit, update that row, log the change
+    in score_updates and adjust the map's cached counts. None when there is no run or the
+    resident has no row in it (registered after the run, or no longer active).
+
+    Features are recomputed as of the later of the visit date and the run's ``as_of``, with
+    the run's previous run for ``days_overdue`` (as the run itself computed them). The score
+    and tier come from the run's method and stored configuration; a learned run (``model``)
+    stores no fitted model, so its score, tier and contributions are kept and only the
+    features and the due date change. Next due date: the form's date if given, else the retry
+    cadence (``retry_days`` after the last attempt) for an unreachable resident, else the
+    tier's cadence from the last met visit.
+    """
+    from geo.features import load_features
+    from geo.map_data import adjust_run_aggregates
+    from geo.score_runs import make_scorer, pack_vectors
+    from scoring.cadence import next_visits
+    from scoring.config import config_from_dict
+    from scoring.explain import contribution_matrix
+    from scoring.scorers import assign_tiers
+
+    run = _latest_run(session)
+    if run is None:
+        return None
+    old = (
+        session.execute(
+            text("""
+        SELECT score, tier, next_due_on, contributions FROM resident_scores
+        WHERE run_id = :run_id AND resident_id = :rid FOR UPDATE"""),
+            {"run_id": run["id"], "rid": resident_db_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if old is None:
+        return None
+    config = config_from_dict(run["parameters"]["config"], source=f"score run {run['id']}")
+    cadence = config.cadence.by_code()
+    as_of = max(visit_date, run["as_of"])
+    table = load_features(
+        session,
+        scope,
+        as_of=as_of,
+        previous_run_id=run["previous_run_id"],
+        cadence_days=cadence,
+        resident_db_ids=[resident_db_id],
+    )
+    if table.features.empty:
+        return None
+    names = list(run["feature_names"])
+    features = table.features.reindex(columns=names, fill_value=0.0)
+    if run["method"] == "model":
+        score, tier = float(old["score"]), int(old["tier"])
+        contributions = np.frombuffer(bytes(old["contributions"]), dtype="<f4")[None, :]
+    else:
+        scorer = make_scorer(run["method"], config).fit(features)
+        score = float(scorer.score_samples(features)[0])
+        tier = int(assign_tiers([score], *scorer.tier_edges_)[0])
+        contributions = contribution_matrix(scorer, features, names)
+    if next_visit_on is not None:
+        due = next_visit_on
+    elif unreachable.since is not None:
+        due = unreachable.last_attempt_on + dt.timedelta(days=retry_days)
+    else:
+        planned = next_visits(
+            pd.Series([tier], index=features.index),
+            table.context["last_met_on"],
+            as_of=as_of,
+            registered_on=table.context["registered_on"],
+            cadence=cadence,
+        )
+        due = planned["next_due_on"].iloc[0].date()
+    session.execute(
+        text("""
+        UPDATE resident_scores SET score = :score, tier = :tier, next_due_on = :due,
+               features = CAST(:features AS bytea), contributions = CAST(:contributions AS bytea)
+        WHERE run_id = :run_id AND resident_id = :rid"""),
+        {
+            "score": score,
+            "tier": tier,
+            "due": due,
+            "features": pack_vectors(features.to_numpy())[0].as_py(),
+            "contributions": pack_vectors(np.asarray(contributions))[0].as_py(),
+            "run_id": run["id"],
+            "rid": resident_db_id,
+        },
+    )
+    change = ScoreChange(
+        run_id=run["id"],
+        method=run["method"],
+        old_score=float(old["score"]),
+        new_score=score,
+        old_tier=int(old["tier"]),
+        new_tier=tier,
+        old_next_due_on=old["next_due_on"],
+        new_next_due_on=due,
+    )
+    session.execute(
+        text("""
+        INSERT INTO score_updates (run_id, resident_id, visit_id, old_score, new_score,
+            old_tier, new_tier, old_next_due_on, new_next_due_on)
+        VALUES (:run_id, :rid, :visit_id, :old_score, :new_score, :old_tier, :new_tier,
+            :old_due, :new_due)"""),
+        {
+            "run_id": change.run_id,
+            "rid": resident_db_id,
+            "visit_id": visit_id,
+            "old_score": change.old_score,
+            "new_score": change.new_score,
+            "old_tier": change.old_tier,
+            "new_tier": change.new_tier,
+            "old_due": change.old_next_due_on,
+            "new_due": change.new_next_due_on,
+        },
+    )
+    adjust_run_aggregates(
+        session,
+        change.run_id,
+        resident_db_id,
+        old_tier=change.old_tier,
+        old_next_due_on=change.old_next_due_on,
+        new_tier=change.new_tier,
+        new_next_due_on=change.new_next_due_on,
+    )
+    return change

@@ -1,0 +1,454 @@
+"""Visits recorded from the visit form (or the JSON API, or the command line).
+
+:func:`record_visit` records one visit in the caller's transaction: the visit, one open
+need per category found, the resident's unreachable state, and the resident's row of the
+latest score run, rescored at once and logged (:mod:`geo.visit_scores`). A retried submit
+with the same idempotency key records nothing new and returns the same visit; the same key
+with a different payload is refused. Every function takes the caller's scope. Rules and
+limits: docs/visits.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.scope import Scope
+from geo.visit_scores import rescore_resident, update_unreachable
+from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
+
+SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
+#: Longest visit note, characters.
+NOTES_MAX_CHARS = 2000
+#: Longest free-text visitor name, characters.
+VISITOR_MAX_CHARS = 100
+#: How far a visit time may lie ahead of the server's clock (a tablet's clock may be fast).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+#: ``needs.source`` of needs found by a visit without a team.
+FORM_SOURCE = "visit form"
+
+
+class VisitError(ValueError):
+    """The visit cannot be recorded. ``problems`` lists (field, message); nothing was written."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.problems))
+
+    @property
+    def field(self) -> str:
+        return self.problems[0][0]
+
+
+class IdempotencyConflict(VisitError):
+    """The idempotency key was used before for a different visit."""
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """One visit as submitted. ``visited_at`` None means now; ``member_id`` is a team
+    member's external id (else ``visitor_name`` names the visitor); ``plan_id`` a route
+    plan's id (its team becomes the visit's team)."""
+
+    resident_id: str
+    outcome: str
+    idempotency_key: str
+    visited_at: dt.datetime | None = None
+    needs: tuple[str, ...] = ()
+    notes: str | None = None
+    next_visit_on: dt.date | None = None
+    member_id: str | None = None
+    visitor_name: str | None = None
+    plan_id: int | None = None
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+def visit_input_from_mapping(data: Mapping) -> VisitInput:
+    """Parse submitted values (form fields or JSON; ``needs`` a list of codes) into a
+    :class:`VisitInput`. Raises :class:`VisitError` naming every malformed field."""
+    problems = []
+    visited_at = next_visit_on = plan_id = None
+    raw_time = _text(data.get("visited_at"))
+    if raw_time is not None:
+        try:
+            visited_at = dt.datetime.fromisoformat(raw_time)
+        except ValueError:
+            problems.append(("visited_at", f"not a date and time: {raw_time!r}"))
+        else:
+            if visited_at.tzinfo is None:  # the form's datetime-local: Korean time
+                visited_at = visited_at.replace(tzinfo=SEOUL)
+    raw_next = _text(data.get("next_visit_on"))
+    if raw_next is not None:
+        try:
+            next_visit_on = dt.date.fromisoformat(raw_next)
+        except ValueError:
+            problems.append(("next_visit_on", f"not a date (YYYY-MM-DD): {raw_next!r}"))
+    raw_plan = _text(data.get("plan"))
+    if raw_plan is not None:
+        try:
+            plan_id = int(raw_plan)
+        except ValueError:
+            problems.append(("plan", f"not a route plan id: {raw_plan!r}"))
+    needs = data.get("needs") or ()
+    if isinstance(needs, str) or not all(isinstance(n, str) for n in needs):
+        problems.append(("needs", "must be a list of need category codes"))
+        needs = ()
+    if problems:
+        raise VisitError(problems)
+    notes = data.get("notes")
+    return VisitInput(
+        resident_id=_text(data.get("resident")) or "",
+        outcome=_text(data.get("outcome")) or "",
+        idempotency_key=_text(data.get("idempotency_key")) or "",
+        visited_at=visited_at,
+        needs=tuple(dict.fromkeys(n.strip() for n in needs)),
+        notes=None if notes is None or not str(notes).strip() else str(notes).strip(),
+        next_visit_on=next_visit_on,
+        member_id=_text(data.get("member")),
+        visitor_name=_text(data.get("visitor_name")),
+        plan_id=plan_id,
+    )
+
+
+def _resident(session: Session, scope: Scope, external_id: str, *, lock: bool = False):
+    scope_sql, params = scope.sql()
+    return (
+        session.execute(
+            text(f"""
+        SELECT r.id, r.external_id, r.name, r.status, r.unreachable_since, a.id AS area_id,
+               a.code AS area_code, a.name AS area_name
+        FROM residents r JOIN households h ON h.id = r.household_id
+        JOIN areas a ON a.id = h.area_id
+        WHERE r.external_id = :rid{scope_sql}{" FOR UPDATE OF r" if lock else ""}"""),
+            params | {"rid": external_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+
+
+def route_plan(session: Session, plan_id: int) -> dict | None:
+    """A stored route plan's team and day (migration 0009), or None if there is none."""
+    if session.execute(text("SELECT to_regclass('route_plans')")).scalar() is None:
+        return None
+    row = (
+        session.execute(
+            text("""
+        SELECT p.id, p.plan_date, t.id AS team_db_id, t.external_id AS team_id,
+               t.name AS team_name
+        FROM route_plans p JOIN visit_teams t ON t.id = p.team_id WHERE p.id = :id"""),
+            {"id": plan_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return None if row is None else dict(row)
+
+
+def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
+    """Every problem of ``visit`` (list of (field, message)) and the rows it names."""
+    problems = []
+    resident = (
+        _resident(session, scope, visit.resident_id, lock=True) if visit.resident_id else None
+    )
+    if resident is None:
+        problems.append(("resident", f"no resident {visit.resident_id!r} in your areas"))
+    if visit.outcome not in VISIT_OUTCOMES:
+        problems.append(
+            ("outcome", f"unknown outcome {visit.outcome!r} (one of {', '.join(VISIT_OUTCOMES)})")
+        )
+    unknown = [n for n in visit.needs if n not in NEED_CATEGORIES]
+    if unknown:
+        problems.append(
+            (
+                "needs",
+                f"unknown need category {unknown[0]!r} (one of {', '.join(NEED_CATEGORIES)})",
+            )
+        )
+    if visit.notes is not None and len(visit.notes) > NOTES_MAX_CHARS:
+        problems.append(
+            ("notes", f"too long: {len(visit.notes)} characters (at most {NOTES_MAX_CHARS})")
+        )
+    try:
+        key = str(uuid.UUID(visit.idempotency_key))
+    except ValueError:
+        key = None
+        problems.append(("idempotency_key", "must be a UUID (the form makes one)"))
+    visited_at = visit.visited_at or now
+    if visited_at > now + FUTURE_TOLERANCE:
+        problems.append(("visited_at", "is in the future"))
+    visit_date = visited_at.astimezone(SEOUL).date()
+    if visit.next_visit_on is not None and visit.next_visit_on < visit_date:
+        problems.append(("next_visit_on", f"is before the visit ({visit_date.isoformat()})"))
+    plan = None
+    if visit.plan_id is not None:
+        plan = route_plan(session, visit.plan_id)
+        if plan is None:
+            problems.append(("plan", f"no route plan {visit.plan_id}"))
+    member = None
+    if visit.member_id is not None:
+        member = (
+            session.execute(
+                text("""
+            SELECT m.id, m.name, m.team_id, t.name AS team_name FROM visit_team_members m
+            JOIN visit_teams t ON t.id = m.team_id WHERE m.external_id = :id"""),
+                {"id": visit.member_id},
+            )
+            .mappings()
+            .one_or_none()
+        )
+        if member is None:
+            problems.append(("member", f"no team member {visit.member_id!r}"))
+        elif plan is not None and member["team_id"] != plan["team_db_id"]:
+            problems.append(("member", "is not in the route plan's team"))
+    elif visit.visitor_name is None:
+        problems.append(("visitor_name", "required when no team member is chosen"))
+    elif len(visit.visitor_name) > VISITOR_MAX_CHARS:
+        problems.append(("visitor_name", f"too long (at most {VISITOR_MAX_CHARS} characters)"))
+    return problems, resident, member, plan, key, visited_at
+
+
+def _same_visit(session: Session, existing, visit: VisitInput, fields: dict) -> bool:
+    """True if the stored visit is what ``visit`` would record (a retried submit)."""
+    needs = session.execute(
+        text("SELECT category FROM needs WHERE visit_id = :id ORDER BY category"),
+        {"id": existing["id"]},
+    ).scalars()
+    stored = {k: existing[k] for k in fields if k != "visited_at"}
+    wanted = {k: v for k, v in fields.items() if k != "visited_at"}
+    same_time = visit.visited_at is None or existing["visited_at"] == fields["visited_at"]
+    return stored == wanted and same_time and list(needs) == sorted(visit.needs)
+
+
+def record_visit(
+    session: Session,
+    scope: Scope,
+    visit: VisitInput,
+    *,
+    unreachable_after: int = 3,
+    retry_days: int = 30,
+    now: dt.datetime | None = None,
+) -> dict:
+    """Record ``visit`` in the session's transaction and return :func:`visit_summary` of it
+    (``replayed`` True when the key had recorded this visit already).
+
+    Raises :class:`VisitError` (every problem, by field) or :class:`IdempotencyConflict`;
+    the caller rolls back. ``now`` (aware) is the clock for the future check.
+    """
+    now = now or dt.datetime.now(SEOUL)
+    problems, resident, member, plan, key, visited_at = _check(session, scope, visit, now)
+    if problems:
+        raise VisitError(problems)
+    team_id = plan["team_db_id"] if plan else (member["team_id"] if member else None)
+    fields = {
+        "resident_id": resident["id"],
+        "visited_at": visited_at,
+        "visitor": member["name"] if member else visit.visitor_name,
+        "outcome": visit.outcome,
+        "notes": visit.notes,
+        "team_id": team_id,
+        "member_id": member["id"] if member else None,
+        "next_visit_on": visit.next_visit_on,
+    }
+    columns = ", ".join(fields)
+    visit_id = session.execute(
+        text(f"""
+        INSERT INTO visits (external_id, idempotency_key, recorded_at, {columns})
+        VALUES (:external_id, :key, now(), {", ".join(":" + c for c in fields)})
+        ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"""),
+        fields | {"external_id": f"form-{key}", "key": key},
+    ).scalar()
+    if visit_id is None:  # the key was used (a concurrent retry waited for it to commit)
+        existing = (
+            session.execute(
+                text(f"SELECT id, external_id, {columns} FROM visits WHERE idempotency_key = :k"),
+                {"k": key},
+            )
+            .mappings()
+            .one()
+        )
+        if not _same_visit(session, existing, visit, fields):
+            raise IdempotencyConflict(
+                [("idempotency_key", "already used for a different visit; reload the form")]
+            )
+        return visit_summary(session, scope, existing["external_id"]) | {"replayed": True}
+    visit_date = visited_at.astimezone(SEOUL).date()
+    if visit.needs:
+        team_name = plan["team_name"] if plan else (member["team_name"] if member else None)
+        session.execute(
+            text("""
+            INSERT INTO needs (external_id, resident_id, category, status, identified_on,
+                source, visit_id)
+            SELECT :prefix || c, :rid, c, 'open', :on, :source, :visit_id
+            FROM unnest(CAST(:categories AS text[])) AS c"""),
+            {
+                "prefix": f"form-{key}-",
+                "rid": resident["id"],
+                "on": visit_date,
+                "source": team_name or FORM_SOURCE,
+                "visit_id": visit_id,
+                "categories": list(visit.needs),
+            },
+        )
+    state = update_unreachable(session, resident["id"], after=unreachable_after)
+    rescore_resident(
+        session,
+        scope,
+        resident["id"],
+        visit_id=visit_id,
+        visit_date=visit_date,
+        next_visit_on=visit.next_visit_on,
+        unreachable=state,
+        retry_days=retry_days,
+    )
+    return visit_summary(session, scope, f"form-{key}") | {"replayed": False}
+
+
+def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dict | None:
+    """A recorded visit as the confirmation shows it: resident, outcome, needs, the score
+    change it made (None if it rescored nothing), the resident's unreachable mark and current
+    due date in the latest run, and the route plan's team and day; None if unknown or out of
+    ``scope``."""
+    from geo.score_runs import TIER_NAMES, latest_run_id
+
+    scope_sql, params = scope.sql()
+    row = (
+        session.execute(
+            text(f"""
+        SELECT v.id, v.external_id, r.external_id AS resident_id, r.name, a.code AS area_code,
+               a.name AS area_name, (v.visited_at AT TIME ZONE 'Asia/Seoul') AS visited_at_kst,
+               v.visitor, v.outcome, v.notes, v.next_visit_on, r.unreachable_since,
+               t.external_id AS team_id, t.name AS team_name, r.id AS resident_db_id
+        FROM visits v JOIN residents r ON r.id = v.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        LEFT JOIN visit_teams t ON t.id = v.team_id
+        WHERE v.external_id = :id{scope_sql}"""),
+            params | {"id": visit_external_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    if row is None:
+        return None
+    needs = session.execute(
+        text("SELECT category FROM needs WHERE visit_id = :id ORDER BY category"),
+        {"id": row["id"]},
+    ).scalars()
+    update = (
+        session.execute(
+            text("""SELECT run_id, old_score, new_score, old_tier, new_tier, old_next_due_on,
+                   new_next_due_on FROM score_updates WHERE visit_id = :id"""),
+            {"id": row["id"]},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    run_id = latest_run_id(session)
+    current = (
+        session.execute(
+            text("""SELECT tier, next_due_on FROM resident_scores
+            WHERE run_id = :run AND resident_id = :rid"""),
+            {"run": run_id, "rid": row["resident_db_id"]},
+        )
+        .mappings()
+        .one_or_none()
+        if run_id is not None
+        else None
+    )
+
+    def iso(value):
+        return None if value is None else value.isoformat()
+
+    return {
+        "visit_id": row["external_id"],
+        "resident_id": row["resident_id"],
+        "name": row["name"],
+        "area_code": row["area_code"],
+        "area_name": row["area_name"],
+        "visited_at": row["visited_at_kst"].isoformat(timespec="minutes"),
+        "visitor": row["visitor"],
+        "outcome": row["outcome"],
+        "notes": row["notes"],
+        "needs": list(needs),
+        "next_visit_on": iso(row["next_visit_on"]),
+        "team_id": row["team_id"],
+        "team_name": row["team_name"],
+        "unreachable_since": iso(row["unreachable_since"]),
+        "tier": None if current is None else int(current["tier"]),
+        "tier_name": None if current is None else TIER_NAMES[int(current["tier"])],
+        "next_due_on": None if current is None else current["next_due_on"].isoformat(),
+        "score_update": None
+        if update is None
+        else {
+            "run_id": update["run_id"],
+            "old_score": update["old_score"],
+            "new_score": update["new_score"],
+            "old_tier": update["old_tier"],
+            "new_tier": update["new_tier"],
+            "old_next_due_on": update["old_next_due_on"].isoformat(),
+            "new_next_due_on": update["new_next_due_on"].isoformat(),
+        },
+    }
+
+
+def form_context(
+    session: Session, scope: Scope, resident_id: str, *, plan_id: int | None = None
+) -> dict | None:
+    """What the visit form shows: the resident (name, dong, tier, reasons, due date,
+    unreachable mark), the visitors to choose from (members of the plan's team, else of the
+    teams covering the resident's dong; active ones), the plan's visitor for this resident,
+    and the plan. None if the resident is unknown or out of ``scope``."""
+    from geo.score_runs import resident_explanation
+
+    resident = _resident(session, scope, resident_id)
+    if resident is None:
+        return None
+    plan = route_plan(session, plan_id) if plan_id is not None else None
+    if plan is not None:
+        members = session.execute(
+            text("""SELECT m.external_id, m.name, m.role, t.name AS team_name
+            FROM visit_team_members m JOIN visit_teams t ON t.id = m.team_id
+            WHERE m.team_id = :team AND m.active ORDER BY m.name, m.external_id"""),
+            {"team": plan["team_db_id"]},
+        ).mappings()
+        planned = session.execute(
+            text("""SELECT m.external_id FROM route_plan_stops s
+            JOIN visit_team_members m ON m.id = s.member_id
+            WHERE s.plan_id = :plan AND s.resident_id = :rid"""),
+            {"plan": plan_id, "rid": resident["id"]},
+        ).scalar()
+    else:
+        members = session.execute(
+            text("""SELECT m.external_id, m.name, m.role, t.name AS team_name
+            FROM visit_team_members m JOIN visit_teams t ON t.id = m.team_id
+            JOIN team_areas ta ON ta.team_id = t.id
+            WHERE ta.area_id = :area AND m.active ORDER BY t.name, m.name, m.external_id"""),
+            {"area": resident["area_id"]},
+        ).mappings()
+        planned = None
+    explanation = resident_explanation(session, scope, resident_id)
+    return {
+        "resident": {
+            "resident_id": resident["external_id"],
+            "name": resident["name"],
+            "area_name": resident["area_name"],
+            "status": resident["status"],
+            "unreachable_since": resident["unreachable_since"],
+            "explanation": explanation,
+        },
+        "members": [dict(m) for m in members],
+        "planned_member": planned,
+        "plan": plan,
+    }

@@ -1,0 +1,380 @@
+"""Recording visits (geo.visits): idempotency, validation, rescoring, the score log, the map's
+cached counts, the unreachable lifecycle and the labels, on hand-built residents whose scores
+can be worked out on paper (weighted_v1: points out of 100)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from geo.map_data import ensure_run_aggregates
+from geo.scope import Scope
+from geo.score_runs import load_visit_labels, score_residents
+from geo.settings import SettingsError, load_settings
+from geo.visit_scores import unreachable_residents
+from geo.visits import (
+    IdempotencyConflict,
+    VisitError,
+    VisitInput,
+    record_visit,
+    visit_input_from_mapping,
+)
+from scoring.config import default_config
+from tests.conftest import count
+
+pytestmark = pytest.mark.db
+
+AS_OF = dt.date(2026, 11, 1)
+SEOUL = dt.timezone(dt.timedelta(hours=9))
+NOW = dt.datetime(2026, 11, 20, 18, 0, tzinfo=SEOUL)
+EVERYTHING = Scope.everything()
+
+
+def at(day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2026, 11, day, hour, 0, tzinfo=SEOUL)
+
+
+def _household(db, external_id: str, area_id: int, *, income: int) -> int:
+    return db.execute(
+        text("""
+        INSERT INTO households (external_id, area_id, size, monthly_income_krw, geom,
+            nearest_community_centre_m, nearest_senior_or_welfare_m)
+        SELECT :ext, id, 1, :income, label_point, 0, 0 FROM areas WHERE id = :area
+        RETURNING id"""),
+        {"ext": external_id, "area": area_id, "income": income},
+    ).scalar_one()
+
+
+def _resident(db, external_id, household_id, *, birth_year, alone, disability) -> int:
+    return db.execute(
+        text("""
+        INSERT INTO residents (external_id, household_id, name, birth_year, sex, lives_alone,
+            has_disability, registered_on)
+        VALUES (:ext, :hh, :name, :by, 'F', :alone, :dis, '2020-01-01') RETURNING id"""),
+        {
+            "ext": external_id,
+            "hh": household_id,
+            "name": f"이름 {external_id}",
+            "by": birth_year,
+            "alone": alone,
+            "dis": disability,
+        },
+    ).scalar_one()
+
+
+@pytest.fixture
+def town(db):
+    """Two dongs; in the first a high-tier resident (alone, 96, disabled, no income, never
+    met: 12 + 10 + 4 + 15 + 16 = 57 points, high from 55) and three low-tier ones, in the
+    second one low-tier resident; one weighted run as of 2026-11-01 with its map caches."""
+    areas = db.execute(text("SELECT id, code FROM areas ORDER BY code LIMIT 2")).all()
+    ids = {}
+    poor = _household(db, "H-T1", areas[0].id, income=0)
+    ids["high"] = _resident(db, "R-HIGH", poor, birth_year=1930, alone=True, disability=True)
+    for n in range(1, 4):
+        hh = _household(db, f"H-L{n}", areas[0].id, income=9_000_000)
+        ids[f"low{n}"] = _resident(
+            db, f"R-LOW{n}", hh, birth_year=1990, alone=False, disability=False
+        )
+    other = _household(db, "H-O1", areas[1].id, income=9_000_000)
+    ids["other"] = _resident(db, "R-OTHER", other, birth_year=1990, alone=False, disability=False)
+    # an old refusal (it counts for no score): geo.features.load_features fails under pandas'
+    # deprecation warnings when no resident has a visit at all
+    db.execute(
+        text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome)
+        VALUES ('V-OLD', :rid, '2025-01-01T10:00+09:00', 'test', 'refused')"""),
+        {"rid": ids["other"]},
+    )
+    run = score_residents(
+        db, EVERYTHING, method="weighted", config=default_config(), as_of=AS_OF, created_by="t"
+    ).stored.run_id
+    ensure_run_aggregates(db, run, counted_on=AS_OF)
+    return {"db": db, "run": run, "ids": ids, "areas": areas}
+
+
+def _visit(resident="R-LOW1", outcome="met", key=None, **kw) -> VisitInput:
+    kw.setdefault("visited_at", at(20))
+    kw.setdefault("visitor_name", "김방문")
+    return VisitInput(
+        resident_id=resident, outcome=outcome, idempotency_key=key or str(uuid.uuid4()), **kw
+    )
+
+
+def _row(db, run, rid):
+    return db.execute(
+        text("""SELECT score, tier, next_due_on FROM resident_scores
+        WHERE run_id = :run AND resident_id = :rid"""),
+        {"run": run, "rid": rid},
+    ).one()
+
+
+def _counts(db) -> dict:
+    return {t: count(db, t) for t in ("visits", "needs", "score_updates")}
+
+
+def test_the_high_resident_is_high_before_any_visit(town):
+    score, tier, due = _row(town["db"], town["run"], town["ids"]["high"])
+    assert tier == 2 and score == pytest.approx(0.57, abs=1e-6)
+    assert due == dt.date(2020, 1, 31)  # registration + 30 days, never met
+
+
+def test_a_retried_submit_records_one_visit(town):
+    db = town["db"]
+    before = _counts(db)
+    visit = _visit(needs=("health", "economic"), notes="쌀 필요")
+    first = record_visit(db, EVERYTHING, visit, now=NOW)
+    second = record_visit(db, EVERYTHING, visit, now=NOW)
+    assert (first["replayed"], second["replayed"]) == (False, True)
+    assert second["visit_id"] == first["visit_id"] == f"form-{visit.idempotency_key}"
+    after = _counts(db)
+    assert after == {
+        "visits": before["visits"] + 1,
+        "needs": before["needs"] + 2,
+        "score_updates": before["score_updates"] + 1,
+    }
+    needs = db.execute(
+        text("SELECT category, status, identified_on, source FROM needs ORDER BY category")
+    ).all()
+    assert [tuple(n) for n in needs] == [
+        ("economic", "open", dt.date(2026, 11, 20), "visit form"),
+        ("health", "open", dt.date(2026, 11, 20), "visit form"),
+    ]
+
+
+def test_the_same_key_with_another_payload_is_refused(town):
+    db = town["db"]
+    key = str(uuid.uuid4())
+    record_visit(db, EVERYTHING, _visit(key=key, notes="처음"), now=NOW)
+    before = _counts(db)
+    with pytest.raises(IdempotencyConflict) as error:
+        record_visit(db, EVERYTHING, _visit(key=key, notes="다른 내용"), now=NOW)
+    assert error.value.field == "idempotency_key"
+    assert _counts(db) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"resident": "R-NOBODY"}, "resident"),
+        ({"outcome": "visited"}, "outcome"),
+        ({"needs": ("health", "money")}, "needs"),
+        ({"visited_at": NOW + dt.timedelta(hours=1)}, "visited_at"),
+        ({"next_visit_on": dt.date(2026, 11, 19)}, "next_visit_on"),
+        ({"notes": "가" * 2001}, "notes"),
+        ({"key": "not-a-uuid"}, "idempotency_key"),
+        ({"visitor_name": None}, "visitor_name"),
+        ({"member_id": "M-NOBODY"}, "member"),
+        ({"plan_id": 999_999}, "plan"),
+    ],
+)
+def test_invalid_input_names_the_field_and_writes_nothing(town, changes, field):
+    db = town["db"]
+    before = _counts(db), _row(db, town["run"], town["ids"]["low1"])
+    with pytest.raises(VisitError) as error:
+        record_visit(db, EVERYTHING, _visit(**changes), now=NOW)
+    assert [f for f, _ in error.value.problems] == [field]
+    assert (_counts(db), _row(db, town["run"], town["ids"]["low1"])) == before
+
+
+def test_a_resident_outside_the_scope_cannot_be_visited(town):
+    scope = Scope.of_areas([town["areas"][1].code])
+    with pytest.raises(VisitError) as error:
+        record_visit(town["db"], scope, _visit("R-HIGH"), now=NOW)
+    assert error.value.field == "resident"
+    assert count(town["db"], "visits") == 1
+
+
+def test_malformed_submitted_values_name_their_fields():
+    with pytest.raises(VisitError) as error:
+        visit_input_from_mapping(
+            {"visited_at": "어제", "next_visit_on": "2026-13-01", "plan": "x", "needs": "health"}
+        )
+    fields = [f for f, _ in error.value.problems]
+    assert fields == ["visited_at", "next_visit_on", "plan", "needs"]
+    parsed = visit_input_from_mapping(
+        {"resident": " R-1 ", "visited_at": "2026-11-20T10:30", "needs": ["health"], "notes": " "}
+    )
+    assert parsed.visited_at == dt.datetime(2026, 11, 20, 10, 30, tzinfo=parsed.visited_at.tzinfo)
+    assert parsed.visited_at.utcoffset() == dt.timedelta(hours=9)
+    assert (parsed.resident_id, parsed.needs, parsed.notes) == ("R-1", ("health",), None)
+
+
+def test_meeting_the_high_resident_drops_the_tier_and_logs_the_change(town):
+    db, run, rid = town["db"], town["run"], town["ids"]["high"]
+    result = record_visit(db, EVERYTHING, _visit("R-HIGH", "met"), now=NOW)
+    score, tier, due = _row(db, run, rid)
+    # recency no longer counts: 57 - 16 = 41 points, medium; medium cadence 91 days
+    assert tier == 1 and score == pytest.approx(0.41, abs=1e-6)
+    assert due == dt.date(2026, 11, 20) + dt.timedelta(days=91)
+    log = db.execute(text("SELECT * FROM score_updates WHERE resident_id = :r"), {"r": rid})
+    log = log.mappings().one()
+    assert (log["run_id"], log["old_tier"], log["new_tier"]) == (run, 2, 1)
+    assert log["old_score"] == pytest.approx(0.57, abs=1e-6)
+    assert log["new_score"] == pytest.approx(score)
+    assert (log["old_next_due_on"], log["new_next_due_on"]) == (dt.date(2020, 1, 31), due)
+    assert result["score_update"]["new_tier"] == 1 and result["next_due_on"] == due.isoformat()
+    days_since_met = db.execute(
+        text("""SELECT s.features, r.feature_names FROM resident_scores s
+        JOIN score_runs r ON r.id = s.run_id WHERE s.run_id = :run AND s.resident_id = :rid"""),
+        {"run": run, "rid": rid},
+    ).one()
+    from geo.score_runs import unpack_vectors
+
+    values = dict(zip(days_since_met[1], unpack_vectors(days_since_met[0]), strict=True))
+    assert values["days_since_met_visit"] == 0
+
+
+def test_a_refusal_keeps_the_tier_and_the_form_date_overrides_the_cadence(town):
+    db, run, rid = town["db"], town["run"], town["ids"]["high"]
+    wanted = dt.date(2026, 12, 5)
+    record_visit(db, EVERYTHING, _visit("R-HIGH", "refused", next_visit_on=wanted), now=NOW)
+    score, tier, due = _row(db, run, rid)
+    assert tier == 2 and score == pytest.approx(0.57, abs=1e-6) and due == wanted
+
+
+def test_map_aggregates_follow_the_visit(town):
+    db, run = town["db"], town["run"]
+    ensure_run_aggregates(db, run, counted_on=dt.date(2026, 11, 21))
+    record_visit(db, EVERYTHING, _visit("R-HIGH", "met"), now=NOW)
+    cached = db.execute(
+        text("""SELECT counted_on, area_id, tier, overdue, residents FROM run_area_counts
+        WHERE run_id = :run ORDER BY 1, 2, 3, 4"""),
+        {"run": run},
+    ).all()
+    fresh = db.execute(
+        text("""SELECT d.day, h.area_id, s.tier, s.next_due_on < d.day, count(*)
+        FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id
+        CROSS JOIN (VALUES (DATE '2026-11-01'), (DATE '2026-11-21')) d(day)
+        WHERE s.run_id = :run GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"""),
+        {"run": run},
+    ).all()
+    assert [tuple(r) for r in cached] == [tuple(r) for r in fresh]
+    assert not any(r.tier == 2 for r in cached)
+    assert count(db, "run_high_cells") == 0  # the only high resident is medium now
+
+
+def test_unreachable_after_three_not_found_then_cleared_by_a_meeting(town):
+    db, run, rid = town["db"], town["run"], town["ids"]["low2"]
+    for day, outcome in [(10, "not_home"), (12, "unreachable")]:
+        record_visit(db, EVERYTHING, _visit("R-LOW2", outcome, visited_at=at(day)), now=NOW)
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() is None
+    tier_due_before = _row(db, run, rid)
+    record_visit(db, EVERYTHING, _visit("R-LOW2", "not_home", visited_at=at(15)), now=NOW)
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() == dt.date(2026, 11, 15)
+    # retry cadence: 30 days after the last attempt, instead of the low tier's 182
+    assert _row(db, run, rid).next_due_on == dt.date(2026, 12, 15)
+    assert tier_due_before.next_due_on == dt.date(2020, 1, 1) + dt.timedelta(days=182)
+    listed = unreachable_residents(db, EVERYTHING, run_id=run)
+    assert [(r["resident_id"], r["attempts"], r["unreachable_since"]) for r in listed] == [
+        ("R-LOW2", 3, "2026-11-15")
+    ]
+    assert listed[0]["last_attempt_on"] == "2026-11-15" and listed[0]["tier_name"] == "low"
+    record_visit(db, EVERYTHING, _visit("R-LOW2", "not_home", visited_at=at(18)), now=NOW)
+    assert _row(db, run, rid).next_due_on == dt.date(2026, 12, 18)
+    assert unreachable_residents(db, EVERYTHING, run_id=run)[0]["attempts"] == 4
+    record_visit(db, EVERYTHING, _visit("R-LOW2", "met", visited_at=at(19)), now=NOW)
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() is None
+    assert _row(db, run, rid).next_due_on == dt.date(2026, 11, 19) + dt.timedelta(days=182)
+    assert unreachable_residents(db, EVERYTHING, run_id=run) == []
+
+
+def test_a_refusal_breaks_the_run_and_the_threshold_is_configurable(town):
+    db, rid = town["db"], town["ids"]["low3"]
+    for day, outcome in [(10, "not_home"), (11, "refused"), (12, "not_home")]:
+        record_visit(
+            db,
+            EVERYTHING,
+            _visit("R-LOW3", outcome, visited_at=at(day)),
+            now=NOW,
+            unreachable_after=2,
+        )
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() is None
+    record_visit(
+        db,
+        EVERYTHING,
+        _visit("R-LOW3", "not_home", visited_at=at(13)),
+        now=NOW,
+        unreachable_after=2,
+        retry_days=7,
+    )
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() == dt.date(2026, 11, 13)
+    assert _row(db, town["run"], rid).next_due_on == dt.date(2026, 11, 20)
+
+
+def test_the_unreachable_list_is_scoped(town):
+    db = town["db"]
+    for day in (10, 11, 12):
+        record_visit(db, EVERYTHING, _visit("R-LOW1", "not_home", visited_at=at(day)), now=NOW)
+        record_visit(db, EVERYTHING, _visit("R-OTHER", "not_home", visited_at=at(day)), now=NOW)
+    first, second = (a.code for a in town["areas"])
+    assert [r["resident_id"] for r in unreachable_residents(db, EVERYTHING)] == [
+        "R-LOW1",
+        "R-OTHER",
+    ]
+    assert [r["resident_id"] for r in unreachable_residents(db, Scope.of_areas([second]))] == [
+        "R-OTHER"
+    ]
+    assert unreachable_residents(db, Scope.of_areas([first]))[0]["tier"] is None  # no run given
+
+
+def test_form_visits_become_labels(town):
+    db = town["db"]
+    record_visit(db, EVERYTHING, _visit("R-HIGH", "crisis_confirmed"), now=NOW)
+    record_visit(db, EVERYTHING, _visit("R-LOW1", "met"), now=NOW)
+    record_visit(db, EVERYTHING, _visit("R-LOW2", "not_home"), now=NOW)
+    labels = load_visit_labels(db, EVERYTHING, as_of=dt.date(2026, 11, 20))
+    assert labels.to_dict() == {"R-HIGH": 1, "R-LOW1": 0}
+    assert load_visit_labels(db, EVERYTHING, as_of=dt.date(2026, 11, 19)).empty
+
+
+def test_a_resident_not_in_the_run_gets_the_visit_but_no_score_change(town):
+    db = town["db"]
+    hh = _household(db, "H-NEW", town["areas"][0].id, income=0)
+    _resident(db, "R-NEW", hh, birth_year=1950, alone=True, disability=False)
+    result = record_visit(db, EVERYTHING, _visit("R-NEW", "met"), now=NOW)
+    assert result["score_update"] is None and result["tier"] is None
+    assert count(db, "score_updates") == 0 and count(db, "visits") == 2
+
+
+def test_a_team_member_is_the_visitor_and_the_team_the_needs_source(town):
+    db = town["db"]
+    team = db.execute(
+        text("""INSERT INTO visit_teams (external_id, name)
+        VALUES ('T1', '충현동 방문팀') RETURNING id""")
+    ).scalar_one()
+    db.execute(
+        text("""INSERT INTO visit_team_members (external_id, team_id, name)
+        VALUES ('M1', :t, '박통장')"""),
+        {"t": team},
+    )
+    result = record_visit(
+        db, EVERYTHING, _visit(member_id="M1", visitor_name=None, needs=("safety",)), now=NOW
+    )
+    assert (result["visitor"], result["team_id"]) == ("박통장", "T1")
+    source = db.execute(text("SELECT source FROM needs")).scalar_one()
+    assert source == "충현동 방문팀"
+
+
+def test_unreachable_settings_come_from_the_environment():
+    settings = load_settings({"VISITMAP_RRN_HMAC_KEY": "k" * 32})
+    assert (settings.unreachable_after, settings.unreachable_retry_days) == (3, 30)
+    settings = load_settings(
+        {
+            "VISITMAP_RRN_HMAC_KEY": "k" * 32,
+            "VISITMAP_UNREACHABLE_AFTER": "2",
+            "VISITMAP_UNREACHABLE_RETRY_DAYS": "14",
+        }
+    )
+    assert (settings.unreachable_after, settings.unreachable_retry_days) == (2, 14)
+    for bad in ("0", "three"):
+        with pytest.raises(SettingsError, match="VISITMAP_UNREACHABLE_AFTER"):
+            load_settings({"VISITMAP_RRN_HMAC_KEY": "k" * 32, "VISITMAP_UNREACHABLE_AFTER": bad})

@@ -1,0 +1,91 @@
+"""The route page in a real headless Chromium at a phone's viewport."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+
+import pytest
+from waitress.server import create_server
+
+from tests.webmap.conftest import AS_OF
+
+pytestmark = pytest.mark.db
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+TEAM = "T-1141061500"
+
+
+@pytest.fixture(scope="module")
+def server(map_app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    srv = create_server(map_app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    srv.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def phone(map_app):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = chromium.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = context.new_page()
+        page.errors, page.dialogs, page.outside = [], [], []
+        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+        page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on(
+            "request",
+            lambda req: (
+                None if req.url.startswith("http://127.0.0.1") else page.outside.append(req.url)
+            ),
+        )
+        yield page
+        context.close()
+        chromium.close()
+
+
+def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phone, server):
+    phone.goto(f"{server}/routes?team={TEAM}&date={AS_OF.isoformat()}&lang=en")
+    if phone.locator("#plan-button").count():
+        with phone.expect_navigation():
+            phone.locator("#plan-button").click()
+    phone.wait_for_selector(".route-stop")
+    markers = phone.locator(".route-stop")
+    items = phone.locator("li.stop")
+    assert markers.count() == items.count() > 0
+    # every visitor's stops are numbered 1..n on the map and in the list
+    for section in phone.locator("section.route").all():
+        visitor = section.get_attribute("data-visitor")
+        listed = [int(n) for n in section.locator("li.stop .num").all_inner_texts()]
+        drawn = sorted(
+            int(n)
+            for n in phone.locator(f'.route-stop[data-visitor="{visitor}"]').all_inner_texts()
+        )
+        assert listed == list(range(1, len(listed) + 1)) == drawn
+    # one line per visitor with stops
+    visitors_with_stops = sum(
+        1 for s in phone.locator("section.route").all() if s.locator("li.stop").count()
+    )
+    assert phone.locator("path.leaflet-interactive").count() == visitors_with_stops
+    # phone layout: the map on top, full width, the list below it
+    box = phone.locator(".folium-map").bounding_box()
+    first = items.first.bounding_box()
+    assert box["width"] == pytest.approx(390, abs=1) and first["y"] >= box["y"] + box["height"]
+    assert items.first.locator("time").inner_text() >= "09:00"
+    link = items.first.locator("a.visit-link").get_attribute("href")
+    assert link.startswith("/visits/new?resident=R-") and "&plan=" in link
+    assert phone.errors == [] and phone.dialogs == [] and phone.outside == []
+    assert phone.evaluate("typeof globalThis.x") == "undefined"

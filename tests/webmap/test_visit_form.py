@@ -1,0 +1,384 @@
+"""The visit form, its JSON API and the unreachable list, over HTTP against a committed demo
+database of their own (the visits they record would change the shared map database's
+counts), and the form in a real headless Chromium at a tablet's size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import socket
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from waitress.server import create_server
+
+from geo.db import make_engine, session_scope
+from geo.migrate import upgrade
+from tests.conftest import load_reference_data, scratch_databases
+from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE, build_scored_demo
+from tests.webmap.test_browser import CHROMIUM
+from webmap import create_app
+
+pytestmark = pytest.mark.db
+
+NOW_LOCAL = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.fixture(scope="module")
+def visit_db(engine, database_url, tmp_path_factory):
+    with scratch_databases(database_url) as create:
+        url = create("visit_form")
+        visit_engine = make_engine(url)
+        upgrade(visit_engine)
+        load_reference_data(visit_engine)
+        demo = build_scored_demo(visit_engine, url, tmp_path_factory)
+        with session_scope(visit_engine) as session:
+            # residents for the tests, one each, in the XSS resident's dong (not it)
+            area_id, residents = session.execute(
+                text("""SELECT h.area_id, array_agg(r.external_id ORDER BY r.id)
+                FROM residents r JOIN households h ON h.id = r.household_id
+                WHERE h.area_id = (SELECT h2.area_id FROM residents r2
+                    JOIN households h2 ON h2.id = r2.household_id WHERE r2.external_id = :x)
+                  AND r.external_id <> :x AND r.status = 'active' GROUP BY h.area_id"""),
+                {"x": demo["xss_id"]},
+            ).one()
+            team = session.execute(
+                text("""INSERT INTO visit_teams (external_id, name)
+                VALUES ('T-VISIT', '방문팀 가') RETURNING id""")
+            ).scalar_one()
+            session.execute(
+                text("INSERT INTO team_areas (team_id, area_id) VALUES (:t, :a)"),
+                {"t": team, "a": area_id},
+            )
+            session.execute(
+                text("""INSERT INTO visit_team_members (external_id, team_id, name, role)
+                VALUES ('M-KIM', :t, '김통장', '복지통장'),
+                       ('M-LEE', :t, '이간호', '방문간호사')"""),
+                {"t": team},
+            )
+        yield demo | {"engine": visit_engine, "residents": residents}
+        visit_engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(visit_db):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": visit_db["url"],
+            "TODAY": AS_OF.isoformat(),
+            "BASEMAP_URL": "",
+        }
+    )
+    yield app
+    engine = app.extensions.get("visitmap_engine")
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as client:
+        yield client
+
+
+def _resident(visit_db, n: int) -> str:
+    """The n-th test resident (each test uses its own)."""
+    return visit_db["residents"][n]
+
+
+def _counts(visit_db) -> tuple:
+    with Session(visit_db["engine"]) as session:
+        return tuple(
+            session.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("visits", "needs", "score_updates")
+        )
+
+
+def _key(page: str) -> str:
+    return re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', page).group(1)
+
+
+def _form(resident, key, **changes):
+    data = {
+        "resident": resident,
+        "idempotency_key": key,
+        "outcome": "met",
+        "needs": ["health", "economic"],
+        "notes": "방문 메모",
+        "member": "M-KIM",
+        "visitor_name": "",
+        "visited_at": NOW_LOCAL,
+        "next_visit_on": "",
+        "plan": "",
+    }
+    return data | changes
+
+
+def test_the_form_shows_the_resident_in_korean_and_in_english(client, visit_db):
+    rid = _resident(visit_db, 0)
+    page = client.get(f"/visits/new?resident={rid}").get_data(as_text=True)
+    assert "방문 기록" in page and "면담" in page and "일상생활유지" in page
+    assert "김통장" in page and "이간호" in page and 'type="datetime-local"' in page
+    uuid.UUID(_key(page))
+    assert _key(client.get(f"/visits/new?resident={rid}").get_data(as_text=True)) != _key(page)
+    english = client.get(f"/visits/new?resident={rid}&lang=en").get_data(as_text=True)
+    assert "Record a visit" in english and "Crisis confirmed" in english
+    assert "Daily living" in english and "방문 기록" not in english
+
+
+def test_unknown_or_out_of_scope_residents_are_not_found(client, visit_db, monkeypatch):
+    from geo.scope import Scope
+
+    assert client.get("/visits/new?resident=R-NOBODY").status_code == 404
+    rid = _resident(visit_db, 0)
+    monkeypatch.setattr("webmap.visits.request_scope", lambda: Scope.of_areas(["0000000000"]))
+    assert client.get(f"/visits/new?resident={rid}").status_code == 404
+    counts = _counts(visit_db)
+    assert client.post("/visits", data=_form(rid, str(uuid.uuid4()))).status_code == 404
+    response = client.post(
+        "/api/visits",
+        json={"resident": rid, "outcome": "met", "visitor_name": "x"},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 400 and response.get_json()["parameter"] == "resident"
+    assert _counts(visit_db) == counts
+
+
+def test_attack_strings_render_as_text(client, visit_db):
+    page = client.get(f"/visits/new?resident={visit_db['xss_id']}").get_data(as_text=True)
+    assert XSS_NAME not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    key = _key(page)
+    response = client.post(
+        "/visits", data=_form(visit_db["xss_id"], key, notes=XSS_NOTE, outcome="not_home")
+    )
+    assert response.status_code == 303
+    done = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "<script>globalThis" not in done and "&lt;script&gt;globalThis.x=2" in done
+    assert XSS_NAME not in done
+
+
+def test_submit_changes_due_date_and_last_visit_at_once_and_a_retry_records_nothing(
+    client, visit_db
+):
+    rid = _resident(visit_db, 1)
+    before = client.get(f"/api/residents/{rid}").get_json()
+    areas_before = client.get("/api/areas").get_json()["areas"]
+    counts = _counts(visit_db)
+    key = _key(client.get(f"/visits/new?resident={rid}").get_data(as_text=True))
+    form = _form(rid, key, next_visit_on="2027-01-15")
+    first = client.post("/visits", data=form)
+    assert first.status_code == 303
+    second = client.post("/visits", data=form)
+    assert second.headers["Location"] == first.headers["Location"]
+    assert _counts(visit_db) == (counts[0] + 1, counts[1] + 2, counts[2] + 1)
+    after = client.get(f"/api/residents/{rid}").get_json()
+    assert after["next_due_on"] == "2027-01-15" != before["next_due_on"]
+    assert after["last_visit"]["outcome"] == "met" and after["last_visit"]["visitor"] == "김통장"
+    assert after["last_visit"]["visited_on"] == NOW_LOCAL[:10]
+    assert {n["category"] for n in after["open_needs"]} >= {"health", "economic"}
+    done = client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "방문이 기록되었습니다" in done and "2027-01-15" in done and "지도로 돌아가기" in done
+    # the dong's cached counts moved the resident out of "overdue" (due 2027 > TODAY)
+    areas_after = client.get("/api/areas").get_json()["areas"]
+    overdue = (
+        {a["code"]: sum(a["overdue_counts"].values()) for a in areas_before},
+        {a["code"]: sum(a["overdue_counts"].values()) for a in areas_after},
+    )
+    was_overdue = dt.date.fromisoformat(before["next_due_on"]) < AS_OF
+    changed = {c for c in overdue[0] if overdue[0][c] != overdue[1][c]}
+    assert changed == ({before["area_code"]} if was_overdue else set())
+    assert sum(overdue[0].values()) - sum(overdue[1].values()) == int(was_overdue)
+
+
+def test_invalid_fields_are_named_and_nothing_is_written(client, visit_db):
+    rid = _resident(visit_db, 2)
+    cases = {
+        "outcome": {"outcome": "visited"},
+        "needs": {"needs": ["health", "money"]},
+        "notes": {"notes": "가" * 2001},
+        "next_visit_on": {"next_visit_on": "2020-01-01"},
+        "visited_at": {"visited_at": "2099-01-01T10:00"},
+        "idempotency_key": {"idempotency_key": "not-a-uuid"},
+        "visitor_name": {"member": "", "visitor_name": ""},
+    }
+    for field, change in cases.items():
+        counts = _counts(visit_db)
+        response = client.post("/visits", data=_form(rid, str(uuid.uuid4())) | change)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400, field
+        assert f'data-field="{field}"' in page and "방문이 기록되지 않았습니다" in page
+        assert _counts(visit_db) == counts, field
+
+
+def test_api_records_once_per_key_and_refuses_another_payload(client, visit_db):
+    rid = _resident(visit_db, 3)
+    key = str(uuid.uuid4())
+    body = {
+        "resident": rid,
+        "outcome": "crisis_confirmed",
+        "needs": ["safety"],
+        "visitor_name": "최",
+    }
+    counts = _counts(visit_db)
+    first = client.post("/api/visits", json=body, headers={"Idempotency-Key": key})
+    again = client.post("/api/visits", json=body, headers={"Idempotency-Key": key})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["visit_id"] == again.get_json()["visit_id"] == f"form-{key}"
+    assert again.get_json()["replayed"] is True
+    assert _counts(visit_db) == (counts[0] + 1, counts[1] + 1, counts[2] + 1)
+    other = client.post(
+        "/api/visits", json=body | {"notes": "다른 내용"}, headers={"Idempotency-Key": key}
+    )
+    assert other.status_code == 409
+    assert other.get_json()["parameter"] == "idempotency_key"
+    bad = client.post(
+        "/api/visits", json=body | {"outcome": "nope", "idempotency_key": str(uuid.uuid4())}
+    )
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "outcome"
+    assert _counts(visit_db) == (counts[0] + 1, counts[1] + 1, counts[2] + 1)
+    from geo.scope import Scope
+    from geo.score_runs import load_visit_labels
+
+    with Session(visit_db["engine"]) as session:
+        labels = load_visit_labels(session, Scope.everything(), as_of=dt.date(2099, 1, 1))
+    assert labels[rid] == 1  # the learned scorer's label rule reads the form's visit
+
+
+def test_unreachable_page_and_api(client, visit_db):
+    rid = _resident(visit_db, 4)
+    for day in (3, 4, 5):
+        response = client.post(
+            "/api/visits",
+            json={
+                "resident": rid,
+                "outcome": "not_home",
+                "member": "M-LEE",
+                "visited_at": f"2026-11-{day:02d}T10:00:00+09:00",
+                "idempotency_key": str(uuid.uuid4()),
+            },
+        )
+        assert response.status_code == 201
+    assert response.get_json()["unreachable_since"] == "2026-11-05"
+    assert response.get_json()["next_due_on"] == "2026-12-05"
+    listed = client.get("/api/unreachable").get_json()["residents"]
+    assert [(r["resident_id"], r["attempts"]) for r in listed] == [(rid, 3)]
+    page = client.get("/unreachable").get_data(as_text=True)
+    assert "연락두절 주민" in page and rid in page and "2026-11-05" in page
+    assert "Unreachable residents" in client.get("/unreachable?lang=en").get_data(as_text=True)
+    assert 'href="/unreachable"' in client.get("/").get_data(as_text=True)
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    srv = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    srv.close()
+    thread.join(timeout=5)
+
+
+def test_a_tablet_fills_and_submits_the_form(server, visit_db):
+    from playwright.sync_api import sync_playwright
+
+    rid = _resident(visit_db, 5)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        context = browser.new_context(viewport={"width": 800, "height": 1280}, has_touch=True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server}/visits/new?resident={rid}")
+        page.locator('input[name="outcome"][value="met"]').check()
+        page.locator('input[name="needs"][value="daily_living"]').check()
+        page.locator('textarea[name="notes"]').fill("<b>굵게</b> 식사 지원 필요")
+        page.locator('input[name="next_visit_on"]').fill("2027-02-01")
+        page.locator("#member").select_option("M-LEE")
+        page.locator("#submit").click()
+        page.wait_for_selector("#done", timeout=15_000)
+        assert page.locator("#done-due").inner_text().strip() == "2027-02-01"
+        assert page.locator("#done-notes").inner_text() == "<b>굵게</b> 식사 지원 필요"
+        assert page.locator("#done-outcome").inner_text() == "면담"
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 800  # nothing wider than the tablet
+        assert errors == []
+        browser.close()
+
+
+def test_command_line_records_a_visit_and_lists_the_unreachable(visit_db, monkeypatch):
+    from click.testing import CliRunner
+
+    from visitmap.cli import main
+
+    monkeypatch.setenv("VISITMAP_DATABASE_URL", visit_db["url"])
+    monkeypatch.setenv("VISITMAP_UNREACHABLE_AFTER", "2")
+    rid = _resident(visit_db, 6)
+    runner = CliRunner()
+    key = str(uuid.uuid4())
+    args = ["visits", "record", rid, "unreachable", "--visitor", "박", "--at", "2026-11-06T09:00"]
+    result = runner.invoke(main, [*args, "--key", key])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"recorded form-{key}")
+    again = runner.invoke(main, [*args, "--key", key])
+    assert again.output.startswith(f"already recorded form-{key}")
+    result = runner.invoke(main, ["visits", "record", rid, "not_home", "--visitor", "박"])
+    assert "unreachable since" in result.output
+    listed = runner.invoke(main, ["visits", "unreachable"])
+    assert listed.exit_code == 0 and rid in listed.output
+    line = next(line for line in listed.output.splitlines() if rid in line)
+    assert line.split()[-2:] == ["2", NOW_LOCAL[:10]]
+    bad = runner.invoke(main, ["visits", "record", rid, "gone", "--visitor", "박"])
+    assert bad.exit_code == 1 and "outcome: unknown outcome 'gone'" in bad.output
+
+
+def test_tiles_show_the_new_state_right_after_a_submit(client, visit_db):
+    import mapbox_vector_tile
+
+    from geo.map_tiles import tile_of
+
+    rid = _resident(visit_db, 7)
+    with Session(visit_db["engine"]) as session:
+        lon, lat = session.execute(
+            text("""SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
+            JOIN households h ON h.id = r.household_id WHERE r.external_id = :id"""),
+            {"id": rid},
+        ).one()
+
+    def state():
+        x, y = tile_of(lon, lat, 15)
+        tile = mapbox_vector_tile.decode(client.get(f"/tiles/residents/15/{x}/{y}.pbf").data)
+        mine = next(f for f in tile["residents"]["features"] if f["properties"]["id"] == rid)
+        x, y = tile_of(lon, lat, 8)
+        areas = mapbox_vector_tile.decode(client.get(f"/tiles/residents/8/{x}/{y}.pbf").data)
+        overdue = sum(
+            value
+            for f in areas["areas"]["features"]
+            for key, value in f["properties"].items()
+            if key.startswith("overdue_")
+        )
+        return bool(mine["properties"]["overdue"]), overdue
+
+    was_overdue, overdue_before = state()
+    response = client.post(
+        "/api/visits",
+        json={
+            "resident": rid,
+            "outcome": "met",
+            "visitor_name": "정",
+            "next_visit_on": "2027-03-01",
+        },
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201
+    assert state() == (False, overdue_before - int(was_overdue))
+    assert was_overdue  # the demo's residents are mostly overdue: the check can fail

@@ -1,0 +1,182 @@
+"""``visitmap teams`` (visit teams, members, dongs) and ``visitmap routes`` (daily plans)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import contextmanager
+
+import click
+
+from geo.settings import load_settings
+
+
+@contextmanager
+def _session():
+    """A session in one transaction on VISITMAP_DATABASE_URL; the engine is disposed after."""
+    from geo.db import make_engine, session_scope
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _fail(exc: Exception):
+    raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+def teams() -> None:
+    """Visit teams: members, dongs and base."""
+
+
+@teams.command("list")
+def teams_list() -> None:
+    """List the teams: id, name, base, dongs, active members."""
+    from geo.teams import list_teams
+
+    with _session() as session:
+        rows = list_teams(session)
+    if not rows:
+        click.echo("no teams")
+    for row in rows:
+        click.echo(
+            f"{row['team_id']}  {row['name']}  base {row['base_facility_id'] or '-'}  "
+            f"dongs {','.join(row['area_codes']) or '-'}  "
+            f"members {row['active_members']} active / {row['members']}"
+        )
+
+
+@teams.command("show")
+@click.argument("team_id")
+def teams_show(team_id: str) -> None:
+    """Show one team with its dongs and members."""
+    from geo.teams import get_team
+
+    with _session() as session:
+        team = get_team(session, team_id)
+    if team is None:
+        raise click.ClickException(f"team {team_id!r} does not exist")
+    click.echo(f"{team['team_id']}  {team['name']}")
+    click.echo(f"  base: {team['base_facility_id'] or '-'} {team['base_name'] or ''}".rstrip())
+    for area in team["areas"]:
+        click.echo(f"  dong: {area['code']} {area['name']}")
+    for member in team["members"]:
+        state = "" if member["active"] else " (inactive)"
+        click.echo(
+            f"  member: {member['member_id']} {member['name']} {member['role'] or ''}"
+            f"{state}".rstrip()
+        )
+
+
+@teams.command("create")
+@click.argument("team_id")
+@click.option("--name", required=True, help="Team name, e.g. 연희동 찾아가는 복지팀.")
+@click.option("--base", "base_facility_id", help="Base facility id (the community centre).")
+@click.option("--area", "area_codes", multiple=True, help="Dong code (10 digits); repeatable.")
+def teams_create(team_id, name, base_facility_id, area_codes) -> None:
+    """Create team TEAM_ID."""
+    from geo.teams import TeamError, create_team
+
+    try:
+        with _session() as session:
+            team = create_team(
+                session,
+                team_id=team_id,
+                name=name,
+                base_facility_id=base_facility_id,
+                area_codes=list(area_codes),
+            )
+    except TeamError as exc:
+        _fail(exc)
+    click.echo(f"created team {team['team_id']} ({len(team['areas'])} dongs)")
+
+
+@teams.command("add-member")
+@click.argument("team_id")
+@click.argument("member_id")
+@click.option("--name", required=True)
+@click.option("--role", help="e.g. 복지통장, 방문간호사, 복지담당.")
+def teams_add_member(team_id, member_id, name, role) -> None:
+    """Add member MEMBER_ID (a visitor) to team TEAM_ID."""
+    from geo.teams import TeamError, TeamNotFound, add_member
+
+    try:
+        with _session() as session:
+            add_member(session, team_id, member_id=member_id, name=name, role=role)
+    except (TeamError, TeamNotFound) as exc:
+        _fail(exc)
+    click.echo(f"added {member_id} to team {team_id}")
+
+
+@teams.command("deactivate-member")
+@click.argument("member_id")
+@click.option("--activate", is_flag=True, help="Make the member active again instead.")
+def teams_deactivate_member(member_id, activate) -> None:
+    """Stop planning visits for MEMBER_ID (or start again with --activate)."""
+    from geo.teams import TeamError, TeamNotFound, set_member_active
+
+    try:
+        with _session() as session:
+            set_member_active(session, member_id, activate)
+    except (TeamError, TeamNotFound) as exc:
+        _fail(exc)
+    click.echo(f"{member_id} {'active' if activate else 'inactive'}")
+
+
+@teams.command("assign")
+@click.argument("team_id")
+@click.argument("area_codes", nargs=-1, required=True)
+@click.option("--replace", is_flag=True, help="The team covers exactly these dongs.")
+def teams_assign(team_id, area_codes, replace) -> None:
+    """Assign dongs (10-digit codes) to team TEAM_ID."""
+    from geo.teams import TeamError, TeamNotFound, assign_areas
+
+    try:
+        with _session() as session:
+            team = assign_areas(session, team_id, list(area_codes), replace=replace)
+    except (TeamError, TeamNotFound) as exc:
+        _fail(exc)
+    click.echo(f"team {team_id} covers {', '.join(a['code'] for a in team['areas'])}")
+
+
+@click.group()
+def routes() -> None:
+    """Daily visit plans of the teams."""
+
+
+@routes.command("plan")
+@click.option("--team", "team_id", required=True, help="Team id.")
+@click.option(
+    "--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Day (YYYY-MM-DD)."
+)
+@click.option("--time-limit", default=3.0, show_default=True, type=float, help="Seconds.")
+@click.option("--mode", default="foot", show_default=True, type=click.Choice(["foot", "car"]))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--by", "created_by", default=None, help="Who plans (default: $USER).")
+def routes_plan(team_id, day, time_limit, mode, seed, created_by) -> None:
+    """Plan team TEAM's visits on DATE, store the plan (a new version) and summarise it."""
+    import getpass
+
+    from geo.scope import Scope
+    from geo.teams import TeamNotFound
+    from routing.daily import PlanRequestError, plan_summary_lines, plan_team_day
+    from routing.plan import PlanningError, PlanSettings
+
+    try:
+        settings = PlanSettings(time_limit_seconds=time_limit, travel_mode=mode, seed=seed)
+        with _session() as session:
+            stored = plan_team_day(
+                session,
+                Scope.everything(),
+                team_id,
+                day.date() if isinstance(day, dt.datetime) else day,
+                created_by=created_by or getpass.getuser(),
+                settings=settings,
+            )
+    except (TeamNotFound, PlanRequestError, PlanningError) as exc:
+        _fail(exc)
+    for line in plan_summary_lines(stored):
+        click.echo(line)

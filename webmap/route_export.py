@@ -1,0 +1,136 @@
+"""A stored day plan (:func:`geo.route_plans.load_plan`) as JSON-ready data, CSV and GPX 1.1.
+
+Pure functions of the loaded plan: the plan is already limited to the caller's scope.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import xml.etree.ElementTree as ET
+
+GPX_NS = "http://www.topografix.com/GPX/1/1"
+GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+CSV_COLUMNS = (
+    "plan_id",
+    "plan_date",
+    "visitor",
+    "member_id",
+    "order",
+    "arrival",
+    "start",
+    "departure",
+    "resident_id",
+    "name",
+    "address",
+    "area_code",
+    "tier",
+    "days_overdue",
+    "travel_metres",
+    "lon",
+    "lat",
+    "reasons_ko",
+)
+
+
+def _plain(value):
+    """Dates as ISO dates, times as HH:MM, everything else unchanged."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def plan_json(plan: dict) -> dict:
+    """The loaded plan with dates and times as strings (JSON has neither)."""
+
+    def convert(item):
+        if isinstance(item, dict):
+            return {k: convert(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [convert(v) for v in item]
+        return _plain(item)
+
+    return convert(plan)
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (free text may start with
+    ``=``, ``+``, ``-`` or ``@``)."""
+    text = "" if value is None else str(_plain(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def plan_csv(plan: dict) -> str:
+    """One row per stop in visiting order, visitor by visitor (UTF-8 with BOM, for Excel)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for route in plan["routes"]:
+        for stop in route["stops"]:
+            row = {
+                "plan_id": plan["plan_id"],
+                "plan_date": plan["plan_date"],
+                "visitor": route["visitor"],
+                "member_id": route["member_id"],
+                **stop,
+                "reasons_ko": " / ".join(stop.get("reasons_ko", [])),
+            }
+            writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+    return out.getvalue()
+
+
+def plan_gpx(plan: dict) -> bytes:
+    """GPX 1.1: the base as a ``<wpt>``, and one ``<rte>`` per visitor from the base through
+    the stops in order back to the base (``<rtept>`` names: order, resident id, arrival).
+    Residents appear by their pseudonymous id only: GPX files end up on devices."""
+    ET.register_namespace("", GPX_NS)
+    ET.register_namespace("xsi", XSI_NS)
+    gpx = ET.Element(
+        f"{{{GPX_NS}}}gpx",
+        {
+            "version": "1.1",
+            "creator": "visitmap (복지방문지도)",
+            f"{{{XSI_NS}}}schemaLocation": f"{GPX_NS} {GPX_SCHEMA}",
+        },
+    )
+    metadata = ET.SubElement(gpx, f"{{{GPX_NS}}}metadata")
+    ET.SubElement(
+        metadata, f"{{{GPX_NS}}}name"
+    ).text = f"{plan['team_name']} {_plain(plan['plan_date'])} (plan {plan['plan_id']})"
+    base = (plan["base_lat"], plan["base_lon"])
+
+    def point(tag: str, parent, lat: float, lon: float, name: str, desc: str | None = None):
+        element = ET.SubElement(
+            parent, f"{{{GPX_NS}}}{tag}", {"lat": f"{lat:.7f}", "lon": f"{lon:.7f}"}
+        )
+        ET.SubElement(element, f"{{{GPX_NS}}}name").text = name
+        if desc:
+            ET.SubElement(element, f"{{{GPX_NS}}}desc").text = desc
+        return element
+
+    base_name = plan["base_name"] or "base"
+    point("wpt", gpx, *base, base_name)
+    for route in plan["routes"]:
+        rte = ET.SubElement(gpx, f"{{{GPX_NS}}}rte")
+        ET.SubElement(rte, f"{{{GPX_NS}}}name").text = f"{route['visitor']} ({route['member_id']})"
+        ET.SubElement(rte, f"{{{GPX_NS}}}number").text = str(plan["routes"].index(route) + 1)
+        point("rtept", rte, *base, base_name, f"{_plain(route['leave_base'])}")
+        for stop in route["stops"]:
+            point(
+                "rtept",
+                rte,
+                stop["lat"],
+                stop["lon"],
+                f"{stop['order']}. {stop['resident_id']}",
+                f"{_plain(stop['arrival'])}-{_plain(stop['departure'])}",
+            )
+        point("rtept", rte, *base, base_name, f"{_plain(route['back_at_base'])}")
+    return ET.tostring(gpx, encoding="utf-8", xml_declaration=True)

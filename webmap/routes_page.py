@@ -1,0 +1,262 @@
+"""The route page ``/routes?team=T&date=D``: a team's plan for a day on a map (numbered stops,
+one line per visitor) with the ordered list, dropped visits, a print layout (``?print=1`` or
+the browser's print), CSV and GPX exports, and a link from each stop to the visit form.
+
+Folium draws the map with the vendored Leaflet (works offline); resident names and addresses
+only reach the page through Jinja's autoescaping, and the map's tooltips hold only numbers,
+times and tiers (escaped anyway).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from urllib.parse import urlencode
+
+import folium
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+
+from geo.route_plans import latest_plan_id, load_plan
+from geo.teams import TeamNotFound, get_team, list_teams
+from routing.daily import PlanRequestError, plan_team_day
+from routing.day_problem import DropReason
+from webmap import style
+from webmap.db import get_session
+from webmap.map_page import SEODAEMUN_CENTRE, _local_assets
+from webmap.pages import request_scope
+from webmap.params import today
+from webmap.route_export import plan_csv, plan_gpx
+
+bp = Blueprint("routes", __name__)
+
+#: one colour per visitor's line and stop numbers (ColorBrewer Dark2, distinct from the tiers)
+VISITOR_COLOURS = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+#: planning from the page: the solver's time limit (seconds)
+PAGE_TIME_LIMIT = 3.0
+#: dropped visits listed on the page (most urgent first; all are in the JSON API)
+MAX_DROPS_SHOWN = 100
+BASE_SYMBOL = style.FACILITY_SYMBOLS["community_centre"]
+
+
+def visitor_colour(index: int) -> str:
+    return VISITOR_COLOURS[index % len(VISITOR_COLOURS)]
+
+
+def visit_form_url(resident_id: str, plan_id: int) -> str:
+    """The tablet visit form for a stop (built by the visit form's own blueprint)."""
+    return "/visits/new?" + urlencode({"resident": resident_id, "plan": plan_id})
+
+
+def _parse_day(raw: str | None) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
+    """The folium map of a plan: the base, one line per visitor (base, stops, base) and a
+    numbered marker per stop in the visitor's colour."""
+    base = (plan["base_lat"], plan["base_lon"])
+    points = [base] + [(s["lat"], s["lon"]) for r in plan["routes"] for s in r["stops"]]
+    fmap = folium.Map(location=points[0] if points else SEODAEMUN_CENTRE, zoom_start=15,
+                      tiles=None, control_scale=True)  # fmt: skip
+    _local_assets(
+        fmap,
+        js=[("leaflet", "vendor/leaflet/leaflet.js")],
+        css=[("leaflet_css", "vendor/leaflet/leaflet.css")],
+    )
+    if basemap.get("url"):
+        folium.TileLayer(
+            tiles=basemap["url"], attr=basemap.get("attribution") or " ", name="basemap"
+        ).add_to(fmap)
+    folium.Marker(
+        location=base,
+        icon=folium.DivIcon(
+            html=f'<div class="route-base">{html.escape(BASE_SYMBOL)}</div>',
+            icon_size=(26, 26),
+            icon_anchor=(13, 13),
+        ),
+        tooltip=folium.Tooltip(html.escape(plan["base_name"] or gettext("Base"))),
+    ).add_to(fmap)
+    for index, route in enumerate(plan["routes"]):
+        colour = visitor_colour(index)
+        stops = route["stops"]
+        if stops:
+            folium.PolyLine(
+                [base, *((s["lat"], s["lon"]) for s in stops), base],
+                color=colour,
+                weight=4,
+                opacity=0.8,
+                tooltip=html.escape(route["visitor"]),
+            ).add_to(fmap)
+        for stop in stops:
+            tier = style.TIER_LABELS[stop["tier"]][0 if locale == "ko" else 1]
+            folium.Marker(
+                location=(stop["lat"], stop["lon"]),
+                icon=folium.DivIcon(
+                    html=(
+                        f'<div class="route-stop" data-visitor="{index + 1}" '
+                        f'data-order="{stop["order"]}" style="background:{colour}">'
+                        f"{stop['order']}</div>"
+                    ),
+                    icon_size=(24, 24),
+                    icon_anchor=(12, 12),
+                ),
+                tooltip=folium.Tooltip(
+                    html.escape(f"{stop['order']}. {stop['arrival']:%H:%M} · {tier}")
+                ),
+            ).add_to(fmap)
+    if len(points) > 1:
+        lats = [p[0] for p in points]
+        lons = [p[1] for p in points]
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(20, 20))
+    return fmap
+
+
+def _query(**overrides) -> str:
+    """The request's query string with some parameters replaced."""
+    return urlencode({**request.args.to_dict(), **overrides})
+
+
+def _drop_counts(plan: dict | None) -> list[tuple[str, int]]:
+    counts: dict[str, int] = {}
+    for drop in plan["dropped"] if plan else []:
+        counts[drop["reason"]] = counts.get(drop["reason"], 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])
+
+
+def _render(plan: dict | None, *, team: dict | None, day: dt.date | None, teams, error=None):
+    locale = str(get_locale())
+    printing = request.args.get("print") == "1"
+    tier_labels = {
+        code: labels[0 if locale == "ko" else 1] for code, labels in style.TIER_LABELS.items()
+    }
+    context = {
+        "plan": plan,
+        "team": team,
+        "day": day or today(),
+        "teams": teams,
+        "error": error,
+        "locale": locale,
+        "printing": printing,
+        "tier_labels": tier_labels,
+        "tier_colours": {code: colour for code, (_name, colour) in style.TIERS.items()},
+        "visitor_colour": visitor_colour,
+        "visit_form_url": visit_form_url,
+        "reason_field": "reasons_ko" if locale == "ko" else "reasons_en",
+        "reason_text": lambda code: getattr(DropReason(code), f"message_{locale}"),
+        "drop_counts": _drop_counts(plan),
+        "max_drops": MAX_DROPS_SHOWN,
+        "visits": sum(len(r["stops"]) for r in plan["routes"]) if plan else 0,
+        "query": _query,
+    }
+    body = render_template("routes.html", **context)
+    if plan is None:
+        return render_template("routes_page.html", body=body, locale=locale, head="")
+    from flask import current_app
+
+    fmap = build_route_map(
+        plan,
+        locale=locale,
+        basemap={
+            "url": current_app.config.get("BASEMAP_URL", ""),
+            "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
+        },
+    )
+    root = fmap.get_root()
+    root.header.add_child(
+        folium.Element(
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(gettext('Visit routes'))}</title>"
+            f'<link rel="stylesheet" href="{url_for("static", filename="routes.css")}">'
+        )
+    )
+    root.html.add_child(folium.Element(body))
+    page = root.render()
+    page = page.replace("<html>", f'<html lang="{locale}">', 1)
+    if printing:
+        page = page.replace("<body>", '<body class="print">', 1)
+    return page
+
+
+@bp.get("/routes")
+def route_page():
+    session = get_session()
+    scope = request_scope()
+    team_id = request.args.get("team") or None
+    raw_day = request.args.get("date")
+    day = _parse_day(raw_day)
+    teams = list_teams(session)
+    if raw_day and day is None:
+        return _render(None, team=None, day=None, teams=teams,
+                       error=gettext("The date must be YYYY-MM-DD.")), 400  # fmt: skip
+    if team_id is None:
+        return _render(None, team=None, day=day, teams=teams)
+    team = get_team(session, team_id)
+    if team is None:
+        return _render(None, team=None, day=day, teams=teams,
+                       error=gettext("No such team.")), 404  # fmt: skip
+    day = day or today()
+    plan_id = latest_plan_id(session, team_id, day)
+    plan = load_plan(session, scope, plan_id, with_reasons=True) if plan_id else None
+    return _render(plan, team=team, day=day, teams=teams)
+
+
+@bp.post("/routes/plan")
+def plan_from_page():
+    """Plan the team's day (a new version) and show it."""
+    session = get_session()
+    team_id = request.form.get("team", "")
+    day = _parse_day(request.form.get("date"))
+    if day is None:
+        abort(400)
+    from routing.plan import PlanSettings
+
+    try:
+        plan_team_day(
+            session,
+            request_scope(),
+            team_id,
+            day,
+            created_by="web",
+            settings=PlanSettings(time_limit_seconds=PAGE_TIME_LIMIT),
+        )
+    except TeamNotFound:
+        abort(404)
+    except PlanRequestError as exc:
+        session.rollback()
+        teams = list_teams(session)
+        team = get_team(session, team_id)
+        return _render(None, team=team, day=day, teams=teams, error=exc.message), 400
+    session.commit()
+    lang = {"lang": request.args["lang"]} if request.args.get("lang") else {}
+    return redirect(url_for("routes.route_page", team=team_id, date=day.isoformat(), **lang), 303)
+
+
+def _plan_or_404(plan_id: int) -> dict:
+    plan = load_plan(get_session(), request_scope(), plan_id, with_reasons=True)
+    if plan is None:
+        abort(404)
+    return plan
+
+
+@bp.get("/routes/<int:plan_id>.csv")
+def route_csv(plan_id: int):
+    plan = _plan_or_404(plan_id)
+    response = Response(plan_csv(plan), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="route-plan-{plan_id}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/routes/<int:plan_id>.gpx")
+def route_gpx(plan_id: int):
+    plan = _plan_or_404(plan_id)
+    response = Response(plan_gpx(plan), mimetype="application/gpx+xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="route-plan-{plan_id}.gpx"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,191 @@
+"""JSON API of the visit teams (``/api/teams``) and their day plans (``/api/routes``).
+
+Views parse the request, call one function of :mod:`geo.teams`, :mod:`geo.route_plans` or
+:mod:`routing.daily`, and serialise. Errors: 400 ``{"error": "invalid_parameter",
+"parameter", "message"}``, 404 ``not_found``, 409 ``conflict``; nothing is written on error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, jsonify, request
+
+from geo.route_plans import latest_plan_id, load_plan
+from geo.teams import (
+    TeamConflict,
+    TeamError,
+    TeamNotFound,
+    add_member,
+    assign_areas,
+    create_team,
+    get_team,
+    list_teams,
+    set_member_active,
+)
+from routing.daily import PlanRequestError, plan_team_day
+from webmap.db import get_session
+from webmap.pages import request_scope
+from webmap.params import NotFound
+from webmap.route_export import plan_json
+
+bp = Blueprint("teams_api", __name__, url_prefix="/api")
+
+
+class BadRequest(ValueError):
+    """A request parameter or body field is invalid (HTTP 400)."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+def _error(exc: Exception):
+    get_session().rollback()
+    if isinstance(exc, TeamNotFound | NotFound):
+        return jsonify(error="not_found", message=str(exc)), 404
+    if isinstance(exc, TeamConflict):
+        return jsonify(error="conflict", parameter=exc.field, message=str(exc)), 409
+    parameter = exc.field if isinstance(exc, TeamError | PlanRequestError) else exc.parameter
+    return jsonify(error="invalid_parameter", parameter=parameter, message=str(exc)), 400
+
+
+for _cls in (TeamError, TeamNotFound, NotFound, PlanRequestError, BadRequest):
+    bp.register_error_handler(_cls, _error)
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("body", "must be a JSON object")
+    return body
+
+
+def _date(raw, parameter: str = "date") -> dt.date:
+    if not raw:
+        raise BadRequest(parameter, "required: YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise BadRequest(parameter, f"must be a date YYYY-MM-DD, got {raw!r}") from None
+
+
+def _team(team_id: str) -> dict:
+    team = get_team(get_session(), team_id)
+    if team is None:
+        raise TeamNotFound(f"team {team_id!r} does not exist")
+    return team
+
+
+@bp.get("/teams")
+def teams():
+    return jsonify(teams=list_teams(get_session()))
+
+
+@bp.post("/teams")
+def teams_create():
+    body = _body()
+    session = get_session()
+    team = create_team(
+        session,
+        team_id=body.get("team_id"),
+        name=body.get("name"),
+        base_facility_id=body.get("base_facility_id"),
+        area_codes=body.get("area_codes", []),
+    )
+    session.commit()
+    return jsonify(team), 201
+
+
+@bp.get("/teams/<team_id>")
+def team(team_id: str):
+    return jsonify(_team(team_id))
+
+
+@bp.post("/teams/<team_id>/members")
+def team_add_member(team_id: str):
+    body = _body()
+    session = get_session()
+    member = add_member(
+        session, team_id, member_id=body.get("member_id"), name=body.get("name"),
+        role=body.get("role"),
+    )  # fmt: skip
+    session.commit()
+    return jsonify(member), 201
+
+
+@bp.patch("/teams/<team_id>/members/<member_id>")
+def team_member_update(team_id: str, member_id: str):
+    body = _body()
+    active = body.get("active")
+    if not isinstance(active, bool):
+        raise BadRequest("active", "must be true or false")
+    session = get_session()
+    if member_id not in {m["member_id"] for m in _team(team_id)["members"]}:
+        raise TeamNotFound(f"member {member_id!r} is not in team {team_id!r}")
+    set_member_active(session, member_id, active)
+    session.commit()
+    return jsonify(_team(team_id))
+
+
+@bp.route("/teams/<team_id>/areas", methods=["POST", "PUT"])
+def team_areas(team_id: str):
+    """POST adds dongs; PUT makes them the team's only dongs."""
+    body = _body()
+    session = get_session()
+    team = assign_areas(session, team_id, body.get("area_codes"), replace=request.method == "PUT")
+    session.commit()
+    return jsonify(team)
+
+
+@bp.get("/routes")
+def routes_latest():
+    """The newest plan of ``team`` for ``date``."""
+    team_id = request.args.get("team")
+    if not team_id:
+        raise BadRequest("team", "required: a team id")
+    day = _date(request.args.get("date"))
+    _team(team_id)
+    plan_id = latest_plan_id(get_session(), team_id, day)
+    if plan_id is None:
+        raise NotFound(f"no plan for team {team_id!r} on {day.isoformat()}")
+    return routes_one(plan_id)
+
+
+@bp.get("/routes/<int:plan_id>")
+def routes_one(plan_id: int):
+    plan = load_plan(get_session(), request_scope(), plan_id, with_reasons=True)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} does not exist")
+    return jsonify(plan_json(plan))
+
+
+@bp.post("/routes")
+def routes_plan():
+    """Plan ``team_id`` on ``date`` (a new version) and return the stored plan."""
+    from routing.plan import PlanningError, PlanSettings
+
+    body = _body()
+    team_id = body.get("team_id")
+    if not isinstance(team_id, str) or not team_id:
+        raise BadRequest("team_id", "required: a team id")
+    day = _date(body.get("date"))
+    limit = body.get("time_limit_seconds", 3.0)
+    if not isinstance(limit, int | float) or isinstance(limit, bool) or not 0.1 <= limit <= 30:
+        raise BadRequest("time_limit_seconds", "must be a number from 0.1 to 30")
+    session = get_session()
+    try:
+        stored = plan_team_day(
+            session,
+            request_scope(),
+            team_id,
+            day,
+            created_by=body.get("created_by") or "api",
+            settings=PlanSettings(time_limit_seconds=float(limit)),
+        )
+    except PlanningError as exc:
+        raise BadRequest("candidates", str(exc)) from exc
+    session.commit()
+    plan = load_plan(session, request_scope(), stored.plan_id, with_reasons=True)
+    return jsonify(plan_json(plan)), 201

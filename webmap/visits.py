@@ -1,0 +1,245 @@
+"""The visit form, its confirmation, the unreachable list, and their JSON API. Views are thin:
+parse the request, call :mod:`geo.visits` with the caller's scope, commit or roll back,
+render (Korean first; every text through Flask-Babel)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request
+from flask import url_for as flask_url_for
+from flask_babel import get_locale, gettext
+
+from geo.score_runs import latest_run_id
+from geo.visit_scores import unreachable_residents
+from geo.visits import (
+    NOTES_MAX_CHARS,
+    SEOUL,
+    IdempotencyConflict,
+    VisitError,
+    form_context,
+    record_visit,
+    route_plan,
+    visit_input_from_mapping,
+    visit_summary,
+)
+from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
+from webmap import style
+from webmap.db import get_session
+from webmap.pages import request_scope
+
+bp = Blueprint("visits", __name__)
+
+#: the form's field names, as the messages name them
+FIELD_LABELS = {
+    "resident": lambda: gettext("Resident id"),
+    "outcome": lambda: gettext("Outcome"),
+    "needs": lambda: gettext("Needs found"),
+    "notes": lambda: gettext("Notes"),
+    "next_visit_on": lambda: gettext("Next visit date"),
+    "member": lambda: gettext("Visitor"),
+    "visitor_name": lambda: gettext("Visitor name"),
+    "visited_at": lambda: gettext("Visit time"),
+    "idempotency_key": lambda: gettext("Form key"),
+    "plan": lambda: gettext("Route plan"),
+}
+FIELD_MESSAGES = {
+    "resident": lambda: gettext("No such resident in your areas."),
+    "outcome": lambda: gettext("Choose one of the outcomes."),
+    "needs": lambda: gettext("Unknown need category."),
+    "notes": lambda: gettext("Too long (at most %(n)s characters).", n=NOTES_MAX_CHARS),
+    "next_visit_on": lambda: gettext("Must be a date on or after the visit."),
+    "member": lambda: gettext("Choose a member of the team."),
+    "visitor_name": lambda: gettext("Enter the visitor's name or choose a team member."),
+    "visited_at": lambda: gettext("Must be a date and time, not in the future."),
+    "idempotency_key": lambda: gettext("This form is no longer valid: reload the page."),
+    "plan": lambda: gettext("Unknown route plan."),
+}
+
+
+def _locale_index() -> int:
+    return 0 if str(get_locale()) == "ko" else 1
+
+
+def _labels(vocabulary) -> dict[str, str]:
+    index = _locale_index()
+    return {code: labels[index] for code, labels in vocabulary.items()}
+
+
+def _plan_id() -> int | None:
+    raw = request.args.get("plan") or None
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        abort(404)
+
+
+def _now_local() -> str:
+    return dt.datetime.now(SEOUL).strftime("%Y-%m-%dT%H:%M")
+
+
+def _render_form(context, values, *, errors=(), conflict=False, status=200):
+    tier = None
+    explanation = context["resident"]["explanation"]
+    if explanation is not None:
+        tier = style.TIER_LABELS[explanation["tier"]][_locale_index()]
+    messages = [
+        (field, FIELD_LABELS.get(field, lambda f=field: f)(), FIELD_MESSAGES[field]())
+        for field in dict.fromkeys(f for f, _ in errors)
+        if field in FIELD_MESSAGES
+    ]
+    body = render_template(
+        "visit_form.html",
+        ctx=context,
+        values=values,
+        tier_label=tier,
+        reasons=None
+        if explanation is None
+        else explanation["reasons_ko" if _locale_index() == 0 else "reasons_en"],
+        outcomes=_labels(VISIT_OUTCOMES),
+        needs=_labels(NEED_CATEGORIES),
+        notes_max=NOTES_MAX_CHARS,
+        now_local=_now_local(),
+        errors=messages,
+        conflict=conflict,
+        locale=str(get_locale()),
+    )
+    return body, status
+
+
+@bp.get("/visits/new")
+def new_visit():
+    resident_id = request.args.get("resident", "")
+    plan_id = _plan_id()
+    context = form_context(get_session(), request_scope(), resident_id, plan_id=plan_id)
+    if context is None:
+        abort(404)
+    values = {
+        "idempotency_key": str(uuid.uuid4()),
+        "visited_at": _now_local(),
+        "member": context["planned_member"],
+        "needs": [],
+        "plan": "" if plan_id is None else str(plan_id),
+    }
+    return _render_form(context, values)
+
+
+def _settings():
+    settings = current_app.config["VISITMAP_SETTINGS"]
+    return {
+        "unreachable_after": settings.unreachable_after,
+        "retry_days": settings.unreachable_retry_days,
+    }
+
+
+@bp.post("/visits")
+def submit_visit():
+    session = get_session()
+    scope = request_scope()
+    values = {key: request.form.get(key, "") for key in request.form}
+    values["needs"] = request.form.getlist("needs")
+    try:
+        visit = visit_input_from_mapping(values)
+        summary = record_visit(session, scope, visit, **_settings())
+    except VisitError as error:
+        session.rollback()
+        plan = values.get("plan") or None
+        context = form_context(
+            session,
+            scope,
+            values.get("resident", ""),
+            plan_id=int(plan) if plan and plan.isdigit() else None,
+        )
+        if context is None:
+            abort(404)
+        conflict = isinstance(error, IdempotencyConflict)
+        return _render_form(
+            context,
+            values,
+            errors=[] if conflict else error.problems,
+            conflict=conflict,
+            status=409 if conflict else 400,
+        )
+    session.commit()
+    target = flask_url_for("visits.visit_done", visit_id=summary["visit_id"])
+    if visit.plan_id is not None:
+        target += f"?plan={visit.plan_id}"
+    return redirect(target, code=303)
+
+
+@bp.get("/visits/<visit_id>")
+def visit_done(visit_id: str):
+    session = get_session()
+    summary = visit_summary(session, request_scope(), visit_id)
+    if summary is None:
+        abort(404)
+    plan_id = _plan_id()
+    plan = route_plan(session, plan_id) if plan_id is not None else None
+    index = _locale_index()
+    return render_template(
+        "visit_done.html",
+        visit=summary,
+        plan=plan,
+        outcome=VISIT_OUTCOMES[summary["outcome"]][index],
+        needs=[NEED_CATEGORIES[n][index] for n in summary["needs"]],
+        tier_label=None if summary["tier"] is None else style.TIER_LABELS[summary["tier"]][index],
+        locale=str(get_locale()),
+    )
+
+
+@bp.get("/unreachable")
+def unreachable_page():
+    session = get_session()
+    rows = unreachable_residents(session, request_scope(), run_id=latest_run_id(session))
+    index = _locale_index()
+    return render_template(
+        "unreachable.html",
+        rows=rows,
+        tier_labels={
+            name: style.TIER_LABELS[code][index] for code, (name, _) in style.TIERS.items()
+        },
+        locale=str(get_locale()),
+    )
+
+
+@bp.get("/api/unreachable")
+def unreachable_api():
+    session = get_session()
+    run_id = latest_run_id(session)
+    rows = unreachable_residents(session, request_scope(), run_id=run_id)
+    return jsonify(run_id=run_id, residents=rows)
+
+
+@bp.post("/api/visits")
+def api_record_visit():
+    """Record a visit from JSON; the key may come as the ``Idempotency-Key`` header."""
+    session = get_session()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _api_error([("body", "must be a JSON object")], 400)
+    header_key = request.headers.get("Idempotency-Key")
+    if header_key is not None:
+        if body.get("idempotency_key") not in (None, header_key):
+            return _api_error([("idempotency_key", "differs from the Idempotency-Key header")], 400)
+        body = body | {"idempotency_key": header_key}
+    try:
+        visit = visit_input_from_mapping(body)
+        summary = record_visit(session, request_scope(), visit, **_settings())
+    except VisitError as error:
+        session.rollback()
+        return _api_error(error.problems, 409 if isinstance(error, IdempotencyConflict) else 400)
+    session.commit()
+    return jsonify(summary), 200 if summary["replayed"] else 201
+
+
+def _api_error(problems, status: int):
+    field, message = problems[0]
+    return jsonify(
+        error="conflict" if status == 409 else "invalid_parameter",
+        parameter=field,
+        message=f"{field}: {message}",
+        problems=[{"parameter": f, "message": m} for f, m in problems],
+    ), status
