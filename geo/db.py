@@ -55,18 +55,30 @@ def copy_arrow(session: Session, target: str, table, *, progress=None, chunk_row
     The CSV text comes from Arrow's C++ writer: nulls as empty fields, booleans true/false,
     dates ISO, timestamps in UTC, all of which PostgreSQL's CSV COPY reads directly.
     """
+    chunks = (table.slice(start, chunk_rows) for start in range(0, table.num_rows, chunk_rows))
+    copy_arrow_chunks(session, target, table.column_names, chunks, progress=progress)
+
+
+def copy_arrow_chunks(session: Session, target: str, columns, chunks, *, progress=None) -> None:
+    """COPY Arrow tables produced one after the other by ``chunks`` into ``target``.
+
+    A writer thread sends each chunk while the next is being produced (psycopg's
+    ``QueuedLibpqWriter``), so the caller's work on a chunk (e.g. packing vectors) overlaps
+    with PostgreSQL parsing the previous one.
+    """
     import io
 
     import pyarrow.csv as pa_csv
+    from psycopg.copy import QueuedLibpqWriter
 
-    columns = ", ".join(f'"{c}"' for c in table.column_names)
+    names = ", ".join(f'"{c}"' for c in columns)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     cursor = raw_connection(session).cursor()
-    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-        for start in range(0, table.num_rows, chunk_rows):
-            chunk = table.slice(start, chunk_rows)
+    statement = f"COPY {target} ({names}) FROM STDIN (FORMAT csv)"
+    with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+        for chunk in chunks:
             buffer = io.BytesIO()
             pa_csv.write_csv(chunk, buffer, options)
-            copy.write(buffer.getvalue())
+            copy.write(buffer.getbuffer())
             if progress is not None:
                 progress.update(chunk.num_rows)

@@ -33,6 +33,10 @@ from scoring.features import (
 
 MEDIAN_INCOME_FILE = PROJECT_ROOT / "data" / "standard_median_income.csv"
 
+#: The end of the Korean calendar day :as_of (visits before it happened on or before that day):
+#: one constant, where converting every visit's time to a Korean date cost ~0.3 s per million.
+VISITED_BY_END_OF_SQL = "((CAST(:as_of AS date) + 1)::timestamp AT TIME ZONE 'Asia/Seoul')"
+
 #: The label rule over a resident's visits ``v`` (grouped per resident): 1 = a visit confirmed
 #: a crisis; 0 = met at least once and no crisis confirmed; NULL = never met. The learned
 #: scorer trains on it (geo.score_runs.LABELS_SQL uses the same expression).
@@ -53,8 +57,11 @@ class FeatureTable:
 
     ``context`` has db_id (residents.id), household_id (external), area_code, birth_year,
     registered_on, last_met_on (None if never met), previous_tier (the previous run's tier
-    code; NaN if not scored then or no previous run) and crisis_label (the learned scorer's
-    label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if never met).
+    code; NaN if not scored then or no previous run), crisis_label (the learned scorer's
+    label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if never met), and for
+    the due date (:func:`scoring.cadence.follow_up_due`) last_visit_on (any outcome),
+    planned_on (the next visit date set on the latest visit) and unreachable_since (dates
+    or None).
     """
 
     features: pd.DataFrame
@@ -103,7 +110,7 @@ def features_sql(
     residents = f"""
     SELECT r.id AS db_id, r.external_id AS resident_id, r.household_id AS household_db_id,
            r.birth_year, r.registered_on, r.lives_alone::int AS lives_alone,
-           r.has_disability::int AS has_disability
+           r.has_disability::int AS has_disability, r.unreachable_since
     FROM residents r
     WHERE r.status = 'active'{only_people}
     """
@@ -116,14 +123,24 @@ def features_sql(
     """
     visits = f"""
     SELECT v.resident_id AS db_id,
-           max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
-               FILTER (WHERE v.outcome IN ({contact})) AS last_contact_on,
-           max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
-               FILTER (WHERE v.outcome IN ({met})) AS last_met_on,
+           (max(v.visited_at) FILTER (WHERE v.outcome IN ({contact}))
+               AT TIME ZONE 'Asia/Seoul')::date AS last_contact_on,
+           (max(v.visited_at) FILTER (WHERE v.outcome IN ({met}))
+               AT TIME ZONE 'Asia/Seoul')::date AS last_met_on,
+           (max(v.visited_at) AT TIME ZONE 'Asia/Seoul')::date AS last_visit_on,
            {CRISIS_LABEL_SQL} AS crisis_label
     FROM visits v
-    WHERE (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= CAST(:as_of AS date){only_visits}
+    WHERE v.visited_at < {VISITED_BY_END_OF_SQL}{only_visits}
     GROUP BY v.resident_id
+    """
+    # the next visit date the visitor set on each resident's latest visit (only residents
+    # with a form visit that set one are looked at; NULL when the latest visit set none)
+    planned = f"""
+    SELECT DISTINCT ON (v.resident_id) v.resident_id AS db_id, v.next_visit_on AS planned_on
+    FROM visits v
+    WHERE v.visited_at < {VISITED_BY_END_OF_SQL}{only_visits}
+      AND v.resident_id IN (SELECT resident_id FROM visits WHERE next_visit_on IS NOT NULL)
+    ORDER BY v.resident_id, v.visited_at DESC, v.id DESC
     """
     windows = ", ".join(
         f"count(*) FILTER (WHERE s.observed_on > CAST(:as_of AS date) - {days}) AS n_{window}"
@@ -143,6 +160,7 @@ def features_sql(
         "residents": (residents, params),
         "households": (households, params),
         "visits": (visits, narrow),
+        "planned": (planned, narrow),
         "signals": (signals, narrow),
     }
     if previous_run_id is not None:
@@ -161,6 +179,13 @@ def _pyformat(sql: str) -> str:
     return re.sub(r"(?<![:\w]):([a-z_]+)", r"%(\1)s", sql)
 
 
+def _date_objects(days: np.ndarray) -> np.ndarray:
+    """datetime64[D] values as date objects, None where missing."""
+    out = pd.Series(days).dt.date.to_numpy(dtype=object, copy=True)
+    out[np.isnat(days)] = None
+    return out
+
+
 def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> np.ndarray:
     """Each resident's tier in the previous run (NaN if not scored in it), from the id lists
     per tier."""
@@ -174,11 +199,15 @@ def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> np.ndarray
     return out
 
 
-def _signal_counts(people: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
+def _signal_counts(
+    db_ids: np.ndarray, household_rows: np.ndarray, household_db_ids: np.ndarray, signals
+) -> dict[str, np.ndarray]:
     """Per-resident signal counts (totals and by kind, per window) from the grouped signals.
 
-    A resident-level signal counts for its resident; a household-level one for every active
-    member of the household (as scoring.features does).
+    ``db_ids`` are the residents' database ids and ``household_rows`` the position of each
+    resident's household in ``household_db_ids``. A resident-level signal counts for its
+    resident; a household-level one for every active member of the household (as
+    scoring.features does). Returns one count column per name.
     """
     names = [
         name
@@ -186,24 +215,38 @@ def _signal_counts(people: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
         for name in [f"crisis_signals_{window}"]
         + [f"signals_{kind}_{window}" for kind in CRISIS_SIGNAL_KINDS]
     ]
-    counts = np.zeros((len(people), len(names)), dtype=np.int64)
+    width = len(names)
+    flat = np.zeros(len(db_ids) * width, dtype=np.int64)  # row-major (resident, name)
+    kind_codes = {kind: k for k, kind in enumerate(CRISIS_SIGNAL_KINDS)}
     own = signals[signals["resident_db_id"].notna()]
-    own_rows = pd.Index(people["db_id"]).get_indexer(own["resident_db_id"].astype("int64"))
-    members = pd.DataFrame(
-        {"household_db_id": people["household_db_id"].to_numpy(), "row": np.arange(len(people))}
-    ).merge(
-        signals[signals["household_db_id"].notna()].astype({"household_db_id": "int64"}),
-        on="household_db_id",
+    own_rows = pd.Index(db_ids).get_indexer(own["resident_db_id"].to_numpy(dtype=np.int64))
+    # household signals: one entry per active member (members grouped by household position)
+    shared = signals[signals["household_db_id"].notna()]
+    signal_households = pd.Index(household_db_ids).get_indexer(
+        shared["household_db_id"].to_numpy(dtype=np.int64)
     )
-    for rows, table in ((own_rows, own), (members["row"].to_numpy(), members)):
-        keep = rows >= 0  # signals of residents outside the scope or not active
-        rows, kinds = rows[keep], table["kind"].to_numpy()[keep]
-        for window in SIGNAL_WINDOWS_DAYS:
-            n = table[f"n_{window}"].to_numpy(dtype=np.int64)[keep]
-            np.add.at(counts, (rows, names.index(f"crisis_signals_{window}")), n)
-            columns = np.array([names.index(f"signals_{kind}_{window}") for kind in kinds], int)
-            np.add.at(counts, (rows, columns), n)
-    return pd.DataFrame(counts, columns=names, index=people.index)
+    by_household = np.argsort(household_rows, kind="stable")
+    first = np.searchsorted(household_rows[by_household], signal_households, side="left")
+    last = np.searchsorted(household_rows[by_household], signal_households, side="right")
+    size = np.where(signal_households >= 0, last - first, 0)
+    entry = np.repeat(np.arange(len(shared)), size)
+    member_rows = by_household[
+        np.repeat(first, size) + np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    ]
+    for rows, table, picks in (
+        (own_rows, own, np.flatnonzero(own_rows >= 0)),  # skip residents not in the table
+        (member_rows, shared, entry),
+    ):
+        rows = rows[picks] if table is own else rows
+        kinds = np.array([kind_codes[k] for k in table["kind"].to_numpy()], dtype=np.int64)
+        kinds = kinds[picks] if len(kinds) else kinds
+        for w, window in enumerate(SIGNAL_WINDOWS_DAYS):
+            n = table[f"n_{window}"].to_numpy(dtype=np.int64)[picks]
+            base = rows * width + w * (1 + len(CRISIS_SIGNAL_KINDS))
+            np.add.at(flat, base, n)  # the window's total
+            np.add.at(flat, base + 1 + kinds, n)  # by kind
+    counts = flat.reshape(len(db_ids), width)
+    return {name: counts[:, j] for j, name in enumerate(names)}
 
 
 def load_features(
@@ -242,52 +285,98 @@ def load_features(
         )
     # Rows come in the planner's order; order by the database id (an integer sort, where an
     # ORDER BY external_id in SQL spilled ~300 MB to disk at 1M rows).
-    people = frames["residents"].sort_values("db_id", kind="stable", ignore_index=True)
-    people["previous_tier"] = _previous_tiers(people["db_id"], frames.get("previous_tiers"))
+    residents = frames["residents"]
+    order = np.argsort(residents["db_id"].to_numpy(), kind="stable")
+    db_id = residents["db_id"].to_numpy()[order]
+    column = {name: residents[name].to_numpy()[order] for name in residents.columns}
     households = frames["households"]
-    row = pd.Index(households["household_db_id"]).get_indexer(people["household_db_id"])
-    for column in ("household_id", "area_code", "household_size"):
-        people[column] = households[column].to_numpy()[row]
-    for column in ("nearest_community_centre_m", "nearest_senior_or_welfare_m"):
-        people[column] = households[column].to_numpy(dtype=float)[row]
-    people["age_years"] = as_of.year - people["birth_year"]
-    median = median_income_krw(table, as_of.year, people["household_size"])
-    income = households["monthly_income_krw"].to_numpy(dtype=float)[row]
-    people["income_to_median_ratio"] = income / median
-    people["assets_million_krw"] = households["assets_krw"].to_numpy(dtype=float)[row] / 1e6
-    visits = frames["visits"].set_index("db_id")
-    for column in ("last_contact_on", "last_met_on"):
-        people[column] = people["db_id"].map(visits[column]) if len(visits) else pd.NaT
-    people["crisis_label"] = (
-        people["db_id"].map(visits["crisis_label"]).astype("Int8")
-        if len(visits)
-        else pd.array([pd.NA] * len(people), dtype="Int8")
-    )
-    as_of_ts = pd.Timestamp(as_of)
-    registered = pd.to_datetime(people["registered_on"])
-    since = {  # as datetimes first: with no visit at all the column is only NaT
-        column: (as_of_ts - pd.to_datetime(people[column]).fillna(registered)).dt.days
-        for column in ("last_contact_on", "last_met_on")
+    household_db_ids = households["household_db_id"].to_numpy()
+    row = pd.Index(household_db_ids).get_indexer(column["household_db_id"])
+    values: dict[str, np.ndarray] = {
+        "lives_alone": column["lives_alone"],
+        "age_years": as_of.year - column["birth_year"],
+        "has_disability": column["has_disability"],
+        "household_size": households["household_size"].to_numpy()[row],
     }
-    people["days_since_last_contact"] = since["last_contact_on"]
-    people["days_since_met_visit"] = since["last_met_on"]
-    people = pd.concat([people, _signal_counts(people, frames["signals"])], axis=1)
-    tiers = people["previous_tier"].fillna(DEFAULT_PREVIOUS_TIER).astype(int)
-    people["days_overdue"] = (people["days_since_met_visit"] - tiers.map(cadence)).clip(lower=0)
-    people = people.set_index("resident_id")
-    features = people[list(FEATURE_NAMES)].astype(float)
-    context = people[
-        [
-            "db_id",
-            "household_id",
-            "area_code",
-            "birth_year",
-            "registered_on",
-            "last_met_on",
-            "previous_tier",
-            "crisis_label",
-        ]
-    ]
+    for name in ("nearest_community_centre_m", "nearest_senior_or_welfare_m"):
+        values[name] = households[name].to_numpy(dtype=float)[row]
+    median = median_income_krw(table, as_of.year, values["household_size"])
+    income = households["monthly_income_krw"].to_numpy(dtype=float)[row]
+    values["income_to_median_ratio"] = income / median
+    values["assets_million_krw"] = households["assets_krw"].to_numpy(dtype=float)[row] / 1e6
+    # visit aggregates: dates, or missing where a resident has none
+    visits = frames["visits"]
+    visit_row = pd.Index(visits["db_id"].to_numpy()).get_indexer(db_id)
+    has_visits = visit_row >= 0
+    as_of_day = np.datetime64(as_of, "D")
+    registered = pd.to_datetime(column["registered_on"]).to_numpy().astype("datetime64[D]")
+    last_on: dict[str, np.ndarray] = {}
+    for name in ("last_contact_on", "last_met_on", "last_visit_on"):
+        days = pd.to_datetime(visits[name]).to_numpy().astype("datetime64[D]")
+        last_on[name] = np.full(len(db_id), np.datetime64("NaT"), dtype="datetime64[D]")
+        last_on[name][has_visits] = days[visit_row[has_visits]]
+    since = {
+        name: (as_of_day - np.where(np.isnat(day), registered, day)).astype(np.int64)
+        for name, day in last_on.items()
+        if name != "last_visit_on"
+    }
+    values["days_since_last_contact"] = since["last_contact_on"]
+    values["days_since_met_visit"] = since["last_met_on"]
+    values.update(_signal_counts(db_id, row, household_db_ids, frames["signals"]))
+    previous_tier = _previous_tiers(pd.Series(db_id), frames.get("previous_tiers"))
+    tiers = np.where(np.isnan(previous_tier), DEFAULT_PREVIOUS_TIER, previous_tier).astype(int)
+    cadence_of = np.array([cadence[t] for t in range(max(cadence) + 1)], dtype=np.int64)
+    values["days_overdue"] = np.maximum(values["days_since_met_visit"] - cadence_of[tiers], 0)
+    index = pd.Index(
+        column["resident_id"], name="resident_id", dtype=residents["resident_id"].dtype
+    )
+    matrix = np.empty((len(db_id), len(FEATURE_NAMES)), dtype=float)
+    for j, name in enumerate(FEATURE_NAMES):
+        matrix[:, j] = values[name]
+    features = pd.DataFrame(matrix, index=index, columns=list(FEATURE_NAMES), copy=False)
+    label = np.full(len(db_id), -1, dtype=np.int64)
+    if len(visits):
+        crisis = visits["crisis_label"].to_numpy(dtype=float, na_value=np.nan)[visit_row]
+        known = has_visits & ~np.isnan(crisis)
+        label[known] = crisis[known]
+    planned = frames["planned"]
+    planned_row = pd.Index(planned["db_id"].to_numpy()).get_indexer(db_id)
+    planned_on = np.full(len(db_id), np.datetime64("NaT"), dtype="datetime64[D]")
+    planned_on[planned_row >= 0] = (
+        pd.to_datetime(planned["planned_on"]).to_numpy().astype("datetime64[D]")
+    )[planned_row[planned_row >= 0]]
+    dates = {
+        name: _date_objects(day)
+        for name, day in (
+            ("last_met_on", last_on["last_met_on"]),
+            ("last_visit_on", last_on["last_visit_on"]),
+            ("planned_on", planned_on),
+            (
+                "unreachable_since",
+                pd.to_datetime(pd.Series(column["unreachable_since"]))
+                .to_numpy()
+                .astype("datetime64[D]"),
+            ),
+        )
+    }
+    context = pd.DataFrame(
+        {
+            "db_id": db_id,
+            "household_id": households["household_id"].to_numpy()[row],
+            "area_code": households["area_code"].to_numpy()[row],
+            "birth_year": column["birth_year"],
+            "registered_on": column["registered_on"],
+            "last_met_on": dates["last_met_on"],
+            "previous_tier": previous_tier,
+            "last_visit_on": dates["last_visit_on"],
+            "planned_on": dates["planned_on"],
+            "unreachable_since": dates["unreachable_since"],
+            "crisis_label": pd.arrays.IntegerArray(
+                np.maximum(label, 0).astype(np.int8), mask=label < 0
+            ),
+        },
+        index=index,
+    )
     return FeatureTable(features, context, as_of)
 
 

@@ -31,6 +31,22 @@ SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 HEAT_CELL_M = 250
 #: Signals younger than this count for the crisis-signal filter, days (as the 12-month feature).
 SIGNAL_FILTER_DAYS = 365
+#: The 250 m heat cell (x, y) of household ``h`` in EPSG:5179 metres (bind :cell =
+#: :data:`HEAT_CELL_M`): the one definition used to build and to adjust run_high_cells.
+HEAT_CELL_SQL = (
+    "floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int, "
+    "floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int"
+)
+#: First key of the transaction-level advisory lock that orders the building and the
+#: adjusting of one run's cached aggregates (the second key is the run id).
+AGGREGATES_LOCK = 50805
+
+
+def overdue_sql(due: str = "s.next_due_on", day: str = ":today") -> str:
+    """The overdue rule as SQL: a resident is overdue on ``day`` when its next due date is
+    before it (due that very day is not overdue). Used by the filters, the cached counts,
+    their adjustment after a visit and the tiles."""
+    return f"({due} < {day})"
 
 
 class MapQueryError(ValueError):
@@ -83,7 +99,7 @@ class ResidentFilters:
             parts.append("s.tier = ANY(:filter_tiers)")
             params["filter_tiers"] = sorted(self.tiers)
         if self.overdue is not None:
-            parts.append(("" if self.overdue else "NOT ") + "(s.next_due_on < :today)")
+            parts.append(("" if self.overdue else "NOT ") + overdue_sql())
             params["today"] = today
         if self.signal_kind is not None:
             parts.append(
@@ -109,7 +125,9 @@ class ResidentFilters:
 #: No filter: every resident of the run in scope.
 NO_FILTERS = ResidentFilters()
 
-#: aggregates this process has found built: (database, what, run id, day); runs never change
+#: aggregates this process has found built (or, for heat cells, found nothing to build):
+#: (database, what, run id, day). Only "exists" is remembered, never counts: a visit adjusts
+#: the rows themselves, and builds a run's missing heat cells (docs/visits.md).
 _ENSURED: set[tuple[str, str, int, dt.date | None]] = set()
 
 
@@ -158,22 +176,25 @@ def ensure_area_counts(session: Session, run_id: int, *, counted_on: dt.date) ->
     if key in _ENSURED:
         return
     params = {"run_id": run_id, "counted_on": counted_on}
-    built = session.execute(
-        text("SELECT 1 FROM run_area_counts WHERE run_id = :run_id AND counted_on = :counted_on"),
-        params,
-    ).first()
-    if built is not None:
+    check = text(
+        "SELECT 1 FROM run_area_counts WHERE run_id = :run_id AND counted_on = :counted_on"
+    )
+    if session.execute(check, params).first() is not None:
         _ENSURED.add(key)
         return
+    lock_run_aggregates(session, run_id)
+    if session.execute(check, params).first() is not None:
+        return  # built (and committed) by another transaction while this one waited
+    overdue = overdue_sql("s.next_due_on", ":counted_on")
     session.execute(
-        text("""
+        text(f"""
         INSERT INTO run_area_counts (run_id, counted_on, area_id, tier, overdue, residents)
-        SELECT :run_id, :counted_on, h.area_id, s.tier, s.next_due_on < :counted_on, count(*)
+        SELECT :run_id, :counted_on, h.area_id, s.tier, {overdue}, count(*)
         FROM resident_scores s
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id
         WHERE s.run_id = :run_id
-        GROUP BY h.area_id, s.tier, s.next_due_on < :counted_on
+        GROUP BY h.area_id, s.tier, {overdue}
         ON CONFLICT DO NOTHING"""),
         params,
     )
@@ -186,31 +207,55 @@ def ensure_heat_cells(session: Session, run_id: int) -> None:
     key = _ensured_key(session, "cells", run_id, None)
     if key in _ENSURED:
         return
-    params = {"run_id": run_id, "cell": HEAT_CELL_M}
-    built = session.execute(
-        text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id"), params
-    ).first()
+    params = {"run_id": run_id}
     has_high = session.execute(
         text("SELECT 1 FROM resident_scores WHERE run_id = :run_id AND tier = 2 LIMIT 1"), params
     ).first()
-    if built is not None or has_high is None:
+    if _heat_cells_built(session, run_id) or has_high is None:
         _ENSURED.add(key)
         return
+    lock_run_aggregates(session, run_id)
+    if not _heat_cells_built(session, run_id):  # else built by another transaction meanwhile
+        _build_heat_cells(session, run_id)
+        session.execute(text("ANALYZE run_high_cells"))
+
+
+def lock_run_aggregates(session: Session, run_id: int) -> None:
+    """Take the run's aggregates lock for the rest of the transaction. Building a day's counts
+    or the heat cells, and adjusting them after a visit, each take it first: a build then
+    reads the scores of every visit committed before it, and a visit adjusts every row
+    committed before it, so no visit is lost between the two (READ COMMITTED: each statement
+    after the lock sees what committed before it)."""
     session.execute(
-        text("""
+        text("SELECT pg_advisory_xact_lock(CAST(:space AS int), CAST(:run_id AS int))"),
+        {"space": AGGREGATES_LOCK, "run_id": run_id},
+    )
+
+
+def _heat_cells_built(session: Session, run_id: int) -> bool:
+    return (
+        session.execute(
+            text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id LIMIT 1"),
+            {"run_id": run_id},
+        ).first()
+        is not None
+    )
+
+
+def _build_heat_cells(session: Session, run_id: int) -> None:
+    """Count the run's high-tier residents per heat cell (nothing if it has none)."""
+    session.execute(
+        text(f"""
         INSERT INTO run_high_cells (run_id, area_id, cell_x, cell_y, residents)
-        SELECT :run_id, h.area_id,
-               floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int,
-               floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int, count(*)
+        SELECT :run_id, h.area_id, {HEAT_CELL_SQL}, count(*)
         FROM resident_scores s
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id
         WHERE s.run_id = :run_id AND s.tier = 2
         GROUP BY 2, 3, 4
         ON CONFLICT DO NOTHING"""),
-        params,
+        {"run_id": run_id, "cell": HEAT_CELL_M},
     )
-    session.execute(text("ANALYZE run_high_cells"))
 
 
 def ensure_run_aggregates(session: Session, run_id: int, *, counted_on: dt.date) -> None:
@@ -231,8 +276,12 @@ def adjust_run_aggregates(
 ) -> None:
     """Move one resident from its old tier and due date to the new ones in the cached
     aggregates of ``run_id`` (every day counted so far, and the heat cells), after a recorded
-    visit rescored it (geo.visit_scores), so the map never shows the old state. Days and
-    cells not built yet are built later from the updated resident_scores."""
+    visit rescored it (geo.visit_scores), so the map never shows the old state. Days not
+    counted yet are counted later from the updated resident_scores. When the resident enters
+    or leaves the high tier and the run has no heat cells (never built, or emptied by earlier
+    visits), they are built here from the updated resident_scores, so that a process that
+    remembered "nothing to build" (:data:`_ENSURED`) reads them. Takes the run's aggregates
+    lock (:func:`lock_run_aggregates`)."""
     params = {
         "run_id": run_id,
         "rid": resident_db_id,
@@ -242,21 +291,23 @@ def adjust_run_aggregates(
         "new_due": new_next_due_on,
         "cell": HEAT_CELL_M,
     }
+    lock_run_aggregates(session, run_id)
     area_id = session.execute(
         text("""SELECT h.area_id FROM residents r JOIN households h ON h.id = r.household_id
         WHERE r.id = :rid"""),
         params,
     ).scalar_one()
     params["area_id"] = area_id
+    old_overdue = overdue_sql("CAST(:old_due AS date)", "counted_on")
+    new_overdue = overdue_sql("CAST(:new_due AS date)", "counted_on")
     session.execute(
-        text("""
+        text(f"""
         WITH days AS (SELECT DISTINCT counted_on FROM run_area_counts WHERE run_id = :run_id),
         moves AS (
-            SELECT counted_on, CAST(:old_tier AS smallint) AS tier,
-                   CAST(:old_due AS date) < counted_on AS overdue, -1 AS delta FROM days
+            SELECT counted_on, CAST(:old_tier AS smallint) AS tier, {old_overdue} AS overdue,
+                   -1 AS delta FROM days
             UNION ALL
-            SELECT counted_on, CAST(:new_tier AS smallint), CAST(:new_due AS date) < counted_on,
-                   1 FROM days)
+            SELECT counted_on, CAST(:new_tier AS smallint), {new_overdue}, 1 FROM days)
         INSERT INTO run_area_counts (run_id, counted_on, area_id, tier, overdue, residents)
         SELECT :run_id, counted_on, :area_id, tier, overdue, sum(delta) FROM moves
         GROUP BY counted_on, tier, overdue HAVING sum(delta) <> 0
@@ -271,19 +322,13 @@ def adjust_run_aggregates(
     )
     if old_tier == new_tier or 2 not in (old_tier, new_tier):
         return
-    cells_built = session.execute(
-        text("SELECT 1 FROM run_high_cells WHERE run_id = :run_id LIMIT 1"), params
-    ).first()
-    if cells_built is None:
-        # built lazily on the next view (a run with no high tier had nothing to build)
-        _ENSURED.discard(_ensured_key(session, "cells", run_id, None))
+    if not _heat_cells_built(session, run_id):
+        _build_heat_cells(session, run_id)  # includes this resident's new tier
         return
     session.execute(
-        text("""
+        text(f"""
         INSERT INTO run_high_cells (run_id, area_id, cell_x, cell_y, residents)
-        SELECT :run_id, h.area_id, floor(ST_X(ST_Transform(h.geom, 5179)) / :cell)::int,
-               floor(ST_Y(ST_Transform(h.geom, 5179)) / :cell)::int,
-               CASE WHEN :new_tier = 2 THEN 1 ELSE -1 END
+        SELECT :run_id, h.area_id, {HEAT_CELL_SQL}, CASE WHEN :new_tier = 2 THEN 1 ELSE -1 END
         FROM residents r JOIN households h ON h.id = r.household_id WHERE r.id = :rid
         ON CONFLICT (run_id, area_id, cell_x, cell_y)
         DO UPDATE SET residents = run_high_cells.residents + EXCLUDED.residents"""),
@@ -303,7 +348,7 @@ def area_counts_sql(filters: ResidentFilters, *, today: dt.date) -> tuple[str, d
     if not filters.only_tier_and_overdue:
         where, extra = filters.sql(today=today)
         return (
-            f"""SELECT h.area_id, s.tier, s.next_due_on < :today AS overdue,
+            f"""SELECT h.area_id, s.tier, {overdue_sql()} AS overdue,
                 count(*) AS residents
             FROM resident_scores s JOIN residents r ON r.id = s.resident_id
             JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id

@@ -22,6 +22,7 @@ from geo.map_data import (
     area_counts_sql,
     area_filter_sql,
     ensure_area_counts,
+    overdue_sql,
 )
 from geo.scope import Scope
 from geo.score_runs import TIER_NAMES
@@ -63,7 +64,7 @@ def resident_tile_sql(
     sql = f"""
     SELECT ST_AsMVT(t, 'residents', {EXTENT}, 'geom') FROM (
         SELECT {"r.external_id AS id, " if with_ids else ""}s.tier,
-               s.next_due_on < :today AS overdue,
+               {overdue_sql()} AS overdue,
                ST_AsMVTGeom(ST_Transform(h.geom, 3857), ST_TileEnvelope(:z, :x, :y),
                             {EXTENT}, {BUFFER}) AS geom
         FROM households h

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,10 @@ import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import copy_arrow
-from geo.features import CRISIS_LABEL_SQL, FeatureTable, load_features
+from geo.db import copy_arrow, copy_arrow_chunks
+from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable, load_features
 from geo.scope import Scope
-from scoring.cadence import next_visits
+from scoring.cadence import FollowUp, follow_up_due, next_visits
 
 TIER_NAMES = {0: "low", 1: "medium", 2: "high"}
 
@@ -85,7 +86,7 @@ def latest_run_id(session: Session) -> int | None:
 LABELS_SQL = f"""
     SELECT v.resident_id, {CRISIS_LABEL_SQL} AS crisis
     FROM visits v
-    WHERE (v.visited_at AT TIME ZONE 'Asia/Seoul')::date <= :as_of
+    WHERE v.visited_at < {VISITED_BY_END_OF_SQL}
     GROUP BY v.resident_id
     HAVING {CRISIS_LABEL_SQL} IS NOT NULL"""
 
@@ -149,6 +150,7 @@ def store_run(
     previous_run_id: int | None,
     metrics: dict,
     cadence_days: dict[int, int],
+    follow_up: FollowUp | None = None,
     progress=None,
 ) -> StoredRun:
     """Write a run and every resident's score with one COPY; returns its id and counts."""
@@ -188,24 +190,44 @@ def store_run(
         registered_on=context["registered_on"],
         cadence=cadence_days,
     )
-    next_due = due["next_due_on"].to_numpy().astype("datetime64[D]")
-    frame = pa.table(
-        {
-            "run_id": pa.array(np.full(len(features), run_id, dtype=np.int32)),
-            "resident_id": pa.array(context["db_id"].to_numpy(dtype=np.int64)),
-            "score": pa.array(np.asarray(scores, dtype=float)),
-            "tier": pa.array(tiers.astype(np.int16)),
-            "next_due_on": pa.array(next_due, type=pa.date32()),
-            "features": pa.array(pack_vectors(features.to_numpy())),
-            "contributions": pa.array(pack_vectors(np.asarray(contributions))),
-        }
+    next_due = follow_up_due(
+        due["next_due_on"].to_numpy(),
+        last_met_on=context["last_met_on"].to_numpy(),
+        last_visit_on=context["last_visit_on"].to_numpy(),
+        planned_on=context["planned_on"].to_numpy(),
+        unreachable=context["unreachable_since"].notna().to_numpy(),
+        follow_up=follow_up,
     )
-    write_run_partition(session, run_id, frame, progress=progress)
+    db_ids = context["db_id"].to_numpy(dtype=np.int64)
+    values, contributions = features.to_numpy(dtype=float), np.asarray(contributions)
+    scores = np.asarray(scores, dtype=float)
+
+    def chunks(rows: int = 100_000):
+        """The rows to store, a chunk at a time: packing a chunk's vectors overlaps with
+        PostgreSQL parsing the previous chunk (geo.db.copy_arrow_chunks)."""
+        for start in range(0, len(db_ids), rows):
+            part = slice(start, start + rows)
+            yield pa.table(
+                {
+                    "run_id": pa.array(np.full(len(db_ids[part]), run_id, dtype=np.int32)),
+                    "resident_id": pa.array(db_ids[part]),
+                    "score": pa.array(scores[part]),
+                    "tier": pa.array(tiers[part].astype(np.int16)),
+                    "next_due_on": pa.array(next_due[part], type=pa.date32()),
+                    "features": pack_vectors(values[part]),
+                    "contributions": pack_vectors(contributions[part]),
+                }
+            )
+
+    write_run_partition(session, run_id, chunks(), progress=progress)
     return StoredRun(run_id, previous_run_id, counts, digest)
 
 
-def write_run_partition(session: Session, run_id: int, frame: pa.Table, *, progress=None) -> None:
+def write_run_partition(session: Session, run_id: int, frame, *, progress=None) -> None:
     """Write a run's resident scores as their own partition of resident_scores.
+
+    ``frame``: an Arrow table with resident_scores' columns, or an iterable of such tables
+    (chunks, written as they come).
 
     One COPY into a fresh table (with a CHECK on run_id, so that attaching needs no scan),
     then its primary key, built once after the load, then ATTACH: PostgreSQL validates the
@@ -220,7 +242,15 @@ def write_run_partition(session: Session, run_id: int, frame: pa.Table, *, progr
             f"INCLUDING CONSTRAINTS, CONSTRAINT ck_{partition}_run CHECK (run_id = {run_id}))"
         )
     )
-    copy_arrow(session, partition, frame, progress=progress)
+    if isinstance(frame, pa.Table):
+        copy_arrow(session, partition, frame, progress=progress)
+    else:
+        chunks = iter(frame)
+        first = next(chunks, None)
+        if first is not None:
+            copy_arrow_chunks(
+                session, partition, first.column_names, chain([first], chunks), progress=progress
+            )
     session.execute(
         text(
             f"ALTER TABLE {partition} ADD CONSTRAINT pk_{partition} "
@@ -287,9 +317,14 @@ def score_residents(
     config,
     as_of: dt.date,
     created_by: str,
+    follow_up: FollowUp | None = None,
     progress=None,
 ) -> ScoringResult:
     """Score the active residents in ``scope`` at ``as_of`` and store the run.
+
+    Due dates follow the tier cadence, moved by the visits that did not meet a resident and
+    by the next visit dates set on the visit form (``follow_up``, default
+    :class:`scoring.cadence.FollowUp`; :func:`scoring.cadence.follow_up_due`).
 
     The learned scorer is trained on the recorded visit outcomes of the residents in scope
     (see :func:`load_visit_labels`), without the visit-derived features, which would leak the
@@ -334,6 +369,7 @@ def score_residents(
         "config": config_to_dict(config),
         "as_of": as_of,
         "scope": None if scope.is_everything else sorted(scope.area_codes or []),
+        "follow_up": asdict(FollowUp() if follow_up is None else follow_up),
     }
     stored = store_run(
         session,
@@ -349,6 +385,7 @@ def score_residents(
         previous_run_id=previous,
         metrics=metrics,
         cadence_days=cadence,
+        follow_up=follow_up,
         progress=progress,
     )
     # who moved into high: the previous tiers came with the features (= run_changes, without

@@ -46,6 +46,9 @@ class Settings:
         (``VISITMAP_UNREACHABLE_AFTER``, default 3) and is next due this many days after the
         last attempt instead of the tier cadence (``VISITMAP_UNREACHABLE_RETRY_DAYS``, default
         30); docs/visits.md.
+    attempt_gap_days
+        After a visit that did not meet a resident, days before they are due again
+        (``VISITMAP_ATTEMPT_GAP_DAYS``, default 7); scoring.cadence.FollowUp.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -55,6 +58,16 @@ class Settings:
     basemap_attribution: str = DEFAULT_BASEMAP_ATTRIBUTION
     unreachable_after: int = 3
     unreachable_retry_days: int = 30
+    attempt_gap_days: int = 7
+
+    def follow_up(self):
+        """The due-date rules for visits that did not meet a resident
+        (:class:`scoring.cadence.FollowUp`)."""
+        from scoring.cadence import FollowUp
+
+        return FollowUp(
+            retry_days=self.unreachable_retry_days, attempt_gap_days=self.attempt_gap_days
+        )
 
 
 def _positive_int(env, name: str, default: int) -> int:
@@ -109,4 +122,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         basemap_attribution=env.get(PREFIX + "BASEMAP_ATTRIBUTION", DEFAULT_BASEMAP_ATTRIBUTION),
         unreachable_after=_positive_int(env, "UNREACHABLE_AFTER", 3),
         unreachable_retry_days=_positive_int(env, "UNREACHABLE_RETRY_DAYS", 30),
+        attempt_gap_days=_positive_int(env, "ATTEMPT_GAP_DAYS", 7),
     )

@@ -10,6 +10,7 @@ plans for are filtered by the caller's scope where they are read (:mod:`geo.rout
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import text
@@ -17,8 +18,15 @@ from sqlalchemy.orm import Session
 
 #: The importers' id rule (geo.importers.base.ID_PATTERN): letters, digits, _ . : -
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
+#: Member ids: the id rule without ``:`` (the import's members cell separates id, name and
+#: role with ``:`` and members with ``|``).
+MEMBER_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}")
+#: Characters a member's name or role may not hold: the members cell's separators.
+MEMBER_TEXT_FORBIDDEN = (":", "|")
 AREA_CODE_RE = re.compile(r"[0-9]{10}")
 MAX_NAME = 200
+#: The facility kind a team's base must have: the dong community centre (주민센터).
+BASE_FACILITY_KIND = "community_centre"
 
 
 class TeamError(ValueError):
@@ -51,7 +59,45 @@ def _check_name(field: str, value, *, required: bool = True) -> str | None:
         raise TeamError(field, "must be a non-empty text")
     if len(value) > MAX_NAME:
         raise TeamError(field, f"must be at most {MAX_NAME} characters, got {len(value)}")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise TeamError(field, "must not contain control characters")
     return value.strip()
+
+
+def check_member(member_id, name, role=None) -> tuple[str, str, str | None]:
+    """The one rule for a member, used by :func:`add_member` and the ``teams`` import: an id
+    of letters, digits, ``_ . -`` (no ``:``), a non-empty name and an optional role of at
+    most :data:`MAX_NAME` characters, without control characters, ``:`` or ``|``. Returns
+    ``(member_id, name, role)`` stripped; TeamError naming ``member_id``, ``name`` or
+    ``role``."""
+    if not isinstance(member_id, str) or not MEMBER_ID_RE.fullmatch(member_id):
+        raise TeamError(
+            "member_id", f"must be an id (letters, digits, _ . -; no ':'), got {member_id!r}"
+        )
+    name = _check_name("name", name)
+    role = _check_name("role", role or None, required=False)
+    for field, value in (("name", name), ("role", role)):
+        if value is not None and any(ch in value for ch in MEMBER_TEXT_FORBIDDEN):
+            raise TeamError(field, "must not contain ':' or '|'")
+    return member_id, name, role
+
+
+def check_base_facility(session: Session, base_facility_id) -> int:
+    """The database id of a team's base: a facility of kind ``community_centre``; TeamError
+    ``base_facility_id`` otherwise."""
+    _check_id("base_facility_id", base_facility_id)
+    row = session.execute(
+        text("SELECT id, kind FROM facilities WHERE external_id = :f"), {"f": base_facility_id}
+    ).one_or_none()
+    if row is None:
+        raise TeamError("base_facility_id", f"unknown facility {base_facility_id!r}")
+    if row.kind != BASE_FACILITY_KIND:
+        raise TeamError(
+            "base_facility_id",
+            f"facility {base_facility_id!r} is a {row.kind}, not a community centre "
+            "(a team's base is its dong community centre)",
+        )
+    return row.id
 
 
 def _team_pk(session: Session, team_id: str) -> int:
@@ -143,18 +189,13 @@ def create_team(
     base_facility_id: str | None = None,
     area_codes: Iterable[str] = (),
 ) -> dict:
-    """Create a team (its base is a facility's external id, e.g. the dong community centre)
-    with its dongs; returns :func:`get_team`. TeamConflict if ``team_id`` exists."""
+    """Create a team (its base is a facility's external id: a community centre) with its
+    dongs; returns :func:`get_team`. TeamConflict if ``team_id`` exists."""
     _check_id("team_id", team_id)
     name = _check_name("name", name)
     base_pk = None
     if base_facility_id is not None:
-        _check_id("base_facility_id", base_facility_id)
-        base_pk = session.execute(
-            text("SELECT id FROM facilities WHERE external_id = :f"), {"f": base_facility_id}
-        ).scalar()
-        if base_pk is None:
-            raise TeamError("base_facility_id", f"unknown facility {base_facility_id!r}")
+        base_pk = check_base_facility(session, base_facility_id)
     areas = _area_ids(session, area_codes)
     exists = session.execute(
         text("SELECT 1 FROM visit_teams WHERE external_id = :t"), {"t": team_id}
@@ -196,16 +237,18 @@ def add_member(
     session: Session, team_id: str, *, member_id: str, name: str, role: str | None = None
 ) -> dict:
     """Add an active member (a visitor) to a team; returns the member. TeamConflict if
-    ``member_id`` exists (in any team)."""
+    ``member_id`` exists (in any team: a member id stays with its team for good, since visits
+    and plans name it; to move a person, deactivate the old member and add a new id). The
+    ``teams`` import refuses to move a member to another team in the same way."""
     pk = _team_pk(session, team_id)
-    _check_id("member_id", member_id)
-    name = _check_name("name", name)
-    role = _check_name("role", role, required=False)
+    member_id, name, role = check_member(member_id, name, role)
     exists = session.execute(
-        text("SELECT 1 FROM visit_team_members WHERE external_id = :m"), {"m": member_id}
-    ).first()
+        text("""SELECT t.external_id FROM visit_team_members m JOIN visit_teams t
+                ON t.id = m.team_id WHERE m.external_id = :m"""),
+        {"m": member_id},
+    ).scalar()
     if exists:
-        raise TeamConflict("member_id", f"member {member_id!r} exists already")
+        raise TeamConflict("member_id", f"member {member_id!r} exists already (team {exists})")
     session.execute(
         text("""INSERT INTO visit_team_members (external_id, team_id, name, role, active)
                 VALUES (:m, :team, :name, :role, true)"""),

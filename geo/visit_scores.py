@@ -136,14 +136,21 @@ class ScoreChange:
 
 
 def _latest_run(session: Session):
+    """The latest run (:func:`geo.score_runs.latest_run_id`) with what rescoring needs."""
+    from geo.score_runs import latest_run_id
+
+    run_id = latest_run_id(session)
+    if run_id is None:
+        return None
     return (
         session.execute(
             text("""
         SELECT id, method, parameters, as_of, previous_run_id, feature_names
-        FROM score_runs ORDER BY id DESC LIMIT 1""")
+        FROM score_runs WHERE id = :id"""),
+            {"id": run_id},
         )
         .mappings()
-        .one_or_none()
+        .one()
     )
 
 
@@ -157,6 +164,7 @@ def rescore_resident(
     next_visit_on: dt.date | None,
     unreachable: UnreachableState,
     retry_days: int,
+    attempt_gap_days: int = 7,
 ) -> ScoreChange | None:
     """Rescore one resident in the latest run after a visit, update that row, log the change
     in score_updates and adjust the map's cached counts. None when there is no run or the
@@ -166,14 +174,16 @@ def rescore_resident(
     the run's previous run for ``days_overdue`` (as the run itself computed them). The score
     and tier come from the run's method and stored configuration; a learned run (``model``)
     stores no fitted model, so its score, tier and contributions are kept and only the
-    features and the due date change. Next due date: the form's date if given, else the retry
-    cadence (``retry_days`` after the last attempt) for an unreachable resident, else the
-    tier's cadence from the last met visit.
+    features and the due date change. Next due date: the rule score runs use
+    (:func:`scoring.cadence.follow_up_due`): the form's date if given, else the retry cadence
+    (``retry_days`` after the last attempt) for an unreachable resident, else the tier's
+    cadence from the last met visit but not before ``attempt_gap_days`` after a visit that
+    did not meet them.
     """
     from geo.features import load_features
     from geo.map_data import adjust_run_aggregates
     from geo.score_runs import make_scorer, pack_vectors
-    from scoring.cadence import next_visits
+    from scoring.cadence import FollowUp, follow_up_due, next_visits
     from scoring.config import config_from_dict
     from scoring.explain import contribution_matrix
     from scoring.scorers import assign_tiers
@@ -216,19 +226,24 @@ def rescore_resident(
         score = float(scorer.score_samples(features)[0])
         tier = int(assign_tiers([score], *scorer.tier_edges_)[0])
         contributions = contribution_matrix(scorer, features, names)
-    if next_visit_on is not None:
-        due = next_visit_on
-    elif unreachable.since is not None:
-        due = unreachable.last_attempt_on + dt.timedelta(days=retry_days)
-    else:
-        planned = next_visits(
-            pd.Series([tier], index=features.index),
-            table.context["last_met_on"],
-            as_of=as_of,
-            registered_on=table.context["registered_on"],
-            cadence=cadence,
-        )
-        due = planned["next_due_on"].iloc[0].date()
+    # the same rule as a score run (scoring.cadence.follow_up_due): the visit just recorded
+    # is in the context (its next visit date, the unreachable mark, the attempt)
+    context = table.context
+    planned = next_visits(
+        pd.Series([tier], index=features.index),
+        context["last_met_on"],
+        as_of=as_of,
+        registered_on=context["registered_on"],
+        cadence=cadence,
+    )
+    due = follow_up_due(
+        planned["next_due_on"].to_numpy(),
+        last_met_on=context["last_met_on"].to_numpy(),
+        last_visit_on=context["last_visit_on"].to_numpy(),
+        planned_on=context["planned_on"].to_numpy(),
+        unreachable=context["unreachable_since"].notna().to_numpy(),
+        follow_up=FollowUp(retry_days=retry_days, attempt_gap_days=attempt_gap_days),
+    )[0].astype(dt.date)
     session.execute(
         text("""
         UPDATE resident_scores SET score = :score, tier = :tier, next_due_on = :due,

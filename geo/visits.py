@@ -68,19 +68,50 @@ class VisitInput:
     plan_id: int | None = None
 
 
+#: Largest route plan id (``route_plans.id`` is a 32-bit integer).
+PLAN_ID_MAX = 2**31 - 1
+#: Text fields: each must be a string (or absent/null); the form sends every one as text.
+TEXT_FIELDS = (
+    "resident",
+    "outcome",
+    "idempotency_key",
+    "visited_at",
+    "notes",
+    "next_visit_on",
+    "member",
+    "visitor_name",
+)
+#: Earliest visit date accepted (older dates are typing mistakes; the scores' date
+#: arithmetic also needs dates in a sane range).
+EARLIEST_VISIT = dt.date(2000, 1, 1)
+#: How far after the visit the form's next visit date may lie, days.
+NEXT_VISIT_MAX_DAYS = 5 * 366
+
+
 def _text(value) -> str | None:
     if value is None:
         return None
-    value = str(value).strip()
+    value = value.strip()
     return value or None
 
 
 def visit_input_from_mapping(data: Mapping) -> VisitInput:
     """Parse submitted values (form fields or JSON; ``needs`` a list of codes) into a
-    :class:`VisitInput`. Raises :class:`VisitError` naming every malformed field."""
+    :class:`VisitInput`. Raises :class:`VisitError` naming every malformed field: text fields
+    must be strings (or absent/null) without NUL characters, ``needs`` a list of strings,
+    ``plan`` an integer or a string of digits."""
     problems = []
+    raw = {}
+    for field in TEXT_FIELDS:
+        value = data.get(field)
+        if value is not None and not isinstance(value, str):
+            problems.append((field, f"must be a string, got {type(value).__name__}"))
+        elif value is not None and "\x00" in value:
+            problems.append((field, "must not contain NUL characters"))
+        else:
+            raw[field] = value
     visited_at = next_visit_on = plan_id = None
-    raw_time = _text(data.get("visited_at"))
+    raw_time = _text(raw.get("visited_at"))
     if raw_time is not None:
         try:
             visited_at = dt.datetime.fromisoformat(raw_time)
@@ -89,40 +120,54 @@ def visit_input_from_mapping(data: Mapping) -> VisitInput:
         else:
             if visited_at.tzinfo is None:  # the form's datetime-local: Korean time
                 visited_at = visited_at.replace(tzinfo=SEOUL)
-    raw_next = _text(data.get("next_visit_on"))
+            if visited_at.date() < EARLIEST_VISIT:
+                problems.append(("visited_at", f"before {EARLIEST_VISIT.isoformat()}"))
+                visited_at = None
+    raw_next = _text(raw.get("next_visit_on"))
     if raw_next is not None:
         try:
             next_visit_on = dt.date.fromisoformat(raw_next)
         except ValueError:
             problems.append(("next_visit_on", f"not a date (YYYY-MM-DD): {raw_next!r}"))
-    raw_plan = _text(data.get("plan"))
+    raw_plan = data.get("plan")
+    if isinstance(raw_plan, str):
+        raw_plan = _text(raw_plan)
     if raw_plan is not None:
-        try:
+        if isinstance(raw_plan, int) and not isinstance(raw_plan, bool):
+            plan_id = raw_plan
+        elif isinstance(raw_plan, str) and raw_plan.isascii() and raw_plan.isdigit():
             plan_id = int(raw_plan)
-        except ValueError:
+        if plan_id is None or not 0 < plan_id <= PLAN_ID_MAX:
             problems.append(("plan", f"not a route plan id: {raw_plan!r}"))
-    needs = data.get("needs") or ()
-    if isinstance(needs, str) or not all(isinstance(n, str) for n in needs):
+            plan_id = None
+    needs = data.get("needs")
+    if needs is None:
+        needs = ()
+    elif not isinstance(needs, list | tuple) or not all(
+        isinstance(n, str) and "\x00" not in n for n in needs
+    ):
         problems.append(("needs", "must be a list of need category codes"))
         needs = ()
     if problems:
         raise VisitError(problems)
-    notes = data.get("notes")
+    notes = _text(raw.get("notes"))
     return VisitInput(
-        resident_id=_text(data.get("resident")) or "",
-        outcome=_text(data.get("outcome")) or "",
-        idempotency_key=_text(data.get("idempotency_key")) or "",
+        resident_id=_text(raw.get("resident")) or "",
+        outcome=_text(raw.get("outcome")) or "",
+        idempotency_key=_text(raw.get("idempotency_key")) or "",
         visited_at=visited_at,
         needs=tuple(dict.fromkeys(n.strip() for n in needs)),
-        notes=None if notes is None or not str(notes).strip() else str(notes).strip(),
+        notes=notes,
         next_visit_on=next_visit_on,
-        member_id=_text(data.get("member")),
-        visitor_name=_text(data.get("visitor_name")),
+        member_id=_text(raw.get("member")),
+        visitor_name=_text(raw.get("visitor_name")),
         plan_id=plan_id,
     )
 
 
 def _resident(session: Session, scope: Scope, external_id: str, *, lock: bool = False):
+    if "\x00" in external_id:  # PostgreSQL text cannot hold it: no such resident
+        return None
     scope_sql, params = scope.sql()
     return (
         session.execute(
@@ -140,9 +185,7 @@ def _resident(session: Session, scope: Scope, external_id: str, *, lock: bool = 
 
 
 def route_plan(session: Session, plan_id: int) -> dict | None:
-    """A stored route plan's team and day (migration 0009), or None if there is none."""
-    if session.execute(text("SELECT to_regclass('route_plans')")).scalar() is None:
-        return None
+    """A stored route plan's team and day, or None if there is none."""
     row = (
         session.execute(
             text("""
@@ -155,6 +198,31 @@ def route_plan(session: Session, plan_id: int) -> dict | None:
         .one_or_none()
     )
     return None if row is None else dict(row)
+
+
+def eligible_members(
+    session: Session, *, area_id: int | None, plan: dict | None, member_id: str | None = None
+) -> list[dict]:
+    """The active team members who may record a visit (docs/visits.md): of ``plan``'s team
+    when a route plan is given, else of the teams covering the dong ``area_id``; only
+    ``member_id`` (an external id) when given. By team name, name and id."""
+    if plan is not None:
+        where, params = "m.team_id = :team", {"team": plan["team_db_id"]}
+    else:
+        where = """EXISTS (SELECT 1 FROM team_areas ta
+            WHERE ta.team_id = m.team_id AND ta.area_id = :area)"""
+        params = {"area": area_id}
+    if member_id is not None:
+        where += " AND m.external_id = :member"
+        params["member"] = member_id
+    rows = session.execute(
+        text(f"""
+        SELECT m.id, m.external_id, m.name, m.role, m.team_id, t.name AS team_name
+        FROM visit_team_members m JOIN visit_teams t ON t.id = m.team_id
+        WHERE m.active AND {where} ORDER BY t.name, m.name, m.external_id"""),
+        params,
+    ).mappings()
+    return [dict(row) for row in rows]
 
 
 def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
@@ -189,9 +257,15 @@ def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
     visited_at = visit.visited_at or now
     if visited_at > now + FUTURE_TOLERANCE:
         problems.append(("visited_at", "is in the future"))
+        visited_at = now  # the dates below stay in range
     visit_date = visited_at.astimezone(SEOUL).date()
     if visit.next_visit_on is not None and visit.next_visit_on < visit_date:
         problems.append(("next_visit_on", f"is before the visit ({visit_date.isoformat()})"))
+    elif (
+        visit.next_visit_on is not None
+        and (visit.next_visit_on - visit_date).days > NEXT_VISIT_MAX_DAYS
+    ):
+        problems.append(("next_visit_on", f"more than {NEXT_VISIT_MAX_DAYS} days after the visit"))
     plan = None
     if visit.plan_id is not None:
         plan = route_plan(session, visit.plan_id)
@@ -199,20 +273,27 @@ def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
             problems.append(("plan", f"no route plan {visit.plan_id}"))
     member = None
     if visit.member_id is not None:
-        member = (
-            session.execute(
-                text("""
-            SELECT m.id, m.name, m.team_id, t.name AS team_name FROM visit_team_members m
-            JOIN visit_teams t ON t.id = m.team_id WHERE m.external_id = :id"""),
-                {"id": visit.member_id},
+        if plan is None and visit.plan_id is not None:
+            pass  # the plan's problem is reported; its team is unknown
+        elif plan is None and resident is None:
+            pass  # the resident's problem is reported; its dong is unknown
+        else:
+            found = eligible_members(
+                session,
+                area_id=None if resident is None else resident["area_id"],
+                plan=plan,
+                member_id=visit.member_id,
             )
-            .mappings()
-            .one_or_none()
-        )
-        if member is None:
-            problems.append(("member", f"no team member {visit.member_id!r}"))
-        elif plan is not None and member["team_id"] != plan["team_db_id"]:
-            problems.append(("member", "is not in the route plan's team"))
+            member = found[0] if found else None
+            if member is None:
+                where = (
+                    f"the route plan's team ({plan['team_name']})"
+                    if plan is not None
+                    else f"a team covering {resident['area_name']}"
+                )
+                problems.append(
+                    ("member", f"{visit.member_id!r} is not an active member of {where}")
+                )
     elif visit.visitor_name is None:
         problems.append(("visitor_name", "required when no team member is chosen"))
     elif len(visit.visitor_name) > VISITOR_MAX_CHARS:
@@ -239,6 +320,7 @@ def record_visit(
     *,
     unreachable_after: int = 3,
     retry_days: int = 30,
+    attempt_gap_days: int = 7,
     now: dt.datetime | None = None,
 ) -> dict:
     """Record ``visit`` in the session's transaction and return :func:`visit_summary` of it
@@ -312,6 +394,7 @@ def record_visit(
         next_visit_on=visit.next_visit_on,
         unreachable=state,
         retry_days=retry_days,
+        attempt_gap_days=attempt_gap_days,
     )
     return visit_summary(session, scope, f"form-{key}") | {"replayed": False}
 
@@ -323,6 +406,8 @@ def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dic
     ``scope``."""
     from geo.score_runs import TIER_NAMES, latest_run_id
 
+    if "\x00" in visit_external_id:  # PostgreSQL text cannot hold it: no such visit
+        return None
     scope_sql, params = scope.sql()
     row = (
         session.execute(
@@ -416,28 +501,15 @@ def form_context(
     if resident is None:
         return None
     plan = route_plan(session, plan_id) if plan_id is not None else None
+    members = eligible_members(session, area_id=resident["area_id"], plan=plan)
+    planned = None
     if plan is not None:
-        members = session.execute(
-            text("""SELECT m.external_id, m.name, m.role, t.name AS team_name
-            FROM visit_team_members m JOIN visit_teams t ON t.id = m.team_id
-            WHERE m.team_id = :team AND m.active ORDER BY m.name, m.external_id"""),
-            {"team": plan["team_db_id"]},
-        ).mappings()
         planned = session.execute(
             text("""SELECT m.external_id FROM route_plan_stops s
             JOIN visit_team_members m ON m.id = s.member_id
             WHERE s.plan_id = :plan AND s.resident_id = :rid"""),
             {"plan": plan_id, "rid": resident["id"]},
         ).scalar()
-    else:
-        members = session.execute(
-            text("""SELECT m.external_id, m.name, m.role, t.name AS team_name
-            FROM visit_team_members m JOIN visit_teams t ON t.id = m.team_id
-            JOIN team_areas ta ON ta.team_id = t.id
-            WHERE ta.area_id = :area AND m.active ORDER BY t.name, m.name, m.external_id"""),
-            {"area": resident["area_id"]},
-        ).mappings()
-        planned = None
     explanation = resident_explanation(session, scope, resident_id)
     return {
         "resident": {
@@ -448,7 +520,9 @@ def form_context(
             "unreachable_since": resident["unreachable_since"],
             "explanation": explanation,
         },
-        "members": [dict(m) for m in members],
+        "members": [
+            {k: m[k] for k in ("external_id", "name", "role", "team_name")} for m in members
+        ],
         "planned_member": planned,
         "plan": plan,
     }

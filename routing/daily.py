@@ -1,9 +1,10 @@
 """A team's day planned from the database and stored: the glue between :mod:`geo` (teams,
 score runs, stored plans) and the planning core :func:`routing.plan.plan_day`.
 
-Candidates are the team's residents (in its dongs and in the caller's scope) who are due or
-overdue on the day in the latest score run; visitors are the team's active members; the base
-is the team's base facility. Planning the same team and day again stores a new version.
+Candidates are the team's residents (in its dongs; the caller's scope must cover them all)
+who are due or overdue on the day in the latest score run; visitors are the team's active
+members; the base is the team's base facility. Planning the same team and day again stores
+a new version.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,18 +22,32 @@ from geo.route_plans import store_plan, team_candidates
 from geo.scope import Scope
 from geo.score_runs import latest_run_id
 from geo.teams import TeamNotFound
+from routing.day_problem import first_start, start_windows
 from routing.plan import DayPlan, DroppedVisit, DropReason, PlanSettings, plan_day
 from routing.plan_settings import DEFAULT_SETTINGS
+from routing.travel import project_lonlat
 
 
 class PlanRequestError(ValueError):
-    """The team cannot be planned as it stands (no base, no active member, nothing scored);
-    ``field`` names what is missing (HTTP 400)."""
+    """The team cannot be planned as it stands (no base, no active member, nothing scored) or
+    a setting is invalid; ``field`` names the offending field (HTTP 400) and ``kind`` says
+    what is wrong, for translated messages (:data:`PLAN_ERROR_KINDS`)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, *, kind: str = "invalid"):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.kind = kind
+
+
+class PlanScopeError(PlanRequestError):
+    """The caller's scope does not cover all of the team's dongs (HTTP 403): a plan is the
+    team's plan for everyone, so it may only be made by someone who sees all its residents."""
+
+
+#: ``PlanRequestError.kind`` values: no base facility, no active member, no score run, the
+#: caller's scope does not cover the team, an invalid setting.
+PLAN_ERROR_KINDS = ("no_base", "no_member", "no_run", "scope", "invalid")
 
 
 @dataclass(frozen=True)
@@ -49,13 +65,16 @@ class StoredDayPlan:
     candidates: int
     plan: DayPlan
     visitors: dict[str, str]
+    settings: PlanSettings = DEFAULT_SETTINGS
 
 
 def _team_for_planning(session: Session, team_id: str) -> dict:
     team = (
         session.execute(
             text("""SELECT t.id, t.name, t.base_facility_id, ST_X(f.geom) AS lon,
-                           ST_Y(f.geom) AS lat
+                           ST_Y(f.geom) AS lat,
+                           array(SELECT a.code FROM team_areas ta JOIN areas a
+                                 ON a.id = ta.area_id WHERE ta.team_id = t.id) AS area_codes
                     FROM visit_teams t LEFT JOIN facilities f ON f.id = t.base_facility_id
                     WHERE t.external_id = :t"""),
             {"t": team_id},
@@ -66,8 +85,20 @@ def _team_for_planning(session: Session, team_id: str) -> dict:
     if team is None:
         raise TeamNotFound(f"team {team_id!r} does not exist")
     if team["base_facility_id"] is None:
-        raise PlanRequestError("team", f"team {team_id!r} has no base facility")
+        raise PlanRequestError("team", f"team {team_id!r} has no base facility", kind="no_base")
     return dict(team)
+
+
+def check_scope_covers_team(scope: Scope, team_id: str, area_codes) -> None:
+    """PlanScopeError unless ``scope`` covers every dong of the team."""
+    outside = sorted(code for code in area_codes if not scope.allows(code))
+    if outside:
+        raise PlanScopeError(
+            "team",
+            f"your areas do not cover all dongs of team {team_id!r} (not {', '.join(outside)}): "
+            "a plan is the whole team's plan",
+            kind="scope",
+        )
 
 
 def settings_record(settings: PlanSettings) -> dict:
@@ -78,10 +109,60 @@ def settings_record(settings: PlanSettings) -> dict:
     }
 
 
-#: Most candidates handed to the planner (the most urgent ones; see :func:`plan_capped`). A
-#: day holds 10-15 visits per visitor, and preparing 2,000 candidates alone takes seconds.
+#: Candidates handed to the planner that could each be visited alone (the most urgent ones;
+#: see :func:`plan_capped`). A day holds 10-15 visits per visitor, and preparing 2,000
+#: candidates alone takes seconds.
 MAX_CANDIDATES = 400
-_DAY_FULL = {DropReason.DAY_FULL_LOWEST_PRIORITY, DropReason.DAY_FULL_NO_ROOM}
+
+
+def visitable_alone(
+    base: tuple[float, float], candidates: pd.DataFrame, settings: PlanSettings
+) -> np.ndarray:
+    """Which candidates one visitor could visit on their own (from the base and back within
+    working hours, inside their availability window): the planner's own "too far" and
+    "window unreachable" checks, against the base only (linear in the candidates)."""
+    lons = np.concatenate([[base[0]], candidates["lon"].to_numpy(dtype=float)])
+    lats = np.concatenate([[base[1]], candidates["lat"].to_numpy(dtype=float)])
+    x, y = project_lonlat(lons, lats)
+    straight = np.hypot(x[1:] - x[0], y[1:] - y[0])
+    travelled = straight * settings.travel_detour_factor
+    seconds = np.maximum(
+        np.ceil(travelled / (settings.travel_speed_kmh / 3.6) - 1e-6).astype(np.int64), 0
+    )
+    end = settings.working_seconds
+    fits = np.zeros(len(candidates), dtype=bool)
+    rows = zip(
+        candidates["tier"],
+        candidates["available_from"],
+        candidates["available_until"],
+        seconds.tolist(),
+        strict=True,
+    )
+    for i, (tier, available_from, available_until, travel) in enumerate(rows):
+        service = settings.service_seconds(int(tier))
+        available = None
+        has_from = available_from is not None and not pd.isna(available_from)
+        has_until = available_until is not None and not pd.isna(available_until)
+        if isinstance(available_from, str):
+            available_from = dt.time.fromisoformat(available_from)
+        if isinstance(available_until, str):
+            available_until = dt.time.fromisoformat(available_until)
+        if has_from or has_until:
+            available = (
+                settings.to_working_clock(available_from) if has_from else 0,
+                settings.to_working_clock(available_until) if has_until else end,
+            )
+        windows = start_windows(settings, service, available)
+        start = first_start(windows, travel)
+        fits[i] = start is not None and start + service + travel <= end
+    return fits & (candidates["days_overdue"].to_numpy() >= 0)  # not due: never planned
+
+
+def team_capacity(visitors: int, settings: PlanSettings) -> int:
+    """An upper bound on the visits a team can make in a day: every visit takes at least the
+    shortest service time."""
+    shortest = min(settings.service_seconds(tier) for tier in range(3))
+    return visitors * (settings.working_seconds // shortest)
 
 
 def plan_capped(
@@ -92,25 +173,32 @@ def plan_capped(
     settings: PlanSettings,
     max_candidates: int = MAX_CANDIDATES,
 ) -> DayPlan:
-    """:func:`~routing.plan.plan_day` over the ``max_candidates`` most urgent candidates
-    (``candidates`` sorted most urgent first).
+    """:func:`~routing.plan.plan_day` once, over the most urgent candidates (``candidates``
+    sorted most urgent first).
 
-    When that day is full (some candidate was dropped for lack of room), every candidate
-    left out ranks at or below every planned visit, so it is reported as dropped
-    ``day_full_lowest_priority``. Otherwise (a large team, or most candidates out of reach)
-    all candidates are planned.
+    The head handed to the planner is the shortest prefix of ``candidates`` holding
+    ``max(max_candidates, capacity + 1)`` candidates that could each be visited alone
+    (:func:`visitable_alone`; ``capacity`` is :func:`team_capacity`). When candidates are
+    left out, the head holds more visitable candidates than the team can possibly visit, so
+    the day is full and every candidate left out ranks below every planned visit: they are
+    reported as dropped ``day_full_lowest_priority``. Candidates that cannot be visited
+    alone do not count towards the cap (they are dropped with their own reason when in the
+    head), so a dong full of unreachable residents cannot starve the plan.
     """
     columns = ["resident_id", "lon", "lat", "tier", "days_overdue"]
     table = candidates[columns].assign(
         available_from=candidates["available_from"],
         available_until=candidates["available_until"],
     )
-    if len(table) <= max_candidates:
+    wanted = max(max_candidates, team_capacity(len(visitors), settings) + 1)
+    if len(table) <= wanted:
         return plan_day(base, visitors, table, settings=settings)
-    head, rest = table.iloc[:max_candidates], table.iloc[max_candidates:]
+    fits = visitable_alone(base, table, settings)
+    reached = np.flatnonzero(np.cumsum(fits) >= wanted)
+    if not len(reached) or reached[0] + 1 == len(table):
+        return plan_day(base, visitors, table, settings=settings)
+    head, rest = table.iloc[: reached[0] + 1], table.iloc[reached[0] + 1 :]
     plan = plan_day(base, visitors, head, settings=settings)
-    if not any(visit.reason in _DAY_FULL for visit in plan.dropped):
-        return plan_day(base, visitors, table, settings=settings)
     extra = tuple(
         DroppedVisit(
             resident_id=row.resident_id,
@@ -138,7 +226,8 @@ def plan_team_day(
     Parameters
     ----------
     scope : Scope
-        Only residents in the caller's scope are candidates.
+        The caller's scope; it must cover all of the team's dongs (PlanScopeError), since
+        the stored plan becomes the team's plan for everyone.
     team_id : str
         The team's external id.
     run_id : int, optional
@@ -149,19 +238,23 @@ def plan_team_day(
     TeamNotFound
         Unknown team.
     PlanRequestError
-        No base facility, no active member, or nothing scored yet.
+        No base facility, no active member, or nothing scored yet; PlanScopeError when the
+        scope does not cover all of the team's dongs.
     """
     team = _team_for_planning(session, team_id)
+    check_scope_covers_team(scope, team_id, team["area_codes"])
     members = session.execute(
         text("""SELECT id, external_id, name FROM visit_team_members
                 WHERE team_id = :t AND active ORDER BY external_id"""),
         {"t": team["id"]},
     ).all()
     if not members:
-        raise PlanRequestError("team", f"team {team_id!r} has no active member")
+        raise PlanRequestError("team", f"team {team_id!r} has no active member", kind="no_member")
     run_id = run_id if run_id is not None else latest_run_id(session)
     if run_id is None:
-        raise PlanRequestError("run", "no score run yet (run `visitmap score` first)")
+        raise PlanRequestError(
+            "run", "no score run yet (run `visitmap score` first)", kind="no_run"
+        )
     candidates = team_candidates(session, scope, team_pk=team["id"], run_id=run_id, day=day)
     base = (float(team["lon"]), float(team["lat"]))
     plan = plan_capped(base, [m.external_id for m in members], candidates, settings=settings)
@@ -225,6 +318,7 @@ def plan_team_day(
         candidates=len(candidates),
         plan=plan,
         visitors={m.external_id: m.name for m in members},
+        settings=settings,
     )
 
 
@@ -238,6 +332,14 @@ def plan_summary_lines(stored: StoredDayPlan) -> list[str]:
         f"{plan.visits} visits of {stored.candidates} due candidates, "
         f"{plan.planning_seconds:.1f} s"
     ]
+    s = stored.settings
+    pause = f"{s.break_start:%H:%M}-{s.break_end:%H:%M}" if s.break_start else "none"
+    lines.append(
+        f"  settings: {s.day_start:%H:%M}-{s.day_end:%H:%M}, break {pause}, service "
+        f"high {s.service_minutes_by_tier[2]} / medium {s.service_minutes_by_tier[1]} / low "
+        f"{s.service_minutes_by_tier[0]} min, {s.travel_mode} {s.travel_speed_kmh:g} km/h "
+        f"x{s.travel_detour_factor:g}"
+    )
     for route in plan.routes:
         name = stored.visitors.get(route.visitor, route.visitor)
         if route.stops:

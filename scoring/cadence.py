@@ -11,6 +11,7 @@ resident was met, or at the registration date if the resident was never met::
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -127,3 +128,69 @@ def next_visits(
         },
         index=index,
     )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """How visits that did not meet the resident move the next due date.
+
+    ``retry_days``: an unreachable resident (not found several times in a row) is next due
+    this many days after the last attempt. ``attempt_gap_days``: after a visit that did not
+    meet the resident (not home, refused, unreachable), they are not due again before this
+    many days have passed, so nobody is knocked on every day.
+    """
+
+    retry_days: int = 30
+    attempt_gap_days: int = 7
+
+    def __post_init__(self):
+        for name in ("retry_days", "attempt_gap_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise CadenceError(f"{name} must be a whole number of days >= 1, got {value!r}")
+
+
+def _days(values, name: str, n: int) -> np.ndarray:
+    """Dates (date objects, None, NaT, datetime64) as datetime64[D], NaT where missing."""
+    if values is None:
+        return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    out = pd.to_datetime(pd.Series(np.asarray(values, dtype=object))).to_numpy()
+    if len(out) != n:
+        raise CadenceError(f"{name} has {len(out)} values for {n} residents")
+    return out.astype("datetime64[D]")
+
+
+def follow_up_due(
+    next_due_on,
+    *,
+    last_met_on=None,
+    last_visit_on=None,
+    planned_on=None,
+    unreachable=None,
+    follow_up: FollowUp | None = None,
+) -> np.ndarray:
+    """Each resident's due date once the visits that did not meet them are taken into account.
+
+    In order, the first that applies:
+
+    1. ``planned_on``: the next visit date the visitor set on the resident's latest visit;
+    2. ``unreachable`` (true): ``last_visit_on`` + ``retry_days``;
+    3. a visit after the last met visit (``last_visit_on`` > ``last_met_on``, or never met):
+       not before ``last_visit_on`` + ``attempt_gap_days``;
+    4. ``next_due_on``, the tier cadence (:func:`next_visits`).
+
+    Shared by score runs and by the rescoring of one resident after a recorded visit, so a
+    new run keeps what the visit form set. Returns datetime64[D] dates.
+    """
+    follow_up = FollowUp() if follow_up is None else follow_up
+    due = _days(next_due_on, "next_due_on", len(next_due_on))
+    n = len(due)
+    met = _days(last_met_on, "last_met_on", n)
+    last = _days(last_visit_on, "last_visit_on", n)
+    planned = _days(planned_on, "planned_on", n)
+    gone = np.zeros(n, dtype=bool) if unreachable is None else np.asarray(unreachable, dtype=bool)
+    tried = ~np.isnat(last) & (np.isnat(met) | (last > met))
+    gap = np.where(tried, last + np.timedelta64(follow_up.attempt_gap_days, "D"), due)
+    out = np.where(tried, np.maximum(due, gap), due)
+    out = np.where(gone & ~np.isnat(last), last + np.timedelta64(follow_up.retry_days, "D"), out)
+    return np.where(~np.isnat(planned), planned, out)

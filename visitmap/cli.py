@@ -279,6 +279,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
             config=config,
             as_of=as_of,
             created_by=created_by or getpass.getuser(),
+            follow_up=settings.follow_up(),
             progress=bar,
         )
     run = result.stored

@@ -155,18 +155,61 @@ def routes() -> None:
 @click.option("--time-limit", default=3.0, show_default=True, type=float, help="Seconds.")
 @click.option("--mode", default="foot", show_default=True, type=click.Choice(["foot", "car"]))
 @click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--start", "day_start", default=None, help="Working day start HH:MM [09:00].")
+@click.option("--end", "day_end", default=None, help="Working day end HH:MM [18:00].")
+@click.option(
+    "--break", "break_", default=None, help="Lunch break HH:MM-HH:MM or none [12:00-13:00]."
+)
+@click.option(
+    "--service-minutes",
+    default=None,
+    help="Minutes per visit by tier, e.g. high=40,medium=30,low=20 (the defaults).",
+)
+@click.option("--speed-kmh", default=None, type=float, help="Speed [foot 4, car 20].")
+@click.option("--detour", "detour_factor", default=None, type=float,
+              help="Detour factor over the straight line [foot 1.3, car 1.4].")  # fmt: skip
 @click.option("--by", "created_by", default=None, help="Who plans (default: $USER).")
-def routes_plan(team_id, day, time_limit, mode, seed, created_by) -> None:
-    """Plan team TEAM's visits on DATE, store the plan (a new version) and summarise it."""
+def routes_plan(
+    team_id, day, time_limit, mode, seed, day_start, day_end, break_, service_minutes,
+    speed_kmh, detour_factor, created_by,
+) -> None:  # fmt: skip
+    """Plan team TEAM's visits on DATE, store the plan (a new version) and summarise it.
+
+    The settings used are stored with the plan."""
     import getpass
 
     from geo.scope import Scope
     from geo.teams import TeamNotFound
     from routing.daily import PlanRequestError, plan_summary_lines, plan_team_day
-    from routing.plan import PlanningError, PlanSettings
+    from routing.plan import PlanningError
+    from routing.settings_input import SettingsInputError, plan_settings_from
 
+    fields = {
+        "time_limit_seconds": time_limit,
+        "travel_mode": mode,
+        "seed": seed,
+        "day_start": day_start,
+        "day_end": day_end,
+        "service_minutes": service_minutes,
+        "speed_kmh": speed_kmh,
+        "detour_factor": detour_factor,
+    }
+    if break_ is not None:
+        fields["break"] = break_
     try:
-        settings = PlanSettings(time_limit_seconds=time_limit, travel_mode=mode, seed=seed)
+        settings = plan_settings_from(fields)
+    except SettingsInputError as exc:
+        option = {
+            "day_start": "--start",
+            "day_end": "--end",
+            "break": "--break",
+            "service_minutes": "--service-minutes",
+            "speed_kmh": "--speed-kmh",
+            "detour_factor": "--detour",
+            "time_limit_seconds": "--time-limit",
+        }.get(exc.field, f"--{exc.field}")
+        raise click.BadParameter(exc.message, param_hint=option) from exc
+    try:
         with _session() as session:
             stored = plan_team_day(
                 session,

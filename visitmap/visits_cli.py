@@ -94,6 +94,7 @@ def record(
                 visit_input_from_mapping(values),
                 unreachable_after=settings.unreachable_after,
                 retry_days=settings.unreachable_retry_days,
+                attempt_gap_days=settings.attempt_gap_days,
             )
     except VisitError as error:
         for field, message in error.problems:

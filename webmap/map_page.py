@@ -175,6 +175,7 @@ def _js_texts() -> dict[str, str]:
         "area": gettext("Dong"),
         "loading": gettext("Loading…"),
         "error": gettext("Could not load this resident."),
+        "record_visit": gettext("Record a visit"),
     }
 
 
@@ -198,6 +199,7 @@ def map_page():
         "run_id": run_id,
         "tiles": url_for("tiles.resident_tile", z=0, x=0, y=0).replace("/0/0/0.pbf", ""),
         "api": url_for("api.resident", resident_id="RID").replace("/RID", ""),
+        "visit_form": url_for("visits.new_visit"),
         "resident_zoom": 14,
         "tiers": style.tier_colours(),
         "overdue_colour": style.OVERDUE_COLOUR,

@@ -160,7 +160,8 @@ def openapi_document() -> dict:
                         "idempotency_key (UUID; or the Idempotency-Key header). The resident "
                         "is rescored in the latest run at once. A retry with the same key "
                         "returns the same visit (200); the same key with another payload is "
-                        "refused (409)."
+                        "refused (409). Every field but needs (a list of strings) and plan "
+                        "(an integer id) is a string; a wrong type is a 400 naming it."
                     ),
                     "parameters": [
                         _param(

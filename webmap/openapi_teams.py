@@ -117,16 +117,46 @@ TEAM_ROUTE_PATHS = {
         "post": {
             "summary": "Plan a team's day (stored as a new version) and return it",
             "requestBody": _json_body(
-                "Candidates: the team's residents in the caller's areas due or overdue on the "
-                "day in the latest score run; visitors: the team's active members.",
+                "Candidates: the team's residents due or overdue on the day in the latest "
+                "score run (the caller's areas must cover all the team's dongs, else 403); "
+                "visitors: the team's active members. The optional settings are stored with "
+                "the plan; an invalid one is a 400 naming it.",
                 {
                     "team_id": {"type": "string"},
                     "date": {"type": "string", "format": "date"},
                     "time_limit_seconds": {"type": "number", "minimum": 0.1, "maximum": 30},
-                },
+                    "day_start": {
+                        "type": "string",
+                        "pattern": "^[0-2]?[0-9]:[0-5][0-9]$",
+                        "example": "09:00",
+                    },
+                    "day_end": {"type": "string", "example": "18:00"},
+                    "break": {
+                        "type": ["string", "null"],
+                        "example": "12:00-13:00",
+                        "description": "HH:MM-HH:MM inside working hours; null: none",
+                    },
+                    "service_minutes": {
+                        "type": "object",
+                        "properties": {
+                            t: {"type": "integer", "minimum": 1, "maximum": 480}
+                            for t in ("high", "medium", "low")
+                        },
+                        "additionalProperties": False,
+                    },
+                    "speed_kmh": {"type": "number", "exclusiveMinimum": 0, "maximum": 100},
+                    "detour_factor": {"type": "number", "minimum": 1, "maximum": 5},
+                    "travel_mode": {"type": "string", "enum": ["foot", "car"]},
+                    "seed": {"type": "integer", "minimum": 0},
+                },  # fmt: skip
                 ["team_id", "date"],
             ),
-            "responses": {"201": {"description": "The plan"}, "400": BAD, "404": MISSING},
+            "responses": {
+                "201": {"description": "The plan"},
+                "400": BAD,
+                "403": {"description": "The caller's areas do not cover all the team's dongs"},
+                "404": MISSING,
+            },
         },
     },
     "/api/routes/{plan_id}": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import xml.etree.ElementTree as ET
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
@@ -34,6 +35,17 @@ CSV_COLUMNS = (
     "lat",
     "reasons_ko",
 )
+
+
+#: Characters XML 1.0 does not allow (C0 controls but tab, newline and carriage return,
+#: surrogates, U+FFFE and U+FFFF); ElementTree writes them as they are, making invalid XML.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value) -> str:
+    """Text safe in an XML 1.0 document: characters XML does not allow are replaced with
+    U+FFFD (names come from imported files and may hold stray control characters)."""
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _plain(value):
@@ -90,7 +102,8 @@ def plan_csv(plan: dict) -> str:
 def plan_gpx(plan: dict) -> bytes:
     """GPX 1.1: the base as a ``<wpt>``, and one ``<rte>`` per visitor from the base through
     the stops in order back to the base (``<rtept>`` names: order, resident id, arrival).
-    Residents appear by their pseudonymous id only: GPX files end up on devices."""
+    Residents appear by their pseudonymous id only: GPX files end up on devices. Every text
+    goes through :func:`xml_text`."""
     ET.register_namespace("", GPX_NS)
     ET.register_namespace("xsi", XSI_NS)
     gpx = ET.Element(
@@ -102,25 +115,27 @@ def plan_gpx(plan: dict) -> bytes:
         },
     )
     metadata = ET.SubElement(gpx, f"{{{GPX_NS}}}metadata")
-    ET.SubElement(
-        metadata, f"{{{GPX_NS}}}name"
-    ).text = f"{plan['team_name']} {_plain(plan['plan_date'])} (plan {plan['plan_id']})"
+    ET.SubElement(metadata, f"{{{GPX_NS}}}name").text = xml_text(
+        f"{plan['team_name']} {_plain(plan['plan_date'])} (plan {plan['plan_id']})"
+    )
     base = (plan["base_lat"], plan["base_lon"])
 
     def point(tag: str, parent, lat: float, lon: float, name: str, desc: str | None = None):
         element = ET.SubElement(
             parent, f"{{{GPX_NS}}}{tag}", {"lat": f"{lat:.7f}", "lon": f"{lon:.7f}"}
         )
-        ET.SubElement(element, f"{{{GPX_NS}}}name").text = name
+        ET.SubElement(element, f"{{{GPX_NS}}}name").text = xml_text(name)
         if desc:
-            ET.SubElement(element, f"{{{GPX_NS}}}desc").text = desc
+            ET.SubElement(element, f"{{{GPX_NS}}}desc").text = xml_text(desc)
         return element
 
     base_name = plan["base_name"] or "base"
     point("wpt", gpx, *base, base_name)
     for route in plan["routes"]:
         rte = ET.SubElement(gpx, f"{{{GPX_NS}}}rte")
-        ET.SubElement(rte, f"{{{GPX_NS}}}name").text = f"{route['visitor']} ({route['member_id']})"
+        ET.SubElement(rte, f"{{{GPX_NS}}}name").text = xml_text(
+            f"{route['visitor']} ({route['member_id']})"
+        )
         ET.SubElement(rte, f"{{{GPX_NS}}}number").text = str(plan["routes"].index(route) + 1)
         point("rtept", rte, *base, base_name, f"{_plain(route['leave_base'])}")
         for stop in route["stops"]:

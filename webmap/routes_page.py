@@ -2,9 +2,11 @@
 one line per visitor) with the ordered list, dropped visits, a print layout (``?print=1`` or
 the browser's print), CSV and GPX exports, and a link from each stop to the visit form.
 
-Folium draws the map with the vendored Leaflet (works offline); resident names and addresses
-only reach the page through Jinja's autoescaping, and the map's tooltips hold only numbers,
-times and tiers (escaped anyway).
+Folium draws the map with the vendored Leaflet (works offline). Free text (resident, member,
+team and facility names, addresses) never goes into the map's script: folium puts tooltips
+inside JavaScript template literals, where HTML escaping does not stop ``${...}``. The map's
+tooltips hold only numbers, times, tier labels and translated fixed words ("Visitor 2",
+"Base"); names reach the page only through Jinja's autoescaping in the list.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask_babel import get_locale, gettext
 
 from geo.route_plans import latest_plan_id, load_plan
 from geo.teams import TeamNotFound, get_team, list_teams
-from routing.daily import PlanRequestError, plan_team_day
+from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.day_problem import DropReason
 from webmap import style
 from webmap.db import get_session
@@ -37,6 +39,23 @@ PAGE_TIME_LIMIT = 3.0
 #: dropped visits listed on the page (most urgent first; all are in the JSON API)
 MAX_DROPS_SHOWN = 100
 BASE_SYMBOL = style.FACILITY_SYMBOLS["community_centre"]
+
+
+#: the planner's refusals (PlanRequestError.kind) as translated sentences
+PLAN_ERROR_MESSAGES = {
+    "no_base": lambda: gettext("This team has no base facility: set its community centre first."),
+    "no_member": lambda: gettext("This team has no active member to visit."),
+    "no_run": lambda: gettext("Nothing is scored yet: run visitmap score first."),
+    "scope": lambda: gettext(
+        "Your areas do not cover all of this team's dongs, so you cannot plan its day."
+    ),
+    "invalid": lambda: gettext("The plan settings are invalid."),
+}
+
+
+def plan_error_message(exc: PlanRequestError) -> str:
+    """The error in the page's language (the English detail stays in the API)."""
+    return PLAN_ERROR_MESSAGES.get(exc.kind, PLAN_ERROR_MESSAGES["invalid"])()
 
 
 def visitor_colour(index: int) -> str:
@@ -80,7 +99,7 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
             icon_size=(26, 26),
             icon_anchor=(13, 13),
         ),
-        tooltip=folium.Tooltip(html.escape(plan["base_name"] or gettext("Base"))),
+        tooltip=folium.Tooltip(html.escape(gettext("Base"))),
     ).add_to(fmap)
     for index, route in enumerate(plan["routes"]):
         colour = visitor_colour(index)
@@ -91,7 +110,7 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
                 color=colour,
                 weight=4,
                 opacity=0.8,
-                tooltip=html.escape(route["visitor"]),
+                tooltip=html.escape(gettext("Visitor %(n)s", n=index + 1)),
             ).add_to(fmap)
         for stop in stops:
             tier = style.TIER_LABELS[stop["tier"]][0 if locale == "ko" else 1]
@@ -231,7 +250,8 @@ def plan_from_page():
         session.rollback()
         teams = list_teams(session)
         team = get_team(session, team_id)
-        return _render(None, team=team, day=day, teams=teams, error=exc.message), 400
+        status = 403 if isinstance(exc, PlanScopeError) else 400
+        return _render(None, team=team, day=day, teams=teams, error=plan_error_message(exc)), status
     session.commit()
     lang = {"lang": request.args["lang"]} if request.args.get("lang") else {}
     return redirect(url_for("routes.route_page", team=team_id, date=day.isoformat(), **lang), 303)

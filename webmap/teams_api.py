@@ -2,7 +2,8 @@
 
 Views parse the request, call one function of :mod:`geo.teams`, :mod:`geo.route_plans` or
 :mod:`routing.daily`, and serialise. Errors: 400 ``{"error": "invalid_parameter",
-"parameter", "message"}``, 404 ``not_found``, 409 ``conflict``; nothing is written on error.
+"parameter", "message"}``, 403 ``forbidden`` (planning a team whose dongs the caller's scope
+does not all cover), 404 ``not_found``, 409 ``conflict``; nothing is written on error.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from geo.teams import (
     list_teams,
     set_member_active,
 )
-from routing.daily import PlanRequestError, plan_team_day
+from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
+from routing.settings_input import FIELDS as SETTING_FIELDS
+from routing.settings_input import SettingsInputError, plan_settings_from
 from webmap.db import get_session
 from webmap.pages import request_scope
 from webmap.params import NotFound
@@ -45,13 +48,19 @@ def _error(exc: Exception):
     get_session().rollback()
     if isinstance(exc, TeamNotFound | NotFound):
         return jsonify(error="not_found", message=str(exc)), 404
+    if isinstance(exc, PlanScopeError):
+        return jsonify(error="forbidden", parameter=exc.field, message=str(exc)), 403
     if isinstance(exc, TeamConflict):
         return jsonify(error="conflict", parameter=exc.field, message=str(exc)), 409
-    parameter = exc.field if isinstance(exc, TeamError | PlanRequestError) else exc.parameter
+    parameter = (
+        exc.field
+        if isinstance(exc, TeamError | PlanRequestError | SettingsInputError)
+        else exc.parameter
+    )
     return jsonify(error="invalid_parameter", parameter=parameter, message=str(exc)), 400
 
 
-for _cls in (TeamError, TeamNotFound, NotFound, PlanRequestError, BadRequest):
+for _cls in (TeamError, TeamNotFound, NotFound, PlanRequestError, SettingsInputError, BadRequest):
     bp.register_error_handler(_cls, _error)
 
 
@@ -163,17 +172,20 @@ def routes_one(plan_id: int):
 
 @bp.post("/routes")
 def routes_plan():
-    """Plan ``team_id`` on ``date`` (a new version) and return the stored plan."""
-    from routing.plan import PlanningError, PlanSettings
+    """Plan ``team_id`` on ``date`` (a new version) and return the stored plan. Optional
+    settings (:mod:`routing.settings_input`): ``day_start``, ``day_end``, ``break``,
+    ``service_minutes``, ``speed_kmh``, ``detour_factor``, ``travel_mode``,
+    ``time_limit_seconds`` (default 3), ``seed``; stored with the plan."""
+    from routing.plan import PlanningError
 
     body = _body()
     team_id = body.get("team_id")
     if not isinstance(team_id, str) or not team_id:
         raise BadRequest("team_id", "required: a team id")
     day = _date(body.get("date"))
-    limit = body.get("time_limit_seconds", 3.0)
-    if not isinstance(limit, int | float) or isinstance(limit, bool) or not 0.1 <= limit <= 30:
-        raise BadRequest("time_limit_seconds", "must be a number from 0.1 to 30")
+    settings = plan_settings_from(
+        {"time_limit_seconds": 3.0} | {k: body[k] for k in SETTING_FIELDS if k in body}
+    )
     session = get_session()
     try:
         stored = plan_team_day(
@@ -182,7 +194,7 @@ def routes_plan():
             team_id,
             day,
             created_by=body.get("created_by") or "api",
-            settings=PlanSettings(time_limit_seconds=float(limit)),
+            settings=settings,
         )
     except PlanningError as exc:
         raise BadRequest("candidates", str(exc)) from exc

@@ -15,6 +15,7 @@ from geo.score_runs import latest_run_id
 from geo.visit_scores import unreachable_residents
 from geo.visits import (
     NOTES_MAX_CHARS,
+    PLAN_ID_MAX,
     SEOUL,
     IdempotencyConflict,
     VisitError,
@@ -67,14 +68,21 @@ def _labels(vocabulary) -> dict[str, str]:
     return {code: labels[index] for code, labels in vocabulary.items()}
 
 
+def _parse_plan(raw: str | None) -> int | None:
+    """A route plan id from a URL or form value; None if absent or not a plan id."""
+    if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) <= PLAN_ID_MAX:
+        return int(raw)
+    return None
+
+
 def _plan_id() -> int | None:
     raw = request.args.get("plan") or None
     if raw is None:
         return None
-    try:
-        return int(raw)
-    except ValueError:
+    plan_id = _parse_plan(raw)
+    if plan_id is None:
         abort(404)
+    return plan_id
 
 
 def _now_local() -> str:
@@ -132,6 +140,7 @@ def _settings():
     return {
         "unreachable_after": settings.unreachable_after,
         "retry_days": settings.unreachable_retry_days,
+        "attempt_gap_days": settings.attempt_gap_days,
     }
 
 
@@ -146,12 +155,8 @@ def submit_visit():
         summary = record_visit(session, scope, visit, **_settings())
     except VisitError as error:
         session.rollback()
-        plan = values.get("plan") or None
         context = form_context(
-            session,
-            scope,
-            values.get("resident", ""),
-            plan_id=int(plan) if plan and plan.isdigit() else None,
+            session, scope, values.get("resident", ""), plan_id=_parse_plan(values.get("plan"))
         )
         if context is None:
             abort(404)

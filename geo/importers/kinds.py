@@ -29,6 +29,7 @@ from geo.importers.staging import (
     upsert,
 )
 from geo.service_distances import refresh_service_distances
+from geo.teams import BASE_FACILITY_KIND, TeamError, check_member
 from geo.vocab import (
     CRISIS_SIGNAL_KINDS,
     FACILITY_KINDS,
@@ -348,7 +349,8 @@ _write_support = _referencing_writer(
 # --------------------------------------------------------------------------- teams
 
 #: One entry of a team's ``members`` cell: ``member_id:name`` or ``member_id:name:role`` (the
-#: member id without ``:``; name and role without ``|`` or ``:``).
+#: member id without ``:``; name and role without ``|`` or ``:``). Each entry is then checked
+#: with :func:`geo.teams.check_member`, the rule ``/api/teams/<id>/members`` uses too.
 MEMBER_ENTRY = r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}:[^|:]*[^|:\s][^|:]*(:[^|:]*[^|:\s][^|:]*)?"
 
 TEAM_FIELDS = (
@@ -377,6 +379,11 @@ def _team_members(batch: Batch) -> tuple[pd.DataFrame, list[Problem]]:
             continue
         for entry in cell.split("|"):
             member_id, name, *role = (part.strip() for part in entry.split(":"))
+            try:
+                check_member(member_id, name, role[0] if role else None)
+            except TeamError as exc:
+                problems.append(Problem(batch.label, int(row_no), "members", str(exc)))
+                continue
             if member_id in first_row:
                 problems.append(
                     Problem(
@@ -392,6 +399,33 @@ def _team_members(batch: Batch) -> tuple[pd.DataFrame, list[Problem]]:
             rows.append((int(row_no), team_id, member_id, name, role[0] if role else None))
     frame = pd.DataFrame(rows, columns=["row_no", "team_id", "member_id", "name", "role"])
     return frame, problems
+
+
+def _member_moves(batch: Batch, members: pd.DataFrame) -> list[Problem]:
+    """A problem for each listed member who exists in another team: a member id stays with
+    its team (visits and plans name it), as with ``add_member`` (HTTP 409); to move a person,
+    give them a new id and leave the old one out of the old team's cell (deactivated)."""
+    if not len(members):
+        return []
+    current = dict(
+        batch.session.execute(
+            text("""SELECT m.external_id, t.external_id FROM visit_team_members m
+                    JOIN visit_teams t ON t.id = m.team_id
+                    WHERE m.external_id = ANY(:ids)"""),
+            {"ids": members["member_id"].tolist()},
+        ).all()
+    )
+    return [
+        Problem(
+            batch.label,
+            int(row.row_no),
+            "members",
+            f"member {row.member_id!r} belongs to team {current[row.member_id]!r}: a member "
+            "cannot move to another team (give the person a new member id)",
+        )
+        for row in members.itertuples(index=False)
+        if row.member_id in current and current[row.member_id] != row.team_id
+    ]
 
 
 def _write_team_members(batch: Batch, members: pd.DataFrame) -> set[str]:
@@ -444,8 +478,18 @@ def _write_teams(batch: Batch, check_only: bool) -> WriteResult:
         "adm_cd2s",
         "unknown area {value!r}",
     )
+    problems += problems_from_query(
+        session,
+        f"""SELECT s.row_no, f.external_id || ' (' || f.kind || ')' FROM stage_teams s
+           JOIN facilities f ON f.external_id = s.base_facility_id
+           WHERE f.kind <> '{BASE_FACILITY_KIND}' ORDER BY s.row_no""",
+        batch.label,
+        "base_facility_id",
+        "facility {value} is not a community centre (a team's base is its dong community centre)",
+    )
     members, member_problems = _team_members(batch)
     problems += member_problems
+    problems += _member_moves(batch, members)
     if problems or check_only:
         return WriteResult(problems=problems)
     wanted_areas = {

@@ -90,19 +90,30 @@ def test_weighted_run_is_stored_whole(demo):
 
 
 def test_next_due_follows_the_tier_cadence(demo):
+    """Tier cadence from the last met visit (or registration), but not before 7 days after a
+    later visit that did not meet the resident (scoring.cadence.FollowUp)."""
     result = _run(demo)
     scores = _scores(demo, result.stored.run_id)
-    last = dict(
-        demo.execute(
-            text("""
+    rows = demo.execute(
+        text("""
         SELECT r.external_id, coalesce(max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
-            FILTER (WHERE v.outcome IN ('met', 'crisis_confirmed')), r.registered_on)
+            FILTER (WHERE v.outcome IN ('met', 'crisis_confirmed')), r.registered_on),
+            max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date),
+            max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
+                FILTER (WHERE v.outcome IN ('met', 'crisis_confirmed'))
         FROM residents r LEFT JOIN visits v ON v.resident_id = r.id
         WHERE r.status = 'active' GROUP BY r.external_id, r.registered_on""")
-        ).all()
-    )
+    ).all()
+    start = {r[0]: r[1] for r in rows}
+    attempt = {r[0]: r[2] for r in rows if r[2] is not None and (r[3] is None or r[2] > r[3])}
+    assert len(attempt) > 10  # the demo has residents whose latest visit did not meet them
     cadence = {0: 182, 1: 91, 2: 30}
-    expected = [last[i] + dt.timedelta(days=cadence[t]) for i, t in scores["tier"].items()]
+    expected = [
+        max(start[i] + dt.timedelta(days=cadence[t]), attempt[i] + dt.timedelta(days=7))
+        if i in attempt
+        else start[i] + dt.timedelta(days=cadence[t])
+        for i, t in scores["tier"].items()
+    ]
     assert list(scores["next_due_on"]) == expected
 
 
@@ -239,3 +250,39 @@ def test_labels_for_a_run_match_the_public_label_query(demo):
     labels = _labels_of(table)
     assert len(labels) > 10 and labels.sum() > 0
     pd.testing.assert_series_equal(labels, expected)
+
+
+def test_a_new_run_keeps_the_forms_next_date_and_the_unreachable_retry(demo):
+    """What the visit form set (a next visit date; the unreachable mark) survives rescoring."""
+    first = _run(demo)
+    picked = demo.execute(
+        text("SELECT id, external_id FROM residents WHERE status = 'active' ORDER BY id LIMIT 2")
+    ).all()
+    (planned_id, planned_ext), (gone_id, gone_ext) = picked
+    demo.execute(
+        text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome,
+                next_visit_on)
+            VALUES ('T-PLAN', :p, '2026-10-30 10:00+09', 'test', 'met', '2026-11-09'),
+                   ('T-GONE', :g, '2026-10-28 10:00+09', 'test', 'not_home', NULL)"""),
+        {"p": planned_id, "g": gone_id},
+    )
+    demo.execute(
+        text("UPDATE residents SET unreachable_since = '2026-10-28' WHERE id = :g"),
+        {"g": gone_id},
+    )
+    second = _run(demo)
+    assert second.stored.run_id > first.stored.run_id
+    due = _scores(demo, second.stored.run_id)["next_due_on"]
+    assert due[planned_ext] == dt.date(2026, 11, 9)
+    assert due[gone_ext] == dt.date(2026, 10, 28) + dt.timedelta(days=30)
+    # a visit that meets them later supersedes the date set before
+    demo.execute(
+        text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome)
+            VALUES ('T-PLAN-2', :p, '2026-10-31 10:00+09', 'test', 'met')"""),
+        {"p": planned_id},
+    )
+    third = _scores(demo, _run(demo).stored.run_id)
+    tier = int(third.loc[planned_ext, "tier"])
+    assert third.loc[planned_ext, "next_due_on"] == dt.date(2026, 10, 31) + dt.timedelta(
+        days={0: 182, 1: 91, 2: 30}[tier]
+    )

@@ -43,3 +43,15 @@ def test_environment_overrides(tmp_path):
 def test_bad_settings_are_named(tmp_path, env, message):
     with pytest.raises(SettingsError, match=message):
         load_settings({"VISITMAP_VAR_DIR": str(tmp_path), **env})
+
+
+def test_follow_up_settings(tmp_path):
+    env = {"VISITMAP_VAR_DIR": str(tmp_path)}
+    default = load_settings(env).follow_up()
+    assert (default.retry_days, default.attempt_gap_days) == (30, 7)
+    changed = load_settings(
+        env | {"VISITMAP_UNREACHABLE_RETRY_DAYS": "14", "VISITMAP_ATTEMPT_GAP_DAYS": "3"}
+    ).follow_up()
+    assert (changed.retry_days, changed.attempt_gap_days) == (14, 3)
+    with pytest.raises(SettingsError, match="ATTEMPT_GAP_DAYS"):
+        load_settings(env | {"VISITMAP_ATTEMPT_GAP_DAYS": "0"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from geo.demo_services import FALLBACK_BASE_FACILITY
 from geo.importers import ImportValidationError, import_file
 from geo.teams import (
     TeamConflict,
@@ -13,6 +14,7 @@ from geo.teams import (
     TeamNotFound,
     add_member,
     assign_areas,
+    check_base_facility,
     create_team,
     get_team,
     list_teams,
@@ -23,6 +25,8 @@ from tests.conftest import count
 pytestmark = pytest.mark.db
 
 HEADER = "team_id,name,base_facility_id,adm_cd2s,members\n"
+#: a facility of the Seodaemun reference data that is not a community centre
+SENIOR_CENTRE = "SC-SDM-001-1"
 TEAM_ROW = "T1,가좌 방문팀,CC-1141069000,1141069000,{members}\n"
 
 
@@ -116,6 +120,8 @@ def test_create_team_assign_areas_and_members(db):
         ({"team_id": "bad id"}, "team_id", "must be an id"),
         ({"name": "  "}, "name", "non-empty"),
         ({"base_facility_id": "CC-nowhere"}, "base_facility_id", "unknown facility"),
+        ({"base_facility_id": SENIOR_CENTRE}, "base_facility_id", "not a community centre"),
+        ({"name": "팀\x07"}, "name", "control characters"),
         ({"area_codes": ["123"]}, "area_codes", "not a 10-digit dong code"),
         ({"area_codes": ["9999999999"]}, "area_codes", "unknown area '9999999999'"),
         ({"area_codes": ["1141058500", "1141058500"]}, "area_codes", "given twice"),
@@ -145,3 +151,61 @@ def test_conflicts_and_unknown_ids(db):
     with pytest.raises(TeamNotFound):
         set_member_active(db, "V-none", True)
     assert get_team(db, "T-none") is None
+
+
+def test_a_teams_base_is_a_community_centre_in_the_import_and_the_demo(db, tmp_path):
+    path = _write(tmp_path, "sc.csv", f"T1,가좌 방문팀,{SENIOR_CENTRE},1141069000,M1:김이음\n")
+    with pytest.raises(ImportValidationError) as caught:
+        import_file(db, "teams", path, label="sc.csv")
+    (problem,) = [str(p) for p in caught.value.problems]
+    assert problem.startswith("sc.csv:2:base_facility_id: ") and "not a community centre" in problem
+    assert count(db, "visit_teams") == 0
+    # the demo's stand-in base (a dong whose centre has no point) is a community centre too
+    for facility in FALLBACK_BASE_FACILITY.values():
+        assert check_base_facility(db, facility) > 0
+
+
+@pytest.mark.parametrize(
+    ("member_id", "name", "role", "field", "reason"),
+    [
+        ("M:1", "김이음", None, "member_id", "no ':'"),
+        ("M 1", "김이음", None, "member_id", "must be an id"),
+        ("M1", "김:이음", None, "name", "':' or '|'"),
+        ("M1", "김|이음", None, "name", "':' or '|'"),
+        ("M1", "김이음", "복지:통장", "role", "':' or '|'"),
+        ("M1", "김\x01이음", None, "name", "control characters"),
+        ("M1", "김" * 201, None, "name", "at most 200"),
+    ],
+)
+def test_one_member_rule_for_the_api_and_the_import(
+    db, tmp_path, member_id, name, role, field, reason
+):
+    create_team(db, team_id="T1", name="팀", base_facility_id="CC-1141069000")
+    with pytest.raises(TeamError) as caught:
+        add_member(db, "T1", member_id=member_id, name=name, role=role)
+    assert caught.value.field == field and reason in str(caught.value)
+    parts = (member_id, name, role or "")
+    if any(":" in part or "|" in part for part in parts):
+        return  # the members cell cannot even express these (':' and '|' are its separators)
+    entry = f"{member_id}:{name}" + (f":{role}" if role else "")
+    path = _write(tmp_path, "m.csv", TEAM_ROW.format(members=entry))
+    with pytest.raises(ImportValidationError) as caught:
+        import_file(db, "teams", path, label="m.csv")
+    (problem,) = [str(p) for p in caught.value.problems]
+    assert problem.startswith("m.csv:2:members: ")
+    assert reason in problem or "does not match" in problem
+    assert count(db, "visit_team_members") == 0
+
+
+def test_a_member_never_moves_to_another_team(db, tmp_path):
+    first = _write(tmp_path, "t1.csv", TEAM_ROW.format(members="M1:김이음"))
+    import_file(db, "teams", first)
+    other = _write(tmp_path, "t2.csv", "T2,신촌 방문팀,CC-1141058500,1141058500,M1:김이음\n")
+    with pytest.raises(ImportValidationError) as caught:
+        import_file(db, "teams", other, label="t2.csv")
+    (problem,) = [str(p) for p in caught.value.problems]
+    assert problem.startswith("t2.csv:2:members: ") and "belongs to team 'T1'" in problem
+    create_team(db, team_id="T2", name="신촌 방문팀", base_facility_id="CC-1141058500")
+    with pytest.raises(TeamConflict, match="team T1"):
+        add_member(db, "T2", member_id="M1", name="김이음")
+    assert _members(db) == [("M1", "T1", "김이음", None, True)]

@@ -269,7 +269,9 @@ def test_unreachable_after_three_not_found_then_cleared_by_a_meeting(town):
     assert since.scalar() == dt.date(2026, 11, 15)
     # retry cadence: 30 days after the last attempt, instead of the low tier's 182
     assert _row(db, run, rid).next_due_on == dt.date(2026, 12, 15)
-    assert tier_due_before.next_due_on == dt.date(2020, 1, 1) + dt.timedelta(days=182)
+    # before: the low tier's date (2020-01-01 + 182 days) was long past, so the attempt gap
+    # applied: 7 days after the attempt of 11-12
+    assert tier_due_before.next_due_on == dt.date(2026, 11, 19)
     listed = unreachable_residents(db, EVERYTHING, run_id=run)
     assert [(r["resident_id"], r["attempts"], r["unreachable_since"]) for r in listed] == [
         ("R-LOW2", 3, "2026-11-15")
@@ -345,23 +347,113 @@ def test_a_resident_not_in_the_run_gets_the_visit_but_no_score_change(town):
     assert count(db, "score_updates") == 0 and count(db, "visits") == 2
 
 
+def _team(db, external_id, name, *, areas=(), members=()) -> int:
+    """A team covering ``areas`` (ids) with ``members`` ((external id, name, active))."""
+    team = db.execute(
+        text("INSERT INTO visit_teams (external_id, name) VALUES (:e, :n) RETURNING id"),
+        {"e": external_id, "n": name},
+    ).scalar_one()
+    for area in areas:
+        db.execute(
+            text("INSERT INTO team_areas (team_id, area_id) VALUES (:t, :a)"),
+            {"t": team, "a": area},
+        )
+    for member, member_name, active in members:
+        db.execute(
+            text("""INSERT INTO visit_team_members (external_id, team_id, name, active)
+            VALUES (:e, :t, :n, :a)"""),
+            {"e": member, "t": team, "n": member_name, "a": active},
+        )
+    return team
+
+
+def _plan(db, team: int, day: dt.date) -> int:
+    return db.execute(
+        text("""INSERT INTO route_plans (team_id, plan_date, version, created_by, method,
+            settings, base_geom, candidates, planning_seconds)
+        VALUES (:t, :d, 1, 'test', 'test', '{}', ST_SetSRID(ST_MakePoint(126.94, 37.57), 4326),
+            0, 0) RETURNING id"""),
+        {"t": team, "d": day},
+    ).scalar_one()
+
+
 def test_a_team_member_is_the_visitor_and_the_team_the_needs_source(town):
     db = town["db"]
-    team = db.execute(
-        text("""INSERT INTO visit_teams (external_id, name)
-        VALUES ('T1', '충현동 방문팀') RETURNING id""")
-    ).scalar_one()
-    db.execute(
-        text("""INSERT INTO visit_team_members (external_id, team_id, name)
-        VALUES ('M1', :t, '박통장')"""),
-        {"t": team},
-    )
+    _team(db, "T1", "충현동 방문팀", areas=[town["areas"][0].id], members=[("M1", "박통장", True)])
     result = record_visit(
         db, EVERYTHING, _visit(member_id="M1", visitor_name=None, needs=("safety",)), now=NOW
     )
     assert (result["visitor"], result["team_id"]) == ("박통장", "T1")
     source = db.execute(text("SELECT source FROM needs")).scalar_one()
     assert source == "충현동 방문팀"
+
+
+@pytest.mark.parametrize(
+    ("member", "expected"),
+    [
+        ("M-GONE", "not an active member of a team covering"),  # inactive, dong's own team
+        ("M-ELSE", "not an active member of a team covering"),  # active, another dong's team
+    ],
+)
+def test_visitors_outside_the_documented_rule_are_refused(town, member, expected):
+    """docs/visits.md: an active member of the plan's team, else of the teams covering the
+    resident's dong. Anything else names the field and writes nothing."""
+    db = town["db"]
+    first, second = (a.id for a in town["areas"])
+    _team(db, "T-HERE", "여기팀", areas=[first], members=[("M-GONE", "전임자", False)])
+    _team(db, "T-ELSE", "저기팀", areas=[second], members=[("M-ELSE", "남", True)])
+    before = _counts(db), _row(db, town["run"], town["ids"]["low1"])
+    with pytest.raises(VisitError) as error:
+        record_visit(db, EVERYTHING, _visit(member_id=member, visitor_name=None), now=NOW)
+    assert [f for f, _ in error.value.problems] == ["member"]
+    assert expected in error.value.problems[0][1]
+    assert (_counts(db), _row(db, town["run"], town["ids"]["low1"])) == before
+
+
+def test_with_a_plan_only_the_plans_team_may_visit(town):
+    db = town["db"]
+    first, second = (a.id for a in town["areas"])
+    # the dong's own team is not the plan's: its member is refused with the plan
+    _team(db, "T-HERE", "여기팀", areas=[first], members=[("M-HERE", "여기", True)])
+    planned = _team(
+        db,
+        "T-PLAN",
+        "계획팀",
+        areas=[second],
+        members=[("M-PLAN", "계획", True), ("M-OFF", "휴직", False)],
+    )
+    plan = _plan(db, planned, dt.date(2026, 11, 20))
+    for member in ("M-HERE", "M-OFF"):
+        with pytest.raises(VisitError) as error:
+            record_visit(
+                db, EVERYTHING, _visit(member_id=member, visitor_name=None, plan_id=plan), now=NOW
+            )
+        assert error.value.field == "member"
+        assert "route plan's team (계획팀)" in error.value.problems[0][1]
+    assert count(db, "visits") == 1
+    result = record_visit(
+        db, EVERYTHING, _visit(member_id="M-PLAN", visitor_name=None, plan_id=plan), now=NOW
+    )
+    assert (result["visitor"], result["team_id"]) == ("계획", "T-PLAN")
+    # without the plan, the dong's team member is accepted and the visit is that team's
+    result = record_visit(db, EVERYTHING, _visit(member_id="M-HERE", visitor_name=None), now=NOW)
+    assert result["team_id"] == "T-HERE"
+
+
+def test_the_form_offers_exactly_the_members_who_may_visit(town):
+    from geo.visits import form_context
+
+    db = town["db"]
+    first, second = (a.id for a in town["areas"])
+    _team(
+        db, "T-HERE", "여기팀", areas=[first], members=[("M-B", "나", True), ("M-A", "가", False)]
+    )
+    planned = _team(db, "T-PLAN", "계획팀", areas=[second], members=[("M-P", "계획", True)])
+    plan = _plan(db, planned, dt.date(2026, 11, 20))
+    context = form_context(db, EVERYTHING, "R-LOW1")
+    assert [m["external_id"] for m in context["members"]] == ["M-B"]
+    context = form_context(db, EVERYTHING, "R-LOW1", plan_id=plan)
+    assert [m["external_id"] for m in context["members"]] == ["M-P"]
 
 
 def test_unreachable_settings_come_from_the_environment():

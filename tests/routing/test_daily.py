@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
+import routing.daily
 from geo.route_plans import latest_plan_id, load_plan, team_candidates
 from geo.scope import Scope
 from geo.teams import TeamNotFound, add_member, create_team
 from geo.vocab import ROUTE_DROP_REASONS
-from routing.daily import PlanRequestError, plan_team_day
+from routing.daily import PlanRequestError, PlanScopeError, plan_capped, plan_team_day
 from routing.plan import DropReason, PlanSettings
+from routing.settings_input import SettingsInputError, plan_settings_from
 
 pytestmark = pytest.mark.db
 
@@ -189,9 +192,109 @@ def test_teams_that_cannot_be_planned_say_why(team):
     with pytest.raises(TeamNotFound):
         plan_team_day(db, Scope.everything(), "T-none", DAY, created_by="t", settings=FAST)
     create_team(db, team_id="T-nobase", name="거점 없는 팀", area_codes=[YEONHUI])
-    with pytest.raises(PlanRequestError, match="no base facility"):
+    with pytest.raises(PlanRequestError, match="no base facility") as caught:
         plan_team_day(db, Scope.everything(), "T-nobase", DAY, created_by="t", settings=FAST)
+    assert caught.value.kind == "no_base"
     create_team(db, team_id="T-empty", name="빈 팀", base_facility_id="CC-1141061500")
     with pytest.raises(PlanRequestError, match="no active member"):
         plan_team_day(db, Scope.everything(), "T-empty", DAY, created_by="t", settings=FAST)
     assert db.execute(text("SELECT count(*) FROM route_plans")).scalar() == 0
+
+
+def test_over_the_cap_the_planner_runs_once_on_the_most_urgent_visitable(monkeypatch):
+    """30 candidates, one visitor, an hour's day (at most 3 visits of 20 min): with a cap of
+    5, the head holds the 5 most urgent visitable candidates plus the unreachable ones before
+    them; the planner runs once and the rest are lowest priority."""
+    calls = []
+    real = routing.daily.plan_day
+
+    def counting(base, visitors, table, **kwargs):
+        calls.append(table["resident_id"].tolist())
+        return real(base, visitors, table, **kwargs)
+
+    monkeypatch.setattr(routing.daily, "plan_day", counting)
+    base = (126.9300, 37.5700)
+    rows = [("R-far-1", 20_000, 2, 50), ("R-far-2", 20_000, 2, 40)]  # hours away on foot
+    rows += [(f"R-{i:02}", 100 + 20 * i, 0, 30 - i) for i in range(28)]
+    candidates = pd.DataFrame(
+        {
+            "resident_id": [r[0] for r in rows],
+            "lon": [base[0] + r[1] / 100 * LON_100M for r in rows],
+            "lat": [base[1]] * len(rows),
+            "tier": [r[2] for r in rows],
+            "days_overdue": [r[3] for r in rows],
+            "available_from": [None] * len(rows),
+            "available_until": [None] * len(rows),
+        }
+    )
+    hour = PlanSettings(day_start=dt.time(9, 0), day_end=dt.time(10, 0), break_start=None,
+                        break_end=None, time_limit_seconds=0.2)  # fmt: skip
+    plan = plan_capped(base, ["V1"], candidates, settings=hour, max_candidates=5)
+    assert calls == [["R-far-1", "R-far-2", "R-00", "R-01", "R-02", "R-03", "R-04"]]
+    reasons = {d.resident_id: d.reason for d in plan.dropped}
+    assert reasons["R-far-1"] == reasons["R-far-2"] == DropReason.TOO_FAR
+    assert all(reasons[f"R-{i:02}"] == DropReason.DAY_FULL_LOWEST_PRIORITY for i in range(5, 28))
+    assert 0 < plan.visits <= 3 and plan.visits + len(plan.dropped) == len(rows)
+    # under the cap (or when the team could visit them all), one plan over everything
+    calls.clear()
+    plan_capped(base, ["V1"], candidates.iloc[:6], settings=hour, max_candidates=5)
+    assert len(calls) == 1 and len(calls[0]) == 6
+
+
+def test_only_a_scope_covering_all_the_teams_dongs_may_plan(team):
+    db = team["db"]
+    add_resident(team, "R-1", east_m=100, tier=2, overdue=0)
+    assign = db.execute(
+        text("""INSERT INTO team_areas (team_id, area_id)
+                SELECT :t, id FROM areas WHERE code = :c"""),
+        {"t": _team_pk(db), "c": SINCHON},
+    )
+    assert assign.rowcount == 1
+    for scope in (Scope.of_areas([YEONHUI]), Scope.of_areas([SINCHON]), Scope.of_areas([])):
+        with pytest.raises(PlanScopeError, match="do not cover all dongs") as caught:
+            plan_team_day(db, scope, "T-Y", DAY, created_by="t", settings=FAST)
+        assert caught.value.kind == "scope"
+    assert db.execute(text("SELECT count(*) FROM route_plans")).scalar() == 0
+    both = Scope.of_areas([YEONHUI, SINCHON])
+    assert plan_team_day(db, both, "T-Y", DAY, created_by="t", settings=FAST).plan.visits == 1
+
+
+def test_settings_from_input_shorten_the_day_and_are_stored(team):
+    db = team["db"]
+    for i in range(8):
+        add_resident(team, f"R-{i}", east_m=100 + 30 * i, tier=1, overdue=i)
+    full = plan_team_day(db, Scope.everything(), "T-Y", DAY, created_by="t", settings=FAST)
+    short = plan_settings_from(
+        {"day_start": "09:00", "day_end": "10:30", "break": "none",
+         "service_minutes": "medium=25", "speed_kmh": 5, "detour_factor": 1.2,
+         "time_limit_seconds": 0.3}
+    )  # fmt: skip
+    shorter = plan_team_day(db, Scope.everything(), "T-Y", DAY, created_by="t", settings=short)
+    assert full.plan.visits == 8 and 0 < shorter.plan.visits < full.plan.visits
+    stored = db.execute(
+        text("SELECT settings FROM route_plans WHERE id = :id"), {"id": shorter.plan_id}
+    ).scalar_one()
+    assert stored["day_end"] == "10:30" and stored["break_start"] is None
+    assert stored["service_minutes_by_tier"] == [20, 25, 40]
+    assert (stored["speed_kmh"], stored["detour_factor"]) == (5.0, 1.2)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "reason"),
+    [
+        ({"day_start": "10:00", "day_end": "09:00"}, "day_end", "must end after it starts"),
+        ({"day_start": "9시"}, "day_start", "HH:MM"),
+        ({"break": "12:00"}, "break", "HH:MM-HH:MM"),
+        ({"day_end": "11:00", "break": "12:00-13:00"}, "break", "inside working hours"),
+        ({"service_minutes": "high=0"}, "service_minutes", "whole minutes"),
+        ({"service_minutes": {"urgent": 5}}, "service_minutes", "per tier"),
+        ({"speed_kmh": -1}, "speed_kmh", "above 0"),
+        ({"detour_factor": 0.9}, "detour_factor", "from 1 to 5"),
+        ({"travel_mode": "bike"}, "travel_mode", "foot or car"),
+        ({"color": "red"}, "color", "unknown setting"),
+    ],
+)
+def test_bad_settings_name_the_field(fields, field, reason):
+    with pytest.raises(SettingsInputError) as caught:
+        plan_settings_from(fields)
+    assert caught.value.field == field and reason in str(caught.value)

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from scoring.cadence import CadenceError, next_visits
+from scoring.cadence import CadenceError, FollowUp, follow_up_due, next_visits
 from scoring.config import Cadence, default_config
 
 AS_OF = dt.date(2026, 4, 1)
@@ -102,3 +102,36 @@ def test_cadence_by_tier_code():
         [0, 2], ["2026-01-01"] * 2, as_of="2026-01-01", cadence={0: 100, 1: 50, 2: 10}
     )
     assert result["cadence_days"].tolist() == [100, 10]
+
+
+# ------------------------------------------------------------- visits that did not meet them
+
+
+def test_follow_up_due_by_hand():
+    d = dt.date
+    due = follow_up_due(
+        [d(2026, 12, 1)] * 5,
+        last_met_on=[d(2026, 9, 1), d(2026, 9, 1), None, d(2026, 11, 20), d(2026, 9, 1)],
+        last_visit_on=[d(2026, 9, 1), d(2026, 11, 28), d(2026, 11, 28), d(2026, 11, 20), None],
+        planned_on=[None, None, None, d(2027, 1, 5), None],
+        unreachable=[False, False, True, False, False],
+        follow_up=FollowUp(retry_days=30, attempt_gap_days=7),
+    )
+    assert [str(x) for x in due] == [
+        "2026-12-01",  # last visit met them: the tier date
+        "2026-12-05",  # not met on 11-28: not before 7 days later
+        "2026-12-28",  # unreachable: 30 days after the last attempt
+        "2027-01-05",  # the visitor set the next visit date
+        "2026-12-01",  # never visited: the tier date
+    ]
+    # a later tier date wins over the gap
+    later = follow_up_due(
+        [d(2027, 3, 1)], last_met_on=[d(2026, 9, 1)], last_visit_on=[d(2026, 11, 28)]
+    )
+    assert str(later[0]) == "2027-03-01"
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "7"])
+def test_follow_up_rejects_bad_days(bad):
+    with pytest.raises(CadenceError, match="attempt_gap_days"):
+        FollowUp(attempt_gap_days=bad)

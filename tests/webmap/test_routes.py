@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -13,7 +14,8 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.webmap.conftest import AS_OF, XSS_NAME
+from geo.scope import Scope
+from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE
 from visitmap.cli import main
 
 pytestmark = pytest.mark.db
@@ -21,16 +23,68 @@ pytestmark = pytest.mark.db
 GPX = "{http://www.topografix.com/GPX/1/1}"
 
 
+FORMULA_NAME = '=HYPERLINK("http://x")'
+XSS_TEAM = "T-xss"
+
+
 @pytest.fixture(scope="module")
-def xss_team(map_database) -> str:
-    """The team of the dong where the resident with the attack-string name lives."""
-    with Session(map_database["engine"]) as session:
+def xss_team(map_app, map_database) -> str:
+    """Team T-xss for the dong where the resident with the attack-string name lives, with a
+    member named XSS_NOTE (added through the API) and a team name holding control characters
+    (as an imported file might), and a neighbour named like a spreadsheet formula."""
+    engine = map_database["engine"]
+    with Session(engine) as session:
         code = session.execute(
             text("""SELECT a.code FROM residents r JOIN households h ON h.id = r.household_id
                     JOIN areas a ON a.id = h.area_id WHERE r.external_id = :id"""),
             {"id": map_database["xss_id"]},
         ).scalar_one()
-    return "T-" + code
+        base = session.execute(
+            text("""SELECT f.external_id FROM visit_teams t JOIN facilities f
+                    ON f.id = t.base_facility_id WHERE t.external_id = :t"""),
+            {"t": "T-" + code},
+        ).scalar_one()
+    with map_app.test_client() as client:
+        created = client.post(
+            "/api/teams",
+            json={"team_id": XSS_TEAM, "name": "XSS 팀", "base_facility_id": base,
+                  "area_codes": [code]},
+        )  # fmt: skip
+        assert created.status_code == 201, created.json
+        for member_id, name in (("X-1", "김이음"), ("X-2", XSS_NOTE), ("X-3", "박나눔")):
+            added = client.post(
+                f"/api/teams/{XSS_TEAM}/members", json={"member_id": member_id, "name": name}
+            )
+            assert added.status_code == 201, added.json
+    with Session(engine) as session:
+        session.execute(
+            text("UPDATE visit_teams SET name = :n WHERE external_id = :t"),
+            {"n": "XSS 팀\x01\x0b\ufffe", "t": XSS_TEAM},
+        )
+        # the most urgent other resident of the dong gets a formula-like name; it and the
+        # top-scored (high tier) XSS resident are due, so both are surely planned (scores are
+        # left alone: other tests compare the map's counts with them)
+        formula = session.execute(
+            text("""SELECT r.id FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+                    JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+                    WHERE s.run_id = :run AND a.code = :c AND r.status = 'active'
+                      AND r.external_id <> :x AND s.next_due_on <= :day
+                    ORDER BY s.tier DESC, s.next_due_on, r.external_id LIMIT 1"""),
+            {"run": map_database["run_id"], "c": code, "x": map_database["xss_id"], "day": AS_OF},
+        ).scalar_one()
+        session.execute(
+            text("UPDATE residents SET name = :n WHERE id = :id"),
+            {"n": FORMULA_NAME, "id": formula},
+        )
+        xss = session.execute(
+            text("""SELECT s.tier, s.next_due_on FROM resident_scores s
+                    JOIN residents r ON r.id = s.resident_id
+                    WHERE s.run_id = :run AND r.external_id = :x"""),
+            {"run": map_database["run_id"], "x": map_database["xss_id"]},
+        ).one()
+        assert xss.tier == 2 and xss.next_due_on <= AS_OF, xss
+        session.commit()
+    return XSS_TEAM
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +97,15 @@ def planned(map_app, xss_team) -> dict:
         )
     assert response.status_code == 201, response.json
     return response.json
+
+
+@pytest.fixture
+def outsider(monkeypatch):
+    """The web app's caller sees only another dong (the way tests restrict the scope)."""
+    scope = Scope.of_areas(["1141052000"])
+    for module in ("webmap.routes_page", "webmap.teams_api"):
+        monkeypatch.setattr(f"{module}.request_scope", lambda: scope)
+    return scope
 
 
 def test_cli_plans_and_prints_a_summary(map_database, monkeypatch):
@@ -93,7 +156,7 @@ def test_cli_team_commands_reject_bad_input(map_database, monkeypatch):
 
 
 def test_api_teams_create_members_areas_and_errors(map_client):
-    listed = map_client.get("/api/teams").json["teams"]
+    listed = [t for t in map_client.get("/api/teams").json["teams"] if t["team_id"][2:].isdigit()]
     assert len(listed) == 14 and all(t["active_members"] >= 3 for t in listed)
     created = map_client.post(
         "/api/teams",
@@ -166,7 +229,9 @@ def test_csv_has_one_row_per_stop_in_order(map_client, planned):
             visitor, stop["resident_id"], str(stop["order"]), stop["arrival"],
         )  # fmt: skip
     # a formula-looking name is defused
-    assert not any(r["name"].startswith(("=", "+", "@")) for r in rows)
+    assert not any(r["name"].startswith(("=", "+", "@", "-")) for r in rows)
+    assert "'" + FORMULA_NAME in [r["name"] for r in rows]
+    assert any(r["visitor"] == XSS_NOTE for r in rows)
     assert map_client.get("/routes/99999999.csv").status_code == 404
 
 
@@ -187,7 +252,10 @@ def test_gpx_is_gpx_1_1_with_one_route_per_visitor(map_client, planned):
             assert abs(float(point.get("lon")) - stop["lon"]) < 1e-6
             assert point.find(f"{GPX}name").text == f"{stop['order']}. {stop['resident_id']}"
     # residents appear by pseudonymous id only
-    assert XSS_NAME.encode() not in response.data
+    assert XSS_NAME.encode() not in response.data and FORMULA_NAME.encode() not in response.data
+    # characters XML 1.0 does not allow (here in the team's name) are replaced
+    title = root.find(f"{GPX}metadata/{GPX}name").text
+    assert title.startswith("XSS 팀\ufffd\ufffd\ufffd ") and "\x01" not in title
 
 
 def test_route_page_lists_stops_escapes_names_and_links_the_visit_form(
@@ -201,9 +269,13 @@ def test_route_page_lists_stops_escapes_names_and_links_the_visit_form(
     assert page.count("route-stop") == len(stops)  # numbered markers (in the map's script)
     first = stops[0]
     assert f"/visits/new?resident={first['resident_id']}&amp;plan={planned['plan_id']}" in page
-    assert XSS_NAME not in page
-    if map_database["xss_id"] in {s["resident_id"] for s in stops}:
-        assert html.escape(XSS_NAME) in page
+    assert XSS_NAME not in page and XSS_NOTE not in page
+    assert map_database["xss_id"] in {s["resident_id"] for s in stops}
+    assert html.escape(XSS_NAME) in page and html.escape(XSS_NOTE) in page
+    # no free text in the map's script (folium tooltips are JavaScript template literals)
+    scripts = "".join(re.findall(r"<script[^>]*>(.*?)</script>", page, flags=re.S))
+    assert "bindTooltip" in scripts and "globalThis" not in scripts and "${" not in scripts
+    assert "XSS" not in scripts and "방문자 2" in scripts
     assert '<html lang="ko">' in page and "방문 경로" in page
     english = map_client.get(f"/routes?team={xss_team}&date={AS_OF.isoformat()}&lang=en")
     assert "Visit routes" in english.data.decode()
@@ -220,3 +292,104 @@ def test_route_page_without_plan_offers_to_plan(map_client):
     assert b'id="plan-button"' not in shown.data and b'id="plan-summary"' in shown.data
     assert map_client.get("/routes?team=T-none").status_code == 404
     assert map_client.get("/routes?team=T-1141052000&date=nope").status_code == 400
+
+
+def test_a_narrow_scope_may_not_plan_the_team(map_client, planned, outsider, map_database):
+    before = _plan_count(map_database)
+    api = map_client.post("/api/routes", json={"team_id": XSS_TEAM, "date": AS_OF.isoformat()})
+    assert api.status_code == 403 and api.json["error"] == "forbidden"
+    page = map_client.post("/routes/plan", data={"team": XSS_TEAM, "date": AS_OF.isoformat()})
+    assert page.status_code == 403
+    assert "담당 지역이 이 팀의 모든 동을 포함하지 않아" in page.data.decode()
+    assert _plan_count(map_database) == before
+
+
+def _plan_count(map_database) -> int:
+    with Session(map_database["engine"]) as session:
+        return session.execute(text("SELECT count(*) FROM route_plans")).scalar_one()
+
+
+def test_a_narrow_scope_sees_no_resident_of_the_plan(map_client, planned, outsider):
+    residents = {s["resident_id"] for r in planned["routes"] for s in r["stops"]}
+    residents |= {d["resident_id"] for d in planned["dropped"]}
+    assert residents
+    plan_id = planned["plan_id"]
+    shown = map_client.get(f"/api/routes/{plan_id}").json
+    assert all(r["stops"] == [] for r in shown["routes"]) and shown["dropped"] == []
+    assert shown["hidden_stops"] == sum(len(r["stops"]) for r in planned["routes"])
+    rows = list(csv.reader(io.StringIO(map_client.get(f"/routes/{plan_id}.csv").data.decode())))
+    assert len(rows) == 1  # the header only
+    gpx = map_client.get(f"/routes/{plan_id}.gpx").data.decode()
+    page = map_client.get(f"/routes?team={XSS_TEAM}&date={AS_OF.isoformat()}").data.decode()
+    for rid in residents:
+        assert rid not in gpx and rid not in page
+    assert 'class="stop"' not in page
+
+
+def test_api_plan_settings_are_validated_and_stored(map_client, xss_team):
+    bad = map_client.post(
+        "/api/routes",
+        json={"team_id": xss_team, "date": AS_OF.isoformat(), "day_start": "10:00",
+              "day_end": "09:00"},
+    )  # fmt: skip
+    assert bad.status_code == 400 and bad.json["parameter"] == "day_end"
+    for field, value in (("service_minutes", {"high": "x"}), ("speed_kmh", "fast"),
+                         ("break", "noon"), ("detour_factor", 9)):  # fmt: skip
+        wrong = map_client.post(
+            "/api/routes", json={"team_id": xss_team, "date": AS_OF.isoformat(), field: value}
+        )
+        assert wrong.status_code == 400 and wrong.json["parameter"] == field, wrong.json
+    short = map_client.post(
+        "/api/routes",
+        json={"team_id": xss_team, "date": "2026-11-02", "day_start": "09:00",
+              "day_end": "10:00", "break": None, "service_minutes": {"high": 45},
+              "speed_kmh": 3.5, "time_limit_seconds": 0.3},
+    )  # fmt: skip
+    assert short.status_code == 201, short.json
+    settings = short.json["settings"]
+    assert (settings["day_end"], settings["break_start"], settings["speed_kmh"]) == (
+        "10:00", None, 3.5,
+    )  # fmt: skip
+    assert settings["service_minutes_by_tier"][2] == 45
+    stops = [s for r in short.json["routes"] for s in r["stops"]]
+    assert all(s["departure"] <= "10:00" for s in stops)
+
+
+def test_cli_plan_settings(map_database, monkeypatch):
+    monkeypatch.setenv("VISITMAP_DATABASE_URL", map_database["url"])
+    runner = CliRunner()
+    common = ["routes", "plan", "--team", "T-1141061500", "--date", "2026-11-03",
+              "--time-limit", "0.3"]  # fmt: skip
+    bad = runner.invoke(main, [*common, "--start", "10:00", "--end", "09:00"])
+    assert bad.exit_code == 2 and "--end" in bad.output and "must end after it starts" in bad.output
+    bad_service = runner.invoke(main, [*common, "--service-minutes", "urgent=5"])
+    assert bad_service.exit_code == 2 and "--service-minutes" in bad_service.output
+    full = runner.invoke(main, common)
+    options = ["--end", "10:30", "--break", "none", "--speed-kmh", "5", "--detour", "1.2",
+               "--service-minutes", "high=45"]  # fmt: skip
+    short = runner.invoke(main, [*common, *options])
+    assert full.exit_code == short.exit_code == 0, short.output
+    visits = [int(out.output.split(": ")[1].split()[0]) for out in (full, short)]
+    assert 0 < visits[1] < visits[0]
+    assert "settings: 09:00-10:30, break none, service high 45" in short.output
+    assert "foot 5 km/h x1.2" in short.output
+
+
+def test_routes_without_a_team_lists_the_teams_and_the_map_links_it(map_client):
+    page = map_client.get("/routes").data.decode()
+    assert 'id="team-list"' in page and "팀과 날짜를 고르세요" in page
+    assert page.count("/routes?team=T-") >= 14 and 'type="date"' in page
+    assert 'href="/routes"' in map_client.get("/").data.decode()
+
+
+def test_plan_refusals_are_in_korean_on_the_page(map_client):
+    created = map_client.post(
+        "/api/teams", json={"team_id": "T-nobody", "name": "빈 팀",
+                            "base_facility_id": "CC-1141058500", "area_codes": ["1141058500"]},
+    )  # fmt: skip
+    assert created.status_code == 201
+    page = map_client.post("/routes/plan", data={"team": "T-nobody", "date": "2026-11-01"})
+    assert page.status_code == 400
+    text_ = page.data.decode()
+    assert "이 팀에는 방문할 수 있는 활동 중인 팀원이 없습니다." in text_
+    assert "no active member" not in text_

@@ -9,12 +9,30 @@ import threading
 import pytest
 from waitress.server import create_server
 
-from tests.webmap.conftest import AS_OF
+from tests.webmap.conftest import AS_OF, XSS_NOTE
 
 pytestmark = pytest.mark.db
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-TEAM = "T-1141061500"
+TEAM = "T-phone"
+
+
+@pytest.fixture(scope="module")
+def team(map_app) -> str:
+    """A team for 연희동 whose second member is named XSS_NOTE (through the API)."""
+    with map_app.test_client() as client:
+        created = client.post(
+            "/api/teams",
+            json={"team_id": TEAM, "name": "전화 팀", "base_facility_id": "CC-1141061500",
+                  "area_codes": ["1141061500"]},
+        )  # fmt: skip
+        assert created.status_code == 201, created.json
+        for member_id, name in (("P-1", "김이음"), ("P-2", XSS_NOTE), ("P-3", "박나눔")):
+            added = client.post(
+                f"/api/teams/{TEAM}/members", json={"member_id": member_id, "name": name}
+            )
+            assert added.status_code == 201, added.json
+    return TEAM
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +75,8 @@ def phone(map_app):
         chromium.close()
 
 
-def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phone, server):
-    phone.goto(f"{server}/routes?team={TEAM}&date={AS_OF.isoformat()}&lang=en")
+def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phone, server, team):
+    phone.goto(f"{server}/routes?team={team}&date={AS_OF.isoformat()}&lang=en")
     if phone.locator("#plan-button").count():
         with phone.expect_navigation():
             phone.locator("#plan-button").click()
@@ -87,5 +105,11 @@ def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phon
     assert items.first.locator("time").inner_text() >= "09:00"
     link = items.first.locator("a.visit-link").get_attribute("href")
     assert link.startswith("/visits/new?resident=R-") and "&plan=" in link
+    # the member named XSS_NOTE is shown as text, and nothing of it ran
+    assert XSS_NOTE in phone.locator("section.route h2").all_inner_texts()
+    for line in phone.locator("path.leaflet-interactive").all():
+        line.hover(force=True)
+    phone.locator(".route-stop").first.hover(force=True)
     assert phone.errors == [] and phone.dialogs == [] and phone.outside == []
     assert phone.evaluate("typeof globalThis.x") == "undefined"
+    assert phone.locator("b", has_text="굵게").count() == 0

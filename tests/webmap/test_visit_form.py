@@ -382,3 +382,276 @@ def test_tiles_show_the_new_state_right_after_a_submit(client, visit_db):
     assert response.status_code == 201
     assert state() == (False, overdue_before - int(was_overdue))
     assert was_overdue  # the demo's residents are mostly overdue: the check can fail
+
+
+_VALID = {"outcome": "met", "visitor_name": "한"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("needs", 5),
+        ("needs", True),
+        ("needs", False),
+        ("needs", "health"),
+        ("needs", {"health": 1}),
+        ("needs", [1]),
+        ("needs", ["health", None]),
+        ("needs", ["heal\x00th"]),
+        ("outcome", 5),
+        ("outcome", ["met"]),
+        ("outcome", {"met": True}),
+        ("notes", 5),
+        ("notes", ["메모"]),
+        ("notes", "a\x00b"),
+        ("visitor_name", 7),
+        ("visitor_name", ["한"]),
+        ("member", True),
+        ("member", 12),
+        ("next_visit_on", 20270101),
+        ("next_visit_on", ["2027-01-01"]),
+        ("next_visit_on", "9999-12-31"),
+        ("visited_at", 1_700_000_000),
+        ("visited_at", True),
+        ("visited_at", "0001-01-01T00:00"),
+        ("visited_at", "9999-12-31T23:59-12:00"),
+        ("idempotency_key", 5),
+        ("idempotency_key", ["x"]),
+        ("plan", True),
+        ("plan", 1.5),
+        ("plan", [1]),
+        ("plan", "abc"),
+        ("plan", 10**20),
+        ("plan", "99999999999999999999"),
+        ("plan", -1),
+        ("resident", 5),
+        ("resident", ["R"]),
+        ("resident", "R\x00"),
+    ],
+)
+def test_api_wrong_types_answer_400_naming_the_field(client, visit_db, field, value):
+    """No JSON value gives a 500: every field's type is checked, and nothing is written."""
+    body = {"resident": _resident(visit_db, 8), "idempotency_key": str(uuid.uuid4())} | _VALID
+    counts = _counts(visit_db)
+    response = client.post("/api/visits", json=body | {field: value})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    payload = response.get_json()
+    assert payload["error"] == "invalid_parameter" and payload["parameter"] == field
+    assert _counts(visit_db) == counts
+
+
+def _visit_input(resident: str, key: str):
+    from geo.visits import VisitInput
+
+    return VisitInput(
+        resident_id=resident,
+        outcome="met",
+        idempotency_key=key,
+        needs=("health", "family"),
+        visitor_name="동시",
+    )
+
+
+def test_two_transactions_with_one_key_record_one_visit(visit_db):
+    """The second submit waits for the first transaction (the resident's row lock), then
+    finds the key and returns the same visit: one visit, one set of needs, one score update."""
+    from geo.scope import Scope
+    from geo.visits import record_visit
+
+    engine, rid, key = visit_db["engine"], _resident(visit_db, 9), str(uuid.uuid4())
+    counts = _counts(visit_db)
+    results, errors = {}, []
+
+    def second():
+        try:
+            with Session(engine) as session:
+                results["second"] = record_visit(session, Scope.everything(), visit)
+                session.commit()
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    visit = _visit_input(rid, key)
+    with Session(engine) as first:
+        results["first"] = record_visit(first, Scope.everything(), visit)
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=1.5)
+        assert thread.is_alive()  # blocked by the first, uncommitted transaction
+        first.commit()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and errors == []
+    assert results["first"]["replayed"] is False and results["second"]["replayed"] is True
+    assert results["first"]["visit_id"] == results["second"]["visit_id"] == f"form-{key}"
+    assert _counts(visit_db) == (counts[0] + 1, counts[1] + 2, counts[2] + 1)
+
+
+def test_two_requests_with_one_key_at_once_get_the_same_visit(server, visit_db):
+    import json
+    import urllib.error
+    import urllib.request
+
+    rid, key = _resident(visit_db, 10), str(uuid.uuid4())
+    body = json.dumps(
+        {"resident": rid, "outcome": "not_home", "needs": ["safety"], "visitor_name": "동시"}
+    ).encode()
+    counts = _counts(visit_db)
+    start = threading.Barrier(2)
+    answers = []
+
+    def post():
+        request = urllib.request.Request(
+            f"{server}/api/visits",
+            data=body,
+            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        )
+        start.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answers.append((response.status, json.loads(response.read())))
+        except urllib.error.HTTPError as error:
+            answers.append((error.code, json.loads(error.read())))
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for status, _ in answers) == [200, 201], answers
+    assert {answer["visit_id"] for _, answer in answers} == {f"form-{key}"}
+    assert _counts(visit_db) == (counts[0] + 1, counts[1] + 1, counts[2] + 1)
+
+
+@pytest.fixture(scope="module")
+def edge_town(database_url):
+    """A committed database of its own: one dong's resident scored medium in a run as of
+    2025-06-01 (met the day before; alone, 95, disabled, no income: 41 points), and nobody
+    high. A not-found visit today makes it high (over a year since met: +16 = 57 points)."""
+    from geo.scope import Scope
+    from geo.score_runs import score_residents
+    from scoring.config import default_config
+    from tests.geo.test_visit_records import _household
+    from tests.geo.test_visit_records import _resident as make_resident
+
+    with scratch_databases(database_url) as create:
+        url = create("visit_cache")
+        edge_engine = make_engine(url)
+        upgrade(edge_engine)
+        load_reference_data(edge_engine)
+        with session_scope(edge_engine) as db:
+            area = db.execute(text("SELECT id FROM areas ORDER BY code LIMIT 1")).scalar_one()
+            poor = _household(db, "H-EDGE", area, income=0)
+            rid = make_resident(db, "R-EDGE", poor, birth_year=1930, alone=True, disability=True)
+            rich = _household(db, "H-RICH", area, income=9_000_000)
+            make_resident(db, "R-RICH", rich, birth_year=1990, alone=False, disability=False)
+            db.execute(
+                text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome)
+                VALUES ('V-MET', :rid, '2025-05-31T10:00+09:00', 'test', 'met')"""),
+                {"rid": rid},
+            )
+            run = score_residents(
+                db,
+                Scope.everything(),
+                method="weighted",
+                config=default_config(),
+                as_of=dt.date(2025, 6, 1),
+                created_by="t",
+            ).stored.run_id
+        yield {"url": url, "engine": edge_engine, "run": run}
+        edge_engine.dispose()
+
+
+def test_a_visit_recorded_by_another_process_shows_in_this_ones_caches(edge_town):
+    """The web process remembers the run's caches as built (heat cells: nothing to build);
+    the command line, a second process, records the visit that makes the resident high; the
+    web process then shows it in the heat cells and the dong counts without restarting."""
+    import os
+    import subprocess
+    import sys
+
+    from geo.map_data import heat_points
+    from geo.scope import Scope
+
+    web = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": edge_town["url"],
+            "TODAY": "2026-11-22",
+            "BASEMAP_URL": "",
+        }
+    )
+    try:
+        client = web.test_client()
+
+        def state():
+            with Session(web.extensions["visitmap_engine"]) as session:
+                heat = heat_points(session, Scope.everything(), run_id=edge_town["run"])
+            areas = client.get("/api/areas").get_json()["areas"]
+            return len(heat), sum(a["tier_counts"]["high"] for a in areas)
+
+        assert client.get("/").status_code == 200  # builds and remembers the caches
+        assert state() == (0, 0)
+        command = [sys.executable, "-c", "from visitmap.cli import main; main()"]
+        done = subprocess.run(
+            [*command, "visits", "record", "R-EDGE", "not_home", "--visitor", "박"],
+            env=os.environ | {"VISITMAP_DATABASE_URL": edge_town["url"]},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        with Session(edge_town["engine"]) as session:
+            tier = session.execute(
+                text("""SELECT s.tier FROM resident_scores s JOIN residents r
+                ON r.id = s.resident_id WHERE r.external_id = 'R-EDGE' AND s.run_id = :run"""),
+                {"run": edge_town["run"]},
+            ).scalar_one()
+        assert tier == 2  # the visit made it high: the check below can fail
+        assert state() == (1, 1)
+    finally:
+        engine = web.extensions.get("visitmap_engine")
+        if engine is not None:
+            engine.dispose()
+
+
+@pytest.mark.parametrize(("lang", "label"), [("ko", "방문 기록"), ("en", "Record a visit")])
+def test_the_map_panel_links_to_the_visit_form(server, visit_db, lang, label):
+    from playwright.sync_api import sync_playwright
+
+    rid = visit_db["xss_id"]  # an id shown with textContent; the link's label is ours
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server}/?lang={lang}")
+        page.wait_for_function("window.visitmap !== undefined", timeout=15_000)
+        page.evaluate(f"visitmap.openPanel({rid!r})")
+        link = page.locator("#resident-panel a.vm-record-visit")
+        link.wait_for(timeout=15_000)
+        assert link.inner_text() == label
+        assert link.get_attribute("href") == f"/visits/new?resident={rid}"
+        link.click()
+        page.wait_for_selector('input[name="idempotency_key"]', state="attached", timeout=15_000)
+        assert page.url == f"{server}/visits/new?resident={rid}"
+        assert errors == []
+        browser.close()
+
+
+def test_odd_form_and_url_values_are_400_or_404_not_500(client, visit_db):
+    rid = _resident(visit_db, 2)
+    counts = _counts(visit_db)
+    assert client.get("/visits/new?resident=R%00").status_code == 404
+    assert client.get(f"/visits/new?resident={rid}&plan=%C2%B2").status_code == 404
+    assert client.get(f"/visits/new?resident={rid}&plan=99999999999999999999").status_code == 404
+    assert client.get("/visits/form-%00").status_code == 404
+    assert client.post("/visits", data=_form("R\x00", str(uuid.uuid4()))).status_code == 404
+    for plan in ("²", "99999999999999999999", "-3"):
+        response = client.post("/visits", data=_form(rid, str(uuid.uuid4()), plan=plan))
+        assert response.status_code == 400, plan
+        assert 'data-field="plan"' in response.get_data(as_text=True)
+    response = client.post("/visits", data=_form(rid, str(uuid.uuid4()), notes="a\x00b"))
+    assert response.status_code == 400 and 'data-field="notes"' in response.get_data(as_text=True)
+    assert _counts(visit_db) == counts

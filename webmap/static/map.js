@@ -136,6 +136,11 @@
     list.append(...section(texts.recent_support,
       support.childElementCount ? support : texts.none));
     body.append(list);
+    // the visit form for this resident (the id goes into the query string, encoded)
+    body.append(el("p", {}, el("a", {
+      class: "vm-record-visit",
+      href: cfg.visit_form + "?resident=" + encodeURIComponent(data.resident_id),
+    }, texts.record_visit)));
   }
 
   function openPanel(residentId) {
