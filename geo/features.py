@@ -56,12 +56,12 @@ class FeatureTable:
     """Features by resident external id, and the context a score run keeps beside them.
 
     ``context`` has db_id (residents.id), household_id (external), area_code, birth_year,
-    registered_on, last_met_on (None if never met), previous_tier (the previous run's tier
+    registered_on, last_met_on (NaT if never met), previous_tier (the previous run's tier
     code; NaN if not scored then or no previous run), crisis_label (the learned scorer's
     label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if never met), and for
     the due date (:func:`scoring.cadence.follow_up_due`) last_visit_on (any outcome),
-    planned_on (the next visit date set on the latest visit) and unreachable_since (dates
-    or None).
+    planned_on (the next visit date set on the latest visit) and unreachable_since. Dates
+    are datetime64 columns, NaT where missing.
     """
 
     features: pd.DataFrame
@@ -179,11 +179,12 @@ def _pyformat(sql: str) -> str:
     return re.sub(r"(?<![:\w]):([a-z_]+)", r"%(\1)s", sql)
 
 
-def _date_objects(days: np.ndarray) -> np.ndarray:
-    """datetime64[D] values as date objects, None where missing."""
-    out = pd.Series(days).dt.date.to_numpy(dtype=object, copy=True)
-    out[np.isnat(days)] = None
-    return out
+def _days(values) -> np.ndarray:
+    """A column of dates (datetime64, or all-missing objects) as datetime64[D]."""
+    values = np.asarray(values)
+    if values.dtype.kind != "M":  # a column with no date at all comes as None objects
+        values = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
+    return values.astype("datetime64[D]")
 
 
 def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> np.ndarray:
@@ -276,6 +277,7 @@ def load_features(
             _pyformat(sql),
             params | bound,
             text_columns=("resident_id", "household_id", "area_code", "kind"),
+            date_as_object=False,
         )
         for name, (sql, params) in queries.items()
     }
@@ -309,10 +311,10 @@ def load_features(
     visit_row = pd.Index(visits["db_id"].to_numpy()).get_indexer(db_id)
     has_visits = visit_row >= 0
     as_of_day = np.datetime64(as_of, "D")
-    registered = pd.to_datetime(column["registered_on"]).to_numpy().astype("datetime64[D]")
+    registered = _days(column["registered_on"])
     last_on: dict[str, np.ndarray] = {}
     for name in ("last_contact_on", "last_met_on", "last_visit_on"):
-        days = pd.to_datetime(visits[name]).to_numpy().astype("datetime64[D]")
+        days = _days(visits[name])
         last_on[name] = np.full(len(db_id), np.datetime64("NaT"), dtype="datetime64[D]")
         last_on[name][has_visits] = days[visit_row[has_visits]]
     since = {
@@ -342,30 +344,22 @@ def load_features(
     planned = frames["planned"]
     planned_row = pd.Index(planned["db_id"].to_numpy()).get_indexer(db_id)
     planned_on = np.full(len(db_id), np.datetime64("NaT"), dtype="datetime64[D]")
-    planned_on[planned_row >= 0] = (
-        pd.to_datetime(planned["planned_on"]).to_numpy().astype("datetime64[D]")
-    )[planned_row[planned_row >= 0]]
-    dates = {
-        name: _date_objects(day)
-        for name, day in (
-            ("last_met_on", last_on["last_met_on"]),
-            ("last_visit_on", last_on["last_visit_on"]),
-            ("planned_on", planned_on),
-            (
-                "unreachable_since",
-                pd.to_datetime(pd.Series(column["unreachable_since"]))
-                .to_numpy()
-                .astype("datetime64[D]"),
-            ),
-        )
+    planned_on[planned_row >= 0] = _days(planned["planned_on"])[planned_row[planned_row >= 0]]
+    dates = {  # datetime64 columns (NaT where missing): no Python object per resident
+        "registered_on": registered,
+        "last_met_on": last_on["last_met_on"],
+        "last_visit_on": last_on["last_visit_on"],
+        "planned_on": planned_on,
+        "unreachable_since": _days(column["unreachable_since"]),
     }
+    dates = {name: day.astype("datetime64[s]") for name, day in dates.items()}
     context = pd.DataFrame(
         {
             "db_id": db_id,
             "household_id": households["household_id"].to_numpy()[row],
             "area_code": households["area_code"].to_numpy()[row],
             "birth_year": column["birth_year"],
-            "registered_on": column["registered_on"],
+            "registered_on": dates["registered_on"],
             "last_met_on": dates["last_met_on"],
             "previous_tier": previous_tier,
             "last_visit_on": dates["last_visit_on"],

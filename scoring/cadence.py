@@ -26,6 +26,9 @@ class CadenceError(ValueError):
 def _dates(values, name: str, n: int, index: pd.Index) -> pd.Series:
     if values is None:
         return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if np.asarray(values).dtype.kind == "M" and len(values) == n:  # no parsing needed
+        days = np.asarray(values).astype("datetime64[D]").astype("datetime64[ns]")
+        return pd.Series(days, index=index)
     if isinstance(values, pd.Series):
         if len(values) != n:
             raise CadenceError(f"{name} has {len(values)} values for {n} tiers")
@@ -154,7 +157,9 @@ def _days(values, name: str, n: int) -> np.ndarray:
     """Dates (date objects, None, NaT, datetime64) as datetime64[D], NaT where missing."""
     if values is None:
         return np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    out = pd.to_datetime(pd.Series(np.asarray(values, dtype=object))).to_numpy()
+    out = np.asarray(values)
+    if out.dtype.kind != "M":  # date objects, None, strings
+        out = pd.to_datetime(pd.Series(np.asarray(values, dtype=object))).to_numpy()
     if len(out) != n:
         raise CadenceError(f"{name} has {len(out)} values for {n} residents")
     return out.astype("datetime64[D]")

@@ -167,7 +167,8 @@ def test_context_keeps_codes_as_text(tiny):
     context = load_features(tiny, Scope.everything(), as_of=AS_OF).context
     assert context.loc["A", "area_code"] == "1141061500"
     assert context.loc["A", "household_id"] == "H1"
-    assert str(context.loc["A", "last_met_on"]) == "2026-08-03"
+    assert context.loc["A", "last_met_on"] == pd.Timestamp("2026-08-03")
+    assert context["registered_on"].dtype.kind == "M"  # datetime64, not an object per row
     assert pd.isna(context.loc["C", "last_met_on"])
 
 
