@@ -94,7 +94,8 @@ class WeightedIndexScorer(BaseScorer):
 
     def scores_and_contributions(self, X) -> tuple[np.ndarray, pd.DataFrame]:
         """:meth:`score_samples` and :meth:`contributions` from one pass over ``X`` (a score
-        run needs both; at a million residents this saves ~0.6 s)."""
+        run needs both: one pass over a million residents instead of two, each ~0.4 s in a
+        profile)."""
         X_arr = self._validate_predict(X)
         parts = self._contributions(X_arr)
         return np.clip(parts.sum(axis=1), 0.0, 1.0), self._raw_frame(X, parts)
