@@ -64,6 +64,24 @@ class MapParts:
     bins: list[float]  # choropleth class edges
 
 
+def leaflet_map(location, *, zoom_start: int, basemap: dict, **options) -> folium.Map:
+    """A folium map on the vendored Leaflet (served by the app: works offline) with the
+    configured base map, if any (``basemap``: url and attribution)."""
+    fmap = folium.Map(
+        location=location, zoom_start=zoom_start, tiles=None, control_scale=True, **options
+    )
+    _local_assets(
+        fmap,
+        js=[("leaflet", "vendor/leaflet/leaflet.js")],
+        css=[("leaflet_css", "vendor/leaflet/leaflet.css")],
+    )
+    if basemap.get("url"):
+        folium.TileLayer(
+            tiles=basemap["url"], attr=basemap.get("attribution") or " ", name="basemap"
+        ).add_to(fmap)
+    return fmap
+
+
 def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict) -> MapParts:
     """The folium map with the server-side layers (choropleth, facilities, heatmap)."""
     areas = area_summaries(
@@ -75,18 +93,7 @@ def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict)
         centre = (float(np.mean(lats)), float(np.mean(lons)))
     else:
         centre = SEODAEMUN_CENTRE
-    fmap = folium.Map(
-        location=centre, zoom_start=13, tiles=None, control_scale=True, prefer_canvas=False
-    )
-    _local_assets(
-        fmap,
-        js=[("leaflet", "vendor/leaflet/leaflet.js")],
-        css=[("leaflet_css", "vendor/leaflet/leaflet.css")],
-    )
-    if basemap.get("url"):
-        folium.TileLayer(
-            tiles=basemap["url"], attr=basemap.get("attribution") or " ", name="basemap"
-        ).add_to(fmap)
+    fmap = leaflet_map(centre, zoom_start=13, basemap=basemap, prefer_canvas=False)
     if areas:
         fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
 

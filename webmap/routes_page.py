@@ -25,7 +25,7 @@ from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.day_problem import DropReason
 from webmap import style
 from webmap.db import get_session
-from webmap.map_page import SEODAEMUN_CENTRE, _local_assets
+from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
 from webmap.pages import request_scope
 from webmap.params import today
 from webmap.route_export import plan_csv, plan_gpx
@@ -81,17 +81,7 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
     numbered marker per stop in the visitor's colour."""
     base = (plan["base_lat"], plan["base_lon"])
     points = [base] + [(s["lat"], s["lon"]) for r in plan["routes"] for s in r["stops"]]
-    fmap = folium.Map(location=points[0] if points else SEODAEMUN_CENTRE, zoom_start=15,
-                      tiles=None, control_scale=True)  # fmt: skip
-    _local_assets(
-        fmap,
-        js=[("leaflet", "vendor/leaflet/leaflet.js")],
-        css=[("leaflet_css", "vendor/leaflet/leaflet.css")],
-    )
-    if basemap.get("url"):
-        folium.TileLayer(
-            tiles=basemap["url"], attr=basemap.get("attribution") or " ", name="basemap"
-        ).add_to(fmap)
+    fmap = leaflet_map(points[0] if points else SEODAEMUN_CENTRE, zoom_start=15, basemap=basemap)
     folium.Marker(
         location=base,
         icon=folium.DivIcon(

@@ -6,6 +6,10 @@ so the per-test rollback of the other tests cannot be used here)."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import socket
+import threading
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -24,6 +28,7 @@ AS_OF = dt.date(2026, 11, 1)
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_NOTE = "${globalThis.x=1}<script>globalThis.x=2</script><b>굵게</b>"
 MAP_DB = "visitmap_test_map"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
@@ -72,20 +77,59 @@ def build_scored_demo(map_engine, url, tmp_path_factory) -> dict:
     return {"url": url, "engine": map_engine, "run_id": run_id, "xss_id": target.external_id}
 
 
+@contextmanager
+def app_for(url: str):
+    """The app on database ``url`` at the test date, without a base map; its engine is
+    disposed afterwards."""
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": url, "TODAY": AS_OF.isoformat(), "BASEMAP_URL": ""}
+    )
+    try:
+        yield app
+    finally:
+        engine = app.extensions.get("visitmap_engine")
+        if engine is not None:
+            engine.dispose()
+
+
+@contextmanager
+def served(app):
+    """``app`` served by waitress on a free local port, in a thread; yields its base URL."""
+    from waitress.server import create_server
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def chromium():
+    """Debian's headless Chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture(scope="session")
 def map_app(map_database):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": map_database["url"],
-            "TODAY": AS_OF.isoformat(),
-            "BASEMAP_URL": "",
-        }
-    )
-    yield app
-    engine = app.extensions.get("visitmap_engine")
-    if engine is not None:
-        engine.dispose()
+    with app_for(map_database["url"]) as app:
+        yield app
 
 
 @pytest.fixture

@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from waitress.server import create_server
 
-from tests.webmap.conftest import XSS_NAME, XSS_NOTE
+from tests.webmap.conftest import XSS_NAME, XSS_NOTE, chromium, served
 from webmap import style
 
 pytestmark = pytest.mark.db
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
 
 @pytest.fixture(scope="module")
 def server(map_app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    srv = create_server(map_app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    srv.close()
-    thread.join(timeout=5)
+    with served(map_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-
 import pytest
-from waitress.server import create_server
 
-from tests.webmap.conftest import AS_OF, XSS_NOTE
+from tests.webmap.conftest import AS_OF, XSS_NOTE, chromium, served
 
 pytestmark = pytest.mark.db
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TEAM = "T-phone"
 
 
@@ -37,27 +31,14 @@ def team(map_app) -> str:
 
 @pytest.fixture(scope="module")
 def server(map_app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    srv = create_server(map_app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    srv.close()
-    thread.join(timeout=5)
+    with served(map_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def phone(map_app):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = chromium.new_context(
+    with chromium() as browser:
+        context = browser.new_context(
             viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
         )
         page = context.new_page()
@@ -72,7 +53,6 @@ def phone(map_app):
         )
         yield page
         context.close()
-        chromium.close()
 
 
 def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phone, server, team):

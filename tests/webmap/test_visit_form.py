@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 import threading
 import uuid
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
-from waitress.server import create_server
 
 from geo.db import make_engine, session_scope
 from geo.migrate import upgrade
 from tests.conftest import load_reference_data, scratch_databases
-from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE, build_scored_demo
-from tests.webmap.test_browser import CHROMIUM
+from tests.webmap.conftest import (
+    AS_OF,
+    XSS_NAME,
+    XSS_NOTE,
+    app_for,
+    build_scored_demo,
+    chromium,
+    served,
+)
 from webmap import create_app
 
 pytestmark = pytest.mark.db
@@ -65,18 +70,8 @@ def visit_db(engine, database_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(visit_db):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": visit_db["url"],
-            "TODAY": AS_OF.isoformat(),
-            "BASEMAP_URL": "",
-        }
-    )
-    yield app
-    engine = app.extensions.get("visitmap_engine")
-    if engine is not None:
-        engine.dispose()
+    with app_for(visit_db["url"]) as app:
+        yield app
 
 
 @pytest.fixture
@@ -274,26 +269,13 @@ def test_unreachable_page_and_api(client, visit_db):
 
 @pytest.fixture(scope="module")
 def server(app):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    srv = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    srv.close()
-    thread.join(timeout=5)
+    with served(app) as url:
+        yield url
 
 
 def test_a_tablet_fills_and_submits_the_form(server, visit_db):
-    from playwright.sync_api import sync_playwright
-
     rid = _resident(visit_db, 5)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 800, "height": 1280}, has_touch=True)
         page = context.new_page()
         errors = []
@@ -312,7 +294,6 @@ def test_a_tablet_fills_and_submits_the_form(server, visit_db):
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 800  # nothing wider than the tablet
         assert errors == []
-        browser.close()
 
 
 def test_command_line_records_a_visit_and_lists_the_unreachable(visit_db, monkeypatch):
@@ -575,7 +556,7 @@ def test_a_visit_recorded_by_another_process_shows_in_this_ones_caches(edge_town
         {
             "TESTING": True,
             "DATABASE_URL": edge_town["url"],
-            "TODAY": "2026-11-22",
+            "TODAY": "2026-11-22",  # not the shared test date
             "BASEMAP_URL": "",
         }
     )
@@ -615,14 +596,8 @@ def test_a_visit_recorded_by_another_process_shows_in_this_ones_caches(edge_town
 
 @pytest.mark.parametrize(("lang", "label"), [("ko", "방문 기록"), ("en", "Record a visit")])
 def test_the_map_panel_links_to_the_visit_form(server, visit_db, lang, label):
-    from playwright.sync_api import sync_playwright
-
     rid = visit_db["xss_id"]  # an id shown with textContent; the link's label is ours
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with chromium() as browser:
         page = browser.new_page()
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -637,7 +612,6 @@ def test_the_map_panel_links_to_the_visit_form(server, visit_db, lang, label):
         page.wait_for_selector('input[name="idempotency_key"]', state="attached", timeout=15_000)
         assert page.url == f"{server}/visits/new?resident={rid}"
         assert errors == []
-        browser.close()
 
 
 def test_odd_form_and_url_values_are_400_or_404_not_500(client, visit_db):
