@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo.vocab import CRISIS_SIGNAL_KINDS
+from geo.vocab import CRISIS_SIGNAL_KINDS, NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap.openapi_teams import TEAM_ROUTE_PATHS
 
 _ERROR = {
@@ -12,6 +12,26 @@ _ERROR = {
 _NOT_FOUND = {
     "description": "Unknown id or score run",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+#: POST /api/visits: text fields are strings; other fields are refused (400, named).
+VISIT_BODY = {
+    "type": "object",
+    "required": ["resident", "outcome"],
+    "additionalProperties": False,
+    "properties": {
+        "resident": {"type": "string", "description": "Resident id"},
+        "outcome": {"type": "string", "enum": sorted(VISIT_OUTCOMES)},
+        "needs": {"type": "array", "items": {"type": "string", "enum": sorted(NEED_CATEGORIES)}},
+        "notes": {"type": "string"},
+        "next_visit_on": {"type": "string", "format": "date"},
+        "visited_at": {"type": "string", "format": "date-time"},
+        "member": {"type": "string", "description": "Team member id"},
+        "visitor_name": {"type": "string", "description": "When no member is chosen"},
+        "idempotency_key": {"type": "string", "format": "uuid"},
+        "plan": {"type": ["integer", "string"], "description": "Route plan id"},
+    },
 }
 
 
@@ -173,7 +193,7 @@ def openapi_document() -> dict:
                     ],
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"type": "object"}}},
+                        "content": {"application/json": {"schema": VISIT_BODY}},
                     },
                     "responses": {
                         "201": {"description": "Recorded: the visit and the score change"},

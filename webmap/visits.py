@@ -17,6 +17,7 @@ from geo.visits import (
     NOTES_MAX_CHARS,
     PLAN_ID_MAX,
     SEOUL,
+    TEXT_FIELDS,
     IdempotencyConflict,
     VisitError,
     form_context,
@@ -218,6 +219,10 @@ def unreachable_api():
     return jsonify(run_id=run_id, residents=rows)
 
 
+#: The fields POST /api/visits takes.
+JSON_FIELDS = (*TEXT_FIELDS, "needs", "plan")
+
+
 @bp.post("/api/visits")
 def api_record_visit():
     """Record a visit from JSON; the key may come as the ``Idempotency-Key`` header."""
@@ -225,6 +230,12 @@ def api_record_visit():
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _api_error([("body", "must be a JSON object")], 400)
+    unknown = sorted(set(body) - set(JSON_FIELDS))
+    if unknown:  # e.g. "resident_id" for "resident": say so rather than "resident missing"
+        return _api_error(
+            [(name, f"unknown field; the fields are {', '.join(JSON_FIELDS)}") for name in unknown],
+            400,
+        )
     header_key = request.headers.get("Idempotency-Key")
     if header_key is not None:
         if body.get("idempotency_key") not in (None, header_key):

@@ -368,6 +368,19 @@ def test_tiles_show_the_new_state_right_after_a_submit(client, visit_db):
 _VALID = {"outcome": "met", "visitor_name": "한"}
 
 
+def test_api_names_an_unknown_field(client, visit_db):
+    """A misspelt field (resident_id for resident) is named, not taken as a missing one."""
+    counts = _counts(visit_db)
+    response = client.post(
+        "/api/visits",
+        json={"resident_id": _resident(visit_db, 8), "idempotency_key": str(uuid.uuid4())} | _VALID,
+    )
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == "resident_id"
+    assert "unknown field" in response.get_json()["message"]
+    assert _counts(visit_db) == counts
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -629,3 +642,12 @@ def test_odd_form_and_url_values_are_400_or_404_not_500(client, visit_db):
     response = client.post("/visits", data=_form(rid, str(uuid.uuid4()), notes="a\x00b"))
     assert response.status_code == 400 and 'data-field="notes"' in response.get_data(as_text=True)
     assert _counts(visit_db) == counts
+
+
+def test_the_openapi_document_lists_exactly_the_fields_the_api_takes(client):
+    from webmap.visits import JSON_FIELDS
+
+    body = client.get("/api/openapi.json").get_json()["paths"]["/api/visits"]["post"]
+    schema = body["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == set(JSON_FIELDS)
+    assert schema["additionalProperties"] is False
