@@ -47,13 +47,21 @@ def load_demo(
     rrn_key: bytes,
     progress: bool | None = None,
     report: Callable[[ImportResult], None] | None = None,
+    unreachable_after: int = 3,
 ) -> list[ImportResult]:
     """Import the reference data and the generated files of ``demo_dir`` in one transaction.
 
     Running it again changes nothing: every import upserts on its external ids.
     """
     with session_scope(engine) as session:
-        return load_demo_files(session, demo_dir, rrn_key=rrn_key, progress=progress, report=report)
+        return load_demo_files(
+            session,
+            demo_dir,
+            rrn_key=rrn_key,
+            progress=progress,
+            report=report,
+            unreachable_after=unreachable_after,
+        )
 
 
 def load_demo_files(
@@ -63,8 +71,13 @@ def load_demo_files(
     rrn_key: bytes,
     progress: bool | None = None,
     report: Callable[[ImportResult], None] | None = None,
+    unreachable_after: int = 3,
 ) -> list[ImportResult]:
-    """Import everything into the caller's transaction (see :func:`load_demo`)."""
+    """Import everything into the caller's transaction (see :func:`load_demo`), then mark the
+    residents the imported visits did not find ``unreachable_after`` times in a row
+    (:func:`geo.visit_scores.refresh_unreachable`)."""
+    from geo.visit_scores import refresh_unreachable
+
     manifest = read_manifest(demo_dir)
     if manifest is None:
         raise FileNotFoundError(f"{demo_dir}/manifest.json not found; generate the demo first")
@@ -79,6 +92,7 @@ def load_demo_files(
         results.append(result)
         if report is not None:
             report(result)
+    refresh_unreachable(session, after=unreachable_after)
     return results
 
 

@@ -39,33 +39,65 @@ class UnreachableState:
     last_attempt_on: dt.date | None
 
 
+def _misses_sql(only: str = "") -> str:
+    """Per resident, the not-found visits after the last visit that found them (by visit
+    time, then id), numbered from 1: resident_id, day (Korean date), n. ``only`` narrows the
+    visits (an SQL condition on ``v``)."""
+    found = ", ".join(f"'{o}'" for o in FOUND_OUTCOMES)
+    not_found = ", ".join(f"'{o}'" for o in NOT_FOUND_OUTCOMES)
+    return f"""
+    WITH last_found AS (
+        SELECT DISTINCT ON (v.resident_id) v.resident_id, v.visited_at, v.id
+        FROM visits v WHERE v.outcome IN ({found}){only}
+        ORDER BY v.resident_id, v.visited_at DESC, v.id DESC),
+    misses AS (
+        SELECT v.resident_id, (v.visited_at AT TIME ZONE 'Asia/Seoul')::date AS day,
+               row_number() OVER (PARTITION BY v.resident_id ORDER BY v.visited_at, v.id) AS n
+        FROM visits v LEFT JOIN last_found f ON f.resident_id = v.resident_id
+        WHERE v.outcome IN ({not_found}){only}
+          AND (f.resident_id IS NULL OR (v.visited_at, v.id) > (f.visited_at, f.id)))"""
+
+
+def refresh_unreachable(session: Session, *, after: int, resident_db_ids=None) -> int:
+    """Set or clear ``residents.unreachable_since`` from the visits: the date of the
+    ``after``-th not-found visit since the last visit that found the resident, or NULL.
+
+    For the given residents (database ids) or, with None, for everyone (e.g. after a visits
+    import). One statement; returns the number of residents whose mark changed.
+    """
+    params: dict = {"after": int(after)}
+    only = only_residents = ""
+    if resident_db_ids is not None:
+        params["ids"] = [int(i) for i in resident_db_ids]
+        only = " AND v.resident_id = ANY(:ids)"
+        only_residents = " AND r.id = ANY(:ids)"
+    changed = session.execute(
+        text(f"""{_misses_sql(only)},
+        marks AS (SELECT resident_id, day FROM misses WHERE n = :after)
+        UPDATE residents r SET unreachable_since = m.day
+        FROM (SELECT r.id, marks.day FROM residents r
+              LEFT JOIN marks ON marks.resident_id = r.id WHERE true{only_residents}) m
+        WHERE r.id = m.id AND r.unreachable_since IS DISTINCT FROM m.day"""),
+        params,
+    )
+    return changed.rowcount
+
+
 def unreachable_state(session: Session, resident_db_id: int, *, after: int) -> UnreachableState:
     """The run of not-found visits at the end of the resident's visits (by visit time)."""
-    rows = session.execute(
-        text("""
-        SELECT (visited_at AT TIME ZONE 'Asia/Seoul')::date AS visited_on, outcome
-        FROM visits WHERE resident_id = :rid ORDER BY visited_at, id"""),
-        {"rid": resident_db_id},
-    ).all()
-    run: list[dt.date] = []
-    for visited_on, outcome in rows:
-        if outcome in FOUND_OUTCOMES:
-            run = []
-        elif outcome in NOT_FOUND_OUTCOMES:
-            run.append(visited_on)
-    since = run[after - 1] if len(run) >= after else None
-    return UnreachableState(len(run), since, run[-1] if run else None)
+    row = session.execute(
+        text(f"""{_misses_sql(" AND v.resident_id = :rid")}
+        SELECT count(*), max(day) FILTER (WHERE n = :after), max(day) FROM misses"""),
+        {"rid": resident_db_id, "after": int(after)},
+    ).one()
+    return UnreachableState(int(row[0]), row[1], row[2])
 
 
 def update_unreachable(session: Session, resident_db_id: int, *, after: int) -> UnreachableState:
     """Recompute the resident's run of not-found visits and set or clear
-    ``residents.unreachable_since`` accordingly."""
-    state = unreachable_state(session, resident_db_id, after=after)
-    session.execute(
-        text("UPDATE residents SET unreachable_since = :since WHERE id = :rid"),
-        {"since": state.since, "rid": resident_db_id},
-    )
-    return state
+    ``residents.unreachable_since`` accordingly (:func:`refresh_unreachable`)."""
+    refresh_unreachable(session, after=after, resident_db_ids=[resident_db_id])
+    return unreachable_state(session, resident_db_id, after=after)
 
 
 def unreachable_residents(
@@ -79,28 +111,22 @@ def unreachable_residents(
     from geo.score_runs import TIER_NAMES
 
     scope_sql, params = scope.sql()
-    found = ", ".join(f"'{o}'" for o in FOUND_OUTCOMES)
-    not_found = ", ".join(f"'{o}'" for o in NOT_FOUND_OUTCOMES)
+    marked = (
+        " AND v.resident_id IN (SELECT r.id FROM residents r JOIN households h"
+        " ON h.id = r.household_id JOIN areas a ON a.id = h.area_id"
+        f" WHERE r.unreachable_since IS NOT NULL{scope_sql})"
+    )
     rows = session.execute(
-        text(f"""
-        WITH marked AS (
-            SELECT r.id, r.external_id, r.unreachable_since, a.code, a.name
-            FROM residents r JOIN households h ON h.id = r.household_id
-            JOIN areas a ON a.id = h.area_id
-            WHERE r.unreachable_since IS NOT NULL{scope_sql}),
-        last_found AS (
-            SELECT v.resident_id, max(v.visited_at) AS at FROM visits v JOIN marked m
-            ON m.id = v.resident_id WHERE v.outcome IN ({found}) GROUP BY v.resident_id)
-        SELECT m.external_id, m.code, m.name, m.unreachable_since, s.tier, s.next_due_on,
-               count(v.id) AS attempts,
-               max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date) AS last_attempt_on
-        FROM marked m
-        LEFT JOIN last_found lf ON lf.resident_id = m.id
-        LEFT JOIN visits v ON v.resident_id = m.id AND v.outcome IN ({not_found})
-             AND (lf.at IS NULL OR v.visited_at > lf.at)
-        LEFT JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = m.id
-        GROUP BY m.external_id, m.code, m.name, m.unreachable_since, s.tier, s.next_due_on
-        ORDER BY m.unreachable_since, m.external_id"""),
+        text(f"""{_misses_sql(marked)}
+        SELECT r.external_id, a.code, a.name, r.unreachable_since, s.tier, s.next_due_on,
+               count(m.n) AS attempts, max(m.day) AS last_attempt_on
+        FROM residents r JOIN households h ON h.id = r.household_id
+        JOIN areas a ON a.id = h.area_id
+        LEFT JOIN misses m ON m.resident_id = r.id
+        LEFT JOIN resident_scores s ON s.run_id = :run_id AND s.resident_id = r.id
+        WHERE r.unreachable_since IS NOT NULL{scope_sql}
+        GROUP BY r.external_id, a.code, a.name, r.unreachable_since, s.tier, s.next_due_on
+        ORDER BY r.unreachable_since, r.external_id"""),
         params | {"run_id": run_id},
     ).mappings()
     return [

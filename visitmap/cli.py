@@ -124,12 +124,19 @@ def import_(kind: str, file: Path, crs: str | None, progress: bool | None) -> No
                 progress=progress,
                 label=str(file),
             )
+            changed = None
+            if kind == "visits":  # imported visits count towards the unreachable mark
+                from geo.visit_scores import refresh_unreachable
+
+                changed = refresh_unreachable(session, after=settings.unreachable_after)
     except ImportValidationError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
         click.echo(f"{len(exc.problems)} problem(s); nothing was imported.", err=True)
         sys.exit(1)
     click.echo(str(result))
+    if changed is not None:
+        click.echo(f"unreachable marks set or cleared: {changed}")
 
 
 @main.group()
@@ -214,6 +221,7 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
         demo_dir,
         rrn_key=settings.rrn_hmac_key,
         report=lambda result: click.echo(f"  {result}"),
+        unreachable_after=settings.unreachable_after,
     )
 
 

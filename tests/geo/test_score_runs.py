@@ -91,7 +91,8 @@ def test_weighted_run_is_stored_whole(demo):
 
 def test_next_due_follows_the_tier_cadence(demo):
     """Tier cadence from the last met visit (or registration), but not before 7 days after a
-    later visit that did not meet the resident (scoring.cadence.FollowUp)."""
+    later visit that did not meet the resident, and 30 days after the last attempt for the
+    unreachable (scoring.cadence.FollowUp)."""
     result = _run(demo)
     scores = _scores(demo, result.stored.run_id)
     rows = demo.execute(
@@ -100,16 +101,21 @@ def test_next_due_follows_the_tier_cadence(demo):
             FILTER (WHERE v.outcome IN ('met', 'crisis_confirmed')), r.registered_on),
             max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date),
             max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date)
-                FILTER (WHERE v.outcome IN ('met', 'crisis_confirmed'))
+                FILTER (WHERE v.outcome IN ('met', 'crisis_confirmed')),
+            r.unreachable_since
         FROM residents r LEFT JOIN visits v ON v.resident_id = r.id
-        WHERE r.status = 'active' GROUP BY r.external_id, r.registered_on""")
+        WHERE r.status = 'active'
+        GROUP BY r.external_id, r.registered_on, r.unreachable_since""")
     ).all()
+    gone = {r[0] for r in rows if r[4] is not None}  # marked by the demo's import
     start = {r[0]: r[1] for r in rows}
     attempt = {r[0]: r[2] for r in rows if r[2] is not None and (r[3] is None or r[2] > r[3])}
     assert len(attempt) > 10  # the demo has residents whose latest visit did not meet them
     cadence = {0: 182, 1: 91, 2: 30}
     expected = [
-        max(start[i] + dt.timedelta(days=cadence[t]), attempt[i] + dt.timedelta(days=7))
+        attempt[i] + dt.timedelta(days=30)
+        if i in gone
+        else max(start[i] + dt.timedelta(days=cadence[t]), attempt[i] + dt.timedelta(days=7))
         if i in attempt
         else start[i] + dt.timedelta(days=cadence[t])
         for i, t in scores["tier"].items()

@@ -14,7 +14,7 @@ from geo.map_data import ensure_run_aggregates
 from geo.scope import Scope
 from geo.score_runs import load_visit_labels, score_residents
 from geo.settings import SettingsError, load_settings
-from geo.visit_scores import unreachable_residents
+from geo.visit_scores import refresh_unreachable, unreachable_residents
 from geo.visits import (
     IdempotencyConflict,
     VisitError,
@@ -470,3 +470,27 @@ def test_unreachable_settings_come_from_the_environment():
     for bad in ("0", "three"):
         with pytest.raises(SettingsError, match="VISITMAP_UNREACHABLE_AFTER"):
             load_settings({"VISITMAP_RRN_HMAC_KEY": "k" * 32, "VISITMAP_UNREACHABLE_AFTER": bad})
+
+
+def test_imported_visits_mark_the_unreachable_in_one_statement(town):
+    """The set-based rule (used after imports) agrees with recording visit by visit."""
+    db, rid = town["db"], town["ids"]["low2"]
+    for n, (day, outcome) in enumerate(
+        [(3, "not_home"), (4, "refused"), (6, "not_home"), (8, "unreachable"), (9, "not_home")]
+    ):
+        db.execute(
+            text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome)
+                VALUES (:x, :r, :at, 'import', :o)"""),
+            {"x": f"IMP-{n}", "r": rid, "at": at(day), "o": outcome},
+        )
+    assert refresh_unreachable(db, after=3) == 1
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() == dt.date(2026, 11, 9)  # the refusal on the 4th broke the first run
+    assert refresh_unreachable(db, after=3) == 0  # again: nothing changes
+    assert refresh_unreachable(db, after=4, resident_db_ids=[rid]) == 1  # below 4: cleared
+    assert (
+        db.execute(
+            text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid}
+        ).scalar()
+        is None
+    )
