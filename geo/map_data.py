@@ -10,7 +10,6 @@ The low-zoom layers, the choropleth and ``/api/areas`` read cached aggregates
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.score_runs import TIER_NAMES, latest_run_id, resident_explanation
+from geo.settings import SEOUL, today_in_seoul  # noqa: F401  (re-exported)
 from geo.vocab import (
     CRISIS_SIGNAL_KINDS,
     NEED_CATEGORIES,
@@ -26,7 +26,6 @@ from geo.vocab import (
     VISIT_OUTCOMES,
 )
 
-SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 #: Side of the heatmap's grid cells, metres (EPSG:5179).
 HEAT_CELL_M = 250
 #: Signals younger than this count for the crisis-signal filter, days (as the 12-month feature).
@@ -56,11 +55,6 @@ class MapQueryError(ValueError):
         super().__init__(f"{parameter}: {message}")
         self.parameter = parameter
         self.message = message
-
-
-def today_in_seoul() -> dt.date:
-    """Today's date in Korea (visits are due by Korean calendar days)."""
-    return dt.datetime.now(SEOUL).date()
 
 
 @dataclass(frozen=True)

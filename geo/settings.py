@@ -6,12 +6,24 @@ time), so tests and notebooks can pass their own.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
+import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PREFIX = "VISITMAP_"
+#: Korea's time zone: days (due dates, "not in the future", visit dates) are Korean days.
+SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
+
+
+def today_in_seoul() -> dt.date:
+    """Today's date in Korea (the server may run on UTC: 00:00-09:00 KST is still
+    yesterday there)."""
+    return dt.datetime.now(SEOUL).date()
+
+
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/visitmap"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"

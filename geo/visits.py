@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -20,10 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.scope import Scope
+from geo.settings import SEOUL
 from geo.visit_scores import rescore_resident, update_unreachable
 from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 
-SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 #: Longest visit note, characters.
 NOTES_MAX_CHARS = 2000
 #: Longest free-text visitor name, characters.

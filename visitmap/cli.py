@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
-from geo.settings import load_settings
+from geo.settings import load_settings, today_in_seoul
 
 
 def _engine(settings):
@@ -262,7 +262,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     except ScoringConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     settings = load_settings()
-    as_of = as_of or dt.date.today()
+    as_of = as_of or today_in_seoul()
     if unless_scored:
         from geo.score_runs import latest_run_id
 
@@ -299,7 +299,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     if run.previous_run_id is not None:
         click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
     # the map's per-dong counts and heat cells, so that its first view is fast
-    from geo.map_data import ensure_run_aggregates, today_in_seoul
+    from geo.map_data import ensure_run_aggregates
 
     with session_scope(_engine(settings)) as session:
         ensure_run_aggregates(session, run.run_id, counted_on=today_in_seoul())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
 from geo.queries import area_counts
 from geo.scope import Scope
 from webmap.db import get_session
+from webmap.params import today
 
 bp = Blueprint("pages", __name__)
 
@@ -21,7 +20,7 @@ def request_scope() -> Scope:
 
 @bp.get("/overview")
 def overview():
-    rows = area_counts(get_session(), request_scope(), as_of_year=dt.date.today().year)
+    rows = area_counts(get_session(), request_scope(), as_of_year=today().year)
     totals = {
         "households": sum(r.households for r in rows),
         "residents": sum(r.residents for r in rows),

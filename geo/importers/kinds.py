@@ -29,6 +29,7 @@ from geo.importers.staging import (
     upsert,
 )
 from geo.service_distances import refresh_service_distances
+from geo.settings import today_in_seoul
 from geo.teams import BASE_FACILITY_KIND, TeamError, check_member
 from geo.vocab import (
     CRISIS_SIGNAL_KINDS,
@@ -178,7 +179,7 @@ def _check_signals(raw, parsed, bad, label) -> list[Problem]:
 
 
 def _not_in_future(parsed: pd.DataFrame, column: str, label: str) -> list[Problem]:
-    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    tomorrow = today_in_seoul() + dt.timedelta(days=1)
     late = parsed[column].map(lambda v: v is not None and not pd.isna(v) and v >= tomorrow)
     return [Problem(label, r, column, "lies in the future") for r in parsed.index[late.to_numpy()]]
 

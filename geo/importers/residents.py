@@ -3,7 +3,6 @@ numbers are checked and stored only as a keyed HMAC."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 
 import numpy as np
@@ -18,6 +17,7 @@ from geo.service_distances import (
     read_facility_points,
     service_distances,
 )
+from geo.settings import today_in_seoul
 from geo.vocab import RESIDENT_STATUSES
 
 HOUSEHOLD_COLUMNS = ("household_size", "monthly_income_krw", "assets_krw", "address")
@@ -121,7 +121,7 @@ def _check_residents(
                     f"the same registration number is already on row {first_row[hashed.loc[k]]}",
                 )
             )
-    this_year = dt.date.today().year
+    this_year = today_in_seoul().year
     late = (parsed["birth_year"].fillna(0) > this_year).to_numpy()
     problems += [
         Problem(label, int(r), "birth_year", f"must be at most {this_year}") for r in rows[late]

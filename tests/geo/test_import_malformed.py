@@ -1044,3 +1044,28 @@ def test_cli_import_of_a_bad_file_exits_1_and_lists_every_problem(cli_database, 
         for name in ("residents", "households"):
             assert conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM areas")).scalar_one() == 14
+
+
+def test_the_future_starts_after_the_korean_day(db, tmp_path, monkeypatch):
+    """Between 00:00 and 09:00 in Korea a UTC server's date is still yesterday: a record of
+    the Korean today is not "in the future", one of the Korean tomorrow is."""
+    import geo.importers.kinds as kinds
+
+    korean_today = dt.date.today() + dt.timedelta(days=1)  # as if Korea were a day ahead
+    monkeypatch.setattr(kinds, "today_in_seoul", lambda: korean_today)
+    kind, name, content = SETUP_RESIDENTS
+    import_file(db, kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
+    today_file = write_input(
+        tmp_path,
+        "today.csv",
+        table(SIGNAL_COLUMNS, [signal("S1", observed_on=korean_today.isoformat())]),
+    )
+    assert import_file(db, "crisis-signals", today_file, rrn_key=TEST_RRN_KEY).inserted == 1
+    tomorrow = korean_today + dt.timedelta(days=1)
+    later_file = write_input(
+        tmp_path,
+        "tomorrow.csv",
+        table(SIGNAL_COLUMNS, [signal("S2", observed_on=tomorrow.isoformat())]),
+    )
+    with pytest.raises(ImportValidationError, match="future"):
+        import_file(db, "crisis-signals", later_file, rrn_key=TEST_RRN_KEY)

@@ -45,6 +45,22 @@ def _xss_location(map_database):
         ).one()
 
 
+def _show(page, lat: float, lon: float, zoom: int) -> None:
+    """Centre the map on (lat, lon) at ``zoom``. Leaflet ignores a setView while a zoom
+    animation (the page's own fit) runs, so ask again until the map is there."""
+    page.wait_for_function(
+        f"""() => {{
+            const m = visitmap.map, c = m.getCenter();
+            if (m.getZoom() === {zoom} && Math.abs(c.lat - {lat}) < 1e-6
+                && Math.abs(c.lng - {lon}) < 1e-6) return true;
+            m.setView([{lat}, {lon}], {zoom}, {{animate: false}});
+            return false;
+        }}""",
+        polling=250,
+        timeout=30_000,
+    )
+
+
 def test_page_shows_legend_and_residents_in_their_tier_colour(page, server, map_database):
     page.goto(server + "/")
     legend = page.locator("#legend")
@@ -56,7 +72,7 @@ def test_page_shows_legend_and_residents_in_their_tier_colour(page, server, map_
             == (style.TIER_LABELS[code][0])
         )
     lat, lon = _xss_location(map_database)
-    page.evaluate(f"visitmap.map.setView([{lat}, {lon}], 15)")
+    _show(page, lat, lon, 15)
     page.wait_for_selector("path.vm-resident", timeout=15_000)
     for name, colour in style.tier_colours().items():
         fills = page.eval_on_selector_all(
@@ -74,17 +90,18 @@ def test_clicking_a_resident_shows_reasons_and_free_text_as_text(
     expected = map_client.get(f"/api/residents/{rid}").get_json()
     page.goto(server + "/")
     lat, lon = _xss_location(map_database)
-    page.evaluate(f"visitmap.map.setView([{lat}, {lon}], 17)")
+    _show(page, lat, lon, 17)
     page.wait_for_selector(f"path.vm-rid-{rid}", state="attached", timeout=30_000)
-    # the symbol in the tile that holds the point (a neighbour's buffer may draw it too)
-    page.evaluate(
-        f"""[...document.querySelectorAll('path.vm-rid-{rid}')].find(p => {{
+    # the symbol in the tile that holds the point (a neighbour's buffer may draw it too),
+    # once the map has settled at the point: until then no symbol is at the centre
+    centred = f"""() => [...document.querySelectorAll('path.vm-rid-{rid}')].find(p => {{
             const box = p.getBoundingClientRect(), map = visitmap.map.getContainer()
                 .getBoundingClientRect();
             return box.width > 0 && Math.abs(box.x + box.width / 2 - map.x - map.width / 2) < 30
                 && Math.abs(box.y + box.height / 2 - map.y - map.height / 2) < 30;
-        }}).dispatchEvent(new MouseEvent('click', {{bubbles: true}}))"""
-    )
+        }})"""
+    page.wait_for_function(f"() => ({centred})() !== undefined", timeout=30_000)
+    page.evaluate(f"({centred})().dispatchEvent(new MouseEvent('click', {{bubbles: true}}))")
     panel = page.locator("#resident-panel")
     panel.locator(".vm-reasons li").first.wait_for(timeout=10_000)
     assert [li.inner_text() for li in panel.locator(".vm-reasons li").all()] == expected[
