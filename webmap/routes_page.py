@@ -23,6 +23,8 @@ from geo.route_plans import latest_plan_id, load_plan
 from geo.teams import TeamNotFound, get_team, list_teams
 from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.day_problem import DropReason
+from routing.plan_settings import PlanSettings
+from routing.settings_input import SettingsInputError, plan_settings_from
 from webmap import style
 from webmap.db import get_session
 from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
@@ -51,6 +53,93 @@ PLAN_ERROR_MESSAGES = {
     ),
     "invalid": lambda: gettext("The plan settings are invalid."),
 }
+
+
+#: the plan form's settings (routing.settings_input names) as translated field labels
+SETTING_LABELS = {
+    "travel_mode": lambda: gettext("Travel mode"),
+    "day_start": lambda: gettext("Day starts"),
+    "day_end": lambda: gettext("Day ends"),
+    "break": lambda: gettext("Lunch break"),
+    "speed_kmh": lambda: gettext("Speed (km/h)"),
+    "service_minutes": lambda: gettext("Minutes per visit"),
+}
+#: what is wrong with a setting (SettingsInputError.kind) as translated sentences
+SETTING_PROBLEMS = {
+    "time": lambda: gettext("Enter a time as HH:MM."),
+    "order": lambda: gettext("The day must end after it starts."),
+    "break": lambda: gettext(
+        "Give the break's start and end inside working hours, or choose no break."
+    ),
+    "service": lambda: gettext("Enter whole minutes from 1 to 480 for each tier."),
+    "speed": lambda: gettext("Enter a speed above 0 and at most 100 km/h."),
+    "mode": lambda: gettext("Choose on foot or by car."),
+}
+#: the form's service minute inputs, by tier name (the order shown: high first)
+SERVICE_TIERS = (("high", 2), ("medium", 1), ("low", 0))
+
+
+def settings_error_message(exc: SettingsInputError) -> str:
+    """The invalid setting's label and what is wrong, in the page's language."""
+    label = SETTING_LABELS.get(exc.field)
+    problem = SETTING_PROBLEMS.get(exc.kind, PLAN_ERROR_MESSAGES["invalid"])()
+    return f"{label()}: {problem}" if label else problem
+
+
+def form_values(settings: dict | None) -> dict:
+    """The plan form's values (strings) from stored settings (``settings_record``: times as
+    ``HH:MM``); missing settings keep the defaults."""
+    from routing.daily import settings_record
+
+    stored = settings_record(PlanSettings()) | (settings or {})
+    minutes = list(stored["service_minutes_by_tier"])
+    speed = stored.get("speed_kmh")
+    return {
+        "travel_mode": stored["travel_mode"],
+        "day_start": stored["day_start"],
+        "day_end": stored["day_end"],
+        "no_break": stored["break_start"] is None,
+        "break_start": stored["break_start"] or "",
+        "break_end": stored["break_end"] or "",
+        "speed_kmh": f"{speed:g}" if speed is not None else "",
+        **{f"service_{name}": str(minutes[code]) for name, code in SERVICE_TIERS},
+    }
+
+
+def submitted_values(form) -> dict:
+    """The plan form's values as submitted; None for a field left out of the request."""
+    values = {
+        key: form[key].strip() if key in form else None
+        for key in form_values(None)
+        if key != "no_break"
+    }
+    return values | {"no_break": bool(form.get("no_break"))}
+
+
+def settings_from_form(values: dict) -> PlanSettings:
+    """Plan settings from the form's values, validated by the API's own parser
+    (:func:`routing.settings_input.plan_settings_from`); raises ``SettingsInputError``.
+
+    A field left out of the request keeps its default; an empty time is an error; both break
+    times empty, or "no break" ticked, means no break."""
+    fields = {
+        "time_limit_seconds": PAGE_TIME_LIMIT,
+        "travel_mode": values["travel_mode"],
+        "day_start": values["day_start"],
+        "day_end": values["day_end"],
+    }
+    breaks = (values["break_start"] or "", values["break_end"] or "")
+    if values["no_break"] or (values["break_start"] is not None and not any(breaks)):
+        fields["break"] = None
+    elif any(breaks):
+        fields["break"] = "-".join(breaks)
+    if values["speed_kmh"]:
+        fields["speed_kmh"] = values["speed_kmh"]
+    minutes = [f"{name}={values[f'service_{name}']}" for name, _code in SERVICE_TIERS
+               if values[f"service_{name}"]]  # fmt: skip
+    if minutes:
+        fields["service_minutes"] = ",".join(minutes)
+    return plan_settings_from(fields)
 
 
 def plan_error_message(exc: PlanRequestError) -> str:
@@ -138,7 +227,16 @@ def _drop_counts(plan: dict | None) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: -item[1])
 
 
-def _render(plan: dict | None, *, team: dict | None, day: dt.date | None, teams, error=None):
+def _render(
+    plan: dict | None,
+    *,
+    team: dict | None,
+    day: dt.date | None,
+    teams,
+    error=None,
+    form: dict | None = None,
+    error_field: str | None = None,
+):
     locale = str(get_locale())
     printing = request.args.get("print") == "1"
     tier_labels = {
@@ -162,6 +260,10 @@ def _render(plan: dict | None, *, team: dict | None, day: dt.date | None, teams,
         "max_drops": MAX_DROPS_SHOWN,
         "visits": sum(len(r["stops"]) for r in plan["routes"]) if plan else 0,
         "query": _query,
+        "form": form_values(plan["settings"] if plan else None)
+        | {key: value for key, value in (form or {}).items() if value is not None},
+        "error_field": error_field,
+        "service_tiers": SERVICE_TIERS,
     }
     body = render_template("routes.html", **context)
     if plan is None:
@@ -217,23 +319,28 @@ def route_page():
 
 @bp.post("/routes/plan")
 def plan_from_page():
-    """Plan the team's day (a new version) and show it."""
+    """Plan the team's day (a new version) with the form's settings and show it; invalid
+    settings show the form again with the problem and plan nothing."""
     session = get_session()
     team_id = request.form.get("team", "")
     day = _parse_day(request.form.get("date"))
     if day is None:
         abort(400)
-    from routing.plan import PlanSettings
-
+    values = submitted_values(request.form)
     try:
-        plan_team_day(
-            session,
-            request_scope(),
-            team_id,
-            day,
-            created_by="web",
-            settings=PlanSettings(time_limit_seconds=PAGE_TIME_LIMIT),
-        )
+        settings = settings_from_form(values)
+    except SettingsInputError as exc:
+        team = get_team(session, team_id)
+        if team is None:
+            abort(404)
+        plan_id = latest_plan_id(session, team_id, day)
+        plan = load_plan(session, request_scope(), plan_id, with_reasons=True) if plan_id else None
+        page = _render(plan, team=team, day=day, teams=list_teams(session),
+                       error=settings_error_message(exc), form=values,
+                       error_field=exc.field)  # fmt: skip
+        return page, 400
+    try:
+        plan_team_day(session, request_scope(), team_id, day, created_by="web", settings=settings)
     except TeamNotFound:
         abort(404)
     except PlanRequestError as exc:
@@ -241,7 +348,9 @@ def plan_from_page():
         teams = list_teams(session)
         team = get_team(session, team_id)
         status = 403 if isinstance(exc, PlanScopeError) else 400
-        return _render(None, team=team, day=day, teams=teams, error=plan_error_message(exc)), status
+        page = _render(None, team=team, day=day, teams=teams, error=plan_error_message(exc),
+                       form=values)  # fmt: skip
+        return page, status
     session.commit()
     lang = {"lang": request.args["lang"]} if request.args.get("lang") else {}
     return redirect(url_for("routes.route_page", team=team_id, date=day.isoformat(), **lang), 303)

@@ -393,3 +393,99 @@ def test_plan_refusals_are_in_korean_on_the_page(map_client):
     text_ = page.data.decode()
     assert "이 팀에는 방문할 수 있는 활동 중인 팀원이 없습니다." in text_
     assert "no active member" not in text_
+
+
+#: the route page's plan form with the default settings (as a browser submits it)
+DEFAULT_FORM = {"travel_mode": "foot", "day_start": "09:00", "day_end": "18:00",
+                "break_start": "12:00", "break_end": "13:00", "speed_kmh": "",
+                "service_high": "40", "service_medium": "30", "service_low": "20"}  # fmt: skip
+FORM_TEAM = "T-1141061500"
+
+
+def _latest_plan(map_database, team: str, day: str) -> tuple[dict, int]:
+    """The settings and stop count of the team's newest plan for the day."""
+    with Session(map_database["engine"]) as session:
+        row = session.execute(
+            text("""SELECT p.settings, (SELECT count(*) FROM route_plan_stops s
+                                        WHERE s.plan_id = p.id) AS stops
+                    FROM route_plans p JOIN visit_teams t ON t.id = p.team_id
+                    WHERE t.external_id = :t AND p.plan_date = :d
+                    ORDER BY p.version DESC LIMIT 1"""),
+            {"t": team, "d": day},
+        ).one()
+    return row.settings, row.stops
+
+
+def test_the_page_plans_a_car_day_and_shows_its_settings_again(map_client, map_database):
+    form = DEFAULT_FORM | {"team": FORM_TEAM, "date": "2026-11-05", "travel_mode": "car"}
+    response = map_client.post("/routes/plan", data=form)
+    assert response.status_code == 303, response.data.decode()
+    settings, stops = _latest_plan(map_database, FORM_TEAM, "2026-11-05")
+    assert settings["travel_mode"] == "car" and settings["speed_kmh"] is None and stops > 0
+    assert (settings["day_start"], settings["break_start"]) == ("09:00", "12:00")
+    page = map_client.get(response.headers["Location"]).data.decode()
+    assert 'id="replan-button"' in page
+    # the re-plan form is pre-filled with the shown plan's settings
+    assert re.search(r'value="car" checked', page) and not re.search(r'value="foot" checked', page)
+
+
+def test_a_shorter_day_from_the_page_plans_fewer_visits(map_client, map_database):
+    day = "2026-11-06"
+    full = map_client.post("/routes/plan", data=DEFAULT_FORM | {"team": FORM_TEAM, "date": day})
+    assert full.status_code == 303
+    full_settings, full_stops = _latest_plan(map_database, FORM_TEAM, day)
+    assert full_settings["day_end"] == "18:00" and full_settings["break_start"] == "12:00"
+    short_form = DEFAULT_FORM | {"team": FORM_TEAM, "date": day, "day_end": "12:00",
+                                 "break_start": "", "break_end": "", "no_break": "1"}  # fmt: skip
+    short = map_client.post("/routes/plan", data=short_form)
+    assert short.status_code == 303
+    settings, stops = _latest_plan(map_database, FORM_TEAM, day)
+    assert (settings["day_start"], settings["day_end"], settings["break_start"]) == (
+        "09:00", "12:00", None,
+    )  # fmt: skip
+    assert 0 < stops < full_stops
+    page = map_client.get(short.headers["Location"]).data.decode()
+    assert 'name="day_end" value="12:00"' in page and 'name="no_break" value="1" checked' in page
+
+
+def test_invalid_page_settings_show_the_problem_and_plan_nothing(map_client, map_database):
+    before = _plan_count(map_database)
+    form = DEFAULT_FORM | {"team": FORM_TEAM, "date": "2026-11-07", "day_start": "10:00",
+                           "day_end": "09:00"}  # fmt: skip
+    bad = map_client.post("/routes/plan", data=form)
+    page = bad.data.decode()
+    assert bad.status_code == 400
+    assert "근무 종료: 근무 종료 시각은 시작 시각보다 늦어야 합니다." in page
+    # the form comes back with the values given, the wrong field marked
+    assert 'name="day_start" value="10:00"' in page
+    assert re.search(r'name="day_end" value="09:00" required aria-invalid="true"', page)
+    for field, value, message in (
+        ("speed_kmh", "0", "이동 속도 (km/h): 속도는 0보다 크고"),
+        ("service_high", "4.5", "방문당 시간 (분): 등급마다"),
+        ("break_end", "", "점심시간: 점심시간의 시작과 종료를"),
+        ("travel_mode", "bike", "이동 수단: 도보 또는 차량을"),
+    ):
+        data = DEFAULT_FORM | {"team": FORM_TEAM, "date": "2026-11-07", field: value}
+        wrong = map_client.post("/routes/plan", data=data)
+        assert wrong.status_code == 400 and message in wrong.data.decode(), field
+    english = map_client.post("/routes/plan?lang=en", data=form | {"speed_kmh": "0"})
+    assert english.status_code == 400
+    assert "Day ends: The day must end after it starts." in english.data.decode()
+    assert _plan_count(map_database) == before
+
+
+def test_the_plan_form_is_korean_by_default_and_english_on_request(map_client):
+    url = "/routes?team=T-1141052000&date=2026-09-01"
+    korean = map_client.get(url).data.decode()
+    for label in ("이동 수단", "도보", "차량", "근무 시작", "근무 종료", "점심시간 없음",
+                  "설정 더 보기", "방문당 시간 (분)"):  # fmt: skip
+        assert label in korean, label
+    assert "Travel mode" not in korean and 'type="time"' in korean
+    # the defaults are pre-filled
+    assert 'name="day_start" value="09:00"' in korean and 'name="break_end" value="13:00"' in korean
+    assert 'name="service_high" value="40"' in korean and 'value="foot" checked' in korean
+    english = map_client.get(url + "&lang=en").data.decode()
+    for label in ("Travel mode", "On foot", "By car", "Day starts", "Lunch break", "No break",
+                  "More settings", "Minutes per visit"):  # fmt: skip
+        assert label in english, label
+    assert "이동 수단" not in english
