@@ -1,6 +1,7 @@
 """The feature table computed in PostGIS (the same definitions as scoring.features).
 
-:func:`load_features` runs one SQL query per call; :func:`load_feature_inputs` reads the raw
+:func:`load_features` runs a few flat SQL queries per call (:func:`features_sql`) and joins
+them in numpy; :func:`load_feature_inputs` reads the raw
 tables for :func:`scoring.features.compute_features`, so notebooks and tests can check that
 both give the same numbers.
 """
@@ -75,11 +76,14 @@ def features_sql(
 ) -> dict[str, tuple[str, dict]]:
     """The feature queries and their fixed parameters (``as_of`` etc. are bound later).
 
-    Four flat queries, all aggregation done by PostgreSQL: ``residents`` (one row per active
-    resident in scope, with the previous run's tier), ``households`` (their households:
-    size, income, assets, distances, dong), ``visits`` (last contact and last met date per
-    visited resident) and ``signals`` (counts per subject, kind and window). They are joined
-    in numpy by database id: at a million residents that is ~1.7 s faster than one SQL join
+    Flat queries, all aggregation done by PostgreSQL: ``residents`` (one row per active
+    resident in scope, with the unreachable mark), ``households`` (their households: size,
+    income, assets, distances, dong), ``visits`` (last contact, last met and last visit date,
+    and the crisis label, per visited resident), ``planned`` (the next visit date set on each
+    resident's latest visit, where a form visit set one), ``signals`` (counts per subject,
+    kind and window) and, with a previous run, ``previous_tiers`` (its residents as one id
+    list per tier). They are joined in numpy by database id: at a million residents that is
+    ~1.7 s faster than one SQL join
     that repeats each household's columns for every member, and ~2x faster than spreading 24
     mostly-zero count columns through the join and the COPY (docs/benchmarks.md).
 
@@ -168,10 +172,13 @@ def features_sql(
         # The previous run's residents as one comma-separated id list per tier (three rows):
         # ~0.6 s at a million residents (query and parsing), where a row per resident took ~1.6 s
         # and the join ~1.5 s more.
+        only_previous = (
+            " AND resident_id = ANY(:resident_db_ids)" if resident_db_ids is not None else ""
+        )
         queries["previous_tiers"] = (
-            """SELECT tier AS previous_tier, string_agg(resident_id::text, ',') AS db_ids
-            FROM resident_scores WHERE run_id = :previous_run_id GROUP BY tier""",
-            {},
+            f"""SELECT tier AS previous_tier, string_agg(resident_id::text, ',') AS db_ids
+            FROM resident_scores WHERE run_id = :previous_run_id{only_previous} GROUP BY tier""",
+            narrow,
         )
     return queries
 
@@ -272,7 +279,7 @@ def load_features(
         bound["previous_run_id"] = previous_run_id
     # The query's cost estimate triggers PostgreSQL's JIT, which costs ~2 s and saves nothing.
     session.execute(text("SET LOCAL jit = off"))
-    previous_sql, _ = queries.pop("previous_tiers", (None, None))
+    previous_sql, previous_params = queries.pop("previous_tiers", (None, None))
     frames = {
         name: read_query_frame(
             session,
@@ -285,7 +292,8 @@ def load_features(
     }
     if previous_sql is not None:  # three rows of long text: a plain query, not the CSV reader
         frames["previous_tiers"] = pd.DataFrame(
-            session.execute(text(previous_sql), bound).all(), columns=["previous_tier", "db_ids"]
+            session.execute(text(previous_sql), previous_params | bound).all(),
+            columns=["previous_tier", "db_ids"],
         )
     # Rows come in the planner's order; order by the database id (an integer sort, where an
     # ORDER BY external_id in SQL spilled ~300 MB to disk at 1M rows).
@@ -352,7 +360,12 @@ def load_features(
         "last_met_on": last_on["last_met_on"],
         "last_visit_on": last_on["last_visit_on"],
         "planned_on": planned_on,
-        "unreachable_since": _days(column["unreachable_since"]),
+        # the mark as it stood at as_of (a backdated run does not see later marks)
+        "unreachable_since": np.where(
+            _days(column["unreachable_since"]) <= as_of_day,
+            _days(column["unreachable_since"]),
+            np.datetime64("NaT"),
+        ),
     }
     dates = {name: day.astype("datetime64[s]") for name, day in dates.items()}
     context = pd.DataFrame(

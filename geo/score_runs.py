@@ -44,27 +44,36 @@ def unpack_vectors(blob: bytes) -> np.ndarray:
     return np.frombuffer(bytes(blob), dtype="<f4")
 
 
-def inputs_digest(features: pd.DataFrame, parameters: dict) -> str:
+def inputs_digest(features: pd.DataFrame, parameters: dict, due_inputs=None) -> str:
     """SHA-256 over the parameters, the feature names, the resident ids and the float64
-    values, row by row in the table's order.
+    values, row by row in the table's order, and ``due_inputs`` (a DataFrame of the due-date
+    rule's other inputs, e.g. the last visit and the next visit date set on the form, in the
+    same row order), so that equal digests mean the same inputs.
 
     :func:`geo.features.load_features` returns its rows sorted by database id, whatever order
     PostgreSQL produced them in, so the same inputs give the same digest. At a million
-    residents this is ~0.3 s (sorting rows by a hash of each first, as before, took ~1 s).
+    residents this was 0.21 s in `bench/score_phases.py` (hashing every row's values and
+    sorting the hashes, as before, ~1 s).
     """
-    import pyarrow.compute as pc
-
     digest = hashlib.sha256()
     digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
     digest.update("\x1f".join(features.columns).encode())
-    ids = pc.cast(pa.array(features.index.astype(str)), pa.large_string())
+    ids = pa.array(features.index.astype(str), type=pa.large_string())
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    if ids.offset:  # a slice: offsets would not start at zero
-        ids = pa.concat_arrays([ids])
+    # the ids' bytes and their boundaries, rebased: a slice shares its parent's buffers
     _, offsets, data = ids.buffers()
-    digest.update(offsets)
-    digest.update(data)
+    bounds = np.frombuffer(offsets, dtype=np.int64)[ids.offset : ids.offset + len(ids) + 1]
+    start, end = (int(bounds[0]), int(bounds[-1])) if len(bounds) else (0, 0)
+    digest.update(np.ascontiguousarray(bounds - start))
+    digest.update(memoryview(data)[start:end] if data is not None else b"")
     digest.update(np.ascontiguousarray(features.to_numpy(dtype="<f8")))
+    if due_inputs is not None:
+        for name in due_inputs.columns:
+            digest.update(name.encode())
+            column = due_inputs[name].to_numpy()
+            if column.dtype.kind == "M":
+                column = column.astype("datetime64[D]").view(np.int64)
+            digest.update(np.ascontiguousarray(column))
     return digest.hexdigest()
 
 
@@ -157,7 +166,8 @@ def store_run(
     features = table.features
     tiers = np.asarray(tiers, dtype=int)
     counts = {TIER_NAMES[t]: int((tiers == t).sum()) for t in TIER_NAMES}
-    digest = inputs_digest(features, parameters)
+    due_inputs = table.context[["last_visit_on", "planned_on", "unreachable_since"]]
+    digest = inputs_digest(features, parameters, due_inputs)
     run_id = session.execute(
         text("""
         INSERT INTO score_runs (created_by, method, config_version, parameters, as_of,

@@ -187,8 +187,6 @@ def rescore_resident(
     *,
     visit_id: int,
     visit_date: dt.date,
-    next_visit_on: dt.date | None,
-    unreachable: UnreachableState,
     retry_days: int,
     attempt_gap_days: int = 7,
 ) -> ScoreChange | None:

@@ -383,15 +383,13 @@ def record_visit(
                 "categories": list(visit.needs),
             },
         )
-    state = update_unreachable(session, resident["id"], after=unreachable_after)
+    update_unreachable(session, resident["id"], after=unreachable_after)
     rescore_resident(
         session,
         scope,
         resident["id"],
         visit_id=visit_id,
         visit_date=visit_date,
-        next_visit_on=visit.next_visit_on,
-        unreachable=state,
         retry_days=retry_days,
         attempt_gap_days=attempt_gap_days,
     )

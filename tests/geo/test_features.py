@@ -138,7 +138,7 @@ def test_hand_built_pure_equals_postgis(tiny):
         as_of=AS_OF,
         median_income=read_median_income(),
     )
-    pd.testing.assert_frame_equal(sql, pure, check_exact=False, atol=1e-6, rtol=0)
+    pd.testing.assert_frame_equal(sql.sort_index(), pure, check_exact=False, atol=1e-6, rtol=0)
 
 
 def test_scope_limits_residents(tiny):
@@ -159,7 +159,7 @@ def test_demo_pure_equals_postgis(db, tmp_path):
     )
     assert list(sql.columns) == list(FEATURE_NAMES)
     assert len(sql) > 1900
-    pd.testing.assert_frame_equal(sql, pure, check_exact=False, atol=1e-6, rtol=0)
+    pd.testing.assert_frame_equal(sql.sort_index(), pure, check_exact=False, atol=1e-6, rtol=0)
     assert np.isfinite(sql.to_numpy()).all()
 
 
@@ -204,22 +204,55 @@ def test_new_facility_updates_stored_distances(tiny, tmp_path):
 
 
 def test_resident_subset_equals_their_rows_of_the_whole_table(db, tmp_path):
+    from geo.score_runs import score_residents
+    from scoring.config import default_config
+
     generate_demo(tmp_path, seed=6, scale=1500, region="seodaemun", as_of=AS_OF)
     load_demo_files(db, tmp_path, rrn_key=TEST_RRN_KEY, progress=False)
-    whole = load_features(db, Scope.everything(), as_of=AS_OF)
+    run = score_residents(
+        db,
+        Scope.everything(),
+        method="weighted",
+        config=default_config(),
+        as_of=AS_OF,
+        created_by="test",
+    ).stored.run_id
+    first = load_features(db, Scope.everything(), as_of=AS_OF)
     # residents with own signals, household signals and visits, and one with none of them
-    counts = whole.features[["crisis_signals_12m", "days_since_last_contact"]]
-    picked = list(whole.context["db_id"].iloc[[0, 1]])
-    picked += list(whole.context["db_id"][(counts["crisis_signals_12m"] > 0).to_numpy()][:5])
+    counts = first.features[["crisis_signals_12m", "days_since_last_contact"]]
+    picked = list(first.context["db_id"].iloc[[0, 1, 2]])
+    picked += list(first.context["db_id"][(counts["crisis_signals_12m"] > 0).to_numpy()][:5])
+    # the due-date inputs: a next visit date set on a form visit, an unreachable mark before
+    # as_of, and one after it (a backdated run must not see it)
+    db.execute(
+        text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome,
+            next_visit_on) VALUES ('F-1', :r, '2026-10-30 10:00+09', 't', 'met', '2026-11-20')"""),
+        {"r": picked[0]},
+    )
+    for rid, since in ((picked[1], "2026-10-20"), (picked[2], "2026-11-05")):
+        db.execute(
+            text("UPDATE residents SET unreachable_since = :s WHERE id = :r"),
+            {"s": since, "r": rid},
+        )
+    whole = load_features(db, Scope.everything(), as_of=AS_OF, previous_run_id=run)
+    assert whole.context["previous_tier"].notna().all()
+    context = whole.context.set_index("db_id")
+    assert context.loc[picked[0], "planned_on"] == pd.Timestamp("2026-11-20")
+    assert context.loc[picked[1], "unreachable_since"] == pd.Timestamp("2026-10-20")
+    assert pd.isna(context.loc[picked[2], "unreachable_since"])  # marked after AS_OF
     # rows in database id order whatever order PostgreSQL returns them in (score runs'
     # input digests rely on it)
     assert whole.context["db_id"].is_monotonic_increasing
     # updated rows get new places in the heap: a sequential scan now returns another order
     db.execute(text("UPDATE residents SET birth_year = birth_year WHERE id % 2 = 0"))
-    assert load_features(db, Scope.everything(), as_of=AS_OF).features.equals(whole.features)
-    part = load_features(db, Scope.everything(), as_of=AS_OF, resident_db_ids=picked)
+    again = load_features(db, Scope.everything(), as_of=AS_OF, previous_run_id=run)
+    assert again.features.equals(whole.features)
+    part = load_features(
+        db, Scope.everything(), as_of=AS_OF, previous_run_id=run, resident_db_ids=picked
+    )
     assert len(part.features) == len(set(picked))
     pd.testing.assert_frame_equal(part.features, whole.features.loc[part.features.index])
+    pd.testing.assert_frame_equal(part.context, whole.context.loc[part.context.index])
     # the caller's scope still applies
     assert load_features(
         db, Scope.of_areas(set()), as_of=AS_OF, resident_db_ids=picked

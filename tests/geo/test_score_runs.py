@@ -220,8 +220,18 @@ def test_inputs_digest_covers_values_ids_and_parameters():
     )
     base = inputs_digest(features, {"method": "weighted"})
     assert inputs_digest(features.copy(), {"method": "weighted"}) == base
-    # a slice digests like the same rows built afresh
+    # a slice digests like the same rows built afresh, and rows outside it do not count
     assert inputs_digest(features.iloc[1:], {}) == inputs_digest(features.iloc[[1, 2]], {})
+    assert inputs_digest(features.iloc[:2], {}) == inputs_digest(features.iloc[[0, 1]], {})
+    hidden_changed = features.rename(index={"R-3": "R-9"})
+    assert inputs_digest(features.iloc[:2], {}) == inputs_digest(hidden_changed.iloc[:2], {})
+    arrow_slice = pd.Index(pd.array(["R-0", "R-1", "R-2", "R-3"], dtype="string[pyarrow]")[1:])
+    assert inputs_digest(features.set_axis(arrow_slice), {"method": "weighted"}) == base
+    # the due-date inputs count too
+    due = pd.DataFrame({"planned_on": pd.to_datetime([None, "2026-12-01", None])})
+    assert inputs_digest(features, {}, due) != inputs_digest(features, {})
+    later = pd.DataFrame({"planned_on": pd.to_datetime([None, "2026-12-02", None])})
+    assert inputs_digest(features, {}, due) != inputs_digest(features, {}, later)
     # ids are delimited: ("R-1", "R-23") is not ("R-12", "R-3")
     ab = pd.DataFrame({"x": [1.0, 1.0]}, index=pd.Index(["R-1", "R-23"]))
     assert inputs_digest(ab, {}) != inputs_digest(

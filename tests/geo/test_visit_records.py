@@ -494,3 +494,29 @@ def test_imported_visits_mark_the_unreachable_in_one_statement(town):
         ).scalar()
         is None
     )
+
+
+def test_visits_at_the_same_time_are_ordered_by_id(town):
+    """Two visits recorded for the same minute: the later record decides."""
+    db, rid = town["db"], town["ids"]["low2"]
+
+    def add(n, day, outcome):
+        db.execute(
+            text("""INSERT INTO visits (external_id, resident_id, visited_at, visitor, outcome)
+                VALUES (:x, :r, :at, 'import', :o)"""),
+            {"x": f"TIE-{n}", "r": rid, "at": at(day), "o": outcome},
+        )
+
+    add(1, 3, "not_home")
+    add(2, 4, "not_home")
+    add(3, 5, "met")  # found ...
+    add(4, 5, "not_home")  # ... then, same time, a later record of not home: counts
+    add(5, 6, "not_home")
+    add(6, 7, "not_home")
+    refresh_unreachable(db, after=3)
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() == dt.date(2026, 11, 7)
+    add(7, 7, "refused")  # same time as the third miss, recorded later: found
+    refresh_unreachable(db, after=3)
+    since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
+    assert since.scalar() is None

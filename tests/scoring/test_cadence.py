@@ -129,6 +129,18 @@ def test_follow_up_due_by_hand():
         [d(2027, 3, 1)], last_met_on=[d(2026, 9, 1)], last_visit_on=[d(2026, 11, 28)]
     )
     assert str(later[0]) == "2027-03-01"
+    edge = follow_up_due(
+        [d(2026, 12, 1)] * 3,
+        last_met_on=[None, None, d(2026, 11, 28)],
+        last_visit_on=[d(2026, 11, 28), None, d(2026, 11, 28)],
+        planned_on=[d(2026, 12, 24), None, None],
+        unreachable=[True, True, False],
+    )
+    assert [str(x) for x in edge] == [
+        "2026-12-24",  # the visitor's date wins over the unreachable retry
+        "2026-12-01",  # marked but no visit to count from: the tier date
+        "2026-12-01",  # met and missed on the same day: days are compared, no gap
+    ]
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "7"])
