@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.score_runs import TIER_NAMES, latest_run_id, resident_explanation
-from geo.settings import SEOUL, today_in_seoul  # noqa: F401  (re-exported)
 from geo.vocab import (
     CRISIS_SIGNAL_KINDS,
     NEED_CATEGORIES,

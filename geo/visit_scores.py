@@ -26,19 +26,6 @@ NOT_FOUND_OUTCOMES = ("not_home", "unreachable")
 FOUND_OUTCOMES = CONTACT_OUTCOMES
 
 
-@dataclass(frozen=True)
-class UnreachableState:
-    """A resident's run of not-found visits since the last visit that found them.
-
-    ``attempts``: not-found visits in that run; ``since``: the date of the visit that made
-    the run reach the threshold (None below it); ``last_attempt_on``: the latest of them.
-    """
-
-    attempts: int
-    since: dt.date | None
-    last_attempt_on: dt.date | None
-
-
 def _misses_sql(only: str = "") -> str:
     """Per resident, the not-found visits after the last visit that found them (by visit
     time, then id), numbered from 1: resident_id, day (Korean date), n. ``only`` narrows the
@@ -81,23 +68,6 @@ def refresh_unreachable(session: Session, *, after: int, resident_db_ids=None) -
         params,
     )
     return changed.rowcount
-
-
-def unreachable_state(session: Session, resident_db_id: int, *, after: int) -> UnreachableState:
-    """The run of not-found visits at the end of the resident's visits (by visit time)."""
-    row = session.execute(
-        text(f"""{_misses_sql(" AND v.resident_id = :rid")}
-        SELECT count(*), max(day) FILTER (WHERE n = :after), max(day) FROM misses"""),
-        {"rid": resident_db_id, "after": int(after)},
-    ).one()
-    return UnreachableState(int(row[0]), row[1], row[2])
-
-
-def update_unreachable(session: Session, resident_db_id: int, *, after: int) -> UnreachableState:
-    """Recompute the resident's run of not-found visits and set or clear
-    ``residents.unreachable_since`` accordingly (:func:`refresh_unreachable`)."""
-    refresh_unreachable(session, after=after, resident_db_ids=[resident_db_id])
-    return unreachable_state(session, resident_db_id, after=after)
 
 
 def unreachable_residents(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.settings import SEOUL
-from geo.visit_scores import rescore_resident, update_unreachable
+from geo.visit_scores import refresh_unreachable, rescore_resident
 from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 
 #: Longest visit note, characters.
@@ -383,7 +383,7 @@ def record_visit(
                 "categories": list(visit.needs),
             },
         )
-    update_unreachable(session, resident["id"], after=unreachable_after)
+    refresh_unreachable(session, after=unreachable_after, resident_db_ids=[resident["id"]])
     rescore_resident(
         session,
         scope,

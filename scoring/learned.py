@@ -27,10 +27,8 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.multiclass import type_of_target
 
 from scoring.config import TierCutoffs
-from scoring.scorers import BaseScorer, ExplanationParts, assign_tiers
+from scoring.scorers import BaseScorer, ExplanationParts, assign_tiers, positive_reasons
 from scoring.weighted import WeightedIndexScorer
-
-_REASON_CANDIDATES = 8
 
 #: Features computed from the visits themselves. When the labels are the outcomes of visits up
 #: to the same date as the features, these leak the label (the confirming visit is itself a
@@ -219,12 +217,7 @@ class LearnedScorer(BaseScorer):
         X_arr = self._validate_predict(X)
         contributions = self._log_odds_contributions(X_arr)
         score = expit(self.intercept_ + contributions.sum(axis=1))
-        order = np.argsort(-contributions, axis=1, kind="stable")[:, :_REASON_CANDIDATES]
-        names = np.array(self.features_, dtype=object)
-        reason_features = [
-            list(names[row_order[contributions[i, row_order] > 0]])
-            for i, row_order in enumerate(order)
-        ]
+        reason_features = positive_reasons(contributions, self.features_)
         raw = self._raw_frame(X, X_arr)
         columns = {"baseline": np.full(len(X_arr), self.intercept_)}
         columns.update({f"contrib_{n}": contributions[:, j] for j, n in enumerate(self.features_)})

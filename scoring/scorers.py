@@ -52,6 +52,16 @@ def assign_tiers(scores, medium_start: float, high_start: float) -> np.ndarray:
     return (scores >= medium_start).astype(np.int64) + (scores >= high_start)
 
 
+def positive_reasons(contributions: np.ndarray, features, *, candidates: int = 8) -> list:
+    """Per row, the features with positive contributions, largest first (at most
+    ``candidates``): the candidates for the reasons worded by scoring.explain."""
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :candidates]
+    names = np.array(features, dtype=object)
+    return [
+        list(names[row_order[contributions[i, row_order] > 0]]) for i, row_order in enumerate(order)
+    ]
+
+
 @dataclass(frozen=True)
 class ExplanationParts:
     """What a scorer hands to :func:`scoring.explain.explain` for rendering.

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import LinearTransform, ScoringConfig, TierCutoffs
-from scoring.scorers import BaseScorer, ExplanationParts, assign_tiers
+from scoring.scorers import BaseScorer, ExplanationParts, assign_tiers, positive_reasons
 
 #: How many of a resident's largest contributions are considered for the reasons.
-_REASON_CANDIDATES = 8
 
 
 class WeightedIndexScorer(BaseScorer):
@@ -118,12 +117,7 @@ class WeightedIndexScorer(BaseScorer):
         X_arr = self._validate_predict(X)
         contributions = self._contributions(X_arr)
         score = np.clip(contributions.sum(axis=1), 0.0, 1.0)
-        order = np.argsort(-contributions, axis=1, kind="stable")[:, :_REASON_CANDIDATES]
-        names = np.array(self.features_, dtype=object)
-        reason_features = [
-            list(names[row_order[contributions[i, row_order] > 0]])
-            for i, row_order in enumerate(order)
-        ]
+        reason_features = positive_reasons(contributions, self.features_)
         raw = self._raw_frame(X, X_arr)
         return ExplanationParts(
             index=raw.index,

@@ -8,8 +8,9 @@ from flask import current_app, request
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.map_data import MapQueryError, ResidentFilters, today_in_seoul
+from geo.map_data import MapQueryError, ResidentFilters
 from geo.score_runs import TIER_NAMES, latest_run_id
+from geo.settings import today_in_seoul
 
 TIER_CODES = {name: code for code, name in TIER_NAMES.items()}
 

@@ -363,19 +363,21 @@ def _plan_or_404(plan_id: int) -> dict:
     return plan
 
 
-@bp.get("/routes/<int:plan_id>.csv")
-def route_csv(plan_id: int):
-    plan = _plan_or_404(plan_id)
-    response = Response(plan_csv(plan), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="route-plan-{plan_id}.csv"'
+def _download(plan_id: int, body, mimetype: str, extension: str) -> Response:
+    """A plan as a file to save (never cached: it names residents)."""
+    response = Response(body(_plan_or_404(plan_id)), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="route-plan-{plan_id}.{extension}"'
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.get("/routes/<int:plan_id>.csv")
+def route_csv(plan_id: int):
+    return _download(plan_id, plan_csv, "text/csv", "csv")
 
 
 @bp.get("/routes/<int:plan_id>.gpx")
 def route_gpx(plan_id: int):
-    plan = _plan_or_404(plan_id)
-    response = Response(plan_gpx(plan), mimetype="application/gpx+xml")
-    response.headers["Content-Disposition"] = f'attachment; filename="route-plan-{plan_id}.gpx"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _download(plan_id, plan_gpx, "application/gpx+xml", "gpx")

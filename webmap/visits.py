@@ -12,11 +12,11 @@ from flask import url_for as flask_url_for
 from flask_babel import get_locale, gettext
 
 from geo.score_runs import latest_run_id
+from geo.settings import SEOUL
 from geo.visit_scores import unreachable_residents
 from geo.visits import (
     NOTES_MAX_CHARS,
     PLAN_ID_MAX,
-    SEOUL,
     TEXT_FIELDS,
     IdempotencyConflict,
     VisitError,

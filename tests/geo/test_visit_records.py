@@ -473,7 +473,8 @@ def test_unreachable_settings_come_from_the_environment():
 
 
 def test_imported_visits_mark_the_unreachable_in_one_statement(town):
-    """The set-based rule (used after imports) agrees with recording visit by visit."""
+    """Visits imported without the form: one statement marks the resident, by hand-counted
+    runs (a refusal breaks a run), and doing it again changes nothing."""
     db, rid = town["db"], town["ids"]["low2"]
     for n, (day, outcome) in enumerate(
         [(3, "not_home"), (4, "refused"), (6, "not_home"), (8, "unreachable"), (9, "not_home")]
