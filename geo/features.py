@@ -98,7 +98,12 @@ def features_sql(
             " AND r.household_id IN (SELECT h.id FROM households h "
             f"JOIN areas a ON a.id = h.area_id WHERE true{scope_sql})"
         )
-        only_households = scope_sql
+        # the households of the residents in scope (the households query has no resident)
+        only_households, _ = Scope(scope.area_codes).sql()
+        if scope.per_resident:
+            only_households += (
+                " AND h.id IN (SELECT household_id FROM residents WHERE id = ANY(:scope_residents))"
+            )
     if resident_db_ids is not None:
         params["resident_db_ids"] = [int(i) for i in resident_db_ids]
         only_people += " AND r.id = ANY(:resident_db_ids)"

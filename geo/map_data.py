@@ -383,7 +383,7 @@ def area_summaries(
     optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres)."""
     ensure_area_counts(session, run_id, counted_on=today)
     counts_sql, params = area_counts_sql(filters, today=today)
-    scope_where, scope_params = scope.sql()
+    scope_where, scope_params = scope.sql(resident=None)  # cached counts: no resident
     area_where, area_params = area_filter_sql(filters)
     params |= scope_params | area_params | {"run_id": run_id, "simplify": simplify_m}
     geometry = (
@@ -436,7 +436,7 @@ def area_summaries(
 def heat_points(session: Session, scope: Scope, *, run_id: int) -> list[list[float]]:
     """High-tier residents as [lat, lon, count] per 250 m cell centre, for the heatmap."""
     ensure_heat_cells(session, run_id)
-    scope_where, params = scope.sql()
+    scope_where, params = scope.sql(resident=None)  # cached cells: no resident
     rows = session.execute(
         text(f"""
         SELECT ST_Y(p) AS lat, ST_X(p) AS lon, n FROM (

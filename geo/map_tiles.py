@@ -82,7 +82,7 @@ def resident_tile_sql(
 def area_tile_sql(scope: Scope, filters: ResidentFilters, *, today: dt.date) -> tuple[str, dict]:
     """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller)."""
     counts, params = area_counts_sql(filters, today=today)
-    scope_where, scope_params = scope.sql()
+    scope_where, scope_params = scope.sql(resident=None)  # cached counts: no resident
     area_where, area_params = area_filter_sql(filters)
     params |= scope_params | area_params
     columns = ", ".join(

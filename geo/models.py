@@ -41,10 +41,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from geo.vocab import (
     CRISIS_SIGNAL_KINDS,
     FACILITY_KINDS,
+    LOGIN_EVENTS,
     NEED_CATEGORIES,
     NEED_STATUSES,
     PROVIDER_SECTORS,
     RESIDENT_STATUSES,
+    ROLES,
     ROUTE_DROP_REASONS,
     VISIT_OUTCOMES,
     sql_in,
@@ -498,6 +500,85 @@ class RunHighCell(Base):
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True)
     residents: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class User(Base):
+    """An account: a person who signs in (issue 10). Never deleted, only disabled, so that the
+    access audit keeps naming them.
+
+    ``roles`` is one or more of :data:`geo.vocab.ROLES`; ``all_areas`` gives a district-wide
+    official every dong, otherwise the dongs are in ``user_areas``; ``team_id`` is a visitor's
+    team and ``provider_id`` the organisation (public office or private agency) they work for.
+    """
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False)
+    all_areas: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("visit_teams.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    #: Argon2id (argon2-cffi); NULL for an account that cannot sign in with a password.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Bumped by a password change or disable: sessions made before it are signed out.
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    created_at: Mapped[dt.datetime] = _created_at()
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        CheckConstraint(
+            f"cardinality(roles) >= 1 AND roles <@ ARRAY[{sql_in(ROLES)}]::text[]", name="roles"
+        ),
+        CheckConstraint("username ~ '^[a-z0-9][a-z0-9._-]{1,62}$'", name="username"),
+    )
+
+
+user_areas = Table(
+    "user_areas",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("areas.id"), primary_key=True),
+)
+
+
+class ApiToken(Base):
+    """A named API token of a user, for machine clients (``Authorization: Bearer``).
+
+    Only the SHA-256 of the token is stored (tokens are 256-bit random, so a fast hash is
+    enough); ``prefix`` is its first characters, for telling tokens apart in lists.
+    """
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    prefix: Mapped[str] = mapped_column(Text, nullable=False)
+    token_sha256: Mapped[bytes] = mapped_column(LargeBinary, unique=True, nullable=False)
+    created_at: Mapped[dt.datetime] = _created_at()
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        CheckConstraint("octet_length(token_sha256) = 32", name="token_length"),
+    )
+
+
+class LoginEvent(Base):
+    """Sign-ins, failures, lock-outs, sign-outs and time-outs (who, when, from where)."""
+
+    __tablename__ = "login_events"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False, index=True
+    )
+    username: Mapped[str] = mapped_column(Text, nullable=False, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event: Mapped[str] = mapped_column(Text, nullable=False)
+    address: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (CheckConstraint(f"event IN ({sql_in(LOGIN_EVENTS)})", name="event"),)
 
 
 # Vector tiles select dongs' label points (statistics for the planner, migration 0007) and

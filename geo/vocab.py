@@ -96,3 +96,27 @@ ROUTE_DROP_REASONS = (
 def sql_in(codes) -> str:
     """``'a', 'b'`` for a CHECK constraint (codes are fixed identifiers, never user input)."""
     return ", ".join(f"'{c}'" for c in codes)
+
+
+#: Account roles (issue 10): what each may see is in docs/accounts.md and webmap/access.py.
+ROLES = MappingProxyType(
+    {
+        "admin": ("관리자", "Administrator"),
+        "leader": ("복지 담당 공무원", "Welfare official"),
+        "visitor": ("방문 팀원", "Visit team member"),
+        "agency": ("민간기관 직원", "Agency staff"),
+        "analyst": ("분석가", "Analyst"),
+    }
+)
+
+LOGIN_EVENTS = MappingProxyType(
+    {
+        "login": ("로그인", "Signed in"),
+        "failed": ("로그인 실패", "Failed sign-in"),
+        "locked": ("잠김", "Locked"),
+        "locked_attempt": ("잠긴 계정 로그인 시도", "Attempt on a locked account"),
+        "disabled_attempt": ("비활성 계정 로그인 시도", "Attempt on a disabled account"),
+        "logout": ("로그아웃", "Signed out"),
+        "timeout": ("시간 초과", "Timed out"),
+    }
+)

@@ -336,5 +336,11 @@ from visitmap.visits_cli import visits  # noqa: E402
 
 main.add_command(visits)
 
+
+from visitmap.users_cli import tokens, users  # noqa: E402
+
+main.add_command(users)
+main.add_command(tokens)
+
 if __name__ == "__main__":
     main()

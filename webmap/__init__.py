@@ -28,10 +28,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from webmap import api, db, i18n, map_page, pages, visits
+    from webmap import api, auth, db, i18n, map_page, pages, visits
 
     db.init_app(app)
     i18n.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.api)

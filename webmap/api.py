@@ -12,10 +12,10 @@ from geo.map_data import (
     resident_panel,
     residents_in_box,
 )
-from geo.map_tiles import residents_tile
+from geo.map_tiles import AREA_ZOOM_MAX, residents_tile
 from webmap.db import get_session
 from webmap.openapi import openapi_document
-from webmap.pages import request_scope
+from webmap.pages import aggregate_scope, request_scope
 from webmap.params import (
     NotFound,
     parse_bbox,
@@ -111,7 +111,7 @@ def areas():
     filters = parse_filters()
     run_id = parse_run(session)
     rows = (
-        area_summaries(session, request_scope(), run_id=run_id, today=today(), filters=filters)
+        area_summaries(session, aggregate_scope(), run_id=run_id, today=today(), filters=filters)
         if run_id is not None
         else []
     )
@@ -134,7 +134,7 @@ def resident_tile(z: int, x: int, y: int):
     if run_id is not None:
         body = residents_tile(
             session,
-            request_scope(),
+            aggregate_scope() if z <= AREA_ZOOM_MAX else request_scope(),
             run_id=run_id,
             z=z,
             x=x,

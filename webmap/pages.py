@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, g, jsonify, render_template
 from sqlalchemy import text
 
+from geo.accounts import scope_for
 from geo.queries import area_counts
 from geo.scope import Scope
 from webmap.db import get_session
@@ -14,13 +15,33 @@ bp = Blueprint("pages", __name__)
 
 
 def request_scope() -> Scope:
-    """The caller's scope. Accounts come later; until then every caller sees all areas."""
-    return Scope.everything()
+    """The residents the signed-in caller may see individually (geo.accounts.scope_for),
+    computed once per request. Nobody signed in: nobody."""
+    if "scope" not in g:
+        from webmap.auth import current_account
+
+        account = current_account()
+        g.scope = (
+            Scope.nothing() if account is None else scope_for(get_session(), account, today=today())
+        )
+    return g.scope
+
+
+def aggregate_scope() -> Scope:
+    """The scope of counts per dong: the caller's own scope, except that analysts (who see
+    no individual resident) see the counts of every dong."""
+    from webmap.auth import current_account
+
+    account = current_account()
+    if account is not None and account.has("analyst") and not account.disabled:
+        scope = request_scope()
+        return Scope.everything() if scope.is_empty else scope
+    return request_scope()
 
 
 @bp.get("/overview")
 def overview():
-    rows = area_counts(get_session(), request_scope(), as_of_year=today().year)
+    rows = area_counts(get_session(), aggregate_scope(), as_of_year=today().year)
     totals = {
         "households": sum(r.households for r in rows),
         "residents": sum(r.residents for r in rows),

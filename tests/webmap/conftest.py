@@ -9,9 +9,11 @@ import datetime as dt
 import shutil
 import socket
 import threading
+import uuid
 from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from geo.db import make_engine, session_scope
@@ -77,19 +79,102 @@ def build_scored_demo(map_engine, url, tmp_path_factory) -> dict:
     return {"url": url, "engine": map_engine, "run_id": run_id, "xss_id": target.external_id}
 
 
+#: The test accounts made in every web test database: role -> (user name, password).
+TEST_ACCOUNTS = {
+    "leader": ("t.leader", "test-leader-pass"),
+    "dong": ("t.dong", "test-dong-pass-1"),
+    "visitor": ("t.visitor", "test-visitor-pass"),
+    "agency": ("t.agency", "test-agency-pass"),
+    "analyst": ("t.analyst", "test-analyst-pass"),
+    "admin": ("t.admin", "test-admin-pass1"),
+}
+
+
+def add_test_accounts(engine) -> dict[str, str]:
+    """Make the :data:`TEST_ACCOUNTS` that the database can hold (a visitor needs a team, an
+    agency its provider; ``t.dong`` leads the dong of the first team, or the first dong) and
+    a fresh API token for each; returns role -> token."""
+    from geo.accounts import create_token, create_user, get_account
+
+    with session_scope(engine) as session:
+        team = session.execute(
+            text("""SELECT t.external_id, min(a.code) FROM visit_teams t
+                JOIN team_areas ta ON ta.team_id = t.id JOIN areas a ON a.id = ta.area_id
+                GROUP BY t.id ORDER BY t.id LIMIT 1""")
+        ).one_or_none()
+        dong = team[1] if team else session.execute(text("SELECT min(code) FROM areas")).scalar()
+        org = session.execute(
+            text("""SELECT p.external_id FROM providers p
+                JOIN support_records s ON s.provider_id = p.id
+                GROUP BY p.id ORDER BY count(*) DESC, p.external_id LIMIT 1""")
+        ).scalar()
+        specs = {
+            "leader": {"roles": ["leader"], "all_areas": True},
+            "dong": {"roles": ["leader"], "area_codes": [dong]} if dong else None,
+            "visitor": {"roles": ["visitor"], "team": team[0]} if team else None,
+            "agency": {"roles": ["agency"], "org": org} if org else None,
+            "analyst": {"roles": ["analyst"]},
+            "admin": {"roles": ["admin"]},
+        }
+        tokens = {}
+        for role, spec in specs.items():
+            if spec is None:
+                continue
+            username, password = TEST_ACCOUNTS[role]
+            if get_account(session, username=username) is None:
+                create_user(session, username, display_name=username, password=password, **spec)
+            tokens[role], _ = create_token(session, username, f"test-{uuid.uuid4()}")
+    return tokens
+
+
+class AuthClient(FlaskClient):
+    """A test client that sends an API token: by default the all-areas leader's
+    (``app.test_client(role="visitor")`` for another role, ``role=None`` for none)."""
+
+    def __init__(self, *args, role: str | None = "leader", **kwargs):
+        super().__init__(*args, **kwargs)
+        if role is not None:
+            token = self.application.config["TEST_TOKENS"][role]
+            self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+
 @contextmanager
-def app_for(url: str):
-    """The app on database ``url`` at the test date, without a base map; its engine is
-    disposed afterwards."""
+def app_for(url: str, **config):
+    """The app on database ``url`` at the test date, without a base map, with the test
+    accounts (:func:`add_test_accounts`); its engine is disposed afterwards."""
+    engine = make_engine(url)
+    try:
+        tokens = add_test_accounts(engine)
+    finally:
+        engine.dispose()
     app = create_app(
-        {"TESTING": True, "DATABASE_URL": url, "TODAY": AS_OF.isoformat(), "BASEMAP_URL": ""}
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "TODAY": AS_OF.isoformat(),
+            "BASEMAP_URL": "",
+            "SECRET_KEY": "test-" + "k" * 40,
+            "TEST_TOKENS": tokens,
+        }
+        | config
     )
+    app.test_client_class = AuthClient
     try:
         yield app
     finally:
         engine = app.extensions.get("visitmap_engine")
         if engine is not None:
             engine.dispose()
+
+
+def login(page, base: str, role: str = "leader") -> None:
+    """Sign ``page`` (Playwright) in through the login form as the test account of ``role``."""
+    username, password = TEST_ACCOUNTS[role]
+    page.goto(f"{base}/login")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('#login-form button[type="submit"]')
+    page.wait_for_url(lambda url: "/login" not in url, timeout=15_000)
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.webmap.conftest import XSS_NAME, XSS_NOTE, chromium, served
+from tests.webmap.conftest import XSS_NAME, XSS_NOTE, chromium, login, served
 from webmap import style
 
 pytestmark = pytest.mark.db
@@ -25,9 +25,10 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
+    login(page, server)
     page.errors = []
     page.dialogs = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))

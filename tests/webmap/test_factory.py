@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.webmap.conftest import app_for
 from webmap import create_app
 
 pytestmark = pytest.mark.db
@@ -20,12 +21,8 @@ def test_factory_does_not_connect():
 
 @pytest.fixture
 def client(database_url, reference_data):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
-    with app.test_client() as client:
+    with app_for(database_url) as app, app.test_client() as client:
         yield client
-    engine = app.extensions.get("visitmap_engine")
-    if engine is not None:
-        engine.dispose()
 
 
 def test_overview_lists_every_dong_with_counts(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webmap.conftest import AS_OF, XSS_NOTE, chromium, served
+from tests.webmap.conftest import AS_OF, XSS_NOTE, chromium, login, served
 
 pytestmark = pytest.mark.db
 
@@ -36,12 +36,13 @@ def server(map_app):
 
 
 @pytest.fixture(scope="module")
-def phone(map_app):
+def phone(map_app, server):
     with chromium() as browser:
         context = browser.new_context(
             viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
         )
         page = context.new_page()
+        login(page, server)
         page.errors, page.dialogs, page.outside = [], [], []
         page.on("pageerror", lambda exc: page.errors.append(str(exc)))
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))

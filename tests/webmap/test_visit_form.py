@@ -23,9 +23,9 @@ from tests.webmap.conftest import (
     app_for,
     build_scored_demo,
     chromium,
+    login,
     served,
 )
-from webmap import create_app
 
 pytestmark = pytest.mark.db
 
@@ -280,6 +280,7 @@ def test_a_tablet_fills_and_submits_the_form(server, visit_db):
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, server)
         page.goto(f"{server}/visits/new?resident={rid}")
         page.locator('input[name="outcome"][value="met"]').check()
         page.locator('input[name="needs"][value="daily_living"]').check()
@@ -479,7 +480,8 @@ def test_two_transactions_with_one_key_record_one_visit(visit_db):
     assert _counts(visit_db) == (counts[0] + 1, counts[1] + 2, counts[2] + 1)
 
 
-def test_two_requests_with_one_key_at_once_get_the_same_visit(server, visit_db):
+def test_two_requests_with_one_key_at_once_get_the_same_visit(server, app, visit_db):
+    token = app.config["TEST_TOKENS"]["leader"]
     import json
     import urllib.error
     import urllib.request
@@ -496,7 +498,11 @@ def test_two_requests_with_one_key_at_once_get_the_same_visit(server, visit_db):
         request = urllib.request.Request(
             f"{server}/api/visits",
             data=body,
-            headers={"Content-Type": "application/json", "Idempotency-Key": key},
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": key,
+                "Authorization": f"Bearer {token}",
+            },
         )
         start.wait()
         try:
@@ -565,15 +571,8 @@ def test_a_visit_recorded_by_another_process_shows_in_this_ones_caches(edge_town
     from geo.map_data import heat_points
     from geo.scope import Scope
 
-    web = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": edge_town["url"],
-            "TODAY": "2026-11-22",  # not the shared test date
-            "BASEMAP_URL": "",
-        }
-    )
-    try:
+    # not the shared test date
+    with app_for(edge_town["url"], TODAY="2026-11-22") as web:
         client = web.test_client()
 
         def state():
@@ -601,10 +600,6 @@ def test_a_visit_recorded_by_another_process_shows_in_this_ones_caches(edge_town
             ).scalar_one()
         assert tier == 2  # the visit made it high: the check below can fail
         assert state() == (1, 1)
-    finally:
-        engine = web.extensions.get("visitmap_engine")
-        if engine is not None:
-            engine.dispose()
 
 
 @pytest.mark.parametrize(("lang", "label"), [("ko", "방문 기록"), ("en", "Record a visit")])
@@ -614,6 +609,7 @@ def test_the_map_panel_links_to_the_visit_form(server, visit_db, lang, label):
         page = browser.new_page()
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, server)
         page.goto(f"{server}/?lang={lang}")
         page.wait_for_function("window.visitmap !== undefined", timeout=15_000)
         page.evaluate(f"visitmap.openPanel({rid!r})")

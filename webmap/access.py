@@ -1,0 +1,76 @@
+"""Who may use which page and API call: one declaration per endpoint, deny by default.
+
+Every endpoint of the app (``app.url_map``) must appear in :data:`ACCESS`; an endpoint missing
+from it is refused to everyone (403) and fails ``tests/webmap/test_access.py``. The value is
+either :data:`PUBLIC` (no sign-in) or the roles that may call it. Which *residents* a caller
+sees within an endpoint is the scope (``geo.accounts.scope_for``); docs/accounts.md has both.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+PUBLIC = "public"
+
+ALL = frozenset({"admin", "leader", "visitor", "agency", "analyst"})
+#: roles that see individual residents (names, addresses, visits) in their scope
+CASEWORK = frozenset({"leader", "visitor", "agency"})
+FIELD = frozenset({"leader", "visitor"})
+LEADER = frozenset({"leader"})
+OVERSIGHT = frozenset({"leader", "admin"})
+TEAMS_ADMIN = frozenset({"admin", "leader"})
+#: the map page carries per-dong counts and facilities only; the tiles' individual points
+#: are kept from analysts and admins by their scope and by the tile view
+MAP = frozenset({"leader", "visitor", "agency", "analyst", "admin"})
+ANALYSIS = frozenset({"analyst", "leader"})
+
+ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
+    {
+        "static": PUBLIC,
+        "auth.login": PUBLIC,
+        "auth.login_post": PUBLIC,
+        "auth.logout": ALL,
+        "pages.healthz": PUBLIC,
+        "map.map_page": MAP,
+        "pages.overview": MAP,
+        # JSON API
+        "api.openapi": ALL,
+        "api.residents": CASEWORK,
+        "api.resident": CASEWORK,
+        "api.areas": MAP,
+        "api.score_runs": frozenset({"leader", "analyst", "admin"}),
+        "tiles.resident_tile": MAP,
+        # teams and day plans
+        "teams_api.teams": TEAMS_ADMIN | {"visitor"},
+        "teams_api.teams_create": TEAMS_ADMIN,
+        "teams_api.team": TEAMS_ADMIN | {"visitor"},
+        "teams_api.team_add_member": TEAMS_ADMIN,
+        "teams_api.team_member_update": TEAMS_ADMIN,
+        "teams_api.team_areas": TEAMS_ADMIN,
+        "teams_api.routes_latest": FIELD,
+        "teams_api.routes_one": FIELD,
+        "teams_api.routes_plan": FIELD,
+        "routes.route_page": FIELD,
+        "routes.plan_from_page": FIELD,
+        "routes.route_csv": FIELD,
+        "routes.route_gpx": FIELD,
+        # visits
+        "visits.new_visit": FIELD,
+        "visits.submit_visit": FIELD,
+        "visits.visit_done": FIELD,
+        "visits.unreachable_page": LEADER,
+        "visits.unreachable_api": LEADER,
+        "visits.api_record_visit": FIELD,
+    }
+)
+
+
+def allowed(endpoint: str | None, roles) -> bool | None:
+    """True if a caller with ``roles`` may use ``endpoint``; None if it is public; False if
+    undeclared or not allowed."""
+    rule = ACCESS.get(endpoint or "")
+    if rule is None:
+        return False
+    if rule == PUBLIC:
+        return None
+    return any(r in rule for r in roles)
