@@ -332,14 +332,20 @@ def adjust_run_aggregates(
     )
 
 
-def area_counts_sql(filters: ResidentFilters, *, today: dt.date) -> tuple[str, dict]:
+def area_counts_sql(
+    filters: ResidentFilters, *, today: dt.date, scope: Scope | None = None
+) -> tuple[str, dict]:
     """Rows (area_id, tier, overdue, residents) of run :run_id matching ``filters``: from the
     cached counts (call :func:`ensure_area_counts` first), or counted live when a
-    crisis-signal filter applies (residents with signals are few). Dong filters are left to
-    the caller, who joins ``areas a``."""
+    crisis-signal filter applies (residents with signals are few) or ``scope`` is limited to
+    some residents (a visitor's or an agency's: few, and the cache cannot tell them apart).
+    Dong filters and the scope's dongs are left to the caller, who joins ``areas a``."""
     params: dict = {"today": today}
-    if not filters.only_tier_and_overdue:
+    if not filters.only_tier_and_overdue or (scope is not None and scope.per_resident):
         where, extra = filters.sql(today=today)
+        if scope is not None and scope.per_resident:
+            where += " AND r.id = ANY(:scope_residents)"
+            extra = extra | {"scope_residents": sorted(scope.resident_ids)}
         return (
             f"""SELECT h.area_id, s.tier, {overdue_sql()} AS overdue,
                 count(*) AS residents
@@ -382,8 +388,15 @@ def area_summaries(
     matching ``filters`` (all and overdue), high-tier ones per 1,000 residents scored;
     optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres)."""
     ensure_area_counts(session, run_id, counted_on=today)
-    counts_sql, params = area_counts_sql(filters, today=today)
-    scope_where, scope_params = scope.sql(resident=None)  # cached counts: no resident
+    counts_sql, params = area_counts_sql(filters, today=today, scope=scope)
+    # the scope's residents are in the counts; its dongs here
+    scope_where, scope_params = Scope(scope.area_codes).sql()
+    scored_sql = (
+        "SELECT area_id, sum(residents) AS residents FROM counts GROUP BY area_id"
+        if scope.per_resident
+        else "SELECT area_id, sum(residents) AS residents FROM run_area_counts "
+        "WHERE run_id = :run_id AND counted_on = :today GROUP BY area_id"
+    )
     area_where, area_params = area_filter_sql(filters)
     params |= scope_params | area_params | {"run_id": run_id, "simplify": simplify_m}
     geometry = (
@@ -400,8 +413,7 @@ def area_summaries(
     rows = session.execute(
         text(f"""
         WITH counts AS ({counts_sql}),
-        scored AS (SELECT area_id, sum(residents) AS residents FROM run_area_counts
-                   WHERE run_id = :run_id AND counted_on = :today GROUP BY area_id)
+        scored AS ({scored_sql})
         SELECT a.code, a.name, a.district_name,
                ST_X(a.label_point) AS lon, ST_Y(a.label_point) AS lat,
                coalesce(max(sc.residents), 0) AS scored, {per_tier}{geometry}

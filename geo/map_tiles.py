@@ -81,8 +81,9 @@ def resident_tile_sql(
 
 def area_tile_sql(scope: Scope, filters: ResidentFilters, *, today: dt.date) -> tuple[str, dict]:
     """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller)."""
-    counts, params = area_counts_sql(filters, today=today)
-    scope_where, scope_params = scope.sql(resident=None)  # cached counts: no resident
+    counts, params = area_counts_sql(filters, today=today, scope=scope)
+    # the scope's residents are in the counts; its dongs here
+    scope_where, scope_params = Scope(scope.area_codes).sql()
     area_where, area_params = area_filter_sql(filters)
     params |= scope_params | area_params
     columns = ", ".join(
@@ -124,8 +125,10 @@ def residents_tile(
     """The tile (z, x, y) of ``run_id`` for a caller with ``scope``: per-dong counts up to
     zoom 13, residents from zoom 14 (module docstring). Empty tiles are empty bytes."""
     check_tile(z, x, y)
+    if scope.is_empty:
+        return b""
     if z <= AREA_ZOOM_MAX:
-        if filters.only_tier_and_overdue:
+        if filters.only_tier_and_overdue and not scope.per_resident:
             ensure_area_counts(session, run_id, counted_on=today)
         sql, params = area_tile_sql(scope, filters, today=today)
     else:

@@ -183,6 +183,11 @@ def _resident(session: Session, scope: Scope, external_id: str, *, lock: bool = 
     )
 
 
+def resident_in_scope(session: Session, scope: Scope, external_id: str) -> bool:
+    """Whether the resident ``external_id`` exists and is in ``scope``."""
+    return isinstance(external_id, str) and _resident(session, scope, external_id) is not None
+
+
 def route_plan(session: Session, plan_id: int) -> dict | None:
     """A stored route plan's team and day, or None if there is none."""
     row = (

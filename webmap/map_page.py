@@ -22,7 +22,7 @@ from geo.score_runs import latest_run_id
 from geo.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
 from webmap.db import get_session
-from webmap.pages import request_scope
+from webmap.pages import aggregate_scope
 from webmap.params import today
 
 bp = Blueprint("map", __name__)
@@ -124,7 +124,8 @@ def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict)
             "color": "#555",
             "weight": 1,
         },
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        # (folium refuses a tooltip over no features: a caller with no dong in scope)
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False) if features else None,
     )
     choropleth.add_to(fmap)
 
@@ -189,7 +190,7 @@ def _js_texts() -> dict[str, str]:
 @bp.get("/")
 def map_page():
     session = get_session()
-    scope = request_scope()
+    scope = aggregate_scope()  # the page carries counts per dong, never a resident
     locale = str(get_locale())
     run_id = latest_run_id(session)
     basemap = {

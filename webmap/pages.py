@@ -56,3 +56,21 @@ def overview():
 def healthz():
     get_session().execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+def team_in_reach(team_id: str, area_codes) -> bool:
+    """Whether the caller may see the team ``team_id`` (with dongs ``area_codes``) and its
+    plans: an admin any team (teams are theirs to run; plans are not), a leader a team whose
+    dongs are all in their scope, a visitor their own team. Anyone else: no team."""
+    from webmap.auth import current_account
+
+    account = current_account()
+    if account is None or account.disabled:
+        return False
+    if account.has("leader"):
+        scope = request_scope()
+        if all(scope.allows(code) for code in area_codes):
+            return True
+    if account.has("visitor") and account.team_id == team_id:
+        return True
+    return account.has("admin")

@@ -28,7 +28,7 @@ from routing.settings_input import SettingsInputError, plan_settings_from
 from webmap import style
 from webmap.db import get_session
 from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
-from webmap.pages import request_scope
+from webmap.pages import request_scope, team_in_reach
 from webmap.params import today
 from webmap.route_export import plan_csv, plan_gpx
 
@@ -301,13 +301,13 @@ def route_page():
     team_id = request.args.get("team") or None
     raw_day = request.args.get("date")
     day = _parse_day(raw_day)
-    teams = list_teams(session)
+    teams = _teams_in_reach(session)
     if raw_day and day is None:
         return _render(None, team=None, day=None, teams=teams,
                        error=gettext("The date must be YYYY-MM-DD.")), 400  # fmt: skip
     if team_id is None:
         return _render(None, team=None, day=day, teams=teams)
-    team = get_team(session, team_id)
+    team = _team_in_reach(session, team_id)
     if team is None:
         return _render(None, team=None, day=day, teams=teams,
                        error=gettext("No such team.")), 404  # fmt: skip
@@ -327,15 +327,15 @@ def plan_from_page():
     if day is None:
         abort(400)
     values = submitted_values(request.form)
+    if _team_in_reach(session, team_id) is None:
+        abort(404)
     try:
         settings = settings_from_form(values)
     except SettingsInputError as exc:
         team = get_team(session, team_id)
-        if team is None:
-            abort(404)
         plan_id = latest_plan_id(session, team_id, day)
         plan = load_plan(session, request_scope(), plan_id, with_reasons=True) if plan_id else None
-        page = _render(plan, team=team, day=day, teams=list_teams(session),
+        page = _render(plan, team=team, day=day, teams=_teams_in_reach(session),
                        error=settings_error_message(exc), form=values,
                        error_field=exc.field)  # fmt: skip
         return page, 400
@@ -345,7 +345,7 @@ def plan_from_page():
         abort(404)
     except PlanRequestError as exc:
         session.rollback()
-        teams = list_teams(session)
+        teams = _teams_in_reach(session)
         team = get_team(session, team_id)
         status = 403 if isinstance(exc, PlanScopeError) else 400
         page = _render(None, team=team, day=day, teams=teams, error=plan_error_message(exc),
@@ -357,10 +357,23 @@ def plan_from_page():
 
 
 def _plan_or_404(plan_id: int) -> dict:
-    plan = load_plan(get_session(), request_scope(), plan_id, with_reasons=True)
-    if plan is None:
+    """The plan, if the caller may see its team (another team's plan is 404)."""
+    session = get_session()
+    plan = load_plan(session, request_scope(), plan_id, with_reasons=True)
+    if plan is None or _team_in_reach(session, plan["team_id"]) is None:
         abort(404)
     return plan
+
+
+def _team_in_reach(session, team_id: str) -> dict | None:
+    team = get_team(session, team_id) if team_id else None
+    if team is None or not team_in_reach(team_id, [a["code"] for a in team["areas"]]):
+        return None
+    return team
+
+
+def _teams_in_reach(session) -> list[dict]:
+    return [t for t in list_teams(session) if team_in_reach(t["team_id"], t["area_codes"])]
 
 
 def _download(plan_id: int, body, mimetype: str, extension: str) -> Response:

@@ -28,7 +28,7 @@ from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.settings_input import FIELDS as SETTING_FIELDS
 from routing.settings_input import SettingsInputError, plan_settings_from
 from webmap.db import get_session
-from webmap.pages import request_scope
+from webmap.pages import request_scope, team_in_reach
 from webmap.params import NotFound
 from webmap.route_export import plan_json
 
@@ -71,6 +71,19 @@ def _body() -> dict:
     return body
 
 
+def _check_codes(codes) -> None:
+    """A leader gives a team only dongs of their own (an admin any dong)."""
+    from webmap.auth import current_account
+
+    account = current_account()
+    if account is None or account.has("admin") or not isinstance(codes, list):
+        return
+    scope = request_scope()
+    outside = sorted(c for c in codes if isinstance(c, str) and not scope.allows(c))
+    if outside:
+        raise BadRequest("area_codes", f"outside your areas: {', '.join(outside)}")
+
+
 def _date(raw, parameter: str = "date") -> dt.date:
     if not raw:
         raise BadRequest(parameter, "required: YYYY-MM-DD")
@@ -81,21 +94,24 @@ def _date(raw, parameter: str = "date") -> dt.date:
 
 
 def _team(team_id: str) -> dict:
+    """The team, if the caller may see it (:func:`webmap.pages.team_in_reach`); else 404."""
     team = get_team(get_session(), team_id)
-    if team is None:
+    if team is None or not team_in_reach(team_id, [a["code"] for a in team["areas"]]):
         raise TeamNotFound(f"team {team_id!r} does not exist")
     return team
 
 
 @bp.get("/teams")
 def teams():
-    return jsonify(teams=list_teams(get_session()))
+    rows = list_teams(get_session())
+    return jsonify(teams=[t for t in rows if team_in_reach(t["team_id"], t["area_codes"])])
 
 
 @bp.post("/teams")
 def teams_create():
     body = _body()
     session = get_session()
+    _check_codes(body.get("area_codes", []))
     team = create_team(
         session,
         team_id=body.get("team_id"),
@@ -116,6 +132,7 @@ def team(team_id: str):
 def team_add_member(team_id: str):
     body = _body()
     session = get_session()
+    _team(team_id)
     member = add_member(
         session, team_id, member_id=body.get("member_id"), name=body.get("name"),
         role=body.get("role"),
@@ -143,6 +160,8 @@ def team_areas(team_id: str):
     """POST adds dongs; PUT makes them the team's only dongs."""
     body = _body()
     session = get_session()
+    _team(team_id)
+    _check_codes(body.get("area_codes"))
     team = assign_areas(session, team_id, body.get("area_codes"), replace=request.method == "PUT")
     session.commit()
     return jsonify(team)
@@ -167,6 +186,7 @@ def routes_one(plan_id: int):
     plan = load_plan(get_session(), request_scope(), plan_id, with_reasons=True)
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist")
+    _team(plan["team_id"])  # another team's plan: 404
     return jsonify(plan_json(plan))
 
 
@@ -183,6 +203,7 @@ def routes_plan():
     if not isinstance(team_id, str) or not team_id:
         raise BadRequest("team_id", "required: a team id")
     day = _date(body.get("date"))
+    _team(team_id)
     settings = plan_settings_from(
         {"time_limit_seconds": 3.0} | {k: body[k] for k in SETTING_FIELDS if k in body}
     )

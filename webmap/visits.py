@@ -22,6 +22,7 @@ from geo.visits import (
     VisitError,
     form_context,
     record_visit,
+    resident_in_scope,
     route_plan,
     visit_input_from_mapping,
     visit_summary,
@@ -241,6 +242,10 @@ def api_record_visit():
         if body.get("idempotency_key") not in (None, header_key):
             return _api_error([("idempotency_key", "differs from the Idempotency-Key header")], 400)
         body = body | {"idempotency_key": header_key}
+    resident = body.get("resident")
+    if isinstance(resident, str) and not resident_in_scope(session, request_scope(), resident):
+        # unknown or outside the caller's scope alike: existence does not leak
+        return jsonify(error="not_found", message=f"no resident {resident!r}"), 404
     try:
         visit = visit_input_from_mapping(body)
         summary = record_visit(session, request_scope(), visit, **_settings())

@@ -139,7 +139,8 @@ def test_unknown_or_out_of_scope_residents_are_not_found(client, visit_db, monke
         json={"resident": rid, "outcome": "met", "visitor_name": "x"},
         headers={"Idempotency-Key": str(uuid.uuid4())},
     )
-    assert response.status_code == 400 and response.get_json()["parameter"] == "resident"
+    # out of scope is 404 like an unknown resident: existence does not leak
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
     assert _counts(visit_db) == counts
 
 
