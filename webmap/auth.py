@@ -82,6 +82,12 @@ def current_account() -> Account | None:
     return user.account if user and user.is_authenticated else None
 
 
+def can(endpoint: str) -> bool:
+    """Whether the signed-in user may use ``endpoint`` (for showing links)."""
+    account = current_account()
+    return allowed(endpoint, account.roles if account else ()) is not False
+
+
 def client_address() -> str | None:
     """The caller's address (behind a proxy: ProxyFix, set up by VISITMAP_TRUSTED_PROXIES,
     has already put the client's address here)."""
@@ -450,6 +456,13 @@ def _csrf_failed(exc: CSRFError):
 
 def init_app(app: Flask) -> None:
     configure(app)
+    proxies = _int_setting("TRUSTED_PROXIES", 0)
+    if proxies:  # behind N reverse proxies: take the client's address and scheme from them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=0
+        )
     login_manager.init_app(app)
     csrf.init_app(app)
     app.register_blueprint(bp)
@@ -458,6 +471,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_failed)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["current_account"] = current_account
+    app.jinja_env.globals["can"] = can
 
     @app.context_processor
     def _nonce_attr():
