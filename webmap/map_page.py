@@ -15,6 +15,7 @@ import numpy as np
 from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale, gettext
 from folium.plugins import HeatMap
+from shapely.geometry import shape
 from sqlalchemy import text
 
 from geo.map_data import area_summaries, heat_points
@@ -95,7 +96,12 @@ def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict)
         centre = SEODAEMUN_CENTRE
     fmap = leaflet_map(centre, zoom_start=13, basemap=basemap, prefer_canvas=False)
     if areas:
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
+        # the dongs' outlines, not their label points: one dong alone (a dong official's, a
+        # visitor's) has a single label point, and bounds of no size make Leaflet's view NaN
+        bounds = np.array([shape(json.loads(a["geometry"])).bounds for a in areas])
+        west, south = bounds[:, 0].min(), bounds[:, 1].min()
+        east, north = bounds[:, 2].max(), bounds[:, 3].max()
+        fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
 
     bins = _choropleth_bins([a["high_per_1000"] or 0 for a in areas])
     per_1000 = gettext("High-tier residents per 1,000 scored")
