@@ -541,3 +541,29 @@ def test_nul_bytes_anywhere_in_an_api_call_are_a_json_400(map_app, world):
             response = _send(client, method, url, body)
             assert response.status_code in (400, 404), (url, response.status_code)
             assert response.is_json, url
+
+
+def test_the_demo_accounts_are_made_once_and_sign_in(map_app, map_database):
+    from geo.demo_accounts import DEMO_ACCOUNTS, create_demo_accounts
+
+    with session_scope(map_database["engine"]) as session:
+        first = create_demo_accounts(session)
+    with session_scope(map_database["engine"]) as session:
+        again = create_demo_accounts(session)
+    assert sorted(first) == sorted(a.username for a in DEMO_ACCOUNTS) and again == []
+    for account in DEMO_ACCOUNTS:
+        with map_app.test_client(role=None) as client:
+            assert _sign_in(client, account.username, account.password).status_code == 302
+            assert client.get("/").status_code == 200, account.username
+
+
+def test_the_login_page_lists_the_demo_accounts_only_in_demo_mode(map_app):
+    with map_app.test_client(role=None) as client:
+        assert "demo-accounts" not in client.get("/login").get_data(as_text=True)
+    map_app.config["DEMO_MODE"] = True
+    try:
+        with map_app.test_client(role=None) as client:
+            page = client.get("/login").get_data(as_text=True)
+    finally:
+        map_app.config["DEMO_MODE"] = False
+    assert 'id="demo-accounts"' in page and "leader-pass-2026" in page
