@@ -27,21 +27,22 @@ needs_root = pytest.mark.skipif(
 
 
 def project_cluster(database_url: str):
-    """Host, port and user of the test database, if it is the project cluster (its
-    application role over TCP on 127.0.0.1); skip otherwise (another server is the
+    """The test database's URL, as the application role, if it is on the project cluster
+    (127.0.0.1, port VISITMAP_PGPORT or 54329); skip otherwise (another server is the
     operator's to configure)."""
     url = make_url(database_url)
-    if url.host not in ("127.0.0.1", "localhost") or url.username != "visitmap":
+    port = int(os.environ.get("VISITMAP_PGPORT") or 54329)
+    if url.host not in ("127.0.0.1", "localhost") or (url.port or 5432) != port:
         pytest.skip(f"the test database {url.host}:{url.port} is not the project cluster")
-    return url
+    return url.set(username="visitmap", password=None)
 
 
 def conninfo(url, **changes) -> str:
     return url.set(drivername="postgresql", **changes).render_as_string(hide_password=False)
 
 
-def passfile_for(database_url: str) -> str:
-    found = project_pgpassfile_for(database_url) or os.environ.get("PGPASSFILE")
+def passfile_for(url) -> str:
+    found = project_pgpassfile_for(url.render_as_string(False)) or os.environ.get("PGPASSFILE")
     assert found, "no password file for the project cluster (var/pgpass or PGPASSFILE)"
     return str(found)
 
@@ -70,7 +71,7 @@ def test_only_the_application_role_with_its_password_gets_in(engine, database_ur
     empty.write_text("")
     empty.chmod(0o600)
     # the superuser over TCP: refused, with or without the password file
-    for passfile in (str(empty), passfile_for(database_url)):
+    for passfile in (str(empty), passfile_for(url)):
         with pytest.raises(psycopg.OperationalError, match="postgres"):
             psycopg.connect(conninfo(url, username="postgres"), passfile=passfile).close()
     # the application role without its password: refused
@@ -79,7 +80,7 @@ def test_only_the_application_role_with_its_password_gets_in(engine, database_ur
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(conninfo(url, password="not-the-password"), passfile=str(empty)).close()
     # with the password file: in, and not a superuser
-    with psycopg.connect(conninfo(url), passfile=passfile_for(database_url)) as conn:
+    with psycopg.connect(conninfo(url), passfile=passfile_for(url)) as conn:
         row = conn.execute(
             "SELECT current_user, rolsuper, rolcreaterole, rolcreatedb,"
             " (SELECT datdba::regrole::text FROM pg_database WHERE datname = current_database())"
@@ -91,8 +92,7 @@ def test_only_the_application_role_with_its_password_gets_in(engine, database_ur
 
 
 def test_the_password_file_is_private(database_url):
-    project_cluster(database_url)
-    path = Path(passfile_for(database_url))
+    path = Path(passfile_for(project_cluster(database_url)))
     assert path.stat().st_mode & 0o077 == 0
     assert path.stat().st_uid == os.geteuid()
 

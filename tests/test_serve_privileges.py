@@ -94,7 +94,7 @@ def test_serve_refuses_the_key_in_its_environment(database_url):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping privileges needs root")
 def test_serve_started_as_root_runs_unprivileged_and_never_reads_the_key(
-    database_url, engine, var_dir
+    database_url, reference_data, var_dir
 ):
     try:
         web = pwd.getpwnam(WEB_USER)
@@ -139,7 +139,7 @@ def test_serve_started_as_root_runs_unprivileged_and_never_reads_the_key(
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="as root serve drops privileges (test above)")
-def test_serve_as_a_user_reads_no_key(database_url, engine, var_dir):
+def test_serve_as_a_user_reads_no_key(database_url, reference_data, var_dir):
     port = _free_port()
     proc = _serve(_env(VISITMAP_DATABASE_URL=database_url, VISITMAP_VAR_DIR=str(var_dir)), port)
     try:
