@@ -9,7 +9,11 @@ VISITMAP := $(VENV)/bin/visitmap
 PGPORT ?= 54329
 export VISITMAP_PGPORT := $(PGPORT)
 
-LOCAL_URL := postgresql+psycopg://postgres@127.0.0.1:$(PGPORT)
+# The project cluster (scripts/pgcluster.sh) as its application role `visitmap` (not a
+# superuser). Its password is in var/pgpass (mode 0600, made by pgcluster.sh), which libpq reads
+# (geo.db passes it; PGPASSFILE overrides): no password in URLs or command lines. The superuser
+# `postgres` is reachable only through a private unix socket, by root or the server's user.
+LOCAL_URL := postgresql+psycopg://visitmap@127.0.0.1:$(PGPORT)
 # A VISITMAP_DATABASE_URL from the environment points the demo at another server; then the
 # project cluster is not started.
 VISITMAP_DATABASE_URL ?= $(LOCAL_URL)/visitmap

@@ -10,8 +10,40 @@ from sqlalchemy.orm import Session
 
 
 def make_engine(database_url: str, **kwargs) -> Engine:
-    """Create an SQLAlchemy engine for ``database_url`` (psycopg 3 driver)."""
+    """Create an SQLAlchemy engine for ``database_url`` (psycopg 3 driver).
+
+    Passwords come from libpq's password file, not from the URL: ``PGPASSFILE`` or
+    ``~/.pgpass`` as libpq finds them, or the project cluster's (``var/pgpass``, written by
+    scripts/pgcluster.sh) when it holds an entry for the URL's host and port."""
+    passfile = project_pgpassfile_for(database_url)
+    if passfile is not None:
+        connect_args = dict(kwargs.pop("connect_args", None) or {})
+        connect_args.setdefault("passfile", str(passfile))
+        kwargs["connect_args"] = connect_args
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
+
+
+def project_pgpassfile_for(database_url: str):
+    """The project's password file (:func:`geo.settings.default_pgpassfile`) if it has an
+    entry for ``database_url``'s host and port and the URL carries no password; else None."""
+    from sqlalchemy.engine import make_url
+
+    from geo.settings import default_pgpassfile
+
+    url = make_url(database_url)
+    passfile = default_pgpassfile()
+    if passfile is None or url.password is not None:
+        return None
+    host, port = url.host or "localhost", str(url.port or 5432)
+    try:
+        lines = passfile.read_text(encoding="utf-8").splitlines()
+    except OSError:  # e.g. the web service, which has dropped the right to read it
+        return None
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) >= 5 and fields[0] in (host, "*") and fields[1] in (port, "*"):
+            return passfile
+    return None
 
 
 @contextmanager

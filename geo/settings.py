@@ -24,7 +24,9 @@ def today_in_seoul() -> dt.date:
     return dt.datetime.now(SEOUL).date()
 
 
-DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/visitmap"
+#: The project cluster (scripts/pgcluster.sh) as its application role; the password comes from
+#: the libpq password file (:func:`default_pgpassfile`), never from the URL.
+DEFAULT_DATABASE_URL = "postgresql+psycopg://visitmap@127.0.0.1:54329/visitmap"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_BASEMAP_ATTRIBUTION = "&copy; OpenStreetMap contributors"
@@ -42,11 +44,13 @@ class Settings:
     ----------
     database_url
         SQLAlchemy URL of the PostGIS database (``VISITMAP_DATABASE_URL``).
-    rrn_hmac_key
-        Secret key for the keyed hash of resident registration numbers
-        (``VISITMAP_RRN_HMAC_KEY``). When unset, a random key is created once in
-        ``var/rrn_hmac.key`` (``VISITMAP_RRN_HMAC_KEY_FILE``) so that each installation has its
-        own key; losing it makes stored hashes unmatchable.
+    rrn_key_value, rrn_key_file
+        Where the secret key for the keyed hash of resident registration numbers comes from:
+        ``VISITMAP_RRN_HMAC_KEY`` itself, else the file ``VISITMAP_RRN_HMAC_KEY_FILE`` (default
+        ``var/rrn_hmac.key``, created once with a random key, mode 0600, so that each
+        installation has its own key; losing it makes stored hashes unmatchable). The key is
+        read only by :func:`load_rrn_key` (the ``rrn_hmac_key`` property), which only the
+        commands that import residents call: the web service never reads it (docs/deploy.md).
     var_dir
         Directory for generated data and local state (``VISITMAP_VAR_DIR``), default ``var/``.
     basemap_url, basemap_attribution
@@ -64,13 +68,19 @@ class Settings:
     """
 
     database_url: str = DEFAULT_DATABASE_URL
-    rrn_hmac_key: bytes = field(default=b"", repr=False)
+    rrn_key_value: bytes | None = field(default=None, repr=False)
+    rrn_key_file: Path | None = None
     var_dir: Path = PROJECT_ROOT / "var"
     basemap_url: str = DEFAULT_BASEMAP_URL
     basemap_attribution: str = DEFAULT_BASEMAP_ATTRIBUTION
     unreachable_after: int = 3
     unreachable_retry_days: int = 30
     attempt_gap_days: int = 7
+
+    @property
+    def rrn_hmac_key(self) -> bytes:
+        """The registration-number key, read (or created) now: :func:`load_rrn_key`."""
+        return load_rrn_key(self)
 
     def follow_up(self):
         """The due-date rules for visits that did not meet a resident
@@ -109,8 +119,34 @@ def _read_or_create_key(path: Path) -> bytes:
     return key.encode("ascii")
 
 
+def load_rrn_key(settings: Settings) -> bytes:
+    """The registration-number HMAC key: ``VISITMAP_RRN_HMAC_KEY`` if it was set, else the key
+    file, created with a random key if missing. Call it only where registration numbers are
+    hashed (``visitmap import``, ``visitmap demo load``); nothing in the web service does."""
+    if settings.rrn_key_value is not None:
+        return settings.rrn_key_value
+    key_file = settings.rrn_key_file or settings.var_dir / "rrn_hmac.key"
+    return _read_or_create_key(key_file)
+
+
+def default_pgpassfile(environ=None) -> Path | None:
+    """The libpq password file to use when ``PGPASSFILE`` is not set: ``VISITMAP_PGPASSFILE``,
+    else the project cluster's ``var/pgpass`` (written by scripts/pgcluster.sh) if it exists.
+    None when ``PGPASSFILE`` is set (libpq reads it itself) or there is no such file."""
+    env = os.environ if environ is None else environ
+    if env.get("PGPASSFILE"):
+        return None
+    named = env.get(PREFIX + "PGPASSFILE")
+    if named:
+        return Path(named)
+    default = PROJECT_ROOT / "var" / "pgpass"
+    return default if default.is_file() else None
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Build :class:`Settings` from ``environ`` (default: the process environment)."""
+    """Build :class:`Settings` from ``environ`` (default: the process environment).
+
+    Reads no file: the registration-number key is read later, by :func:`load_rrn_key`."""
     env = os.environ if environ is None else environ
     var_dir = Path(env.get(PREFIX + "VAR_DIR", PROJECT_ROOT / "var"))
     database_url = env.get(PREFIX + "DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -119,16 +155,16 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
     key_text = env.get(PREFIX + "RRN_HMAC_KEY")
+    key = None
     if key_text is not None:
         if len(key_text) < 32:
             raise SettingsError(f"{PREFIX}RRN_HMAC_KEY must be at least 32 characters")
         key = key_text.encode("utf-8")
-    else:
-        key_file = Path(env.get(PREFIX + "RRN_HMAC_KEY_FILE", var_dir / "rrn_hmac.key"))
-        key = _read_or_create_key(key_file)
+    key_file = env.get(PREFIX + "RRN_HMAC_KEY_FILE")
     return Settings(
         database_url=database_url,
-        rrn_hmac_key=key,
+        rrn_key_value=key,
+        rrn_key_file=Path(key_file) if key_file else None,
         var_dir=var_dir,
         basemap_url=env.get(PREFIX + "BASEMAP_URL", DEFAULT_BASEMAP_URL),
         basemap_attribution=env.get(PREFIX + "BASEMAP_ATTRIBUTION", DEFAULT_BASEMAP_ATTRIBUTION),

@@ -21,7 +21,7 @@ from geo.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-DEFAULT_TEST_URL = "postgresql+psycopg://postgres@127.0.0.1:54329/visitmap_test"
+DEFAULT_TEST_URL = "postgresql+psycopg://visitmap@127.0.0.1:54329/visitmap_test"
 TEST_RRN_KEY = b"test-key-0123456789abcdef0123456789abcdef"
 
 

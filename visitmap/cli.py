@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
 import click
 from sqlalchemy.engine import make_url
 
-from geo.settings import load_settings, today_in_seoul
+from geo.settings import load_rrn_key, load_settings, today_in_seoul
 
 
 def _engine(settings):
@@ -120,7 +121,7 @@ def import_(kind: str, file: Path, crs: str | None, progress: bool | None) -> No
                 kind,
                 file,
                 crs=crs,
-                rrn_key=settings.rrn_hmac_key,
+                rrn_key=load_rrn_key(settings),
                 progress=progress,
                 label=str(file),
             )
@@ -219,7 +220,7 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     load_demo(
         _engine(settings),
         demo_dir,
-        rrn_key=settings.rrn_hmac_key,
+        rrn_key=load_rrn_key(settings),
         report=lambda result: click.echo(f"  {result}"),
         unreachable_after=settings.unreachable_after,
     )
@@ -305,22 +306,146 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
         ensure_run_aggregates(session, run.run_id, counted_on=today_in_seoul())
 
 
+WEB_USER = "visitmap-web"
+
+
+def _url_with_password(database_url: str) -> str:
+    """``database_url`` with the password libpq finds for it (the password file), so that the
+    server can still connect after it has dropped the privileges that let it read that file.
+    The password stays in memory: it is in no URL printed, no command line, no environment."""
+    import psycopg
+
+    from geo.db import project_pgpassfile_for
+
+    url = make_url(database_url)
+    if url.password is not None:
+        return database_url
+    extra = {}
+    passfile = project_pgpassfile_for(database_url)
+    if passfile is not None:
+        extra["passfile"] = str(passfile)
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(conninfo, connect_timeout=10, **extra) as conn:
+            password = conn.info.password
+    except psycopg.Error as exc:
+        raise click.ClickException(f"cannot connect to the database: {exc}") from exc
+    if not password:
+        return database_url
+    return url.set(password=password).render_as_string(hide_password=False)
+
+
+def _web_account(name: str):
+    import pwd
+
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        raise click.ClickException(
+            f"serve was started as root and drops to the user {name!r}, which does not exist; "
+            "create it with `scripts/system-deps.sh demo` (useradd --system --no-create-home "
+            "--shell /usr/sbin/nologin visitmap-web), or start serve as an unprivileged user"
+        ) from None
+
+
+#: Imported by the web service's handlers at run time (inside functions), loaded before
+#: privileges are dropped: the interpreter and its standard library may live where the web
+#: user cannot read (e.g. a pyenv under /root).
+LAZY_IMPORTS = ("sklearn.metrics", "pyarrow.csv", "psycopg.copy", "babel.messages.mofile")
+
+
+def _preload_program() -> None:
+    """Import every module of the packages the web service uses, and what they import
+    inside functions, while still root."""
+    import importlib
+    import pkgutil
+
+    for name in ("webmap", "geo", "scoring", "routing"):
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{name}."):
+            if ".migrations" not in info.name:
+                importlib.import_module(info.name)
+    for name in LAZY_IMPORTS:
+        importlib.import_module(name)
+
+
+def _check_web_user_can_read_pages() -> None:
+    """After dropping privileges: the templates, translations and static files must still be
+    readable, or pages would fail one by one later. Say so now, with the reason."""
+    import webmap
+
+    directory = Path(webmap.__file__).parent
+    try:
+        for path in directory.rglob("*"):
+            if path.is_file() and path.suffix != ".pyc":
+                path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(
+            f"the web user cannot read the program ({exc}); serve, started as root, runs as "
+            f"an unprivileged user: put the checkout where it can read it (every parent "
+            f"directory needs o+x; e.g. /srv or /opt, not /root), or start serve as an "
+            f"unprivileged user"
+        ) from exc
+
+
+def _drop_privileges(account) -> None:
+    os.setgroups([])
+    os.setgid(account.pw_gid)
+    os.setuid(account.pw_uid)  # glibc applies it to every thread of the process
+    os.environ.update(HOME="/", USER=account.pw_name, LOGNAME=account.pw_name)
+    sys.dont_write_bytecode = True
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--user",
+    "web_user",
+    default=WEB_USER,
+    show_default=True,
+    help="When started as root: the unprivileged user to serve as.",
+)
+def serve(host: str, port: int, threads: int, web_user: str) -> None:
     """Serve the web map with waitress (a production WSGI server).
 
     Settings: VISITMAP_DATABASE_URL, VISITMAP_BASEMAP_URL (base map tiles; empty for none),
-    VISITMAP_BASEMAP_ATTRIBUTION."""
-    from waitress import serve as waitress_serve
+    VISITMAP_BASEMAP_ATTRIBUTION. The registration-number key is never read here, and serve
+    refuses to start with VISITMAP_RRN_HMAC_KEY in its environment. Started as root, it binds
+    the port, reads the database password, then runs as --user, which cannot read the key file
+    or the password file (docs/deploy.md)."""
+    from waitress import create_server
 
     from webmap import create_app
 
-    app = create_app()
+    if "VISITMAP_RRN_HMAC_KEY" in os.environ:
+        raise click.ClickException(
+            "VISITMAP_RRN_HMAC_KEY is set: the web service must not hold the registration-number "
+            "key (only `visitmap import` and `visitmap demo load` use it); unset it for serve"
+        )
+    settings = load_settings()
+    account = None
+    overrides = None
+    if os.geteuid() == 0:
+        account = _web_account(web_user)
+        if account.pw_uid == 0:
+            raise click.ClickException(f"--user {web_user} is root; name an unprivileged user")
+        overrides = {"DATABASE_URL": _url_with_password(settings.database_url)}
+    app = create_app(overrides)
+    server = create_server(app, host=host, port=port, threads=threads)
+    if account is not None:
+        _preload_program()
+        _drop_privileges(account)
+        _check_web_user_can_read_pages()
+        key_file = settings.rrn_key_file or settings.var_dir / "rrn_hmac.key"
+        if os.access(key_file, os.R_OK):
+            raise click.ClickException(
+                f"{key_file} is readable by {web_user}: make it owned by root, mode 0600"
+            )
+        click.echo(f"running as {web_user} (uid {account.pw_uid})")
     click.echo(f"serving on http://{host}:{port}  (Ctrl-C stops)")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    server.run()
 
 
 from routing.solve_cli import solve  # noqa: E402  (PyVRP is imported when it runs)
