@@ -61,8 +61,9 @@ demo: venv db-start
 	$(VISITMAP) db upgrade
 	$(VISITMAP) demo load --dir $(DEMO_DIR)
 	$(VISITMAP) score --unless-scored
+	$(VISITMAP) users create-demo
 	$(VISITMAP) status
-	$(VISITMAP) serve --host $(HOST) --port $(PORT)
+	VISITMAP_DEMO=1 $(VISITMAP) serve --host $(HOST) --port $(PORT)
 
 test: venv
 	scripts/system-deps.sh test
