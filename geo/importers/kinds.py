@@ -245,7 +245,6 @@ def _check_visits(raw, parsed, bad, label) -> list[Problem]:
 
 _write_visits = _referencing_writer(
     stage="stage_visits",
-    after_birth="visited_at",
     fields=VISIT_FIELDS,
     references=[("resident_id", "residents", "resident")],
     target="visits",

@@ -265,16 +265,6 @@ REGRESSIONS = [
         setup=(SETUP_RESIDENTS,),
     ),
     Case(
-        "visit-before-birth",
-        "visits",
-        "v.csv",
-        table(VISIT_COLUMNS, [visit("V9", visited_at="1940-01-01T10:00")]),
-        2,
-        "visited_at",
-        ("birth year",),
-        setup=(SETUP_RESIDENTS,),
-    ),
-    Case(
         "visit-full-width-time",
         "visits",
         "v.csv",
