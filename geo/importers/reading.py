@@ -169,6 +169,8 @@ def header_name_problems(names: list[str], label: str, row: int = 1) -> list[Pro
                     "(NUL byte or similar); column names must be plain text",
                 )
             )
+        if not name:
+            continue  # unnamed columns (trailing commas of a spreadsheet export) are ignored
         if name in first:
             problems.append(
                 Problem(

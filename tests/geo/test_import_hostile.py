@@ -404,6 +404,13 @@ def test_the_happy_path_still_imports_and_is_idempotent(db, tmp_path):
     assert (first.inserted, again.inserted, again.updated) == (1, 0, 0)
 
 
+def test_unnamed_trailing_columns_of_a_spreadsheet_export_are_still_ignored(db, tmp_path):
+    path = write_input(
+        tmp_path, "p.csv", providers_csv("provider_id,name,sector,,", "P9,a,public,,")
+    )
+    assert import_file(db, "providers", path).inserted == 1
+
+
 # ----------------------------------------------------------------------------- hostile batch
 
 HOSTILE_VALUES = [
@@ -573,3 +580,25 @@ def test_hostile_file_through_python_m_visitmap_cli(cli_database, tmp_path):
     _assert_refused(done.stderr, str(path))
     assert f"{path}:3:name:" in done.stderr
     assert FULL_WIDTH not in done.stderr
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_hostile_geojson_properties_and_coordinates_are_refused(db, tmp_path, value):
+    """A GeoJSON feature whose every property holds a hostile value, and one whose
+    coordinates are absurd: refused on their feature, nothing written."""
+    good = point_feature(
+        {"facility_id": "F1", "kind": "other", "name": "경로당"},
+        [float(INSIDE[0]), float(INSIDE[1])],
+    )
+    hostile = point_feature(
+        {c: value for c in ("facility_id", "kind", "name", "address")},
+        [float(INSIDE[0]), float(INSIDE[1])],
+    )
+    absurd = point_feature({"facility_id": "F3", "kind": "other", "name": "x"}, [1e308, -1e308])
+    path = write_input(tmp_path, "f.geojson", feature_collection([good, hostile, absurd]))
+    before = all_counts(db)
+    with pytest.raises(ImportValidationError) as info:
+        import_file(db, "facilities", path)
+    rows = {p.row for p in info.value.problems}
+    assert 1 not in rows and rows <= {0, 2, 3}, info.value.problems
+    assert_nothing_written(db, before)
