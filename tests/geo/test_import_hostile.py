@@ -18,6 +18,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from geo.db import make_engine
 from geo.importers import KINDS, ImportValidationError, import_file
 from tests.conftest import ROOT, TEST_RRN_KEY
 from tests.geo import test_import_malformed
@@ -517,18 +518,20 @@ def _assert_refused(output: str, path: str) -> None:
         assert match and match["file"] == path, f"not FILE:ROW:COLUMN: reason: {line!r}"
 
 
-# visitmap/cli.py makes an engine per command and never disposes of it (harmless in a process
-# that ends at once, reported; not this test's subject)
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-def test_hostile_files_through_the_command(cli_database, tmp_path, monkeypatch):
+def test_hostile_files_through_the_command(cli_database, tmp_path, monkeypatch, request):
     """Every kind against random bytes, empty, truncated and odd files: exit 1, one
     ``FILE:ROW:COLUMN: reason`` per problem, no traceback, nothing written."""
     from sqlalchemy import text
 
-    from visitmap.cli import main
+    import visitmap.cli as cli
 
     url, scratch = cli_database
+    # the command makes an engine per call and leaves it to the end of the process; here, one
+    # engine serves every call and is disposed of at the end
+    shared = make_engine(url)
+    request.addfinalizer(shared.dispose)
+    monkeypatch.setattr(cli, "_engine", lambda settings: shared)
+    main = cli.main
     monkeypatch.setenv("VISITMAP_DATABASE_URL", url)
     monkeypatch.setenv("VISITMAP_RRN_HMAC_KEY", TEST_RRN_KEY.decode())
     runner = CliRunner()
