@@ -445,7 +445,17 @@ VALID_ROWS = {
     "support": (SUPPORT_COLUMNS, support("S9", quantity="2", unit="kg")),
     "teams": (TEAM_COLUMNS + ["members"], team("T9", members="M9:김반장")),
     "area-stats": (["adm_cd2", "pop", "rate"], {"adm_cd2": "1141069000", "pop": "1", "rate": "2"}),
-    "areas": (["adm_cd2", "dong_nm", "sgg_cd", "sgg_nm", "wkt"], None),
+    "areas": (
+        ["adm_cd2", "dong_nm", "sgg_cd", "sgg_nm", "adm_nm", "wkt"],
+        {
+            "adm_cd2": "1141099000",
+            "dong_nm": "시험동",
+            "sgg_cd": "11410",
+            "sgg_nm": "서대문구",
+            "wkt": "POLYGON((126.90 37.50, 126.91 37.50, 126.91 37.51, 126.90 37.51, "
+            "126.90 37.50))",
+        },
+    ),
 }
 
 
@@ -454,16 +464,24 @@ def _hostile_file(kind: str, value: str) -> str:
     return table(columns, [row, {c: value for c in columns}])
 
 
-@pytest.mark.parametrize("kind", [k for k in KINDS if VALID_ROWS.get(k, (0, None))[1]])
+@pytest.mark.parametrize("kind", KINDS)
 def test_hostile_values_in_every_column_are_refused(db, tmp_path, kind):
     """Row 2 is good, row 3 holds one hostile value in every column: refused, row 3 named."""
+    for setup_kind, name, content in (SETUP_RESIDENTS, PROVIDER):
+        import_file(db, setup_kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
+    crs = "EPSG:4326" if kind == "areas" else None  # areas from a wkt column
+    good = write_input(
+        tmp_path, f"{kind}-good.csv", table(*VALID_ROWS[kind][:1], [VALID_ROWS[kind][1]])
+    )
+    import_file(db, kind, good, rrn_key=TEST_RRN_KEY, crs=crs)  # the good row alone imports
+    db.rollback()
     for setup_kind, name, content in (SETUP_RESIDENTS, PROVIDER):
         import_file(db, setup_kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
     before = all_counts(db)
     for number, value in enumerate(HOSTILE_VALUES):
         path = write_input(tmp_path, f"{kind}-{number}.csv", _hostile_file(kind, value))
         with pytest.raises(ImportValidationError) as info:
-            import_file(db, kind, path, rrn_key=TEST_RRN_KEY)
+            import_file(db, kind, path, rrn_key=TEST_RRN_KEY, crs=crs)
         problems = info.value.problems
         assert 3 in {p.row for p in problems}, (value, problems)
         assert 2 not in {p.row for p in problems}, (value, problems)
