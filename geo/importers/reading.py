@@ -516,7 +516,13 @@ def _xy_columns(table: SourceTable, xcol: str, ycol: str, crs: CRS) -> list[Prob
         text = table.frame[column]
         values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
         for i in np.flatnonzero(~np.isfinite(values)):
-            reason = "required coordinate is missing" if text.iat[i] == "" else "not a number"
+            reason = (
+                "required coordinate is missing"
+                if text.iat[i] == ""
+                else "must be a finite number"
+                if np.isinf(values[i])
+                else "not a number"
+            )
             problems.append(Problem(table.label, int(table.row_numbers[i]), column, reason))
         coords[column] = values
     ok = np.isfinite(coords[xcol]) & np.isfinite(coords[ycol])

@@ -310,7 +310,7 @@ REGRESSIONS = [
         facilities(facility("F9", lon="inf")),
         2,
         "lon",
-        ("number",),
+        ("finite",),
     ),
     Case(
         "area-stat-arabic-indic",
