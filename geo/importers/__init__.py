@@ -8,6 +8,8 @@ every bad row, before anything is written; the caller's transaction is then roll
 
 from __future__ import annotations
 
+import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from geo.importers.fields import parse_field
+from geo.importers.fields import ASCII_DIGITS, non_ascii, parse_field
 from geo.importers.kinds import SPECS, Batch, ImportSpec
 from geo.importers.problems import ImportValidationError, Problem
 from geo.importers.reading import SourceTable, read_table
@@ -58,13 +60,81 @@ class ImportResult:
         )
 
 
-def _header_problems(spec: ImportSpec, table: SourceTable) -> list[Problem]:
-    present = set(table.frame.columns)
-    return [
-        Problem(table.label, 1, name, "missing required column")
-        for name in spec.required_columns
-        if name not in present
+#: Coordinate columns of the point kinds (see docs/import_formats.md).
+COORDINATE_COLUMNS = {"lon", "lat", "x", "y", "wkt"}
+#: Separators people use instead of the comma; a header of one column holding one is refused.
+OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _header_problems(spec: ImportSpec, table: SourceTable, row: int) -> list[Problem]:
+    """Missing required columns, headers written with another separator, and unknown columns
+    that differ from a known one only in case or spacing (naming them)."""
+    present = list(table.frame.columns)
+    known = {f.name for f in spec.fields}
+    if spec.geometry == "point":
+        known |= COORDINATE_COLUMNS
+    if spec.wide_numeric:
+        known |= TEXT_COLUMNS
+    label = table.label
+    problems = []
+    for name in present:
+        folded = re.sub(r"[\s\-]+", "_", name.strip().lower())
+        if name not in known and folded in known:
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    name,
+                    f"unknown column {name!r}: column names are lower-case and exact; "
+                    f"expected {folded!r}",
+                )
+            )
+    missing = [name for name in spec.required_columns if name not in present]
+    if not missing:
+        return problems
+    expected = ", ".join(f.name for f in spec.fields)
+    separator = next(
+        (sep for sep in OTHER_SEPARATORS if len(present) == 1 and sep in present[0]), None
+    )
+    if separator is not None:
+        return problems + [
+            Problem(
+                label,
+                row,
+                present[0],
+                f"the header is separated by {OTHER_SEPARATORS[separator]}, not commas: "
+                f"columns must be separated by commas (expected columns: {expected})",
+            )
+        ]
+    unknown = [n for n in present if n not in known and n not in {p.column for p in problems}]
+    found = f"; the file's other columns: {', '.join(unknown)[:300]}" if unknown else ""
+    return problems + [
+        Problem(label, row, name, f"missing required column{found}") for name in missing
     ]
+
+
+#: Largest magnitude of an area statistic (a count, rate or amount of one dong).
+MAX_INDICATOR = 1e15
+
+
+def _indicator_problems(
+    label: str, column: str, text: pd.Series, numbers: pd.Series, rows: np.ndarray
+) -> tuple[np.ndarray, list[Problem]]:
+    present = (text != "").to_numpy()
+    values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    foreign = present & non_ascii(text)
+    missing = present & np.isnan(values)
+    infinite = present & np.isinf(values)
+    huge = present & np.isfinite(values) & (np.abs(values) > MAX_INDICATOR)
+    problems = []
+    for mask, reason in (
+        (foreign, f"not a number: {ASCII_DIGITS}"),
+        (missing & ~foreign, "not a number"),
+        (infinite, "must be a finite number"),
+        (huge, f"must lie between {-MAX_INDICATOR:g} and {MAX_INDICATOR:g}"),
+    ):
+        problems += [Problem(label, int(rows[i]), column, reason) for i in np.flatnonzero(mask)]
+    return foreign | missing | infinite | huge, problems
 
 
 def _parse(spec: ImportSpec, table: SourceTable) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
@@ -89,13 +159,12 @@ def _parse(spec: ImportSpec, table: SourceTable) -> tuple[pd.DataFrame, np.ndarr
                 continue
             text = frame[column]
             numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
-            wrong = (text != "").to_numpy() & numbers.isna().to_numpy()
-            for i in np.flatnonzero(wrong):
-                problems.append(
-                    Problem(table.label, int(table.row_numbers[i]), column, "not a number")
-                )
+            wrong, found = _indicator_problems(
+                table.label, column, text, numbers, table.row_numbers
+            )
+            problems += found
             bad |= wrong
-            parsed[column] = numbers.to_numpy(dtype=float)
+            parsed[column] = np.where(wrong, np.nan, numbers.to_numpy(dtype=float))
     out = pd.DataFrame(parsed, index=index)
     if spec.id_column:
         ids = out[spec.id_column]
@@ -152,10 +221,16 @@ def import_file(
     spec = SPECS[kind]
     path = Path(path)
     label = label or str(path)
-    table, problems = read_table(path, geometry=spec.geometry, crs=crs, label=label)
+    try:
+        table, problems = read_table(path, geometry=spec.geometry, crs=crs, label=label)
+    except (OSError, ValueError, RecursionError, MemoryError, csv.Error) as exc:
+        # the readers' last line of defence: a hostile file is a problem, never a traceback
+        reason = f"not a readable file ({type(exc).__name__}: {str(exc)[:200]})"
+        raise ImportValidationError([Problem(label, 0, "-", reason)]) from exc
     if table is None:
         raise ImportValidationError(problems)
-    header = _header_problems(spec, table)
+    header_row = 1 if path.suffix.lower() == ".csv" else 0
+    header = _header_problems(spec, table, header_row)
     if header:
         raise ImportValidationError(problems + header)
     if len(table) == 0:

@@ -18,6 +18,7 @@ from geo.importers.staging import (
     create_stage,
     missing_reference_problems,
     point_area_problems,
+    problems_from_query,
     upsert,
 )
 
@@ -105,10 +106,14 @@ def _kinds(fields: tuple[Field, ...], *names: str) -> dict[str, str]:
     return {n: by_name[n] for n in names}
 
 
-def _referencing_writer(*, stage, fields, references, target, columns, select_sql):
+def _referencing_writer(
+    *, stage, fields, references, target, columns, select_sql, after_birth: str | None = None
+):
     """The write step of a kind whose rows only reference other records by external id.
 
     ``references`` lists ``(column, table, what)``: every value must name a stored record.
+    ``after_birth`` names a date (or date-time) column that cannot lie before the birth year
+    of the row's resident (``resident_id``).
     """
 
     def write(batch: Batch, check_only: bool) -> WriteResult:
@@ -117,6 +122,18 @@ def _referencing_writer(*, stage, fields, references, target, columns, select_sq
         for column, table, what in references:
             problems += missing_reference_problems(
                 batch.session, stage, column, table, batch.label, what
+            )
+        if after_birth:
+            problems += problems_from_query(
+                batch.session,
+                f"""SELECT s.row_no, r.birth_year FROM {stage} s
+                    JOIN residents r ON r.external_id = s.resident_id
+                    WHERE s.{after_birth}
+                          < make_timestamptz(r.birth_year, 1, 1, 0, 0, 0, 'Asia/Seoul')
+                    ORDER BY s.row_no""",
+                batch.label,
+                after_birth,
+                "lies before the resident's birth year {value}",
             )
         if problems or check_only:
             return WriteResult(problems=problems)

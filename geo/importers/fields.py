@@ -57,19 +57,33 @@ class Parsed:
     reason: str | pd.Series
 
 
+#: Dates before this are refused everywhere (no record of the map is older).
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
+ASCII_DIGITS = "write it with ASCII digits 0-9 (not full-width or other scripts' digits)"
+
+
+def non_ascii(text: pd.Series) -> np.ndarray:
+    """Cells holding any character outside ASCII (full-width or Arabic-Indic digits, ...)."""
+    return ~text.str.isascii().to_numpy(dtype=bool)
+
+
 def _numbers(field: Field, text: pd.Series, *, integer: bool) -> Parsed:
-    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
     present = (text != "").to_numpy()
-    bad = present & numbers.isna().to_numpy()
-    reason = "not a whole number" if integer else "not a number"
-    finite = numbers.notna().to_numpy() & np.isfinite(numbers.fillna(0).to_numpy(dtype=float))
-    bad |= present & ~finite
-    if integer:
-        frac = ~np.isclose(numbers.fillna(0).to_numpy(dtype=float) % 1, 0)
-        bad |= present & frac
-    reasons = pd.Series(reason, index=text.index, dtype=object)
-    ok = present & ~bad
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
     values = numbers.to_numpy(dtype=float, na_value=np.nan)
+    reasons = pd.Series("not a whole number" if integer else "not a number", index=text.index)
+    reasons = reasons.astype(object)
+    bad = present & np.isnan(values)
+    infinite = present & np.isinf(values)
+    reasons[infinite] = "must be a finite number"
+    bad |= infinite
+    foreign = present & non_ascii(text)
+    reasons[foreign] = f"not a number: {ASCII_DIGITS}"
+    bad |= foreign
+    if integer:
+        frac = ~bad & present & (np.nan_to_num(values, posinf=0, neginf=0) % 1 != 0)
+        bad |= frac
+    ok = present & ~bad
     if field.minimum is not None:
         low = ok & (values < field.minimum)
         reasons[low] = f"must be at least {field.minimum:g}"
@@ -78,12 +92,11 @@ def _numbers(field: Field, text: pd.Series, *, integer: bool) -> Parsed:
         high = ok & (values > field.maximum)
         reasons[high] = f"must be at most {field.maximum:g}"
         bad |= high
+    values = np.where(present & ~bad, values, np.nan)
     if integer:
         series = pd.Series(values, index=text.index).round().astype("Int64")
-        series[~(present & ~bad)] = pd.NA
     else:
         series = pd.Series(values, index=text.index, dtype="Float64")
-        series[~(present & ~bad)] = pd.NA
     return Parsed(series, bad, reasons)
 
 
@@ -100,20 +113,36 @@ def _bool(field: Field, text: pd.Series) -> Parsed:
 def _date(field: Field, text: pd.Series) -> Parsed:
     # GeoJSON/GeoPackage DATE fields may arrive as 2021-03-04T00:00:00
     text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?$", r"\1", regex=True)
-    parsed = pd.to_datetime(text.where(text != ""), format="%Y-%m-%d", errors="coerce")
     present = (text != "").to_numpy()
+    foreign = present & non_ascii(text)
+    parsed = pd.to_datetime(text.where(present & ~foreign), format="%Y-%m-%d", errors="coerce")
     bad = present & parsed.isna().to_numpy()
-    return Parsed(parsed.dt.date.where(~bad & present, None), bad, "not a date (YYYY-MM-DD)")
+    reasons = pd.Series("not a date (YYYY-MM-DD)", index=text.index, dtype=object)
+    reasons[foreign] = f"not a date (YYYY-MM-DD): {ASCII_DIGITS}"
+    early = ~bad & present & (parsed < EARLIEST_DATE).to_numpy(dtype=bool)
+    reasons[early] = f"must be on or after {EARLIEST_DATE.date()}"
+    bad |= early
+    return Parsed(parsed.dt.date.where(~bad & present, None), bad, reasons)
 
 
 def _datetime(field: Field, text: pd.Series) -> Parsed:
     present = (text != "").to_numpy()
+    foreign = present & non_ascii(text)
     # Without an offset the time is Korean time.
-    has_offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).to_numpy()
+    has_offset = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).to_numpy(dtype=bool)
     with_tz = text.where(has_offset | ~present, text + KST)
-    parsed = pd.to_datetime(with_tz.where(present), format="ISO8601", errors="coerce", utc=True)
+    parsed = pd.to_datetime(
+        with_tz.where(present & ~foreign), format="ISO8601", errors="coerce", utc=True
+    )
     bad = present & parsed.isna().to_numpy()
-    return Parsed(parsed, bad, "not an ISO 8601 date-time (e.g. 2026-05-01T10:30)")
+    reasons = pd.Series(
+        "not an ISO 8601 date-time (e.g. 2026-05-01T10:30)", index=text.index, dtype=object
+    )
+    reasons[foreign] = f"not an ISO 8601 date-time: {ASCII_DIGITS}"
+    early = ~bad & present & (parsed < EARLIEST_DATE.tz_localize("Asia/Seoul")).to_numpy(bool)
+    reasons[early] = f"must be on or after {EARLIEST_DATE.date()}"
+    bad |= early
+    return Parsed(parsed.where(~bad), bad, reasons)
 
 
 def _choice(field: Field, text: pd.Series) -> Parsed:
@@ -128,9 +157,11 @@ def _text(field: Field, text: pd.Series) -> Parsed:
     reasons = pd.Series("", index=text.index, dtype=object)
     bad = np.zeros(len(text), dtype=bool)
     if field.pattern:
-        mismatch = present & ~text.str.fullmatch(field.pattern).to_numpy()
+        mismatch = present & ~text.str.fullmatch(field.pattern).to_numpy(dtype=bool)
         expected = f" ({field.describe})" if field.describe else ""
         reasons[mismatch] = f"does not match the pattern {field.pattern}{expected}"
+        foreign = mismatch & non_ascii(text)
+        reasons[foreign] = f"does not match the pattern {field.pattern}{expected}: {ASCII_DIGITS}"
         bad |= mismatch
     if field.max_length:
         too_long = present & (text.str.len().to_numpy() > field.max_length)

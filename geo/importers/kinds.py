@@ -46,9 +46,9 @@ __all__ = ["SPECS", "Batch", "ImportSpec", "WriteResult"]
 # --------------------------------------------------------------------------- areas
 
 AREA_FIELDS = (
-    Field("adm_cd2", pattern=r"\d{10}", describe="10-digit 행정기관코드"),
+    Field("adm_cd2", pattern=r"[0-9]{10}", describe="10-digit 행정기관코드"),
     Field("dong_nm"),
-    Field("sgg_cd", pattern=r"\d{5}"),
+    Field("sgg_cd", pattern=r"[0-9]{5}"),
     Field("sgg_nm"),
     Field("adm_nm", required=False),
 )
@@ -186,6 +186,7 @@ def _not_in_future(parsed: pd.DataFrame, column: str, label: str) -> list[Proble
 
 _write_signals = _referencing_writer(
     stage="stage_signals",
+    after_birth="observed_on",
     fields=SIGNAL_FIELDS,
     references=[
         ("resident_id", "residents", "resident"),
@@ -278,13 +279,16 @@ def _check_needs(raw, parsed, bad, label) -> list[Problem]:
         and not pd.isna(ident.iat[i])
         and resolved.iat[i] < ident.iat[i]
     ]
-    return [
-        Problem(label, parsed.index[i], "resolved_on", "is before identified_on") for i in early
-    ] + _not_in_future(parsed, "identified_on", label)
+    return (
+        [Problem(label, parsed.index[i], "resolved_on", "is before identified_on") for i in early]
+        + _not_in_future(parsed, "identified_on", label)
+        + _not_in_future(parsed, "resolved_on", label)
+    )
 
 
 _write_needs = _referencing_writer(
     stage="stage_needs",
+    after_birth="identified_on",
     fields=NEED_FIELDS,
     references=[("resident_id", "residents", "resident")],
     target="needs",
@@ -304,8 +308,8 @@ SUPPORT_FIELDS = (
     _id("provider_id"),
     Field("category", "choice", choices=tuple(NEED_CATEGORIES)),
     Field("item", max_length=200),
-    Field("amount_krw", "int", required=False, minimum=0, maximum=10**12),
-    Field("quantity", "float", required=False, minimum=1e-9),
+    Field("amount_krw", "int", required=False, minimum=0, maximum=10**10),
+    Field("quantity", "float", required=False, minimum=1e-9, maximum=1e6),
     Field("unit", required=False, max_length=50),
     Field("provided_on", "date"),
 )
@@ -325,6 +329,7 @@ def _check_support(raw, parsed, bad, label) -> list[Problem]:
 
 _write_support = _referencing_writer(
     stage="stage_support",
+    after_birth="provided_on",
     fields=SUPPORT_FIELDS,
     references=[("resident_id", "residents", "resident"), ("provider_id", "providers", "provider")],
     target="support_records",
@@ -358,7 +363,7 @@ TEAM_FIELDS = (
     _id("team_id"),
     Field("name", max_length=200),
     _id("base_facility_id", required=False),
-    Field("adm_cd2s", pattern=r"\d{10}(\|\d{10})*", describe="|-separated area codes"),
+    Field("adm_cd2s", pattern=r"[0-9]{10}(\|[0-9]{10})*", describe="|-separated area codes"),
     Field(
         "members",
         required=False,
@@ -543,7 +548,7 @@ SPECS: dict[str, ImportSpec] = {
         ImportSpec("areas", AREA_FIELDS, "adm_cd2", "polygon", _write_areas, table="areas"),
         ImportSpec(
             "area-stats",
-            (Field("adm_cd2", pattern=r"\d{10}"),),
+            (Field("adm_cd2", pattern=r"[0-9]{10}"),),
             "adm_cd2",
             None,
             _write_area_stats,

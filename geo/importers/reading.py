@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv as _csv
+import io
+import json
 import re
 import warnings
 from dataclasses import dataclass
@@ -74,39 +76,53 @@ def _strings(frame: pd.DataFrame) -> pd.DataFrame:
 def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
     """Read a CSV as stripped strings; also return each record's line number (header = 1).
 
-    Arrow's reader is tried first (fast); files it refuses (blank lines, bad encoding, ...)
-    go through pandas, whose errors name the problem. Blank lines are skipped but counted, so
-    numbers stay the ones an editor shows.
+    The bytes are checked first: text that is not UTF-8 is refused naming its first bad row,
+    NUL bytes naming each row and column, duplicated column names naming them. Arrow's reader
+    is then tried (fast); files it refuses (blank lines, ...) go through pandas, whose errors
+    name the problem. Blank lines are skipped but counted, so numbers stay the ones an editor
+    shows.
     """
+    data = path.read_bytes()
+    problems = byte_problems(data, label)
+    if problems:
+        return pd.DataFrame(), np.array([]), problems
+    header = header_names(data)
+    problems = header_name_problems(header, label)
+    if problems:
+        return pd.DataFrame(), np.array([]), problems
     try:
-        return _read_csv_arrow(path)
+        return _read_csv_arrow(data, header)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         pass
     try:
         frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+            io.BytesIO(data),
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            skip_blank_lines=False,
         )
-    except UnicodeDecodeError as exc:
-        problem = Problem(label, 0, "-", f"not UTF-8 text ({exc.reason})")
-        return pd.DataFrame(), np.array([]), [problem]
     except pd.errors.EmptyDataError:
         return pd.DataFrame(), np.array([]), [Problem(label, 0, "-", "the file is empty")]
     except pd.errors.ParserError as exc:
-        problem = Problem(label, 0, "-", f"not a readable CSV file: {exc}")
+        problem = Problem(label, _parser_error_line(str(exc)), "-", f"not a readable CSV: {exc}")
         return pd.DataFrame(), np.array([]), [problem]
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = frame.fillna("").apply(lambda s: s.str.strip())
-    return _number_lines(path, frame)
+    return _number_lines(data, frame)
 
 
-def _read_csv_arrow(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[Problem]]:
-    with open(path, "rb") as f:
-        names = next(_csv.reader(_header_lines(f)), None)
+def _parser_error_line(message: str) -> int:
+    """The line pandas names in ``Expected 3 fields in line 7, saw 4`` (0 when none)."""
+    found = re.search(r"\bline (\d+)", message)
+    return int(found.group(1)) if found else 0
+
+
+def _read_csv_arrow(data: bytes, names: list[str]) -> tuple[pd.DataFrame, np.ndarray, list]:
     if not names:
         raise pa.ArrowInvalid("no header")
-    names = [n.strip() for n in names]
     table = pa_csv.read_csv(
-        path,
+        pa.BufferReader(data),
         read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
         parse_options=pa_csv.ParseOptions(ignore_empty_lines=False),
         convert_options=pa_csv.ConvertOptions(
@@ -118,27 +134,140 @@ def _read_csv_arrow(path: Path) -> tuple[pd.DataFrame, np.ndarray, list[Problem]
     frame = pa.table(
         {n: pc.utf8_trim_whitespace(table.column(i)) for i, n in enumerate(names)}
     ).to_pandas()
-    return _number_lines(path, frame)
+    return _number_lines(data, frame)
 
 
-def _header_lines(f):
-    """The first line of a binary file as text, without a byte-order mark."""
-    line = f.readline().decode("utf-8-sig")
-    yield line
+def header_names(data: bytes) -> list[str]:
+    """The column names of a CSV's first line (stripped, without a byte-order mark)."""
+    text = data[:1_000_000].decode("utf-8-sig", errors="replace")
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    names = next(_csv.reader([first]), None) or []
+    return [n.strip() for n in names]
 
 
-def _number_lines(path: Path, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list]:
+def shown(name: str) -> str:
+    """A column name as printed in messages: control characters (NUL, ...) escaped."""
+    return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name) or "(empty)"
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def header_name_problems(names: list[str], label: str, row: int = 1) -> list[Problem]:
+    """Duplicated column names and names with control characters (on ``row``: 1, the header
+    of a CSV; 0, the file as a whole)."""
+    problems = []
+    first: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if CONTROL.search(name):
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    shown(name),
+                    f"column {position} of the header holds a control character "
+                    "(NUL byte or similar); column names must be plain text",
+                )
+            )
+        if not name:
+            continue  # unnamed columns (trailing commas of a spreadsheet export) are ignored
+        if name in first:
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    shown(name),
+                    f"column name {shown(name)!r} appears twice in the header "
+                    f"(columns {first[name]} and {position}); each column must be named once",
+                )
+            )
+        else:
+            first[name] = position
+    return problems
+
+
+def _utf8_guess(data: bytes) -> str:
+    for encoding, described in (("cp949", "cp949/EUC-KR"), ("utf-16", "UTF-16")):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return f"; it looks like {described}: save it as UTF-8"
+    return "; save it as UTF-8"
+
+
+def byte_problems(data: bytes, label: str) -> list[Problem]:
+    """Text that is not UTF-8 (its first bad row) and NUL bytes (each row and column)."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_no = body.count(b"\n", 0, exc.start) + 1
+        lines = body.split(b"\n")
+        bad_lines = sum(1 for line in lines if not _decodes(line))
+        more = f" ({bad_lines - 1} more lines like it)" if bad_lines > 1 else ""
+        column = _column_at(lines, line_no, exc.start - _line_start(body, exc.start))
+        reason = (
+            f"not UTF-8 text (byte 0x{body[exc.start]:02x}); the file must be UTF-8"
+            f"{_utf8_guess(body)}{more}"
+        )
+        return [Problem(label, line_no, column, reason)]
+    if b"\x00" not in body:
+        return []
+    lines = body.split(b"\n")
+    problems = []
+    for index, line in enumerate(lines):
+        offset = line.find(b"\x00")
+        if offset < 0:
+            continue
+        if index == 0:
+            continue  # the header is checked by header_name_problems
+        problems.append(
+            Problem(
+                label,
+                index + 1,
+                _column_at(lines, index + 1, offset),
+                "holds a NUL byte (\\x00); values must be plain text",
+            )
+        )
+        if len(problems) >= 100:
+            break
+    return problems
+
+
+def _decodes(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, offset) + 1
+
+
+def _column_at(lines: list[bytes], line_no: int, offset: int) -> str:
+    """The header name of the cell holding byte ``offset`` of line ``line_no`` (1-based)."""
+    header = header_names(lines[0]) if lines else []
+    before = lines[line_no - 1][:offset].decode("utf-8", errors="replace")
+    before = before.replace("\x00", " ").replace("\r", " ")
+    position = len(next(_csv.reader([before]), [""])) - 1 if before else 0
+    return shown(header[position]) if position < len(header) else "-"
+
+
+def _number_lines(data: bytes, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, list]:
     lines = np.arange(len(frame)) + 2
     if frame.apply(lambda s: s.str.contains("\n", regex=False)).to_numpy().any():
-        lines = _record_lines(path)
+        lines = _record_lines(data)
     keep = ~(frame == "").all(axis=1).to_numpy()
     return frame.loc[keep].reset_index(drop=True), lines[keep], []
 
 
-def _record_lines(path: Path) -> np.ndarray:
+def _record_lines(data: bytes) -> np.ndarray:
     """First line number of every record, for files with line breaks inside quoted cells."""
     starts = []
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with io.StringIO(data.decode("utf-8-sig"), newline="") as f:
         reader = _csv.reader(f)
         next(reader, None)
         line = reader.line_num
@@ -190,6 +319,15 @@ def read_table(
 def _read_geo(
     path: Path, label: str, geometry: str | None, given_crs: CRS | None
 ) -> tuple[SourceTable | None, list[Problem]]:
+    declared = None
+    if path.suffix.lower() in (".geojson", ".json"):
+        data = path.read_bytes()
+        problems = _geojson_text_problems(data, label)
+        if problems:
+            return None, problems
+        declared, problems = _geojson_declared_crs(data, label)
+        if problems:
+            return None, problems
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -197,16 +335,21 @@ def _read_geo(
     except Exception as exc:  # pyogrio raises several error classes for unreadable files
         return None, [Problem(label, 0, "-", f"not a readable {path.suffix} file: {exc}")]
     attributes = gdf.drop(columns=[gdf.geometry.name]) if "geometry" in gdf else gdf
+    problems = header_name_problems([str(c) for c in attributes.columns], label, row=0)
+    if problems:
+        return None, problems
     table = SourceTable(
         label, _strings(pd.DataFrame(attributes)).reset_index(drop=True), np.arange(len(gdf)) + 1
     )
+    problems = _nul_problems(table)
+    if problems:
+        return None, problems
     if geometry is None:
         return table, []
-    file_crs = gdf.crs
-    if path.suffix.lower() in (".geojson", ".json") and not _geojson_declares_crs(path):
+    file_crs = gdf.crs if declared is None else declared
+    if path.suffix.lower() in (".geojson", ".json") and declared is None:
         # RFC 7946: no "crs" member means lon/lat, unless the user says otherwise with --crs
         file_crs = None if given_crs is not None else file_crs
-    problems: list[Problem] = []
     if file_crs is not None and given_crs is not None and not same_crs(file_crs, given_crs):
         return None, [
             Problem(
@@ -221,23 +364,108 @@ def _read_geo(
     if source_crs is None:
         return None, [Problem(label, 0, "geometry", "the file declares no CRS; give --crs")]
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    problems += _finish_geometry(table, geoms, geometry, parse_crs(source_crs), "geometry")
+    problems = _finish_geometry(table, geoms, geometry, parse_crs(source_crs), "geometry")
     return table, problems
 
 
-def _geojson_declares_crs(path: Path) -> bool:
-    """True if the GeoJSON's top-level object has a (legacy) ``crs`` member.
+def _nul_problems(table: SourceTable) -> list[Problem]:
+    """A problem for each cell holding a NUL character."""
+    problems = []
+    for column in table.frame.columns:
+        hit = table.frame[column].str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        problems += [
+            Problem(
+                table.label,
+                int(table.row_numbers[i]),
+                shown(column),
+                "holds a NUL character (\\u0000); values must be plain text",
+            )
+            for i in np.flatnonzero(hit)[:100]
+        ]
+    return problems
+
+
+def _geojson_text_problems(data: bytes, label: str) -> list[Problem]:
+    """GeoJSON must be UTF-8 (RFC 8259): undecodable bytes are refused, naming the first
+    feature and property that hold them when the file can be read at all."""
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_no = body.count(b"\n", 0, exc.start) + 1
+        reason = (
+            f"not UTF-8 text (byte 0x{body[exc.start]:02x} on line {line_no}); GeoJSON must be "
+            f"UTF-8{_utf8_guess(body)}"
+        )
+        where = _feature_holding(body.decode("utf-8", errors="replace"), "\ufffd")
+        return [Problem(label, *(where or (0, "-")), reason)]
+    if b"\\u0000" in body.lower() or b"\x00" in body:
+        # GDAL would cut the text at the NUL and keep the rest silently
+        where = _feature_holding(body.decode("utf-8"), "\x00")
+        reason = "holds a NUL character (\\u0000); values must be plain text"
+        return [Problem(label, *(where or (0, "-")), reason)]
+    return []
+
+
+def _feature_holding(text: str, char: str) -> tuple[int, str] | None:
+    """(feature number, property) of the first property holding ``char``, if any."""
+    try:
+        features = json.loads(text).get("features") or []
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    if not isinstance(features, list):
+        return None
+    for number, feature in enumerate(features, start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            continue
+        for key, value in props.items():
+            if char in str(key) or char in str(value):
+                return number, shown(str(key))
+    return None
+
+
+CRS_MEMBER = re.compile(r'"crs"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})')
+
+
+def _geojson_declared_crs(data: bytes, label: str) -> tuple[CRS | None, list[Problem]]:
+    """The CRS a GeoJSON declares in a (legacy) top-level ``crs`` member, or None.
 
     The member may come before or after ``features``, so both ends of the file are searched.
+    A declared CRS that pyproj does not know is an error (never silently read as lon/lat).
     """
-    pattern = re.compile(r'"crs"\s*:\s*\{')
-    with open(path, "rb") as f:
-        head = f.read(65536).decode("utf-8", errors="replace")
-        f.seek(max(0, path.stat().st_size - 65536))
-        tail = f.read().decode("utf-8", errors="replace")
-    return bool(
-        pattern.search(head.split('"features"', 1)[0]) or pattern.search(tail.rsplit("]", 1)[-1])
-    )
+    head = data[:65536].decode("utf-8", errors="replace").split('"features"', 1)[0]
+    tail = data[-65536:].decode("utf-8", errors="replace").rsplit("]", 1)[-1]
+    found = CRS_MEMBER.search(head) or CRS_MEMBER.search(tail)
+    if not found:
+        return None, []
+    try:
+        name = json.loads(found.group(1))["properties"]["name"]
+    except (ValueError, KeyError, TypeError):
+        name = None
+    if not isinstance(name, str):
+        return None, [
+            Problem(
+                label,
+                0,
+                "crs",
+                "the file's crs member is not a named CRS "
+                '({"type": "name", "properties": {"name": "EPSG:5179"}}); '
+                "name the CRS, or remove the member for lon/lat",
+            )
+        ]
+    try:
+        return parse_crs(name), []
+    except CRSError:
+        return None, [
+            Problem(
+                label,
+                0,
+                "crs",
+                f"the file declares an unknown CRS {shown(name[:100])!r}; "
+                "name a known one (e.g. EPSG:5179), or remove the crs member for lon/lat",
+            )
+        ]
 
 
 def _csv_geometry(table: SourceTable, geometry: str, given_crs: CRS | None) -> list[Problem]:
@@ -288,7 +516,13 @@ def _xy_columns(table: SourceTable, xcol: str, ycol: str, crs: CRS) -> list[Prob
         text = table.frame[column]
         values = pd.to_numeric(text.where(text != ""), errors="coerce").to_numpy(dtype=float)
         for i in np.flatnonzero(~np.isfinite(values)):
-            reason = "required coordinate is missing" if text.iat[i] == "" else "not a number"
+            reason = (
+                "required coordinate is missing"
+                if text.iat[i] == ""
+                else "must be a finite number"
+                if np.isinf(values[i])
+                else "not a number"
+            )
             problems.append(Problem(table.label, int(table.row_numbers[i]), column, reason))
         coords[column] = values
     ok = np.isfinite(coords[xcol]) & np.isfinite(coords[ycol])

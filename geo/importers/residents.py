@@ -28,18 +28,18 @@ RESIDENT_FIELDS = (
     Field(
         "rrn",
         required=False,
-        pattern=r"\d{6}-?\d{7}",
+        pattern=r"[0-9]{6}-?[0-9]{7}",
         describe="resident registration number YYMMDD-NNNNNNN",
     ),
-    Field("birth_year", "int", minimum=1900),  # upper bound checked at import time
+    Field("birth_year", "int", minimum=1900, maximum=2100),  # this year: checked at import
     Field("sex", "choice", choices=("M", "F")),
     Field("lives_alone", "bool"),
     Field("disability", "bool"),
     Field("registered_on", "date"),
     Field("status", "choice", required=False, choices=tuple(RESIDENT_STATUSES)),
     Field("household_size", "int", minimum=1, maximum=20),
-    Field("monthly_income_krw", "int", minimum=0, maximum=10**12),
-    Field("assets_krw", "int", required=False, minimum=0, maximum=10**14),
+    Field("monthly_income_krw", "int", minimum=0, maximum=10**10),
+    Field("assets_krw", "int", required=False, minimum=0, maximum=10**13),
     Field("address", required=False, max_length=300),
 )
 RRN_CENTURY = {
@@ -126,6 +126,7 @@ def _check_residents(
     problems += [
         Problem(label, int(r), "birth_year", f"must be at most {this_year}") for r in rows[late]
     ]
+    problems += _registration_problems(parsed, label)
     # rows of one household must agree on the household's columns and location
     household = parsed["household_id"]
     x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
@@ -153,6 +154,25 @@ def _check_residents(
                 )
             )
     return _dedupe(problems)
+
+
+def _registration_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
+    """``registered_on`` can lie neither after today (Seoul) nor before the birth year."""
+    registered = pd.to_datetime(parsed["registered_on"], errors="coerce")
+    known = registered.notna().to_numpy()
+    today = pd.Timestamp(today_in_seoul())
+    late = known & (registered > today).to_numpy(dtype=bool)
+    born = parsed["birth_year"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    years = registered.dt.year.to_numpy(dtype=float, na_value=np.nan)
+    early = known & ~late & ~np.isnan(born) & (years < born)
+    rows = parsed.index
+    return [
+        Problem(label, int(r), "registered_on", f"lies in the future (today is {today.date()})")
+        for r in rows[late]
+    ] + [
+        Problem(label, int(rows[i]), "registered_on", f"lies before the birth year {int(born[i])}")
+        for i in np.flatnonzero(early)
+    ]
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
