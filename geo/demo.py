@@ -59,6 +59,9 @@ IMPORT_ORDER = ("providers", "residents", "crisis-signals", "visits", "needs", "
 FILE_NAMES = MappingProxyType({kind: kind.replace("-", "_") + ".csv" for kind in IMPORT_ORDER})
 GROUND_TRUTH_FILE = "ground_truth.csv"
 MANIFEST_FILE = "manifest.json"
+#: Bumped when the generator's output changes in a way that an older demo directory should
+#: not be reused (2: needs are never resolved after the demo's date)
+GENERATOR_VERSION = 2
 AREA_FILES = {
     "seodaemun": "data/seodaemun_admdong_2021.geojson",
     "seoul": "data/seoul_admdong_2021.geojson",
@@ -278,6 +281,7 @@ def _manifest(
 ) -> dict:
     return {
         "generator": "geo.demo",
+        "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "scale": scale,
         "region": region,

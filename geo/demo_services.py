@@ -230,7 +230,7 @@ def _resolve_status(
     rng: np.random.Generator, identified_on: np.ndarray, reference: np.datetime64
 ) -> tuple[np.ndarray, np.ndarray]:
     """Status and resolution date: resolved with probability ``1 - exp(-days_open / 150)``."""
-    days_open = (reference - identified_on).astype(np.int64)
+    days_open = (reference - identified_on).astype("timedelta64[D]").astype(np.int64)
     resolved = rng.random(len(days_open)) < 1.0 - np.exp(-days_open / 150.0)
     days_to_resolve = np.minimum(7 + rng.exponential(60.0, len(days_open)), days_open)
     resolved_on = identified_on + as_days(np.floor(days_to_resolve))

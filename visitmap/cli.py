@@ -202,13 +202,14 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     Reuses an existing DIR generated with the same seed and scale; importing again changes
     nothing.
     """
-    from geo.demo import generate_demo
+    from geo.demo import GENERATOR_VERSION, generate_demo
     from geo.demo_load import load_demo, read_manifest
 
     settings = load_settings()
     manifest = read_manifest(demo_dir)
     if (
         manifest is None
+        or manifest.get("generator_version") != GENERATOR_VERSION
         or manifest.get("seed") != seed
         or manifest.get("scale") != scale
         or (region != "auto" and manifest.get("region") != region)
