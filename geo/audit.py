@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import text
@@ -276,3 +277,25 @@ def prune_access(session: Session, *, older_than_days: int, retention_days: int)
         text("DELETE FROM access_audit WHERE at < now() - make_interval(days => :days)"),
         {"days": older_than_days},
     ).rowcount
+
+
+_ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def separate_owner_sql(owner: str, app: str) -> list[str]:
+    """Statements that close the gap the trigger leaves (run once by a superuser, after the
+    migrations): the table and its guard belong to role ``owner`` (e.g. the role that runs
+    migrations), and role ``app`` (the web service's) may only read and append, and delete
+    what the trigger lets through (prune). Then ``app`` can neither UPDATE nor TRUNCATE
+    (no privilege) nor disable or drop the trigger (not the owner). docs/audit.md.
+    """
+    for name in (owner, app):
+        if not _ROLE_NAME.fullmatch(name):
+            raise AuditError("role", f"{name!r} is not a plain role name (a-z, 0-9, _)")
+    return [
+        f"ALTER TABLE access_audit OWNER TO {owner}",
+        f"ALTER FUNCTION access_audit_guard() OWNER TO {owner}",
+        f"REVOKE ALL ON access_audit FROM {app}",
+        f"GRANT SELECT, INSERT, DELETE ON access_audit TO {app}",
+        f"GRANT USAGE ON SEQUENCE access_audit_id_seq TO {app}",
+    ]

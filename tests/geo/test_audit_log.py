@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from geo.audit import (
     MIN_RETENTION_DAYS,
@@ -15,6 +16,7 @@ from geo.audit import (
     prune_access,
     record_access,
     search_access,
+    separate_owner_sql,
 )
 from geo.settings import SEOUL
 from tests.audit_data import add_residents, insert_audit
@@ -259,3 +261,63 @@ def test_prune_deletes_only_rows_older_than_asked(db):
     ).scalars()
     assert list(left) == kept
     assert prune_access(db, older_than_days=800, retention_days=730) == 0
+
+
+@pytest.fixture
+def owned_apart(scratch_database, engine):
+    """A scratch database at the newest schema whose audit table belongs to another role than
+    the application's (geo.audit.separate_owner_sql); the roles are dropped afterwards."""
+    from geo.db import make_engine
+    from geo.migrate import upgrade
+
+    prefix = engine.url.database
+    owner, app = f"{prefix}_audit_owner", f"{prefix}_audit_app"
+    scratch = make_engine(scratch_database("audit_owner"))
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(
+                text("SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")
+            ).scalar_one():
+                pytest.skip("the test role may not create roles")
+        upgrade(scratch)
+        with scratch.begin() as conn:
+            for role in (owner, app):
+                conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+                conn.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+            for statement in separate_owner_sql(owner, app):
+                conn.execute(text(statement))
+        yield scratch, app
+    finally:
+        scratch.dispose()
+        # the roles own privileges in the scratch database: it goes first
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {prefix}_audit_owner WITH (FORCE)"))
+            for role in (owner, app):
+                conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+
+
+def test_a_separate_owner_leaves_the_application_append_and_prune_only(owned_apart):
+    scratch, app = owned_apart
+    refusals = {
+        "UPDATE access_audit SET username = 'x'": "permission denied",
+        "TRUNCATE access_audit": "permission denied",
+        "ALTER TABLE access_audit DISABLE TRIGGER access_audit_retention": "must be owner",
+        "DROP TRIGGER access_audit_retention ON access_audit": "must be owner",
+        "DELETE FROM access_audit WHERE username = 'young'": "minimum retention",
+    }
+    with scratch.connect() as conn:
+        conn.execute(text(f"SET ROLE {app}"))
+        with Session(bind=conn) as session:
+            insert_audit(session, username="young")
+            insert_audit(session, username="old", at=dt.datetime(2020, 1, 1, tzinfo=UTC))
+            for statement, message in refusals.items():
+                with pytest.raises(DBAPIError, match=message), session.begin_nested():
+                    session.execute(text(statement))
+            assert prune_access(session, older_than_days=730, retention_days=730) == 1
+            left = session.execute(text("SELECT username FROM access_audit")).scalars()
+            assert list(left) == ["young"]
+
+
+def test_separate_owner_sql_takes_plain_role_names_only():
+    with pytest.raises(AuditError, match="not a plain role name"):
+        separate_owner_sql("owner; DROP TABLE residents", "app")
