@@ -210,6 +210,9 @@ def search_access(
         raise AuditError("limit", f"must be between 1 and {MAX_SEARCH_LIMIT}, got {limit}")
     if offset < 0:
         raise AuditError("offset", f"must be 0 or more, got {offset}")
+    for name, value in (("username", username), ("resident", resident), ("endpoint", endpoint)):
+        if isinstance(value, str) and "\x00" in value:
+            raise AuditError(name, "must not contain a NUL character")
     start = parse_when("since", since)
     stop = parse_when("until", until, end=True)
     if start is not None and stop is not None and stop <= start:

@@ -142,6 +142,10 @@ def test_api_returns_rows_and_pages(client):
         ("limit=0", "limit"),
         ("offset=-1", "offset"),
         ("user=kim&limit=x", "limit"),
+        ("user=k%00im", "user"),
+        ("resident=R-A1%00", "resident"),
+        ("endpoint=%00", "endpoint"),
+        ("since=2026-01-01%00", "since"),
     ],
 )
 def test_api_bad_parameters_are_json_400(client, query, parameter):
