@@ -593,3 +593,41 @@ Index(
     func.ST_Transform(Household.geom, 3857),
     postgresql_using="gist",
 )
+
+
+# Imported here, not at the top, so that this section stays one appended block (migration 0010).
+from sqlalchemy.dialects.postgresql import INET  # noqa: E402
+
+
+class AccessAudit(Base):
+    """One response that showed residents' personal data: who, when, from which address,
+    through which endpoint, and which residents (geo.audit, docs/audit.md).
+
+    Append-only for the application: triggers of migration 0010 refuse UPDATE and TRUNCATE,
+    and DELETE of a row younger than 730 days (geo.audit.MIN_RETENTION_DAYS). ``user_id`` has
+    no foreign key: users are never deleted, only disabled, and the row must outlive any
+    change to the accounts. ``resident_ids`` are database ids (residents.id); a response may
+    count residents without listing them (e.g. a tile), so ``resident_count`` is at least
+    their number.
+    """
+
+    __tablename__ = "access_audit"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = _created_at()
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str | None] = mapped_column(Text)
+    address = mapped_column(INET)
+    method: Mapped[str | None] = mapped_column(Text)
+    endpoint: Mapped[str] = mapped_column(Text, nullable=False)
+    path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    resident_ids = mapped_column(ARRAY(BigInteger), nullable=False, server_default="{}")
+    resident_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    detail = mapped_column(JSONB)
+    __table_args__ = (
+        CheckConstraint("resident_count >= cardinality(resident_ids)", name="resident_count"),
+        Index("ix_access_audit_at", "at"),
+        Index("ix_access_audit_username_at", "username", "at"),
+        Index("ix_access_audit_resident_ids", "resident_ids", postgresql_using="gin"),
+    )
