@@ -62,7 +62,7 @@ def resident_tile_sql(
     scope_where, scope_params = scope.sql()
     params |= scope_params | {"today": today}
     sql = f"""
-    SELECT ST_AsMVT(t, 'residents', {EXTENT}, 'geom') FROM (
+    SELECT ST_AsMVT(t, 'residents', {EXTENT}, 'geom'), count(*) FROM (
         SELECT {"r.external_id AS id, " if with_ids else ""}s.tier,
                {overdue_sql()} AS overdue,
                ST_AsMVTGeom(ST_Transform(h.geom, 3857), ST_TileEnvelope(:z, :x, :y),
@@ -100,7 +100,7 @@ def area_tile_sql(scope: Scope, filters: ResidentFilters, *, today: dt.date) -> 
     per_area AS MATERIALIZED (
         SELECT c.area_id, {columns} FROM counts c GROUP BY c.area_id
     )
-    SELECT ST_AsMVT(t, 'areas', {EXTENT}, 'geom') FROM (
+    SELECT ST_AsMVT(t, 'areas', {EXTENT}, 'geom'), count(*) FROM (
         SELECT a.code, a.name, {names},
                ST_AsMVTGeom(ST_Transform(a.label_point, 3857), ST_TileEnvelope(:z, :x, :y),
                             {EXTENT}, {BUFFER}) AS geom
@@ -121,17 +121,22 @@ def residents_tile(
     y: int,
     today: dt.date,
     filters: ResidentFilters = NO_FILTERS,
-) -> bytes:
+    with_count: bool = False,
+) -> bytes | tuple[bytes, int]:
     """The tile (z, x, y) of ``run_id`` for a caller with ``scope``: per-dong counts up to
-    zoom 13, residents from zoom 14 (module docstring). Empty tiles are empty bytes."""
+    zoom 13, residents from zoom 14 (module docstring). Empty tiles are empty bytes. With
+    ``with_count``, also the number of features (dongs or residents) it holds."""
     check_tile(z, x, y)
     if scope.is_empty:
-        return b""
+        return (b"", 0) if with_count else b""
     if z <= AREA_ZOOM_MAX:
         if filters.only_tier_and_overdue and not scope.per_resident:
             ensure_area_counts(session, run_id, counted_on=today)
         sql, params = area_tile_sql(scope, filters, today=today)
     else:
         sql, params = resident_tile_sql(scope, filters, today=today, with_ids=z >= RESIDENT_ID_ZOOM)
-    tile = session.execute(text(sql), params | {"z": z, "x": x, "y": y, "run_id": run_id})
-    return bytes(tile.scalar_one() or b"")
+    tile, count = session.execute(
+        text(sql), params | {"z": z, "x": x, "y": y, "run_id": run_id}
+    ).one()
+    body = bytes(tile or b"")
+    return (body, int(count)) if with_count else body

@@ -65,6 +65,9 @@ class Settings:
     attempt_gap_days
         After a visit that did not meet a resident, days before they are due again
         (``VISITMAP_ATTEMPT_GAP_DAYS``, default 7); scoring.cadence.FollowUp.
+    audit_retention_days
+        Days the access audit keeps its rows before ``visitmap audit prune`` may remove them
+        (``VISITMAP_AUDIT_RETENTION_DAYS``, default and minimum 730).
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -76,6 +79,7 @@ class Settings:
     unreachable_after: int = 3
     unreachable_retry_days: int = 30
     attempt_gap_days: int = 7
+    audit_retention_days: int = 730
 
     @property
     def rrn_hmac_key(self) -> bytes:
@@ -103,6 +107,15 @@ def _positive_int(env, name: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{PREFIX}{name} must be at least 1, got {value}")
     return value
+
+
+def _retention_days(env) -> int:
+    """``VISITMAP_AUDIT_RETENTION_DAYS``: at least two years (730 days), the legal minimum
+    for access records (개인정보의 안전성 확보조치 기준)."""
+    days = _positive_int(env, "AUDIT_RETENTION_DAYS", 730)
+    if days < 730:
+        raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be at least 730, got {days}")
+    return days
 
 
 def _read_or_create_key(path: Path) -> bytes:
@@ -171,4 +184,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         unreachable_after=_positive_int(env, "UNREACHABLE_AFTER", 3),
         unreachable_retry_days=_positive_int(env, "UNREACHABLE_RETRY_DAYS", 30),
         attempt_gap_days=_positive_int(env, "ATTEMPT_GAP_DAYS", 7),
+        audit_retention_days=_retention_days(env),
     )

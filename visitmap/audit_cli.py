@@ -23,11 +23,8 @@ def _session():
 
 
 def _retention_days() -> int:
-    """``VISITMAP_AUDIT_RETENTION_DAYS`` as geo.settings reads it (``audit_retention_days``),
-    else the legal minimum."""
-    from geo.audit import MIN_RETENTION_DAYS
-
-    return getattr(load_settings(), "audit_retention_days", MIN_RETENTION_DAYS)
+    """``VISITMAP_AUDIT_RETENTION_DAYS`` as geo.settings reads it (at least 730)."""
+    return load_settings().audit_retention_days
 
 
 @click.group()

@@ -468,5 +468,9 @@ from visitmap.users_cli import tokens, users  # noqa: E402
 main.add_command(users)
 main.add_command(tokens)
 
+from visitmap.audit_cli import audit  # noqa: E402
+
+main.add_command(audit)
+
 if __name__ == "__main__":
     main()

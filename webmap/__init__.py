@@ -33,6 +33,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    from webmap import access_log, audit_page
+
+    access_log.init_app(app)
+    app.register_blueprint(audit_page.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.api)

@@ -61,6 +61,10 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "visits.unreachable_page": LEADER,
         "visits.unreachable_api": LEADER,
         "visits.api_record_visit": FIELD,
+        # the access audit (a dong official sees it only when district-wide: audit_page)
+        "audit.audit_page": OVERSIGHT,
+        "audit.audit_csv_download": OVERSIGHT,
+        "audit.audit_api": OVERSIGHT,
     }
 )
 

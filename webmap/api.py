@@ -12,7 +12,8 @@ from geo.map_data import (
     resident_panel,
     residents_in_box,
 )
-from geo.map_tiles import AREA_ZOOM_MAX, residents_tile
+from geo.map_tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
+from webmap.access_log import shown
 from webmap.db import get_session
 from webmap.openapi import openapi_document
 from webmap.pages import aggregate_scope, request_scope
@@ -86,6 +87,7 @@ def residents():
         limit=limit,
         offset=offset,
     )
+    shown(f["id"] for f in page["features"])
     response = jsonify(page)
     response.mimetype = "application/geo+json"
     return response
@@ -102,6 +104,7 @@ def resident(resident_id: str):
     )
     if panel is None:
         raise NotFound(f"resident {resident_id!r} not found")
+    shown([resident_id])
     return jsonify(panel)
 
 
@@ -132,7 +135,7 @@ def resident_tile(z: int, x: int, y: int):
     run_id = parse_run(session)
     body = b""
     if run_id is not None:
-        body = residents_tile(
+        body, count = residents_tile(
             session,
             aggregate_scope() if z <= AREA_ZOOM_MAX else request_scope(),
             run_id=run_id,
@@ -141,7 +144,10 @@ def resident_tile(z: int, x: int, y: int):
             y=y,
             today=today(),
             filters=filters,
+            with_count=True,
         )
+        if z >= RESIDENT_ID_ZOOM:  # the tile carries residents' ids: one audit row per tile
+            shown(count=count, detail={"tile": [z, x, y]})
     session.commit()  # keeps aggregates built on first use
     response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
     # scope-dependent: only the user's own browser may cache it

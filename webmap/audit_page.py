@@ -19,6 +19,21 @@ from webmap.params import parse_int
 
 bp = Blueprint("audit", __name__)
 
+
+@bp.before_request
+def _district_wide_only():
+    """Admins and district-wide officials search the audit; a dong official's rows would name
+    residents and staff of other dongs, so the role table's leader needs ``all_areas``."""
+    from webmap.auth import current_account, wants_json
+
+    account = current_account()
+    if account is not None and not (account.has("admin") or account.all_areas):
+        if wants_json():
+            return jsonify(error="forbidden", message="district-wide officials and admins"), 403
+        return render_template("forbidden.html"), 403
+    return None
+
+
 #: rows per page of /audit
 PAGE_SIZE = 50
 #: rows /api/audit returns by default and at most

@@ -269,7 +269,7 @@ def guard():
             return _json_error(
                 400,
                 "invalid_parameter",
-                "must not contain a NUL character",
+                f"{bad}: must not contain a NUL character",
                 parameter=bad,
             )
     timed_out = _idle_timeout()

@@ -26,6 +26,7 @@ from routing.day_problem import DropReason
 from routing.plan_settings import PlanSettings
 from routing.settings_input import SettingsInputError, plan_settings_from
 from webmap import style
+from webmap.access_log import plan_residents, shown
 from webmap.db import get_session
 from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
 from webmap.pages import request_scope, team_in_reach
@@ -314,6 +315,7 @@ def route_page():
     day = day or today()
     plan_id = latest_plan_id(session, team_id, day)
     plan = load_plan(session, scope, plan_id, with_reasons=True) if plan_id else None
+    shown(plan_residents(plan))
     return _render(plan, team=team, day=day, teams=teams)
 
 
@@ -335,6 +337,7 @@ def plan_from_page():
         team = get_team(session, team_id)
         plan_id = latest_plan_id(session, team_id, day)
         plan = load_plan(session, request_scope(), plan_id, with_reasons=True) if plan_id else None
+        shown(plan_residents(plan))
         page = _render(plan, team=team, day=day, teams=_teams_in_reach(session),
                        error=settings_error_message(exc), form=values,
                        error_field=exc.field)  # fmt: skip
@@ -362,6 +365,7 @@ def _plan_or_404(plan_id: int) -> dict:
     plan = load_plan(session, request_scope(), plan_id, with_reasons=True)
     if plan is None or _team_in_reach(session, plan["team_id"]) is None:
         abort(404)
+    shown(plan_residents(plan))
     return plan
 
 

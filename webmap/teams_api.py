@@ -27,6 +27,7 @@ from geo.teams import (
 from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.settings_input import FIELDS as SETTING_FIELDS
 from routing.settings_input import SettingsInputError, plan_settings_from
+from webmap.access_log import plan_residents, shown
 from webmap.db import get_session
 from webmap.pages import request_scope, team_in_reach
 from webmap.params import NotFound
@@ -187,6 +188,7 @@ def routes_one(plan_id: int):
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist")
     _team(plan["team_id"])  # another team's plan: 404
+    shown(plan_residents(plan))
     return jsonify(plan_json(plan))
 
 
@@ -221,4 +223,5 @@ def routes_plan():
         raise BadRequest("candidates", str(exc)) from exc
     session.commit()
     plan = load_plan(session, request_scope(), stored.plan_id, with_reasons=True)
+    shown(plan_residents(plan))
     return jsonify(plan_json(plan)), 201

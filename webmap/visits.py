@@ -29,6 +29,7 @@ from geo.visits import (
 )
 from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap import style
+from webmap.access_log import shown
 from webmap.db import get_session
 from webmap.pages import request_scope
 
@@ -127,6 +128,7 @@ def new_visit():
     context = form_context(get_session(), request_scope(), resident_id, plan_id=plan_id)
     if context is None:
         abort(404)
+    shown([resident_id])
     values = {
         "idempotency_key": str(uuid.uuid4()),
         "visited_at": _now_local(),
@@ -162,6 +164,7 @@ def submit_visit():
         )
         if context is None:
             abort(404)
+        shown([values.get("resident", "")])
         conflict = isinstance(error, IdempotencyConflict)
         return _render_form(
             context,
@@ -183,6 +186,7 @@ def visit_done(visit_id: str):
     summary = visit_summary(session, request_scope(), visit_id)
     if summary is None:
         abort(404)
+    shown([summary["resident_id"]])
     plan_id = _plan_id()
     plan = route_plan(session, plan_id) if plan_id is not None else None
     index = _locale_index()
@@ -201,6 +205,7 @@ def visit_done(visit_id: str):
 def unreachable_page():
     session = get_session()
     rows = unreachable_residents(session, request_scope(), run_id=latest_run_id(session))
+    shown(r["resident_id"] for r in rows)
     index = _locale_index()
     return render_template(
         "unreachable.html",
@@ -217,6 +222,7 @@ def unreachable_api():
     session = get_session()
     run_id = latest_run_id(session)
     rows = unreachable_residents(session, request_scope(), run_id=run_id)
+    shown(r["resident_id"] for r in rows)
     return jsonify(run_id=run_id, residents=rows)
 
 
@@ -253,6 +259,7 @@ def api_record_visit():
         session.rollback()
         return _api_error(error.problems, 409 if isinstance(error, IdempotencyConflict) else 400)
     session.commit()
+    shown([summary["resident_id"]])
     return jsonify(summary), 200 if summary["replayed"] else 201
 
 

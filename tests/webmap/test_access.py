@@ -25,6 +25,10 @@ BBOX = "126.88,37.54,126.98,37.61"
 ROLES = ("leader", "dong", "visitor", "agency", "analyst", "admin")
 #: the roles of the test accounts (``dong`` is a leader of one dong)
 ACCOUNT_ROLES = {"dong": "leader"}
+#: refused beyond the role table: the audit is for district-wide officials and admins
+NARROWER = {
+    ("dong", e) for e in ("audit.audit_page", "audit.audit_csv_download", "audit.audit_api")
+}
 
 
 def _sql(map_database, sql: str, **params):
@@ -119,6 +123,9 @@ def _requests(w) -> dict[str, tuple]:
         "visits.unreachable_page": ("GET", "/unreachable", None),
         "visits.unreachable_api": ("GET", "/api/unreachable", None),
         "visits.api_record_visit": ("POST", "/api/visits", {"json": {}}),
+        "audit.audit_page": ("GET", "/audit", None),
+        "audit.audit_csv_download": ("GET", "/audit.csv", None),
+        "audit.audit_api": ("GET", "/api/audit", None),
     }
 
 
@@ -167,7 +174,7 @@ def test_every_role_against_every_endpoint(map_app, world, role):
                     if url.startswith(("/api/", "/tiles/"))
                     else response.status_code == 302 and "/login" in response.location
                 )
-            elif account_role in rule:
+            elif account_role in rule and (role, endpoint) not in NARROWER:
                 ok = response.status_code not in (401, 403, 500)
             else:
                 ok = response.status_code == 403
@@ -286,6 +293,8 @@ def test_a_dong_leader_gets_404_for_every_resident_of_another_dong(map_app, map_
     ]
     assert len(others) > 20
     statuses = set()
+    before = _audit_rows(map_database, TEST_ACCOUNTS["dong"][0])
+    requests = 1 + 2 * len(others) + 5
     with map_app.test_client(role="dong") as client:
         assert client.get(f"/api/residents/{world['inside']}").status_code == 200
         for rid in others:
@@ -305,6 +314,95 @@ def test_a_dong_leader_gets_404_for_every_resident_of_another_dong(map_app, map_
             statuses.add(posted.status_code)
             assert posted.status_code == 404, posted.get_json()
     assert statuses == {404}
+    rows = _audit_rows(map_database, TEST_ACCOUNTS["dong"][0])[len(before) :]
+    assert len(rows) == requests  # one row per request, the refused ones too
+    assert rows[0] == ("api.resident", 200, [world["inside"]])
+    assert {(endpoint, status) for endpoint, status, _ in rows[1:]} == {
+        ("api.resident", 404),
+        ("visits.new_visit", 404),
+        ("visits.api_record_visit", 404),
+    }
+    assert all(ids == [] for _, _, ids in rows[1:])  # nobody was shown
+
+
+def _audit_rows(map_database, username: str) -> list[tuple]:
+    """(endpoint, status, public ids of the residents shown) of ``username``'s audit rows."""
+    return [
+        (r[0], r[1], list(r[2]))
+        for r in _sql(
+            map_database,
+            """SELECT a.endpoint, a.status, coalesce((SELECT array_agg(r.external_id
+                   ORDER BY r.external_id) FROM residents r WHERE r.id = ANY(a.resident_ids)),
+                   '{}')
+               FROM access_audit a WHERE a.username = :u ORDER BY a.id""",
+            u=username,
+        )
+    ]
+
+
+def test_every_view_of_residents_is_audited_with_the_residents_shown(map_app, map_database, world):
+    lon, lat = _sql(
+        map_database,
+        """SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
+           JOIN households h ON h.id = r.household_id WHERE r.external_id = :id""",
+        id=world["xss"],
+    )[0]
+    leader = TEST_ACCOUNTS["leader"][0]
+    before = len(_audit_rows(map_database, leader))
+    x15, y15 = tile_of(lon, lat, 15)
+    x13, y13 = tile_of(lon, lat, 13)
+    with map_app.test_client(role="leader") as client:
+        page = client.get(f"/api/residents?bbox={BBOX}&limit=7").get_json()
+        client.get(f"/api/residents/{world['xss']}")
+        plan = client.get(f"/api/routes/{world['plan']}").get_json()
+        client.get(f"/routes/{world['plan']}.csv")
+        client.get(f"/routes/{world['plan']}.gpx")
+        client.get(f"/visits/new?resident={world['xss']}")
+        unreachable = client.get("/api/unreachable").get_json()["residents"]
+        tile = mapbox_vector_tile.decode(client.get(f"/tiles/residents/15/{x15}/{y15}.pbf").data)
+        client.get(f"/tiles/residents/13/{x13}/{y13}.pbf")  # counts per dong: not audited
+        client.get("/api/areas")  # not audited
+    rows = _audit_rows(map_database, leader)[before:]
+    in_plan = sorted(
+        [s["resident_id"] for r in plan["routes"] for s in r["stops"]]
+        + [d["resident_id"] for d in plan["dropped"]]
+    )
+    assert len(in_plan) > 0
+    assert rows[:7] == [
+        ("api.residents", 200, sorted(f["id"] for f in page["features"])),
+        ("api.resident", 200, [world["xss"]]),
+        ("teams_api.routes_one", 200, in_plan),
+        ("routes.route_csv", 200, in_plan),
+        ("routes.route_gpx", 200, in_plan),
+        ("visits.new_visit", 200, [world["xss"]]),
+        ("visits.unreachable_api", 200, sorted(r["resident_id"] for r in unreachable)),
+    ]
+    assert len(rows) == 8 and rows[7][:2] == ("tiles.resident_tile", 200)
+    count, detail = _sql(
+        map_database,
+        """SELECT resident_count, detail FROM access_audit WHERE username = :u
+           ORDER BY id DESC LIMIT 1""",
+        u=leader,
+    )[0]
+    assert count == len(tile["residents"]["features"]) > 0
+    assert detail["tile"] == [15, x15, y15]
+
+
+def test_the_application_cannot_change_or_delete_the_audit(map_database):
+    with session_scope(map_database["engine"]) as session:
+        session.execute(
+            text("""INSERT INTO access_audit (username, endpoint, resident_count)
+                VALUES ('x', 'api.resident', 0)""")
+        )
+    from sqlalchemy.exc import DBAPIError
+
+    for statement in (
+        "UPDATE access_audit SET username = 'y'",
+        "DELETE FROM access_audit",
+        "TRUNCATE access_audit",
+    ):
+        with pytest.raises(DBAPIError), session_scope(map_database["engine"]) as session:
+            session.execute(text(statement))
 
 
 def test_another_teams_plan_is_404_for_a_visitor_and_a_dong_leader(map_app, map_database, world):

@@ -1,5 +1,4 @@
-"""``/audit``, ``/audit.csv`` and ``/api/audit`` on a test app (the app factory's app with
-the audit blueprint registered here; webmap/__init__.py registers it for the service)."""
+"""``/audit``, ``/audit.csv`` and ``/api/audit`` on the app, as a district-wide leader."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from sqlalchemy import text
 
 from geo.db import make_engine, session_scope
 from tests.audit_data import audit_database, insert_audit
-from webmap import audit_page, create_app
+from tests.webmap.conftest import app_for
 
 pytestmark = pytest.mark.db
 
@@ -45,12 +44,8 @@ def audit_app(scratch_database):
                 detail={"z": 15, "x": 27940, "y": minute},
             )
     engine.dispose()
-    app = create_app({"TESTING": True, "DATABASE_URL": url, "BASEMAP_URL": ""})
-    app.register_blueprint(audit_page.bp)
-    yield app
-    app_engine = app.extensions.get("visitmap_engine")
-    if app_engine is not None:
-        app_engine.dispose()
+    with app_for(url) as app:  # a district-wide leader's token by default
+        yield app
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ change or remove a row through SQL, but as owner (or as a superuser) it could st
 disable the trigger itself. Only a table owned by another role, with the application granted
 INSERT and SELECT alone, would close that too (docs/audit.md).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
