@@ -28,7 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from webmap import api, auth, db, i18n, map_page, pages, visits
+    from webmap import api, auth, db, i18n, map_page, pages, safe_html, visits  # noqa: F401
 
     db.init_app(app)
     i18n.init_app(app)

@@ -40,7 +40,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
-from markupsafe import Markup
 
 from geo.accounts import Account, LoginRefused, account_for_token, authenticate, get_account
 from geo.settings import PREFIX
@@ -472,7 +471,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["current_account"] = current_account
     app.jinja_env.globals["can"] = can
-
-    @app.context_processor
-    def _nonce_attr():
-        return {"nonce_attr": Markup(f' nonce="{csp_nonce()}"')}

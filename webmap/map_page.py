@@ -25,6 +25,7 @@ from webmap import style
 from webmap.db import get_session
 from webmap.pages import aggregate_scope
 from webmap.params import today
+from webmap.safe_html import RawHtml, TextTooltip
 
 bp = Blueprint("map", __name__)
 
@@ -151,8 +152,7 @@ def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict)
                 icon_size=(22, 22),
                 icon_anchor=(11, 11),
             ),
-            tooltip=folium.Tooltip(html.escape(f"{row.name} ({label})")),
-        ).add_to(facilities)
+        ).add_child(TextTooltip(f"{row.name} ({label})")).add_to(facilities)
     facilities.add_to(fmap)
 
     heat = HeatMap(
@@ -242,13 +242,13 @@ def map_page():
     )
     root = fmap.get_root()
     root.header.add_child(
-        folium.Element(
+        RawHtml(
             f"<title>{html.escape(gettext('Welfare visit map'))}</title>"
             f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
             f'<script defer src="{url_for("static", filename=VECTORGRID_JS)}"></script>'
             f'<script defer src="{url_for("static", filename="map.js")}"></script>'
         )
     )
-    root.html.add_child(folium.Element(controls))
+    root.html.add_child(RawHtml(controls))  # rendered by Jinja above: never compiled again
     page = root.render()
     return page.replace("<html>", f'<html lang="{locale}">', 1)

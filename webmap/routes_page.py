@@ -32,6 +32,7 @@ from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
 from webmap.pages import request_scope, team_in_reach
 from webmap.params import today
 from webmap.route_export import plan_csv, plan_gpx
+from webmap.safe_html import RawHtml, TextTooltip
 
 bp = Blueprint("routes", __name__)
 
@@ -179,8 +180,7 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
             icon_size=(26, 26),
             icon_anchor=(13, 13),
         ),
-        tooltip=folium.Tooltip(html.escape(gettext("Base"))),
-    ).add_to(fmap)
+    ).add_child(TextTooltip(gettext("Base"))).add_to(fmap)
     for index, route in enumerate(plan["routes"]):
         colour = visitor_colour(index)
         stops = route["stops"]
@@ -190,8 +190,7 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
                 color=colour,
                 weight=4,
                 opacity=0.8,
-                tooltip=html.escape(gettext("Visitor %(n)s", n=index + 1)),
-            ).add_to(fmap)
+            ).add_child(TextTooltip(gettext("Visitor %(n)s", n=index + 1))).add_to(fmap)
         for stop in stops:
             tier = style.TIER_LABELS[stop["tier"]][0 if locale == "ko" else 1]
             folium.Marker(
@@ -205,10 +204,9 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
                     icon_size=(24, 24),
                     icon_anchor=(12, 12),
                 ),
-                tooltip=folium.Tooltip(
-                    html.escape(f"{stop['order']}. {stop['arrival']:%H:%M} · {tier}")
-                ),
-            ).add_to(fmap)
+            ).add_child(TextTooltip(f"{stop['order']}. {stop['arrival']:%H:%M} · {tier}")).add_to(
+                fmap
+            )
     if len(points) > 1:
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
@@ -281,13 +279,13 @@ def _render(
     )
     root = fmap.get_root()
     root.header.add_child(
-        folium.Element(
+        RawHtml(
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(gettext('Visit routes'))}</title>"
             f'<link rel="stylesheet" href="{url_for("static", filename="routes.css")}">'
         )
     )
-    root.html.add_child(folium.Element(body))
+    root.html.add_child(RawHtml(body))  # rendered by Jinja above: never compiled again
     page = root.render()
     page = page.replace("<html>", f'<html lang="{locale}">', 1)
     if printing:
