@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import click
 
 from geo.settings import SEOUL, load_settings
-
-
-@contextmanager
-def _session():
-    """A session in one transaction on VISITMAP_DATABASE_URL; the engine is disposed after."""
-    from geo.db import make_engine, session_scope
-
-    engine = make_engine(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+from visitmap.db_session import cli_session
 
 
 def _retention_days() -> int:
@@ -59,7 +45,7 @@ def audit_search(username, resident, since, until, endpoint, limit, output) -> N
     from webmap.audit_export import audit_csv
 
     try:
-        with _session() as session:
+        with cli_session() as session:
             rows = search_access(
                 session,
                 username=username,
@@ -110,7 +96,7 @@ def audit_prune(older_than_days, retention_days) -> None:
 
     retention = _retention_days() if retention_days is None else retention_days
     try:
-        with _session() as session:
+        with cli_session() as session:
             deleted = prune_access(
                 session, older_than_days=older_than_days, retention_days=retention
             )

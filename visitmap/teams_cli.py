@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
 
 import click
 
-from geo.settings import load_settings
-
-
-@contextmanager
-def _session():
-    """A session in one transaction on VISITMAP_DATABASE_URL; the engine is disposed after."""
-    from geo.db import make_engine, session_scope
-
-    engine = make_engine(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+from visitmap.db_session import cli_session
 
 
 def _fail(exc: Exception):
@@ -37,7 +23,7 @@ def teams_list() -> None:
     """List the teams: id, name, base, dongs, active members."""
     from geo.teams import list_teams
 
-    with _session() as session:
+    with cli_session() as session:
         rows = list_teams(session)
     if not rows:
         click.echo("no teams")
@@ -55,7 +41,7 @@ def teams_show(team_id: str) -> None:
     """Show one team with its dongs and members."""
     from geo.teams import get_team
 
-    with _session() as session:
+    with cli_session() as session:
         team = get_team(session, team_id)
     if team is None:
         raise click.ClickException(f"team {team_id!r} does not exist")
@@ -81,7 +67,7 @@ def teams_create(team_id, name, base_facility_id, area_codes) -> None:
     from geo.teams import TeamError, create_team
 
     try:
-        with _session() as session:
+        with cli_session() as session:
             team = create_team(
                 session,
                 team_id=team_id,
@@ -104,7 +90,7 @@ def teams_add_member(team_id, member_id, name, role) -> None:
     from geo.teams import TeamError, TeamNotFound, add_member
 
     try:
-        with _session() as session:
+        with cli_session() as session:
             add_member(session, team_id, member_id=member_id, name=name, role=role)
     except (TeamError, TeamNotFound) as exc:
         _fail(exc)
@@ -119,7 +105,7 @@ def teams_deactivate_member(member_id, activate) -> None:
     from geo.teams import TeamError, TeamNotFound, set_member_active
 
     try:
-        with _session() as session:
+        with cli_session() as session:
             set_member_active(session, member_id, activate)
     except (TeamError, TeamNotFound) as exc:
         _fail(exc)
@@ -135,7 +121,7 @@ def teams_assign(team_id, area_codes, replace) -> None:
     from geo.teams import TeamError, TeamNotFound, assign_areas
 
     try:
-        with _session() as session:
+        with cli_session() as session:
             team = assign_areas(session, team_id, list(area_codes), replace=replace)
     except (TeamError, TeamNotFound) as exc:
         _fail(exc)
@@ -210,7 +196,7 @@ def routes_plan(
         }.get(exc.field, f"--{exc.field}")
         raise click.BadParameter(exc.message, param_hint=option) from exc
     try:
-        with _session() as session:
+        with cli_session() as session:
             stored = plan_team_day(
                 session,
                 Scope.everything(),

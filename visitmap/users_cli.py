@@ -12,19 +12,7 @@ from contextlib import contextmanager
 
 import click
 
-from geo.settings import load_settings
-
-
-@contextmanager
-def _session():
-    from geo.db import make_engine, session_scope
-
-    engine = make_engine(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+from visitmap.db_session import cli_session
 
 
 @contextmanager
@@ -88,7 +76,7 @@ def create(username, roles, display_name, areas, all_areas, team, org, password_
     from geo.accounts import create_user
 
     password = _read_password(prompt=True) if password_stdin else None
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         account = create_user(
             session,
             username,
@@ -110,7 +98,7 @@ def list_(as_json: bool) -> None:
     """List the accounts."""
     from geo.accounts import list_accounts
 
-    with _session() as session:
+    with cli_session() as session:
         rows = [_describe(a) for a in list_accounts(session)]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -131,7 +119,7 @@ def disable(username: str) -> None:
     """Disable USERNAME: its sessions end and its tokens stop working at once."""
     from geo.accounts import set_disabled
 
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         set_disabled(session, username, True)
     click.echo(f"disabled {username}")
 
@@ -142,7 +130,7 @@ def enable(username: str) -> None:
     """Enable USERNAME again."""
     from geo.accounts import set_disabled
 
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         set_disabled(session, username, False)
     click.echo(f"enabled {username}")
 
@@ -155,7 +143,7 @@ def set_password_(username: str, password_stdin: bool) -> None:
     from geo.accounts import set_password
 
     password = _read_password(prompt=not password_stdin)
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         set_password(session, username, password)
     click.echo(f"password set for {username}")
 
@@ -168,7 +156,7 @@ def set_areas_(username: str, codes: tuple[str, ...], all_areas: bool) -> None:
     """Set the dongs USERNAME works in (replacing the old ones)."""
     from geo.accounts import set_areas
 
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         account = set_areas(session, username, codes, all_areas=all_areas)
     click.echo(f"{username}: areas {'all' if account.all_areas else ', '.join(account.area_codes)}")
 
@@ -178,7 +166,7 @@ def create_demo() -> None:
     """Create the demo's accounts (one per role; demo passwords, see README). Idempotent."""
     from geo.demo_accounts import DEMO_ACCOUNTS, create_demo_accounts
 
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         created = create_demo_accounts(session)
     click.echo(
         f"demo accounts: {len(created)} created, {len(DEMO_ACCOUNTS) - len(created)} existed"
@@ -197,7 +185,7 @@ def token_create(name: str, username: str) -> None:
     """Create a token NAME for --user and print it (once: only its hash is kept)."""
     from geo.accounts import create_token
 
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         token, info = create_token(session, username, name)
     click.echo(f"token {info.id} '{info.name}' for {info.username} (shown once):", err=True)
     click.echo(token)
@@ -209,7 +197,7 @@ def token_list(username: str | None) -> None:
     """List tokens: id, user, name, prefix, created, last used, revoked."""
     from geo.accounts import list_tokens
 
-    with _session() as session:
+    with cli_session() as session:
         rows = list_tokens(session, username)
     for t in rows:
         state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "live"
@@ -227,6 +215,6 @@ def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID (see `tokens list`); it stops working at once."""
     from geo.accounts import revoke_token
 
-    with _account_errors(), _session() as session:
+    with _account_errors(), cli_session() as session:
         info = revoke_token(session, token_id)
     click.echo(f"revoked token {info.id} '{info.name}' of {info.username}")

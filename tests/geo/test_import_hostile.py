@@ -39,7 +39,6 @@ from tests.geo.test_import_malformed import (
     facilities,
     facility,
     feature_collection,
-    find,
     need,
     point_feature,
     resident,
@@ -362,26 +361,7 @@ REGRESSIONS = [
 
 @pytest.mark.parametrize("case", REGRESSIONS, ids=[c.id for c in REGRESSIONS])
 def test_hole_is_closed(db, tmp_path, case: Case):
-    for kind, name, content in case.setup:
-        import_file(db, kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
-    path = write_input(tmp_path, case.name, case.content)
-    before = all_counts(db)
-
-    with pytest.raises(ImportValidationError) as info:
-        import_file(db, case.kind, path, rrn_key=TEST_RRN_KEY, crs=case.crs)
-
-    problems = info.value.problems
-    listing = "\n".join(map(str, problems))
-    hits = find(problems, case.row, case.column)
-    assert hits, f"no problem at row {case.row}, column {case.column!r}:\n{listing}"
-    assert any(all(k.lower() in p.reason.lower() for k in case.keywords) for p in hits), listing
-    assert {p.row for p in problems} == {case.row}, listing
-    for p in problems:
-        assert str(p) == f"{path}:{p.row}:{p.column}: {p.reason}"
-        assert "\x00" not in str(p)
-    for secret in case.secrets:
-        assert secret not in str(info.value)
-    assert_nothing_written(db, before)
+    test_import_malformed.assert_refused(db, tmp_path, case)
 
 
 def test_unknown_columns_are_named_when_a_required_one_is_missing(db, tmp_path):

@@ -899,6 +899,12 @@ def test_cases_are_many_and_distinct():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_malformed_file_is_rejected(db, tmp_path, case: Case):
+    assert_refused(db, tmp_path, case)
+
+
+def assert_refused(db, tmp_path, case: Case) -> None:
+    """Importing ``case`` fails with a problem at its row and column whose reason has its
+    keywords, each problem as FILE:ROW:COLUMN: reason (no NUL, no secret), nothing written."""
     for kind, name, content in case.setup:
         import_file(db, kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
     path = write_input(tmp_path, case.name, case.content)
@@ -919,6 +925,7 @@ def test_malformed_file_is_rejected(db, tmp_path, case: Case):
     assert {p.file for p in problems} == {str(path)}
     for p in problems:
         assert str(p) == f"{path}:{p.row}:{p.column}: {p.reason}"
+        assert "\x00" not in str(p)
     for secret in case.secrets:
         assert secret not in str(info.value)
         assert all(secret not in str(p) for p in problems)

@@ -1,0 +1,20 @@
+"""The command line's database session (shared by the command groups)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from geo.settings import load_settings
+
+
+@contextmanager
+def cli_session():
+    """A session in one transaction on VISITMAP_DATABASE_URL; the engine is disposed after."""
+    from geo.db import make_engine, session_scope
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
