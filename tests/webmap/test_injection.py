@@ -26,8 +26,9 @@ PAYLOAD = (
     "'\"><svg onload=window.pwned=5>{% if 1 %}JINJA-STMT{% endif %}{{config}}"
     "javascript:window.pwned=6"
 )
-#: what an evaluated payload would leave on a page
-EVALUATED = ("1337", "SECRET_KEY", ">JINJA-STMT<")
+#: what an evaluated payload would leave on a page ({{7*191}} after 가; {{config}}); the
+#: payload's own text, shown as typed, is checked separately
+EVALUATED = ("가1337", "\\uac001337", "<Config", "&lt;Config", "SECRET_KEY")
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +122,7 @@ def test_no_page_evaluates_a_payload_and_each_shows_it_escaped(hostile):
             for trace in EVALUATED:
                 assert trace not in page, (path, trace)
             assert "<script>window.pwned" not in page, path
+            assert "JINJA-STMT{% endif %}" in page or "JINJA-STMT{%" in page, path
             assert "<img src=x onerror" not in page and "<svg onload" not in page, path
             # shown as typed: escaped in the markup (Jinja's escape), or JSON in a script
             assert escaped in page or "\\u003c/script\\u003e" in page, path
