@@ -472,5 +472,9 @@ from visitmap.audit_cli import audit  # noqa: E402
 
 main.add_command(audit)
 
+from visitmap.analyst_cli import export  # noqa: E402
+
+main.add_command(export)
+
 if __name__ == "__main__":
     main()

@@ -33,10 +33,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
-    from webmap import access_log, audit_page
+    from geo.analyst_export import load_pseudonym_key
+    from webmap import access_log, analyst_api, audit_page
 
     access_log.init_app(app)
     app.register_blueprint(audit_page.bp)
+    # read here, before `visitmap serve` gives up root (the key file is root's, mode 0600)
+    app.config.setdefault("PSEUDONYM_KEY", load_pseudonym_key(settings.var_dir))
+    app.register_blueprint(analyst_api.bp)
     app.register_blueprint(map_page.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.api)

@@ -65,6 +65,9 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "audit.audit_page": OVERSIGHT,
         "audit.audit_csv_download": OVERSIGHT,
         "audit.audit_api": OVERSIGHT,
+        # analysts: pseudonymised rows and suppressed counts (leaders: of their dongs)
+        "analyst_api.residents": ANALYSIS,
+        "analyst_api.aggregates": ANALYSIS,
     }
 )
 

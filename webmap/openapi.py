@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from geo.vocab import CRISIS_SIGNAL_KINDS, NEED_CATEGORIES, VISIT_OUTCOMES
+from webmap.analyst_api import ANALYST_PATHS
 from webmap.openapi_audit import AUDIT_PATHS
 from webmap.openapi_teams import TEAM_ROUTE_PATHS
 
@@ -86,6 +87,7 @@ def openapi_document() -> dict:
         "paths": {
             **TEAM_ROUTE_PATHS,
             **AUDIT_PATHS,
+            **ANALYST_PATHS,
             "/api/residents": {
                 "get": {
                     "summary": "Residents in a bounding box (GeoJSON, paged, highest score first)",

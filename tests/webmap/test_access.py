@@ -126,6 +126,8 @@ def _requests(w) -> dict[str, tuple]:
         "audit.audit_page": ("GET", "/audit", None),
         "audit.audit_csv_download": ("GET", "/audit.csv", None),
         "audit.audit_api": ("GET", "/api/audit", None),
+        "analyst_api.residents": ("GET", "/api/analyst/residents?limit=5", None),
+        "analyst_api.aggregates": ("GET", "/api/analyst/aggregates", None),
     }
 
 

@@ -1,0 +1,192 @@
+"""What analysts get: pseudonymised per-resident rows and counts with small cells suppressed.
+
+Analysts tune the scoring and look for patterns; they need features, scores, tiers and
+outcomes, not people. :func:`analyst_residents` gives one row per scored resident under a
+keyed pseudonym (HMAC-SHA256 of the resident's id under the pseudonym key: stable across
+exports with the same key, unlinkable without it), with the dong but no coordinate, the birth
+year but no date, and no name, address, registration number, note or other free text.
+:func:`analyst_aggregates` counts residents per dong and tier (and optionally age band) and
+suppresses every count from 1 to 4 (docs/analysts.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.features import CRISIS_LABEL_SQL
+from geo.scope import Scope
+from geo.score_runs import TIER_NAMES, latest_run_id, unpack_vectors
+
+PSEUDONYM_ENV = "VISITMAP_PSEUDONYM_KEY"
+PSEUDONYM_FILE = "pseudonym.key"
+PSEUDONYM_HEX_CHARS = 16
+#: counts from 1 to this are suppressed (a cell of 0 is shown: it names nobody)
+SUPPRESS_BELOW = 5
+AGE_BANDS = ((0, 19), (20, 39), (40, 64), (65, 74), (75, 84), (85, 200))
+
+#: the columns of :func:`analyst_residents` before the run's features
+RESIDENT_COLUMNS = (
+    "pseudonym",
+    "area_code",
+    "area_name",
+    "birth_year",
+    "sex",
+    "household_size",
+    "lives_alone",
+    "has_disability",
+    "score",
+    "tier",
+    "tier_name",
+    "next_due_on",
+    "visits",
+    "last_visit_month",
+    "last_outcome",
+    "crisis_confirmed",
+)
+
+
+class ExportError(ValueError):
+    """A bad export request; ``parameter`` names what is wrong."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+        self.message = message
+
+
+def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:
+    """``VISITMAP_PSEUDONYM_KEY`` (at least 32 characters), or a random key made once in
+    ``var/pseudonym.key`` (mode 0600). Not the registration-number key: an analyst's
+    pseudonyms must not be a way to test registration numbers."""
+    env = os.environ if environ is None else environ
+    given = env.get(PSEUDONYM_ENV)
+    if given:
+        if len(given) < 32:
+            raise ExportError("VISITMAP_PSEUDONYM_KEY", "must be at least 32 characters")
+        return given.encode("utf-8")
+    path = Path(var_dir) / PSEUDONYM_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32) + "\n")
+    return path.read_text(encoding="ascii").strip().encode("ascii")
+
+
+def pseudonym(external_id: str, key: bytes) -> str:
+    """The resident's pseudonym under ``key``."""
+    digest = hmac.new(key, external_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return digest[:PSEUDONYM_HEX_CHARS]
+
+
+def _run(session: Session, run_id: int | None) -> tuple[int, list[str]]:
+    run_id = latest_run_id(session) if run_id is None else run_id
+    names = (
+        session.execute(
+            text("SELECT feature_names FROM score_runs WHERE id = :id"), {"id": run_id}
+        ).scalar()
+        if run_id is not None
+        else None
+    )
+    if names is None:
+        raise ExportError("run", "no such score run" if run_id is not None else "no score run yet")
+    return run_id, list(names)
+
+
+def analyst_residents(
+    session: Session, scope: Scope, *, pseudonym_key: bytes, run_id: int | None = None
+) -> pd.DataFrame:
+    """One row per resident of score run ``run_id`` (default: the latest) in ``scope``:
+    :data:`RESIDENT_COLUMNS` then the run's features (``f_<name>``), ordered by pseudonym."""
+    run_id, feature_names = _run(session, run_id)
+    scope_sql, params = scope.sql()
+    rows = session.execute(
+        text(f"""
+        WITH v AS (
+            SELECT v.resident_id, count(*) AS visits,
+                   to_char(max(v.visited_at) AT TIME ZONE 'Asia/Seoul', 'YYYY-MM')
+                       AS last_visit_month,
+                   (array_agg(v.outcome ORDER BY v.visited_at DESC, v.id DESC))[1]
+                       AS last_outcome,
+                   {CRISIS_LABEL_SQL} AS crisis_confirmed
+            FROM visits v GROUP BY v.resident_id)
+        SELECT r.external_id, a.code AS area_code, a.name AS area_name, r.birth_year, r.sex,
+               h.size AS household_size, r.lives_alone, r.has_disability, s.score, s.tier,
+               s.next_due_on, coalesce(v.visits, 0) AS visits, v.last_visit_month,
+               v.last_outcome, v.crisis_confirmed, s.features
+        FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        LEFT JOIN v ON v.resident_id = r.id
+        WHERE s.run_id = :run{scope_sql}"""),
+        params | {"run": run_id},
+    ).mappings()
+    records, features = [], []
+    for row in rows:
+        record = {k: row[k] for k in RESIDENT_COLUMNS if k in row}
+        record["pseudonym"] = pseudonym(row["external_id"], pseudonym_key)
+        record["tier_name"] = TIER_NAMES[int(row["tier"])]
+        records.append(record)
+        features.append(unpack_vectors(row["features"]))
+    frame = pd.DataFrame.from_records(records, columns=list(RESIDENT_COLUMNS))
+    values = np.vstack(features) if features else np.empty((0, len(feature_names)))
+    for index, name in enumerate(feature_names):
+        frame[f"f_{name}"] = values[:, index].astype(float)
+    frame["crisis_confirmed"] = frame["crisis_confirmed"].astype("Int64")
+    return frame.sort_values("pseudonym", kind="stable").reset_index(drop=True)
+
+
+def _age_band(age: int) -> str:
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}-{high}" if high < 200 else f"{low}+"
+    return "unknown"
+
+
+def analyst_aggregates(
+    session: Session,
+    scope: Scope,
+    *,
+    run_id: int | None = None,
+    by_age: bool = False,
+    as_of_year: int,
+) -> pd.DataFrame:
+    """Residents of score run ``run_id`` in ``scope`` counted per dong and tier (and age
+    band with ``by_age``), one row per dong (and band), a column per tier. Every count from 1
+    to 4 is suppressed (empty), and no total is given: a row or column total would give a
+    suppressed cell back by subtraction. A cell of 0 is shown."""
+    run_id, _names = _run(session, run_id)
+    scope_sql, params = scope.sql(resident="r.id")
+    rows = session.execute(
+        text(f"""
+        SELECT a.code AS area_code, a.name AS area_name, r.birth_year, s.tier, count(*) AS n
+        FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE s.run_id = :run{scope_sql}
+        GROUP BY a.code, a.name, r.birth_year, s.tier"""),
+        params | {"run": run_id},
+    ).all()
+    frame = pd.DataFrame(rows, columns=["area_code", "area_name", "birth_year", "tier", "n"])
+    keys = ["area_code", "area_name"]
+    if by_age:
+        frame["age_band"] = [_age_band(as_of_year - int(y)) for y in frame["birth_year"]]
+        keys.append("age_band")
+    frame["tier_name"] = frame["tier"].map(lambda t: TIER_NAMES[int(t)])
+    table = frame.pivot_table(index=keys, columns="tier_name", values="n", aggfunc="sum")
+    table = table.reindex(columns=list(TIER_NAMES.values())).fillna(0).astype(int)
+    suppressed = table.where((table == 0) | (table >= SUPPRESS_BELOW))
+    out = suppressed.astype("Int64").reset_index()
+    out.columns.name = None
+    return out

@@ -1,0 +1,168 @@
+"""Analysts' exports: no personal data in them, stable pseudonyms, small counts suppressed;
+the command and the API (issue 10, B6)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.analyst_export import (
+    SUPPRESS_BELOW,
+    analyst_aggregates,
+    analyst_residents,
+    load_pseudonym_key,
+    pseudonym,
+)
+from geo.scope import Scope
+from tests.webmap.conftest import AS_OF
+
+pytestmark = pytest.mark.db
+
+KEY = b"k" * 40
+
+
+@pytest.fixture(scope="module")
+def people(map_database):
+    """Every resident's identifying values, to look for in the exports."""
+    with Session(map_database["engine"]) as session:
+        return (
+            session.execute(
+                text("""SELECT r.external_id, r.name, h.address, encode(r.rrn_hmac, 'hex')
+                           AS rrn, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat
+                    FROM residents r JOIN households h ON h.id = r.household_id""")
+            )
+            .mappings()
+            .all()
+        )
+
+
+@pytest.fixture(scope="module")
+def export(map_database):
+    with Session(map_database["engine"]) as session:
+        return analyst_residents(session, Scope.everything(), pseudonym_key=KEY)
+
+
+def test_the_export_holds_no_name_address_id_registration_number_or_coordinate(
+    export, people, map_database
+):
+    with Session(map_database["engine"]) as session:
+        scored = session.execute(
+            text("SELECT count(*) FROM resident_scores WHERE run_id = :r"),
+            {"r": map_database["run_id"]},
+        ).scalar()
+    assert len(export) == scored > 100
+    csv = export.to_csv(index=False)
+    names = [p["name"] for p in people if p["name"] and len(p["name"]) >= 2]
+    assert names  # the checks below can fail
+    assert [n for n in names if n in csv] == []
+    assert [p["address"] for p in people if p["address"] and p["address"] in csv] == []
+    assert [p["external_id"] for p in people if re.search(rf"\b{p['external_id']}\b", csv)] == []
+    assert [p["rrn"] for p in people if p["rrn"] and p["rrn"] in csv] == []
+    coordinates = {f"{p['lon']:.5f}" for p in people} | {f"{p['lat']:.5f}" for p in people}
+    assert [c for c in coordinates if c in csv] == []
+    forbidden = {"name", "address", "rrn", "rrn_hmac", "lon", "lat", "geom", "notes"}
+    assert forbidden.isdisjoint(export.columns)
+    assert export["birth_year"].between(1900, AS_OF.year).all()
+    assert {c for c in export.columns if c.startswith("f_")}  # the features are there
+
+
+def test_pseudonyms_are_stable_with_one_key_and_change_with_another(export, map_database):
+    with Session(map_database["engine"]) as session:
+        again = analyst_residents(session, Scope.everything(), pseudonym_key=KEY)
+        other = analyst_residents(session, Scope.everything(), pseudonym_key=b"o" * 40)
+    assert list(again["pseudonym"]) == list(export["pseudonym"])
+    assert export["pseudonym"].is_unique
+    assert set(other["pseudonym"]).isdisjoint(export["pseudonym"])
+    assert pseudonym(map_database["xss_id"], KEY) in set(export["pseudonym"])
+
+
+def test_a_scope_of_one_dong_exports_only_that_dong(map_database):
+    with Session(map_database["engine"]) as session:
+        code = session.execute(text("SELECT min(code) FROM areas")).scalar()
+        rows = analyst_residents(session, Scope.of_areas([code]), pseudonym_key=KEY)
+    assert len(rows) > 0 and set(rows["area_code"]) == {code}
+
+
+def test_counts_from_1_to_4_are_suppressed_and_no_total_is_given(map_database):
+    with Session(map_database["engine"]) as session:
+        counts = analyst_aggregates(session, Scope.everything(), by_age=True, as_of_year=AS_OF.year)
+        truth = pd.DataFrame(
+            session.execute(
+                text("""SELECT a.code AS area_code, r.birth_year, s.tier FROM resident_scores s
+                    JOIN residents r ON r.id = s.resident_id
+                    JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+                    WHERE s.run_id = :r"""),
+                {"r": map_database["run_id"]},
+            ).all(),
+            columns=["area_code", "birth_year", "tier"],
+        )
+    age = AS_OF.year - truth["birth_year"]
+    labels = ["0-19", "20-39", "40-64", "65-74", "75-84", "85+"]
+    band = pd.cut(age, [-1, 19, 39, 64, 74, 84, 200], labels=labels).astype(str)
+    tiers = truth["tier"].map({0: "low", 1: "medium", 2: "high"})
+    truth = (
+        truth.assign(age_band=band, tier_name=tiers)
+        .groupby(["area_code", "age_band", "tier_name"])
+        .size()
+    )
+    small = suppressed = shown = 0
+    for row in counts.itertuples():
+        for tier in ("low", "medium", "high"):
+            true = int(truth.get((row.area_code, row.age_band, tier), 0))
+            cell = getattr(row, tier)
+            if 1 <= true < SUPPRESS_BELOW:
+                small += 1
+                suppressed += pd.isna(cell)
+            else:
+                shown += int(cell == true)
+    assert small > 0 and suppressed == small  # every small count hidden, and there were some
+    assert shown == 3 * len(counts) - small  # every other count exact
+    assert not {"total", "residents", "all"} & set(counts.columns)
+
+
+def test_the_command_writes_the_files(map_database, tmp_path, monkeypatch):
+    from visitmap.analyst_cli import export as export_group
+
+    monkeypatch.setenv("VISITMAP_DATABASE_URL", map_database["url"])
+    monkeypatch.setenv("VISITMAP_PSEUDONYM_KEY", KEY.decode())
+    out, counts = tmp_path / "r.csv", tmp_path / "c.csv"
+    result = CliRunner().invoke(
+        export_group, ["analyst", "--out", str(out), "--aggregates", str(counts)]
+    )
+    assert result.exit_code == 0, result.output
+    rows = pd.read_csv(out)
+    assert pseudonym(map_database["xss_id"], KEY) in set(rows["pseudonym"])
+    assert "name" not in rows.columns
+    assert set(pd.read_csv(counts).columns) >= {"area_code", "low", "medium", "high"}
+
+
+def test_the_pseudonym_key_is_made_once_and_is_not_the_registration_key(tmp_path):
+    first = load_pseudonym_key(tmp_path, environ={})
+    assert load_pseudonym_key(tmp_path, environ={}) == first and len(first) >= 32
+    assert (tmp_path / "pseudonym.key").stat().st_mode & 0o077 == 0
+    assert load_pseudonym_key(tmp_path, environ={"VISITMAP_PSEUDONYM_KEY": "x" * 32}) == b"x" * 32
+
+
+def test_the_api_gives_analysts_pseudonymised_rows_and_counts(map_app, map_database):
+    with map_app.test_client(role="analyst") as client:
+        page = client.get("/api/analyst/residents?limit=3").get_json()
+        assert len(page["residents"]) == 3 and page["total"] > 100
+        assert "name" not in page["residents"][0]
+        csv = client.get("/api/analyst/residents?format=csv")
+        assert csv.mimetype == "text/csv"
+        assert len(pd.read_csv(io.StringIO(csv.get_data(as_text=True)))) == page["total"]
+        counts = client.get("/api/analyst/aggregates").get_json()["rows"]
+        assert len(counts) == 14
+        bad = client.get("/api/analyst/residents?format=xml")
+        assert bad.status_code == 400 and bad.get_json()["parameter"] == "format"
+    with map_app.test_client(role="visitor") as client:
+        assert client.get("/api/analyst/residents").status_code == 403
+    with map_app.test_client(role="dong") as client:  # a leader: their dong only
+        rows = client.get("/api/analyst/residents?limit=100000").get_json()["residents"]
+        assert len({r["area_code"] for r in rows}) == 1
