@@ -190,3 +190,15 @@ def analyst_aggregates(
     out = suppressed.astype("Int64").reset_index()
     out.columns.name = None
     return out
+
+
+def features_from_export(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """An analyst export (:func:`analyst_residents`, e.g. read back from its CSV) as the
+    notebooks' inputs: the feature table (one column per feature, indexed by pseudonym), the
+    context (``area_code``) and the labels (crisis confirmed, residents met only)."""
+    frame = frame.set_index("pseudonym")
+    names = [c for c in frame.columns if c.startswith("f_")]
+    features = frame[names].rename(columns=lambda c: c.removeprefix("f_")).astype(float)
+    context = frame[["area_code"]].astype({"area_code": str})
+    labels = frame["crisis_confirmed"].dropna().astype(int)
+    return features, context, labels

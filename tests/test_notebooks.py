@@ -86,3 +86,52 @@ def test_compare_scorers_reports_all_three(notebook_env):
     for scorer in ("weighted", "rules", "learned"):
         assert scorer in report
     assert "roc_auc" in _text(notebook) or "ROC" in report
+
+
+@pytest.fixture(scope="module")
+def export_env(notebook_env, tmp_path_factory):
+    """The same demo as an analyst gets it (visitmap export analyst), and no database: the
+    notebooks must not need one."""
+    from click.testing import CliRunner
+
+    from geo.db import session_scope
+    from geo.scope import Scope
+    from geo.score_runs import score_residents
+    from scoring.config import default_config
+    from visitmap.analyst_cli import export
+
+    env, _ = notebook_env
+    engine = make_engine(env["VISITMAP_DATABASE_URL"])
+    with session_scope(engine) as session:  # the export holds a score run's features
+        score_residents(
+            session, Scope.everything(), method="weighted", config=default_config(),
+            as_of=AS_OF, created_by="test",
+        )  # fmt: skip
+    engine.dispose()
+    folder = tmp_path_factory.mktemp("nb_export")
+    old = os.environ.get("VISITMAP_DATABASE_URL")
+    os.environ["VISITMAP_DATABASE_URL"] = env["VISITMAP_DATABASE_URL"]
+    try:
+        result = CliRunner().invoke(export, ["analyst", "--out", str(folder / "residents.csv")])
+    finally:
+        if old is None:
+            os.environ.pop("VISITMAP_DATABASE_URL")
+        else:
+            os.environ["VISITMAP_DATABASE_URL"] = old
+    assert result.exit_code == 0, result.output
+    return env | {
+        "VISITMAP_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        "VISITMAP_NOTEBOOK_EXPORT": str(folder / "residents.csv"),
+        "VISITMAP_NOTEBOOK_OUT": str(folder),
+    }, folder
+
+
+def test_the_notebooks_run_from_the_pseudonymised_export_alone(export_env):
+    env, out = export_env
+    tuned = _text(execute("tune_weights.ipynb", env))
+    assert "roc_auc" in tuned and "with a visit outcome" in tuned
+    assert load_config(out / "weighted_v1_tuned.toml").version == "weighted_v1_tuned"
+    assert (out / "high_share_by_dong.html").stat().st_size > 10_000
+    execute("compare_scorers.ipynb", env)
+    report = (out / "scorer_comparison.md").read_text(encoding="utf-8")
+    assert all(scorer in report for scorer in ("weighted", "rules", "learned"))
