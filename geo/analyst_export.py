@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import secrets
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from geo.features import CRISIS_LABEL_SQL
 from geo.scope import Scope
 from geo.score_runs import TIER_NAMES, latest_run_id, unpack_vectors
+from geo.settings import read_or_create_key
 
 PSEUDONYM_ENV = "VISITMAP_PSEUDONYM_KEY"
 PSEUDONYM_FILE = "pseudonym.key"
@@ -73,17 +73,7 @@ def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:
         if len(given) < 32:
             raise ExportError("VISITMAP_PSEUDONYM_KEY", "must be at least 32 characters")
         return given.encode("utf-8")
-    path = Path(var_dir) / PSEUDONYM_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="ascii").strip().encode("ascii")
+    return read_or_create_key(Path(var_dir) / PSEUDONYM_FILE, "pseudonym key")
 
 
 def pseudonym(external_id: str, key: bytes) -> str:

@@ -118,17 +118,21 @@ def _retention_days(env) -> int:
     return days
 
 
-def _read_or_create_key(path: Path) -> bytes:
-    if path.exists():
-        key = path.read_text(encoding="ascii").strip()
-    else:
+def read_or_create_key(path: Path, what: str = "key") -> bytes:
+    """The secret in ``path``, or a random one (64 hex digits) written there first (mode 0600,
+    never overwriting a file another process made meanwhile); ``what`` names it in errors."""
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(key + "\n")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(secrets.token_hex(32) + "\n")
+    key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
-        raise SettingsError(f"{path}: the RRN HMAC key must be at least 32 characters")
+        raise SettingsError(f"{path}: the {what} must be at least 32 characters")
     return key.encode("ascii")
 
 
@@ -139,7 +143,7 @@ def load_rrn_key(settings: Settings) -> bytes:
     if settings.rrn_key_value is not None:
         return settings.rrn_key_value
     key_file = settings.rrn_key_file or settings.var_dir / "rrn_hmac.key"
-    return _read_or_create_key(key_file)
+    return read_or_create_key(key_file, "RRN HMAC key")
 
 
 def default_pgpassfile(environ=None) -> Path | None:

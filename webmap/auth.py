@@ -42,7 +42,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from geo.accounts import Account, LoginRefused, account_for_token, authenticate, get_account
-from geo.settings import PREFIX
+from geo.settings import PREFIX, read_or_create_key
 from webmap.access import allowed
 from webmap.db import get_session
 
@@ -112,17 +112,7 @@ def load_secret_key(var_dir: Path) -> str:
         if len(key) < 32:
             raise ValueError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
         return key
-    path = var_dir / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as f:
-                f.write(secrets.token_hex(32) + "\n")
-    return path.read_text(encoding="ascii").strip()
+    return read_or_create_key(var_dir / "secret_key", "secret key").decode("ascii")
 
 
 def configure(app: Flask) -> None:
