@@ -138,6 +138,28 @@ def analyst_residents(
     return frame.sort_values("pseudonym", kind="stable").reset_index(drop=True)
 
 
+def small(count) -> bool:
+    """Whether ``count`` is one an analyst may not see (1 to :data:`SUPPRESS_BELOW` - 1)."""
+    return count is not None and 0 < count < SUPPRESS_BELOW
+
+
+def suppress_area_summary(summary: dict) -> dict:
+    """A row of :func:`geo.map_data.area_summaries` as an analyst sees it: counts from 1 to 4
+    left out (None), and when one is, the row's totals and rate too (they would give it back
+    by subtraction)."""
+    out = dict(summary)
+    hidden = False
+    for key in ("tier_counts", "overdue_counts"):
+        counts = dict(out[key])
+        for tier, count in counts.items():
+            if small(count):
+                counts[tier], hidden = None, True
+        out[key] = counts
+    if hidden or small(out["residents_shown"]) or small(out["residents_scored"]):
+        out["residents_shown"] = out["residents_scored"] = out["high_per_1000"] = None
+    return out
+
+
 def _age_band(age: int) -> str:
     for low, high in AGE_BANDS:
         if low <= age <= high:

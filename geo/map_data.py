@@ -383,10 +383,13 @@ def area_summaries(
     filters: ResidentFilters = NO_FILTERS,
     with_geometry: bool = False,
     simplify_m: float = 10.0,
+    suppress_small: bool = False,
 ) -> list[dict]:
     """Per dong in ``scope``: code, names, residents scored, counts by tier of the residents
     matching ``filters`` (all and overdue), high-tier ones per 1,000 residents scored;
-    optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres)."""
+    optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres). With
+    ``suppress_small`` (an analyst's view), counts from 1 to 4 are left out
+    (geo.analyst_export.suppress_area_summary)."""
     ensure_area_counts(session, run_id, counted_on=today)
     counts_sql, params = area_counts_sql(filters, today=today, scope=scope)
     # the scope's residents are in the counts; its dongs here
@@ -441,6 +444,10 @@ def area_summaries(
         }
         if with_geometry:
             summary["geometry"] = row["geometry"]
+        if suppress_small:
+            from geo.analyst_export import suppress_area_summary
+
+            summary = suppress_area_summary(summary)
         out.append(summary)
     return out
 

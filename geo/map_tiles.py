@@ -15,6 +15,7 @@ import math
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.analyst_export import SUPPRESS_BELOW
 from geo.map_data import (
     NO_FILTERS,
     MapQueryError,
@@ -79,8 +80,11 @@ def resident_tile_sql(
     return sql, params
 
 
-def area_tile_sql(scope: Scope, filters: ResidentFilters, *, today: dt.date) -> tuple[str, dict]:
-    """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller)."""
+def area_tile_sql(
+    scope: Scope, filters: ResidentFilters, *, today: dt.date, suppress_small: bool = False
+) -> tuple[str, dict]:
+    """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller). With
+    ``suppress_small`` (an analyst's view) a count from 1 to 4 is left out of the tile."""
     counts, params = area_counts_sql(filters, today=today, scope=scope)
     # the scope's residents are in the counts; its dongs here
     scope_where, scope_params = Scope(scope.area_codes).sql()
@@ -92,7 +96,14 @@ def area_tile_sql(scope: Scope, filters: ResidentFilters, *, today: dt.date) -> 
         f"AS overdue_{name}"
         for t, name in TIER_NAMES.items()
     )
-    names = ", ".join(f"p.{name}, p.overdue_{name}" for name in TIER_NAMES.values())
+
+    def shown(column: str) -> str:
+        if not suppress_small:
+            return f"p.{column}"
+        small = f"p.{column} BETWEEN 1 AND {SUPPRESS_BELOW - 1}"
+        return f"CASE WHEN {small} THEN NULL ELSE p.{column} END AS {column}"
+
+    names = ", ".join(f"{shown(name)}, {shown('overdue_' + name)}" for name in TIER_NAMES.values())
     sql = f"""
     WITH counts AS ({counts}),
     -- one row per dong first: joined to the areas per row, the planner looped over the
@@ -122,6 +133,7 @@ def residents_tile(
     today: dt.date,
     filters: ResidentFilters = NO_FILTERS,
     with_count: bool = False,
+    suppress_small: bool = False,
 ) -> bytes | tuple[bytes, int]:
     """The tile (z, x, y) of ``run_id`` for a caller with ``scope``: per-dong counts up to
     zoom 13, residents from zoom 14 (module docstring). Empty tiles are empty bytes. With
@@ -132,7 +144,7 @@ def residents_tile(
     if z <= AREA_ZOOM_MAX:
         if filters.only_tier_and_overdue and not scope.per_resident:
             ensure_area_counts(session, run_id, counted_on=today)
-        sql, params = area_tile_sql(scope, filters, today=today)
+        sql, params = area_tile_sql(scope, filters, today=today, suppress_small=suppress_small)
     else:
         sql, params = resident_tile_sql(scope, filters, today=today, with_ids=z >= RESIDENT_ID_ZOOM)
     tile, count = session.execute(

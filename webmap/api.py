@@ -16,7 +16,7 @@ from geo.map_tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
 from webmap.access_log import shown
 from webmap.db import get_session
 from webmap.openapi import openapi_document
-from webmap.pages import aggregate_scope, request_scope
+from webmap.pages import aggregate_scope, request_scope, suppress_small_counts
 from webmap.params import (
     NotFound,
     parse_bbox,
@@ -114,7 +114,14 @@ def areas():
     filters = parse_filters()
     run_id = parse_run(session)
     rows = (
-        area_summaries(session, aggregate_scope(), run_id=run_id, today=today(), filters=filters)
+        area_summaries(
+            session,
+            aggregate_scope(),
+            run_id=run_id,
+            today=today(),
+            filters=filters,
+            suppress_small=suppress_small_counts(),
+        )
         if run_id is not None
         else []
     )
@@ -145,6 +152,7 @@ def resident_tile(z: int, x: int, y: int):
             today=today(),
             filters=filters,
             with_count=True,
+            suppress_small=suppress_small_counts(),
         )
         if z >= RESIDENT_ID_ZOOM:  # the tile carries residents' ids: one audit row per tile
             shown(count=count, detail={"tile": [z, x, y]})

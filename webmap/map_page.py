@@ -18,12 +18,13 @@ from folium.plugins import HeatMap
 from shapely.geometry import shape
 from sqlalchemy import text
 
+from geo.analyst_export import SUPPRESS_BELOW
 from geo.map_data import area_summaries, heat_points
 from geo.score_runs import latest_run_id
 from geo.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
 from webmap.db import get_session
-from webmap.pages import aggregate_scope
+from webmap.pages import aggregate_scope, suppress_small_counts
 from webmap.params import today
 from webmap.safe_html import RawHtml, TextTooltip
 
@@ -84,10 +85,26 @@ def leaflet_map(location, *, zoom_start: int, basemap: dict, **options) -> foliu
     return fmap
 
 
-def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict) -> MapParts:
-    """The folium map with the server-side layers (choropleth, facilities, heatmap)."""
+def build_map(
+    session,
+    scope,
+    *,
+    run_id: int | None,
+    locale: str,
+    basemap: dict,
+    suppress_small: bool = False,
+) -> MapParts:
+    """The folium map with the server-side layers (choropleth, facilities, heatmap). With
+    ``suppress_small`` (an analyst's view) no count from 1 to 4 is shown: neither a dong's
+    nor a heatmap cell's."""
     areas = area_summaries(
-        session, scope, run_id=run_id or 0, today=today(), with_geometry=True, simplify_m=15
+        session,
+        scope,
+        run_id=run_id or 0,
+        today=today(),
+        with_geometry=True,
+        simplify_m=15,
+        suppress_small=suppress_small,
     )
     if areas:
         lats = [a["lat"] for a in areas]
@@ -155,8 +172,11 @@ def build_map(session, scope, *, run_id: int | None, locale: str, basemap: dict)
         ).add_child(TextTooltip(f"{row.name} ({label})")).add_to(facilities)
     facilities.add_to(fmap)
 
+    cells = heat_points(session, scope, run_id=run_id) if run_id else []
+    if suppress_small:
+        cells = [cell for cell in cells if cell[2] >= SUPPRESS_BELOW]
     heat = HeatMap(
-        heat_points(session, scope, run_id=run_id) if run_id else [],
+        cells,
         name="heat",
         radius=18,
         blur=15,
@@ -203,7 +223,14 @@ def map_page():
         "url": current_app.config.get("BASEMAP_URL", ""),
         "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
     }
-    parts = build_map(session, scope, run_id=run_id, locale=locale, basemap=basemap)
+    parts = build_map(
+        session,
+        scope,
+        run_id=run_id,
+        locale=locale,
+        basemap=basemap,
+        suppress_small=suppress_small_counts(),
+    )
     fmap = parts.fmap
     session.commit()  # keeps aggregates built on first use
     config = {

@@ -42,13 +42,16 @@ def aggregate_scope() -> Scope:
 @bp.get("/overview")
 def overview():
     rows = area_counts(get_session(), aggregate_scope(), as_of_year=today().year)
-    totals = {
-        "households": sum(r.households for r in rows),
-        "residents": sum(r.residents for r in rows),
-        "residents_65plus": sum(r.residents_65plus for r in rows),
-        "living_alone_65plus": sum(r.living_alone_65plus for r in rows),
-        "facilities": sum(r.facilities for r in rows),
-    }
+    columns = ("households", "residents", "residents_65plus", "living_alone_65plus", "facilities")
+    totals = {c: sum(getattr(r, c) for r in rows) for c in columns}
+    if suppress_small_counts():  # counts 1-4 left out, and then the column's total too
+        from dataclasses import replace
+
+        from geo.analyst_export import small
+
+        hidden = {c for r in rows for c in columns[:4] if small(getattr(r, c))}
+        rows = [replace(r, **{c: "-" for c in columns[:4] if small(getattr(r, c))}) for r in rows]
+        totals |= {c: "-" for c in hidden}
     return render_template("overview.html", rows=rows, totals=totals)
 
 
@@ -56,6 +59,17 @@ def overview():
 def healthz():
     get_session().execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+def suppress_small_counts() -> bool:
+    """Whether the caller sees aggregates only (an analyst with no role that sees residents):
+    then every count from 1 to 4 is left out of what they are shown (docs/analysts.md)."""
+    from webmap.auth import current_account
+
+    account = current_account()
+    return bool(
+        account and account.has("analyst") and not account.has("leader", "visitor", "agency")
+    )
 
 
 def team_in_reach(team_id: str, area_codes) -> bool:

@@ -276,7 +276,7 @@ def test_analysts_and_admins_see_counts_or_nothing_never_a_resident(map_app, map
         assert client.get(f"/api/residents/{world['inside']}").status_code == 403
         assert client.get(f"/tiles/residents/15/{x}/{y}.pbf").data == b""
         areas = client.get("/api/areas").get_json()["areas"]
-        assert len(areas) == 14 and sum(a["residents_shown"] for a in areas) > 0
+        assert len(areas) == 14 and sum(a["residents_shown"] or 0 for a in areas) > 0
     with map_app.test_client(role="admin") as client:
         assert client.get(f"/tiles/residents/15/{x}/{y}.pbf").data == b""
         assert client.get("/api/areas").get_json()["areas"] == []

@@ -4,6 +4,7 @@ the command and the API (issue 10, B6)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pandas as pd
@@ -166,3 +167,50 @@ def test_the_api_gives_analysts_pseudonymised_rows_and_counts(map_app, map_datab
     with map_app.test_client(role="dong") as client:  # a leader: their dong only
         rows = client.get("/api/analyst/residents?limit=100000").get_json()["residents"]
         assert len({r["area_code"] for r in rows}) == 1
+
+
+def test_the_map_shows_analysts_no_count_from_1_to_4(map_app, map_database):
+    """Per-dong counts (API, low-zoom tiles, the page's heatmap and overview) as an analyst
+    sees them; a leader sees the same counts in full (so that the check can fail)."""
+    import mapbox_vector_tile
+
+    from geo.map_tiles import tile_of
+
+    with map_app.test_client(role="leader") as client:
+        full = client.get("/api/areas").get_json()["areas"]
+    small_cells = [
+        (a["code"], kind, tier)
+        for a in full
+        for kind in ("tier_counts", "overdue_counts")
+        for tier, n in a[kind].items()
+        if 0 < n < SUPPRESS_BELOW
+    ]
+    assert small_cells  # the demo has some
+    with map_app.test_client(role="analyst") as client:
+        seen = {a["code"]: a for a in client.get("/api/areas").get_json()["areas"]}
+        x, y = tile_of(126.94, 37.58, 11)
+        tile = mapbox_vector_tile.decode(client.get(f"/tiles/residents/11/{x}/{y}.pbf").data)
+        page = client.get("/").get_data(as_text=True)
+        overview = client.get("/overview")
+    for code, kind, tier in small_cells:
+        assert seen[code][kind][tier] is None
+        assert seen[code]["residents_scored"] is None and seen[code]["high_per_1000"] is None
+    shown = [
+        v
+        for a in seen.values()
+        for kind in ("tier_counts", "overdue_counts")
+        for v in a[kind].values()
+        if v is not None
+    ]
+    assert shown and all(v == 0 or v >= SUPPRESS_BELOW for v in shown)
+    values = [
+        v
+        for f in tile["areas"]["features"]
+        for k, v in f["properties"].items()
+        if k not in ("code", "name")
+    ]
+    assert values and all(v == 0 or v >= SUPPRESS_BELOW for v in values)
+    start = page.index("L.heatLayer(") + len("L.heatLayer(")
+    cells, _ = json.JSONDecoder().raw_decode(page[start:].lstrip())
+    assert all(cell[2] >= SUPPRESS_BELOW for cell in cells)  # the leader's had 1s and 2s
+    assert overview.status_code == 200
