@@ -167,6 +167,62 @@ def _age_band(age: int) -> str:
     return "unknown"
 
 
+def protected_cells(counts: pd.Series) -> pd.Series:
+    """Which cells of a table of counts to leave out (True), given as a Series of counts
+    with one index level per dimension of the table (e.g. dong, age band, tier).
+
+    Primary: every count from 1 to :data:`SUPPRESS_BELOW` - 1. Secondary (against
+    complementary disclosure): a line of the table (the cells that differ in one dimension
+    only, e.g. one dong's tiers, or one tier across the dongs) whose total can be known
+    elsewhere (a dong's residents, a run's tier counts, the table without the age bands)
+    must not hold exactly one hidden cell, or the total minus the cells shown gives it back.
+    While some line does, one more of its cells is hidden: the one that pairs up most of its
+    other lines (and leaves fewest with a single hidden cell), then a positive count before a
+    0, then the smallest; until no line does (a greedy rule, not the fewest cells possible).
+    A line of one cell is its own total and is left as it is (nothing in it to pair with).
+    """
+    values = counts.to_numpy()
+    hidden = (values > 0) & (values < SUPPRESS_BELOW)
+    names = list(counts.index.names)
+    lines: list[np.ndarray] = []
+    for dim in names:
+        others = [n for n in names if n != dim]
+        if not others:
+            lines.append(np.arange(len(values)))
+            continue
+        groups = counts.groupby(level=others, sort=False, dropna=False).indices
+        lines.extend(p for p in groups.values() if len(p) > 1)
+    lines_of: list[list[int]] = [[] for _ in range(len(values))]
+    for number, positions in enumerate(lines):
+        for position in positions:
+            lines_of[position].append(number)
+
+    def gain(cell: int, line: int) -> int:
+        """What hiding ``cell`` does to its other lines: +1 for each that held one hidden
+        cell (now paired), -1 for each that held none (now holding one)."""
+        total = 0
+        for other in lines_of[cell]:
+            if other != line:
+                count = hidden[lines[other]].sum()
+                total += 1 if count == 1 else -1 if count == 0 else 0
+        return total
+
+    changed = True
+    while changed:
+        changed = False
+        for number, positions in enumerate(lines):
+            if hidden[positions].sum() != 1:
+                continue
+            shown = positions[~hidden[positions]]
+            if len(shown) == 0:
+                continue
+            # best for the other lines, then a positive count before a 0, then the smallest
+            best = min(shown, key=lambda c: (-gain(c, number), values[c] == 0, values[c], c))
+            hidden[best] = True
+            changed = True
+    return pd.Series(hidden, index=counts.index)
+
+
 def analyst_aggregates(
     session: Session,
     scope: Scope,
@@ -177,8 +233,10 @@ def analyst_aggregates(
 ) -> pd.DataFrame:
     """Residents of score run ``run_id`` in ``scope`` counted per dong and tier (and age
     band with ``by_age``), one row per dong (and band), a column per tier. Every count from 1
-    to 4 is suppressed (empty), and no total is given: a row or column total would give a
-    suppressed cell back by subtraction. A cell of 0 is shown."""
+    to 4 is suppressed (empty), and so is, where needed, a second cell of each row and column
+    (and, by age, of each dong and tier across the bands) that would otherwise hold only one
+    suppressed cell (:func:`protected_cells`). No total is given. A cell of 0 is shown
+    unless a line needed it as its second hidden cell."""
     run_id, _names = _run(session, run_id)
     scope_sql, params = scope.sql(resident="r.id")
     rows = session.execute(
@@ -198,8 +256,12 @@ def analyst_aggregates(
     frame["tier_name"] = frame["tier"].map(lambda t: TIER_NAMES[int(t)])
     table = frame.pivot_table(index=keys, columns="tier_name", values="n", aggfunc="sum")
     table = table.reindex(columns=list(TIER_NAMES.values())).fillna(0).astype(int)
-    suppressed = table.where((table == 0) | (table >= SUPPRESS_BELOW))
-    out = suppressed.astype("Int64").reset_index()
+    table.columns.name = "tier_name"
+    # the cells as one Series per (dong[, band], tier); area_name goes with area_code
+    by_code = table.droplevel("area_name")
+    hidden = protected_cells(by_code.stack()).unstack("tier_name")
+    hidden = hidden.reindex(index=by_code.index, columns=table.columns)
+    out = table.astype("Int64").mask(hidden.to_numpy(dtype=bool)).reset_index()
     out.columns.name = None
     return out
 

@@ -91,8 +91,12 @@ def test_a_scope_of_one_dong_exports_only_that_dong(map_database):
 
 
 def test_counts_from_1_to_4_are_suppressed_and_no_total_is_given(map_database):
+    """Every count from 1 to 4 is hidden, every count shown is exact, and no line of the table
+    (a dong's tiers in a band, a tier across a dong's bands, a tier and band across the dongs)
+    holds a single hidden cell that its total (known elsewhere) would give back."""
     with Session(map_database["engine"]) as session:
         counts = analyst_aggregates(session, Scope.everything(), by_age=True, as_of_year=AS_OF.year)
+        by_dong = analyst_aggregates(session, Scope.everything(), as_of_year=AS_OF.year)
         truth = pd.DataFrame(
             session.execute(
                 text("""SELECT a.code AS area_code, r.birth_year, s.tier FROM resident_scores s
@@ -107,23 +111,28 @@ def test_counts_from_1_to_4_are_suppressed_and_no_total_is_given(map_database):
     labels = ["0-19", "20-39", "40-64", "65-74", "75-84", "85+"]
     band = pd.cut(age, [-1, 19, 39, 64, 74, 84, 200], labels=labels).astype(str)
     tiers = truth["tier"].map({0: "low", 1: "medium", 2: "high"})
-    truth = (
-        truth.assign(age_band=band, tier_name=tiers)
-        .groupby(["area_code", "age_band", "tier_name"])
-        .size()
-    )
-    small = suppressed = shown = 0
-    for row in counts.itertuples():
-        for tier in ("low", "medium", "high"):
-            true = int(truth.get((row.area_code, row.age_band, tier), 0))
-            cell = getattr(row, tier)
-            if 1 <= true < SUPPRESS_BELOW:
-                small += 1
-                suppressed += pd.isna(cell)
-            else:
-                shown += int(cell == true)
-    assert small > 0 and suppressed == small  # every small count hidden, and there were some
-    assert shown == 3 * len(counts) - small  # every other count exact
+    truth = truth.assign(age_band=band, tier_name=tiers)
+    for table, keys in ((counts, ["area_code", "age_band"]), (by_dong, ["area_code"])):
+        true_counts = truth.groupby([*keys, "tier_name"]).size()
+        cells = table.set_index(keys)[["low", "medium", "high"]].stack()
+        cells.index.names = [*keys, "tier_name"]
+        true_cells = true_counts.reindex(cells.index, fill_value=0)
+        hidden = cells.isna()
+        small = (true_cells > 0) & (true_cells < SUPPRESS_BELOW)
+        assert small.any() and hidden[small].all()  # every small count hidden, and some were
+        assert (cells[~hidden] == true_cells[~hidden]).all()  # every count shown exact
+        single = primary_single = 0
+        for level in cells.index.names:
+            others = [n for n in cells.index.names if n != level]
+            for mask in (hidden, small):
+                per_line = mask.groupby(level=others).agg(["sum", "size"])
+                found = int(((per_line["sum"] == 1) & (per_line["size"] > 1)).sum())
+                if mask is hidden:
+                    single += found
+                else:
+                    primary_single += found
+        assert primary_single > 0  # suppressing the small counts alone would give some back
+        assert single == 0
     assert not {"total", "residents", "all"} & set(counts.columns)
 
 
