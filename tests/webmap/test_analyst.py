@@ -223,3 +223,65 @@ def test_the_map_shows_analysts_no_count_from_1_to_4(map_app, map_database):
     cells, _ = json.JSONDecoder().raw_decode(page[start:].lstrip())
     assert all(cell[2] >= SUPPRESS_BELOW for cell in cells)  # the leader's had 1s and 2s
     assert overview.status_code == 200
+
+
+def test_the_distances_do_not_place_a_household_within_its_dong(export, map_database):
+    """An analyst who knows the public facilities and the dong boundaries looks, on a 25 m
+    grid over each resident's dong, for the points whose distances to the nearest facilities
+    match the export's. With exact distances most households are left a few hundred square
+    metres (the check can fail); with the export's bands, a large part of the dong."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+    from shapely import contains_xy, from_wkb
+
+    from geo.analyst_export import DISTANCE_BAND_M
+
+    with Session(map_database["engine"]) as session:
+        facilities = session.execute(
+            text("""SELECT kind, ST_X(ST_Transform(geom, 5179)), ST_Y(ST_Transform(geom, 5179))
+                FROM facilities""")
+        ).all()
+        areas = dict(
+            session.execute(
+                text("SELECT code, ST_AsBinary(ST_Transform(geom, 5179)) FROM areas")
+            ).all()
+        )
+        exact = pd.DataFrame(
+            session.execute(
+                text("""SELECT r.external_id, h.nearest_community_centre_m AS cc,
+                        h.nearest_senior_or_welfare_m AS sw
+                    FROM residents r JOIN households h ON h.id = r.household_id""")
+            ).all(),
+            columns=["external_id", "cc", "sw"],
+        )
+    exact.index = [pseudonym(i, KEY) for i in exact["external_id"]]
+    community = cKDTree([(x, y) for kind, x, y in facilities if kind == "community_centre"])
+    senior = cKDTree(
+        [(x, y) for kind, x, y in facilities if kind in ("senior_centre", "welfare_centre")]
+    )
+    grids = {}
+    for code, wkb in areas.items():
+        geom = from_wkb(bytes(wkb))
+        minx, miny, maxx, maxy = geom.bounds
+        xs, ys = np.meshgrid(np.arange(minx, maxx, 25.0), np.arange(miny, maxy, 25.0))
+        xs, ys = xs.ravel(), ys.ravel()
+        inside = contains_xy(geom, xs, ys)
+        points = np.c_[xs[inside], ys[inside]]
+        grids[code] = (community.query(points)[0], senior.query(points)[0])
+    sample = export.sample(200, random_state=0)
+    banded, precise = [], []
+    for row in sample.itertuples():
+        cc, sw = grids[row.area_code]
+        band = np.floor(cc / DISTANCE_BAND_M) == np.floor(
+            row.f_nearest_community_centre_m / DISTANCE_BAND_M
+        )
+        band &= np.floor(sw / DISTANCE_BAND_M) == np.floor(
+            row.f_nearest_senior_or_welfare_m / DISTANCE_BAND_M
+        )
+        banded.append(band.mean())
+        true = exact.loc[row.pseudonym]
+        precise.append(((abs(cc - true.cc) < 15) & (abs(sw - true.sw) < 15)).mean())
+    assert np.median(precise) < 0.02  # exact distances: a few grid points of the dong
+    assert np.median(banded) > 0.3 and np.quantile(banded, 0.1) > 0.05
+    values = sample["f_nearest_community_centre_m"] % DISTANCE_BAND_M
+    assert (values == DISTANCE_BAND_M / 2).all()  # band middles only
