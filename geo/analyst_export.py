@@ -79,6 +79,8 @@ def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:
     if given:
         if len(given) < 32:
             raise ExportError("VISITMAP_PSEUDONYM_KEY", "must be at least 32 characters")
+        if given == env.get("VISITMAP_RRN_HMAC_KEY"):
+            raise ExportError("VISITMAP_PSEUDONYM_KEY", "must not be the registration-number key")
         return given.encode("utf-8")
     return read_or_create_key(Path(var_dir) / PSEUDONYM_FILE, "pseudonym key")
 

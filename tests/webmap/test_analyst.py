@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo.analyst_export import (
     SUPPRESS_BELOW,
+    ExportError,
     analyst_aggregates,
     analyst_residents,
     load_pseudonym_key,
@@ -157,6 +158,9 @@ def test_the_pseudonym_key_is_made_once_and_is_not_the_registration_key(tmp_path
     assert load_pseudonym_key(tmp_path, environ={}) == first and len(first) >= 32
     assert (tmp_path / "pseudonym.key").stat().st_mode & 0o077 == 0
     assert load_pseudonym_key(tmp_path, environ={"VISITMAP_PSEUDONYM_KEY": "x" * 32}) == b"x" * 32
+    same = {"VISITMAP_PSEUDONYM_KEY": "r" * 40, "VISITMAP_RRN_HMAC_KEY": "r" * 40}
+    with pytest.raises(ExportError, match="registration-number key"):
+        load_pseudonym_key(tmp_path, environ=same)
 
 
 def test_the_api_gives_analysts_pseudonymised_rows_and_counts(map_app, map_database):
