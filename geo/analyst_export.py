@@ -32,6 +32,13 @@ PSEUDONYM_HEX_CHARS = 16
 #: counts from 1 to this are suppressed (a cell of 0 is shown: it names nobody)
 SUPPRESS_BELOW = 5
 AGE_BANDS = ((0, 19), (20, 39), (40, 64), (65, 74), (75, 84), (85, 200))
+#: Features that are distances from the household to public facilities. Exact, two of them
+#: and the dong place a household among a few points (public facility positions, circles of
+#: those radii): in the test demo 54 of 300 households to one spot within ~15 m and 71 more
+#: to one of two. The export gives them in bands of this many metres (as the band's middle),
+#: which leaves a household anywhere in about half of its dong (median; docs/analysts.md).
+DISTANCE_FEATURES = ("nearest_community_centre_m", "nearest_senior_or_welfare_m")
+DISTANCE_BAND_M = 500
 
 #: the columns of :func:`analyst_residents` before the run's features
 RESIDENT_COLUMNS = (
@@ -72,6 +79,8 @@ def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:
     if given:
         if len(given) < 32:
             raise ExportError("VISITMAP_PSEUDONYM_KEY", "must be at least 32 characters")
+        if given == env.get("VISITMAP_RRN_HMAC_KEY"):
+            raise ExportError("VISITMAP_PSEUDONYM_KEY", "must not be the registration-number key")
         return given.encode("utf-8")
     return read_or_create_key(Path(var_dir) / PSEUDONYM_FILE, "pseudonym key")
 
@@ -100,7 +109,9 @@ def analyst_residents(
     session: Session, scope: Scope, *, pseudonym_key: bytes, run_id: int | None = None
 ) -> pd.DataFrame:
     """One row per resident of score run ``run_id`` (default: the latest) in ``scope``:
-    :data:`RESIDENT_COLUMNS` then the run's features (``f_<name>``), ordered by pseudonym."""
+    :data:`RESIDENT_COLUMNS` then the run's features (``f_<name>``), ordered by pseudonym.
+    The distances to facilities (:data:`DISTANCE_FEATURES`) are given in bands
+    (:func:`banded_distance`): exact, they would locate the household within its dong."""
     run_id, feature_names = _run(session, run_id)
     scope_sql, params = scope.sql()
     rows = session.execute(
@@ -133,9 +144,20 @@ def analyst_residents(
     frame = pd.DataFrame.from_records(records, columns=list(RESIDENT_COLUMNS))
     values = np.vstack(features) if features else np.empty((0, len(feature_names)))
     for index, name in enumerate(feature_names):
-        frame[f"f_{name}"] = values[:, index].astype(float)
+        column = values[:, index].astype(float)
+        if name in DISTANCE_FEATURES:
+            column = banded_distance(column)
+        frame[f"f_{name}"] = column
     frame["crisis_confirmed"] = frame["crisis_confirmed"].astype("Int64")
     return frame.sort_values("pseudonym", kind="stable").reset_index(drop=True)
+
+
+def banded_distance(metres: np.ndarray) -> np.ndarray:
+    """Distances as the middle of their :data:`DISTANCE_BAND_M` band (0-499 m -> 250, ...);
+    missing stays missing."""
+    return np.floor(np.asarray(metres, dtype=float) / DISTANCE_BAND_M) * DISTANCE_BAND_M + (
+        DISTANCE_BAND_M / 2
+    )
 
 
 def small(count) -> bool:
@@ -167,6 +189,62 @@ def _age_band(age: int) -> str:
     return "unknown"
 
 
+def protected_cells(counts: pd.Series) -> pd.Series:
+    """Which cells of a table of counts to leave out (True), given as a Series of counts
+    with one index level per dimension of the table (e.g. dong, age band, tier).
+
+    Primary: every count from 1 to :data:`SUPPRESS_BELOW` - 1. Secondary (against
+    complementary disclosure): a line of the table (the cells that differ in one dimension
+    only, e.g. one dong's tiers, or one tier across the dongs) whose total can be known
+    elsewhere (a dong's residents, a run's tier counts, the table without the age bands)
+    must not hold exactly one hidden cell, or the total minus the cells shown gives it back.
+    While some line does, one more of its cells is hidden: the one that pairs up most of its
+    other lines (and leaves fewest with a single hidden cell), then a positive count before a
+    0, then the smallest; until no line does (a greedy rule, not the fewest cells possible).
+    A line of one cell is its own total and is left as it is (nothing in it to pair with).
+    """
+    values = counts.to_numpy()
+    hidden = (values > 0) & (values < SUPPRESS_BELOW)
+    names = list(counts.index.names)
+    lines: list[np.ndarray] = []
+    for dim in names:
+        others = [n for n in names if n != dim]
+        if not others:
+            lines.append(np.arange(len(values)))
+            continue
+        groups = counts.groupby(level=others, sort=False, dropna=False).indices
+        lines.extend(p for p in groups.values() if len(p) > 1)
+    lines_of: list[list[int]] = [[] for _ in range(len(values))]
+    for number, positions in enumerate(lines):
+        for position in positions:
+            lines_of[position].append(number)
+
+    def gain(cell: int, line: int) -> int:
+        """What hiding ``cell`` does to its other lines: +1 for each that held one hidden
+        cell (now paired), -1 for each that held none (now holding one)."""
+        total = 0
+        for other in lines_of[cell]:
+            if other != line:
+                count = hidden[lines[other]].sum()
+                total += 1 if count == 1 else -1 if count == 0 else 0
+        return total
+
+    changed = True
+    while changed:
+        changed = False
+        for number, positions in enumerate(lines):
+            if hidden[positions].sum() != 1:
+                continue
+            shown = positions[~hidden[positions]]
+            if len(shown) == 0:
+                continue
+            # best for the other lines, then a positive count before a 0, then the smallest
+            best = min(shown, key=lambda c: (-gain(c, number), values[c] == 0, values[c], c))
+            hidden[best] = True
+            changed = True
+    return pd.Series(hidden, index=counts.index)
+
+
 def analyst_aggregates(
     session: Session,
     scope: Scope,
@@ -177,8 +255,10 @@ def analyst_aggregates(
 ) -> pd.DataFrame:
     """Residents of score run ``run_id`` in ``scope`` counted per dong and tier (and age
     band with ``by_age``), one row per dong (and band), a column per tier. Every count from 1
-    to 4 is suppressed (empty), and no total is given: a row or column total would give a
-    suppressed cell back by subtraction. A cell of 0 is shown."""
+    to 4 is suppressed (empty), and so is, where needed, a second cell of each row and column
+    (and, by age, of each dong and tier across the bands) that would otherwise hold only one
+    suppressed cell (:func:`protected_cells`). No total is given. A cell of 0 is shown
+    unless a line needed it as its second hidden cell."""
     run_id, _names = _run(session, run_id)
     scope_sql, params = scope.sql(resident="r.id")
     rows = session.execute(
@@ -198,8 +278,12 @@ def analyst_aggregates(
     frame["tier_name"] = frame["tier"].map(lambda t: TIER_NAMES[int(t)])
     table = frame.pivot_table(index=keys, columns="tier_name", values="n", aggfunc="sum")
     table = table.reindex(columns=list(TIER_NAMES.values())).fillna(0).astype(int)
-    suppressed = table.where((table == 0) | (table >= SUPPRESS_BELOW))
-    out = suppressed.astype("Int64").reset_index()
+    table.columns.name = "tier_name"
+    # the cells as one Series per (dong[, band], tier); area_name goes with area_code
+    by_code = table.droplevel("area_name")
+    hidden = protected_cells(by_code.stack()).unstack("tier_name")
+    hidden = hidden.reindex(index=by_code.index, columns=table.columns)
+    out = table.astype("Int64").mask(hidden.to_numpy(dtype=bool)).reset_index()
     out.columns.name = None
     return out
 

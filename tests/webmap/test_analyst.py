@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo.analyst_export import (
     SUPPRESS_BELOW,
+    ExportError,
     analyst_aggregates,
     analyst_residents,
     load_pseudonym_key,
@@ -91,8 +92,12 @@ def test_a_scope_of_one_dong_exports_only_that_dong(map_database):
 
 
 def test_counts_from_1_to_4_are_suppressed_and_no_total_is_given(map_database):
+    """Every count from 1 to 4 is hidden, every count shown is exact, and no line of the table
+    (a dong's tiers in a band, a tier across a dong's bands, a tier and band across the dongs)
+    holds a single hidden cell that its total (known elsewhere) would give back."""
     with Session(map_database["engine"]) as session:
         counts = analyst_aggregates(session, Scope.everything(), by_age=True, as_of_year=AS_OF.year)
+        by_dong = analyst_aggregates(session, Scope.everything(), as_of_year=AS_OF.year)
         truth = pd.DataFrame(
             session.execute(
                 text("""SELECT a.code AS area_code, r.birth_year, s.tier FROM resident_scores s
@@ -107,23 +112,28 @@ def test_counts_from_1_to_4_are_suppressed_and_no_total_is_given(map_database):
     labels = ["0-19", "20-39", "40-64", "65-74", "75-84", "85+"]
     band = pd.cut(age, [-1, 19, 39, 64, 74, 84, 200], labels=labels).astype(str)
     tiers = truth["tier"].map({0: "low", 1: "medium", 2: "high"})
-    truth = (
-        truth.assign(age_band=band, tier_name=tiers)
-        .groupby(["area_code", "age_band", "tier_name"])
-        .size()
-    )
-    small = suppressed = shown = 0
-    for row in counts.itertuples():
-        for tier in ("low", "medium", "high"):
-            true = int(truth.get((row.area_code, row.age_band, tier), 0))
-            cell = getattr(row, tier)
-            if 1 <= true < SUPPRESS_BELOW:
-                small += 1
-                suppressed += pd.isna(cell)
-            else:
-                shown += int(cell == true)
-    assert small > 0 and suppressed == small  # every small count hidden, and there were some
-    assert shown == 3 * len(counts) - small  # every other count exact
+    truth = truth.assign(age_band=band, tier_name=tiers)
+    for table, keys in ((counts, ["area_code", "age_band"]), (by_dong, ["area_code"])):
+        true_counts = truth.groupby([*keys, "tier_name"]).size()
+        cells = table.set_index(keys)[["low", "medium", "high"]].stack()
+        cells.index.names = [*keys, "tier_name"]
+        true_cells = true_counts.reindex(cells.index, fill_value=0)
+        hidden = cells.isna()
+        small = (true_cells > 0) & (true_cells < SUPPRESS_BELOW)
+        assert small.any() and hidden[small].all()  # every small count hidden, and some were
+        assert (cells[~hidden] == true_cells[~hidden]).all()  # every count shown exact
+        single = primary_single = 0
+        for level in cells.index.names:
+            others = [n for n in cells.index.names if n != level]
+            for mask in (hidden, small):
+                per_line = mask.groupby(level=others).agg(["sum", "size"])
+                found = int(((per_line["sum"] == 1) & (per_line["size"] > 1)).sum())
+                if mask is hidden:
+                    single += found
+                else:
+                    primary_single += found
+        assert primary_single > 0  # suppressing the small counts alone would give some back
+        assert single == 0
     assert not {"total", "residents", "all"} & set(counts.columns)
 
 
@@ -148,6 +158,9 @@ def test_the_pseudonym_key_is_made_once_and_is_not_the_registration_key(tmp_path
     assert load_pseudonym_key(tmp_path, environ={}) == first and len(first) >= 32
     assert (tmp_path / "pseudonym.key").stat().st_mode & 0o077 == 0
     assert load_pseudonym_key(tmp_path, environ={"VISITMAP_PSEUDONYM_KEY": "x" * 32}) == b"x" * 32
+    same = {"VISITMAP_PSEUDONYM_KEY": "r" * 40, "VISITMAP_RRN_HMAC_KEY": "r" * 40}
+    with pytest.raises(ExportError, match="registration-number key"):
+        load_pseudonym_key(tmp_path, environ=same)
 
 
 def test_the_api_gives_analysts_pseudonymised_rows_and_counts(map_app, map_database):
@@ -214,3 +227,65 @@ def test_the_map_shows_analysts_no_count_from_1_to_4(map_app, map_database):
     cells, _ = json.JSONDecoder().raw_decode(page[start:].lstrip())
     assert all(cell[2] >= SUPPRESS_BELOW for cell in cells)  # the leader's had 1s and 2s
     assert overview.status_code == 200
+
+
+def test_the_distances_do_not_place_a_household_within_its_dong(export, map_database):
+    """An analyst who knows the public facilities and the dong boundaries looks, on a 25 m
+    grid over each resident's dong, for the points whose distances to the nearest facilities
+    match the export's. With exact distances most households are left a few hundred square
+    metres (the check can fail); with the export's bands, a large part of the dong."""
+    import numpy as np
+    from scipy.spatial import cKDTree
+    from shapely import contains_xy, from_wkb
+
+    from geo.analyst_export import DISTANCE_BAND_M
+
+    with Session(map_database["engine"]) as session:
+        facilities = session.execute(
+            text("""SELECT kind, ST_X(ST_Transform(geom, 5179)), ST_Y(ST_Transform(geom, 5179))
+                FROM facilities""")
+        ).all()
+        areas = dict(
+            session.execute(
+                text("SELECT code, ST_AsBinary(ST_Transform(geom, 5179)) FROM areas")
+            ).all()
+        )
+        exact = pd.DataFrame(
+            session.execute(
+                text("""SELECT r.external_id, h.nearest_community_centre_m AS cc,
+                        h.nearest_senior_or_welfare_m AS sw
+                    FROM residents r JOIN households h ON h.id = r.household_id""")
+            ).all(),
+            columns=["external_id", "cc", "sw"],
+        )
+    exact.index = [pseudonym(i, KEY) for i in exact["external_id"]]
+    community = cKDTree([(x, y) for kind, x, y in facilities if kind == "community_centre"])
+    senior = cKDTree(
+        [(x, y) for kind, x, y in facilities if kind in ("senior_centre", "welfare_centre")]
+    )
+    grids = {}
+    for code, wkb in areas.items():
+        geom = from_wkb(bytes(wkb))
+        minx, miny, maxx, maxy = geom.bounds
+        xs, ys = np.meshgrid(np.arange(minx, maxx, 25.0), np.arange(miny, maxy, 25.0))
+        xs, ys = xs.ravel(), ys.ravel()
+        inside = contains_xy(geom, xs, ys)
+        points = np.c_[xs[inside], ys[inside]]
+        grids[code] = (community.query(points)[0], senior.query(points)[0])
+    sample = export.sample(200, random_state=0)
+    banded, precise = [], []
+    for row in sample.itertuples():
+        cc, sw = grids[row.area_code]
+        band = np.floor(cc / DISTANCE_BAND_M) == np.floor(
+            row.f_nearest_community_centre_m / DISTANCE_BAND_M
+        )
+        band &= np.floor(sw / DISTANCE_BAND_M) == np.floor(
+            row.f_nearest_senior_or_welfare_m / DISTANCE_BAND_M
+        )
+        banded.append(band.mean())
+        true = exact.loc[row.pseudonym]
+        precise.append(((abs(cc - true.cc) < 15) & (abs(sw - true.sw) < 15)).mean())
+    assert np.median(precise) < 0.02  # exact distances: a few grid points of the dong
+    assert np.median(banded) > 0.3 and np.quantile(banded, 0.1) > 0.05
+    values = sample["f_nearest_community_centre_m"] % DISTANCE_BAND_M
+    assert (values == DISTANCE_BAND_M / 2).all()  # band middles only
