@@ -165,20 +165,33 @@ def small(count) -> bool:
     return count is not None and 0 < count < SUPPRESS_BELOW
 
 
-def suppress_area_summary(summary: dict) -> dict:
-    """A row of :func:`geo.map_data.area_summaries` as an analyst sees it: counts from 1 to 4
-    left out (None), and when one is, the row's totals and rate too (they would give it back
-    by subtraction)."""
-    out = dict(summary)
-    hidden = False
+def suppress_area_summaries(summaries: list[dict]) -> list[dict]:
+    """The rows of :func:`geo.map_data.area_summaries` as an analyst sees them: the per-dong
+    tier counts (and, separately, the overdue counts) protected as a table by
+    :func:`protected_cells` (a dong's total and a tier's total over all dongs are known
+    elsewhere: the overview, the score runs), the hidden cells None; and a dong with a hidden
+    cell loses its totals and rate too (they would give it back by subtraction)."""
+    out = [dict(s) for s in summaries]
+    if not out:
+        return out
+    touched = set()
     for key in ("tier_counts", "overdue_counts"):
-        counts = dict(out[key])
-        for tier, count in counts.items():
-            if small(count):
-                counts[tier], hidden = None, True
-        out[key] = counts
-    if hidden or small(out["residents_shown"]) or small(out["residents_scored"]):
-        out["residents_shown"] = out["residents_scored"] = out["high_per_1000"] = None
+        table = pd.Series(
+            {(s["code"], tier): n for s in out for tier, n in s[key].items()},
+            dtype="int64",
+        )
+        table.index.names = ["code", "tier"]
+        hidden = protected_cells(table)
+        for s in out:
+            counts = dict(s[key])
+            for tier in counts:
+                if hidden[(s["code"], tier)]:
+                    counts[tier] = None
+                    touched.add(s["code"])
+            s[key] = counts
+    for s in out:
+        if s["code"] in touched or small(s["residents_shown"]) or small(s["residents_scored"]):
+            s["residents_shown"] = s["residents_scored"] = s["high_per_1000"] = None
     return out
 
 

@@ -389,7 +389,7 @@ def area_summaries(
     matching ``filters`` (all and overdue), high-tier ones per 1,000 residents scored;
     optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres). With
     ``suppress_small`` (an analyst's view), counts from 1 to 4 are left out
-    (geo.analyst_export.suppress_area_summary)."""
+    (geo.analyst_export.suppress_area_summaries)."""
     ensure_area_counts(session, run_id, counted_on=today)
     counts_sql, params = area_counts_sql(filters, today=today, scope=scope)
     # the scope's residents are in the counts; its dongs here
@@ -444,11 +444,11 @@ def area_summaries(
         }
         if with_geometry:
             summary["geometry"] = row["geometry"]
-        if suppress_small:
-            from geo.analyst_export import suppress_area_summary
-
-            summary = suppress_area_summary(summary)
         out.append(summary)
+    if suppress_small:
+        from geo.analyst_export import suppress_area_summaries
+
+        out = suppress_area_summaries(out)
     return out
 
 

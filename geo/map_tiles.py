@@ -15,7 +15,6 @@ import math
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.analyst_export import SUPPRESS_BELOW
 from geo.map_data import (
     NO_FILTERS,
     MapQueryError,
@@ -81,10 +80,15 @@ def resident_tile_sql(
 
 
 def area_tile_sql(
-    scope: Scope, filters: ResidentFilters, *, today: dt.date, suppress_small: bool = False
+    scope: Scope,
+    filters: ResidentFilters,
+    *,
+    today: dt.date,
+    hidden_cells: list[str] | None = None,
 ) -> tuple[str, dict]:
-    """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller). With
-    ``suppress_small`` (an analyst's view) a count from 1 to 4 is left out of the tile."""
+    """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller).
+    ``hidden_cells`` (an analyst's view: ``code/tier`` or ``code/overdue_tier``) are left out
+    of the tile."""
     counts, params = area_counts_sql(filters, today=today, scope=scope)
     # the scope's residents are in the counts; its dongs here
     scope_where, scope_params = Scope(scope.area_codes).sql()
@@ -98,10 +102,13 @@ def area_tile_sql(
     )
 
     def shown(column: str) -> str:
-        if not suppress_small:
+        if hidden_cells is None:
             return f"p.{column}"
-        small = f"p.{column} BETWEEN 1 AND {SUPPRESS_BELOW - 1}"
-        return f"CASE WHEN {small} THEN NULL ELSE p.{column} END AS {column}"
+        hidden = f"(a.code || '/{column}') = ANY(:hidden_cells)"
+        return f"CASE WHEN {hidden} THEN NULL ELSE p.{column} END AS {column}"
+
+    if hidden_cells is not None:
+        params["hidden_cells"] = hidden_cells
 
     names = ", ".join(f"{shown(name)}, {shown('overdue_' + name)}" for name in TIER_NAMES.values())
     sql = f"""
@@ -120,6 +127,21 @@ def area_tile_sql(
                 && ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}){scope_where}{area_where}
     ) t"""
     return sql, params
+
+
+def _hidden_cells(session, scope, run_id, today, filters) -> list[str]:
+    """The per-dong counts an analyst may not see (geo.analyst_export.protected_cells, as
+    /api/areas leaves them out), as ``code/tier`` and ``code/overdue_tier``."""
+    from geo.map_data import area_summaries
+
+    rows = area_summaries(
+        session, scope, run_id=run_id, today=today, filters=filters, suppress_small=True
+    )
+    hidden = []
+    for row in rows:
+        for prefix, key in (("", "tier_counts"), ("overdue_", "overdue_counts")):
+            hidden += [f"{row['code']}/{prefix}{t}" for t, n in row[key].items() if n is None]
+    return hidden
 
 
 def residents_tile(
@@ -144,7 +166,8 @@ def residents_tile(
     if z <= AREA_ZOOM_MAX:
         if filters.only_tier_and_overdue and not scope.per_resident:
             ensure_area_counts(session, run_id, counted_on=today)
-        sql, params = area_tile_sql(scope, filters, today=today, suppress_small=suppress_small)
+        hidden = _hidden_cells(session, scope, run_id, today, filters) if suppress_small else None
+        sql, params = area_tile_sql(scope, filters, today=today, hidden_cells=hidden)
     else:
         sql, params = resident_tile_sql(scope, filters, today=today, with_ids=z >= RESIDENT_ID_ZOOM)
     tile, count = session.execute(

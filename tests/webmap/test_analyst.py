@@ -223,6 +223,10 @@ def test_the_map_shows_analysts_no_count_from_1_to_4(map_app, map_database):
         if k not in ("code", "name")
     ]
     assert values and all(v == 0 or v >= SUPPRESS_BELOW for v in values)
+    for feature in tile["areas"]["features"]:  # the tile hides what /api/areas hides
+        props, code = feature["properties"], feature["properties"]["code"]
+        for tier, n in seen[code]["tier_counts"].items():
+            assert props.get(tier) == n, (code, tier)
     start = page.index("L.heatLayer(") + len("L.heatLayer(")
     cells, _ = json.JSONDecoder().raw_decode(page[start:].lstrip())
     assert all(cell[2] >= SUPPRESS_BELOW for cell in cells)  # the leader's had 1s and 2s
