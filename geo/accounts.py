@@ -434,17 +434,21 @@ def create_token(session: Session, username: str, name: str) -> tuple[str, Token
         VALUES (:u, :n, :p, :h) RETURNING id"""),
         {"u": account.id, "n": name, "p": token[:12], "h": _token_digest(token)},
     ).scalar_one()
-    return token, next(t for t in list_tokens(session, username) if t.id == token_id)
+    return token, list_tokens(session, token_id=token_id)[0]
 
 
-def list_tokens(session: Session, username: str | None = None) -> list[TokenInfo]:
+def list_tokens(
+    session: Session, username: str | None = None, *, token_id: int | None = None
+) -> list[TokenInfo]:
+    """Tokens, of ``username`` only or the one with id ``token_id`` when given."""
     rows = session.execute(
         text("""
         SELECT t.id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
         FROM api_tokens t JOIN users u ON u.id = t.user_id
-        WHERE CAST(:u AS text) IS NULL OR u.username = :u
+        WHERE (CAST(:u AS text) IS NULL OR u.username = :u)
+          AND (CAST(:id AS integer) IS NULL OR t.id = :id)
         ORDER BY u.username, t.name"""),
-        {"u": username},
+        {"u": username, "id": token_id},
     ).mappings()
     return [TokenInfo(**r) for r in rows]
 
@@ -458,7 +462,7 @@ def revoke_token(session: Session, token_id: int) -> TokenInfo:
     ).scalar()
     if row is None:
         raise AccountError("token", f"no token with id {token_id}")
-    return next(t for t in list_tokens(session) if t.id == token_id)
+    return list_tokens(session, token_id=token_id)[0]
 
 
 def account_for_token(session: Session, token: str) -> tuple[Account, str] | None:

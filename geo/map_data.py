@@ -452,8 +452,11 @@ def area_summaries(
     return out
 
 
-def heat_points(session: Session, scope: Scope, *, run_id: int) -> list[list[float]]:
-    """High-tier residents as [lat, lon, count] per 250 m cell centre, for the heatmap."""
+def heat_points(
+    session: Session, scope: Scope, *, run_id: int, min_residents: int = 1
+) -> list[list[float]]:
+    """High-tier residents as [lat, lon, count] per 250 m cell centre, for the heatmap; cells
+    of fewer than ``min_residents`` are left out (an analyst's view: 5)."""
     ensure_heat_cells(session, run_id)
     scope_where, params = scope.sql(resident=None)  # cached cells: no resident
     rows = session.execute(
@@ -463,8 +466,8 @@ def heat_points(session: Session, scope: Scope, *, run_id: int) -> list[list[flo
                        (c.cell_y + 0.5) * :cell), 5179), 4326) AS p, sum(c.residents) AS n
             FROM run_high_cells c JOIN areas a ON a.id = c.area_id
             WHERE c.run_id = :run_id{scope_where}
-            GROUP BY c.cell_x, c.cell_y) cells"""),
-        params | {"run_id": run_id, "cell": HEAT_CELL_M},
+            GROUP BY c.cell_x, c.cell_y HAVING sum(c.residents) >= :min_residents) cells"""),
+        params | {"run_id": run_id, "cell": HEAT_CELL_M, "min_residents": min_residents},
     ).all()
     return [[round(r.lat, 6), round(r.lon, 6), int(r.n)] for r in rows]
 

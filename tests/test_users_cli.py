@@ -106,7 +106,8 @@ def test_tokens_are_printed_once_listed_by_prefix_and_revoked(env):
     assert "revoked" in run(env, "tokens", "list", "--user", "robot").stdout
 
 
-def test_demo_accounts_are_made_once(env, tmp_path):
-    """On an empty database they need the demo's teams and providers: refused by name."""
+def test_demo_accounts_need_the_demos_teams_and_providers(env):
+    """On a database without the demo's teams and providers they are refused by name (made
+    once on the demo: tests/webmap/test_access.py)."""
     result = run(env, "users", "create-demo", check=False)
     assert result.returncode == 1 and "no such" in result.stderr

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.audit import record_access
+from webmap.auth import client_address, current_account
 from webmap.db import get_session
 
 #: endpoints that show residents' personal data (name, address, position, visits, needs, ...)
@@ -63,8 +64,6 @@ def _write(response):
     noted = g.pop("audit", None)
     if request.endpoint not in AUDITED and noted is None:
         return response
-    from webmap.auth import client_address, current_account
-
     account = current_account()
     if account is None:  # refused before anything was shown (sign-ins are in login_events)
         return response

@@ -14,6 +14,7 @@ from geo.audit import AuditError, search_access
 from geo.map_data import MapQueryError
 from geo.settings import SEOUL
 from webmap.audit_export import audit_csv, audit_json
+from webmap.auth import current_account, wants_json
 from webmap.db import get_session
 from webmap.params import parse_int
 
@@ -24,8 +25,6 @@ bp = Blueprint("audit", __name__)
 def _district_wide_only():
     """Admins and district-wide officials search the audit; a dong official's rows would name
     residents and staff of other dongs, so the role table's leader needs ``all_areas``."""
-    from webmap.auth import current_account, wants_json
-
     account = current_account()
     if account is not None and not (account.has("admin") or account.all_areas):
         if wants_json():

@@ -41,7 +41,14 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
-from geo.accounts import Account, LoginRefused, account_for_token, authenticate, get_account
+from geo.accounts import (
+    Account,
+    LoginRefused,
+    account_for_token,
+    authenticate,
+    get_account,
+    log_event,
+)
 from geo.settings import PREFIX, read_or_create_key
 from webmap.access import allowed
 from webmap.db import get_session
@@ -139,12 +146,21 @@ def configure(app: Flask) -> None:
 # --- loaders ----------------------------------------------------------------------------------
 
 
-@login_manager.user_loader
-def _load_session_user(user_id: str):
+def _session_ids(user_id) -> tuple[int, int] | None:
+    """The account id and session version a session cookie names (``WebUser.get_id``)."""
     try:
-        db_id, version = (int(part) for part in user_id.split(":"))
+        db_id, version = (int(part) for part in str(user_id).split(":"))
     except ValueError:
         return None
+    return db_id, version
+
+
+@login_manager.user_loader
+def _load_session_user(user_id: str):
+    ids = _session_ids(user_id)
+    if ids is None:
+        return None
+    db_id, version = ids
     account = get_account(get_session(), user_id=db_id)
     if account is None or account.disabled or account.session_version != version:
         return None
@@ -185,9 +201,8 @@ def _idle_timeout() -> bool:
     seen = session.get("seen")
     limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
     if isinstance(seen, int) and now - seen > limit:
-        user_id = session.get("_user_id", "")
-        db_id = user_id.split(":")[0] if isinstance(user_id, str) else ""
-        account = get_account(get_session(), user_id=int(db_id)) if db_id.isdigit() else None
+        ids = _session_ids(session.get("_user_id"))
+        account = get_account(get_session(), user_id=ids[0]) if ids else None
         _log_event(account.username if account else "-", "timeout", account)
         logout_user()
         session.clear()
@@ -200,8 +215,6 @@ def _idle_timeout() -> bool:
 
 
 def _log_event(username: str, event: str, account: Account | None) -> None:
-    from geo.accounts import log_event
-
     db = get_session()
     log_event(
         db, username, event, user_id=account.id if account else None, address=client_address()

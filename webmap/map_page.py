@@ -26,7 +26,7 @@ from webmap import style
 from webmap.db import get_session
 from webmap.pages import aggregate_scope, suppress_small_counts
 from webmap.params import today
-from webmap.safe_html import RawHtml, TextTooltip
+from webmap.safe_html import TextTooltip
 
 bp = Blueprint("map", __name__)
 
@@ -172,11 +172,12 @@ def build_map(
         ).add_child(TextTooltip(f"{row.name} ({label})")).add_to(facilities)
     facilities.add_to(fmap)
 
-    cells = heat_points(session, scope, run_id=run_id) if run_id else []
-    if suppress_small:
-        cells = [cell for cell in cells if cell[2] >= SUPPRESS_BELOW]
     heat = HeatMap(
-        cells,
+        heat_points(
+            session, scope, run_id=run_id, min_residents=SUPPRESS_BELOW if suppress_small else 1
+        )
+        if run_id
+        else [],
         name="heat",
         radius=18,
         blur=15,
@@ -269,13 +270,13 @@ def map_page():
     )
     root = fmap.get_root()
     root.header.add_child(
-        RawHtml(
+        folium.Element(
             f"<title>{html.escape(gettext('Welfare visit map'))}</title>"
             f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
             f'<script defer src="{url_for("static", filename=VECTORGRID_JS)}"></script>'
             f'<script defer src="{url_for("static", filename="map.js")}"></script>'
         )
     )
-    root.html.add_child(RawHtml(controls))  # rendered by Jinja above: never compiled again
+    root.html.add_child(folium.Element(controls))  # kept verbatim (webmap.safe_html)
     page = root.render()
     return page.replace("<html>", f'<html lang="{locale}">', 1)

@@ -8,6 +8,7 @@ from sqlalchemy import text
 from geo.accounts import scope_for
 from geo.queries import area_counts
 from geo.scope import Scope
+from webmap.auth import current_account
 from webmap.db import get_session
 from webmap.params import today
 
@@ -18,8 +19,6 @@ def request_scope() -> Scope:
     """The residents the signed-in caller may see individually (geo.accounts.scope_for),
     computed once per request. Nobody signed in: nobody."""
     if "scope" not in g:
-        from webmap.auth import current_account
-
         account = current_account()
         g.scope = (
             Scope.nothing() if account is None else scope_for(get_session(), account, today=today())
@@ -28,15 +27,10 @@ def request_scope() -> Scope:
 
 
 def aggregate_scope() -> Scope:
-    """The scope of counts per dong: the caller's own scope, except that analysts (who see
-    no individual resident) see the counts of every dong."""
-    from webmap.auth import current_account
-
-    account = current_account()
-    if account is not None and account.has("analyst") and not account.disabled:
-        scope = request_scope()
-        return Scope.everything() if scope.is_empty else scope
-    return request_scope()
+    """The scope of counts per dong: the caller's own scope, except that an analyst (who
+    sees no individual resident) sees the counts of every dong, small ones left out
+    (:func:`suppress_small_counts`)."""
+    return Scope.everything() if suppress_small_counts() else request_scope()
 
 
 @bp.get("/overview")
@@ -64,8 +58,6 @@ def healthz():
 def suppress_small_counts() -> bool:
     """Whether the caller sees aggregates only (an analyst with no role that sees residents):
     then every count from 1 to 4 is left out of what they are shown (docs/analysts.md)."""
-    from webmap.auth import current_account
-
     account = current_account()
     return bool(
         account and account.has("analyst") and not account.has("leader", "visitor", "agency")
@@ -76,8 +68,6 @@ def team_in_reach(team_id: str, area_codes) -> bool:
     """Whether the caller may see the team ``team_id`` (with dongs ``area_codes``) and its
     plans: an admin any team (teams are theirs to run; plans are not), a leader a team whose
     dongs are all in their scope, a visitor their own team. Anyone else: no team."""
-    from webmap.auth import current_account
-
     account = current_account()
     if account is None or account.disabled:
         return False

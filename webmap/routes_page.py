@@ -32,7 +32,7 @@ from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
 from webmap.pages import request_scope, team_in_reach
 from webmap.params import today
 from webmap.route_export import plan_csv, plan_gpx
-from webmap.safe_html import RawHtml, TextTooltip
+from webmap.safe_html import TextTooltip
 
 bp = Blueprint("routes", __name__)
 
@@ -279,13 +279,13 @@ def _render(
     )
     root = fmap.get_root()
     root.header.add_child(
-        RawHtml(
+        folium.Element(
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(gettext('Visit routes'))}</title>"
             f'<link rel="stylesheet" href="{url_for("static", filename="routes.css")}">'
         )
     )
-    root.html.add_child(RawHtml(body))  # rendered by Jinja above: never compiled again
+    root.html.add_child(folium.Element(body))  # kept verbatim (webmap.safe_html)
     page = root.render()
     page = page.replace("<html>", f'<html lang="{locale}">', 1)
     if printing:

@@ -11,7 +11,8 @@ only rendered output goes through ``Element(string)``, and it is never compiled 
 
 ``folium.Tooltip`` also puts its text inside a JavaScript template literal, where ``${...}``
 runs and a backtick ends the script; :class:`TextTooltip` passes the text as a JSON string,
-HTML-escaped, so Leaflet shows it as typed. :class:`RawHtml` adds markup the app rendered.
+HTML-escaped, so Leaflet shows it as typed. Markup the app rendered itself is added as
+``folium.Element(markup)``, which the patch keeps verbatim.
 """
 
 from __future__ import annotations
@@ -21,18 +22,6 @@ import json
 
 from branca.element import Element, MacroElement
 from jinja2 import Template
-
-
-class RawHtml(Element):
-    """Markup placed on the page verbatim: rendered once by the app, never compiled again."""
-
-    def __init__(self, markup: str):
-        super().__init__()
-        self._name = "RawHtml"
-        self.markup = str(markup)
-
-    def render(self, **kwargs) -> str:
-        return self.markup
 
 
 def js_string(value: str) -> str:

@@ -28,6 +28,7 @@ from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.settings_input import FIELDS as SETTING_FIELDS
 from routing.settings_input import SettingsInputError, plan_settings_from
 from webmap.access_log import plan_residents, shown
+from webmap.auth import current_account
 from webmap.db import get_session
 from webmap.pages import request_scope, team_in_reach
 from webmap.params import NotFound
@@ -74,8 +75,6 @@ def _body() -> dict:
 
 def _check_codes(codes) -> None:
     """A leader gives a team only dongs of their own (an admin any dong)."""
-    from webmap.auth import current_account
-
     account = current_account()
     if account is None or account.has("admin") or not isinstance(codes, list):
         return

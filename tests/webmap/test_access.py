@@ -67,7 +67,14 @@ def world(map_app, map_database):
             json={"team_id": team_id, "date": AS_OF.isoformat(), "time_limit_seconds": 1},
         )
         assert planned.status_code == 201, planned.get_json()
+    xss_lonlat = _sql(
+        map_database,
+        """SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
+           JOIN households h ON h.id = r.household_id WHERE r.external_id = :id""",
+        id=map_database["xss_id"],
+    )[0]
     return {
+        "xss_lonlat": tuple(xss_lonlat),
         "dong": dong_user,
         "team": team_id,
         "inside": inside,
@@ -262,12 +269,7 @@ def test_each_role_sees_only_its_residents(map_app, map_database, world):
 
 
 def test_analysts_and_admins_see_counts_or_nothing_never_a_resident(map_app, map_database, world):
-    lon, lat = _sql(
-        map_database,
-        """SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
-           JOIN households h ON h.id = r.household_id WHERE r.external_id = :id""",
-        id=world["xss"],
-    )[0]
+    lon, lat = world["xss_lonlat"]
     x, y = tile_of(lon, lat, 15)
     with map_app.test_client(role="leader") as client:
         full = mapbox_vector_tile.decode(client.get(f"/tiles/residents/15/{x}/{y}.pbf").data)
@@ -343,12 +345,7 @@ def _audit_rows(map_database, username: str) -> list[tuple]:
 
 
 def test_every_view_of_residents_is_audited_with_the_residents_shown(map_app, map_database, world):
-    lon, lat = _sql(
-        map_database,
-        """SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
-           JOIN households h ON h.id = r.household_id WHERE r.external_id = :id""",
-        id=world["xss"],
-    )[0]
+    lon, lat = world["xss_lonlat"]
     leader = TEST_ACCOUNTS["leader"][0]
     before = len(_audit_rows(map_database, leader))
     x15, y15 = tile_of(lon, lat, 15)

@@ -12,6 +12,7 @@ the browser); every page shows it as typed. On the code before the fix ``{{7*191
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import markupsafe
 import pytest
@@ -228,7 +229,10 @@ def _nothing_ran(page, where) -> None:
     assert not [link for link in links if link.strip().lower().startswith("javascript:")], where
 
 
-def test_no_payload_runs_in_the_browser_and_the_text_shows_as_typed(hostile):
+@contextmanager
+def signed_in_page(hostile):
+    """The hostile app served, a desktop Chromium page signed in as the leader, and the lists
+    of dialogs opened and script errors raised on it."""
     with served(hostile["app"]) as base, chromium() as browser:
         context = browser.new_context(viewport={"width": 1280, "height": 860})
         page = context.new_page()
@@ -236,6 +240,14 @@ def test_no_payload_runs_in_the_browser_and_the_text_shows_as_typed(hostile):
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         login(page, base)
+        try:
+            yield base, page, dialogs, errors
+        finally:
+            context.close()
+
+
+def test_no_payload_runs_in_the_browser_and_the_text_shows_as_typed(hostile):
+    with signed_in_page(hostile) as (base, page, dialogs, errors):
         for path in _pages(hostile):
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
@@ -270,19 +282,12 @@ def test_no_payload_runs_in_the_browser_and_the_text_shows_as_typed(hostile):
         assert panel.locator("img, svg, script").count() == 0
         _nothing_ran(page, "resident panel")
         assert dialogs == [] and errors == [], (dialogs, errors)
-        context.close()
 
 
 def test_payload_typed_into_the_visit_form_shows_as_typed(hostile):
     """Notes and visitor name typed into the form: kept as typed when the form comes back with
     an error, and shown as typed on the confirmation page."""
-    with served(hostile["app"]) as base, chromium() as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
-        page = context.new_page()
-        dialogs, errors = [], []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        login(page, base)
+    with signed_in_page(hostile) as (base, page, dialogs, errors):
         errors.clear()  # the map page after signing in is checked above; this is the form
         page.goto(f"{base}/visits/new?resident={hostile['resident']}")
         page.locator('input[name="outcome"]').first.check()
@@ -305,4 +310,3 @@ def test_payload_typed_into_the_visit_form_shows_as_typed(hostile):
         shown = page.locator("main dl").inner_text().splitlines()
         assert VISITOR_PAYLOAD in shown, shown
         assert dialogs == [] and errors == [], (dialogs, errors)
-        context.close()
