@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from geo.db import read_query_frame
 from geo.scope import Scope
 from geo.settings import PROJECT_ROOT
-from geo.vocab import CRISIS_SIGNAL_KINDS
 from scoring.features import (
     CONTACT_OUTCOMES,
     DEFAULT_CADENCE_DAYS,
@@ -31,6 +30,7 @@ from scoring.features import (
     SIGNAL_WINDOWS_DAYS,
     median_income_krw,
 )
+from visitmap.vocab import CRISIS_SIGNAL_KINDS
 
 MEDIAN_INCOME_FILE = PROJECT_ROOT / "data" / "standard_median_income.csv"
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.score_runs import TIER_NAMES, latest_run_id, resident_explanation
-from geo.vocab import (
+from visitmap.vocab import (
     CRISIS_SIGNAL_KINDS,
     NEED_CATEGORIES,
     NEED_STATUSES,

@@ -2,7 +2,7 @@
 
 Geometries are stored in EPSG:4326 (lon/lat) with GiST indexes; metric work is done in a
 projected CRS or on ``geography`` by the queries that need it. Codes with a fixed vocabulary
-(:mod:`geo.vocab`) are ``text`` columns with CHECK constraints. Every imported record has a
+(:mod:`visitmap.vocab`) are ``text`` columns with CHECK constraints. Every imported record has a
 unique ``external_id``, the id in its source file, on which imports upsert.
 
 The Alembic migrations in ``geo/migrations`` create exactly this schema (a test compares them).
@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from geo.vocab import (
+from visitmap.vocab import (
     CRISIS_SIGNAL_KINDS,
     FACILITY_KINDS,
     LOGIN_EVENTS,
@@ -372,7 +372,8 @@ class RoutePlanStop(Base):
 
 
 class RoutePlanDrop(Base):
-    """A candidate left out of a stored plan, and why (codes of geo.vocab.ROUTE_DROP_REASONS)."""
+    """A candidate left out of a stored plan, and why (codes of ROUTE_DROP_REASONS in
+    visitmap.vocab)."""
 
     __tablename__ = "route_plan_drops"
     plan_id: Mapped[int] = mapped_column(
@@ -506,7 +507,7 @@ class User(Base):
     """An account: a person who signs in (issue 10). Never deleted, only disabled, so that the
     access audit keeps naming them.
 
-    ``roles`` is one or more of :data:`geo.vocab.ROLES`; ``all_areas`` gives a district-wide
+    ``roles`` is one or more of :data:`visitmap.vocab.ROLES`; ``all_areas`` gives a district-wide
     official every dong, otherwise the dongs are in ``user_areas``; ``team_id`` is a visitor's
     team and ``provider_id`` the organisation (public office or private agency) they work for.
     """

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from geo.scope import Scope
 from geo.settings import SEOUL
 from geo.visit_scores import refresh_unreachable, rescore_resident
-from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
+from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 
 #: Longest visit note, characters.
 NOTES_MAX_CHARS = 2000

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.crs import KOREA_BOUNDS
 from routing.plan_settings import TIERS, PlanningError
+from visitmap.crs import KOREA_BOUNDS
 
 #: Columns the candidate table must have.
 REQUIRED_COLUMNS: tuple[str, ...] = ("resident_id", "lon", "lat", "tier", "days_overdue")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geo.crs import METRIC_CRS, WGS84, in_korea, transform_xy
 from routing.plan_settings import PlanningError
+from visitmap.crs import METRIC_CRS, WGS84, in_korea, transform_xy
 
 
 @dataclass(frozen=True)

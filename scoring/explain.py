@@ -19,7 +19,7 @@ What adds up to what (``frame.attrs["adds_up_to"]``):
 
 Reasons come from the features with the largest positive contributions; related features
 are said once (lives alone with the age, the 6- and 12-month counts of a signal kind).
-Signal kinds use the labels of :data:`geo.vocab.CRISIS_SIGNAL_KINDS`.
+Signal kinds use the labels of :data:`visitmap.vocab.CRISIS_SIGNAL_KINDS`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.vocab import CRISIS_SIGNAL_KINDS
+from visitmap.vocab import CRISIS_SIGNAL_KINDS
 
 _WINDOWS = ("12m", "6m")  # preferred first
 

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import METRIC_CRS
-from geo.vocab import CRISIS_SIGNAL_KINDS
+from visitmap.crs import METRIC_CRS
+from visitmap.vocab import CRISIS_SIGNAL_KINDS
 
 #: Outcomes in which the resident was met in person.
 MET_OUTCOMES = ("met", "crisis_confirmed")

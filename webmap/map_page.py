@@ -21,7 +21,7 @@ from sqlalchemy import text
 from geo.analyst_export import SUPPRESS_BELOW
 from geo.map_data import area_summaries, heat_points
 from geo.score_runs import latest_run_id
-from geo.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
+from visitmap.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
 from webmap.db import get_session
 from webmap.pages import aggregate_scope, suppress_small_counts

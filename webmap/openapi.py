@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geo.vocab import CRISIS_SIGNAL_KINDS, NEED_CATEGORIES, VISIT_OUTCOMES
+from visitmap.vocab import CRISIS_SIGNAL_KINDS, NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap.analyst_api import ANALYST_PATHS
 from webmap.openapi_audit import AUDIT_PATHS
 from webmap.openapi_teams import TEAM_ROUTE_PATHS

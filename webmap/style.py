@@ -3,7 +3,7 @@ read them from here). Tier codes are integers inside the code: 0 low, 1 medium, 
 
 from __future__ import annotations
 
-from geo.vocab import FACILITY_KINDS
+from visitmap.vocab import FACILITY_KINDS
 
 #: tier code -> (name, colour). High red, medium orange, low blue (Seodaemun's convention).
 TIERS = {

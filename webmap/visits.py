@@ -27,7 +27,7 @@ from geo.visits import (
     visit_input_from_mapping,
     visit_summary,
 )
-from geo.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
+from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap import style
 from webmap.access_log import shown
 from webmap.db import get_session

@@ -31,7 +31,7 @@ from geo.importers.staging import (
 from geo.service_distances import refresh_service_distances
 from geo.settings import today_in_seoul
 from geo.teams import BASE_FACILITY_KIND, TeamError, check_member
-from geo.vocab import (
+from visitmap.vocab import (
     CRISIS_SIGNAL_KINDS,
     FACILITY_KINDS,
     NEED_CATEGORIES,

@@ -19,8 +19,8 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from geo.crs import WGS84, CRSError, crs_label, in_korea, parse_crs, same_crs
 from geo.importers.problems import Problem
+from visitmap.crs import WGS84, CRSError, crs_label, in_korea, parse_crs, same_crs
 
 CSV_SUFFIXES = {".csv"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg"}

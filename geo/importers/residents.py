@@ -18,7 +18,7 @@ from geo.service_distances import (
     service_distances,
 )
 from geo.settings import today_in_seoul
-from geo.vocab import RESIDENT_STATUSES
+from visitmap.vocab import RESIDENT_STATUSES
 
 HOUSEHOLD_COLUMNS = ("household_size", "monthly_income_krw", "assets_krw", "address")
 RESIDENT_FIELDS = (

@@ -13,10 +13,10 @@ import routing.daily
 from geo.route_plans import latest_plan_id, load_plan, team_candidates
 from geo.scope import Scope
 from geo.teams import TeamNotFound, add_member, create_team
-from geo.vocab import ROUTE_DROP_REASONS
 from routing.daily import PlanRequestError, PlanScopeError, plan_capped, plan_team_day
 from routing.plan import DropReason, PlanSettings
 from routing.settings_input import SettingsInputError, plan_settings_from
+from visitmap.vocab import ROUTE_DROP_REASONS
 
 pytestmark = pytest.mark.db
 

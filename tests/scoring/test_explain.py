@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.vocab import CRISIS_SIGNAL_KINDS
 from scoring.config import FeatureSpec, LinearTransform, LogTransform, ScoringConfig
 from scoring.explain import explain, reasons
 from scoring.weighted import WeightedIndexScorer
+from visitmap.vocab import CRISIS_SIGNAL_KINDS
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,8 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from geo.crs import (
+from geo.importers.reading import read_table
+from visitmap.crs import (
     KOREA_BOUNDS,
     METRIC_CRS,
     CRSError,
@@ -49,7 +50,6 @@ from geo.crs import (
     same_crs,
     transform_xy,
 )
-from geo.importers.reading import read_table
 
 # --------------------------------------------------------------------------------------------
 # Ellipsoids (EPSG:7019 GRS 1980, EPSG:7004 Bessel 1841, EPSG:7030 WGS 84): (a, 1/f)
