@@ -35,11 +35,12 @@ from sqlalchemy.orm import Session
 from geo.db import copy_arrow, make_engine, raw_connection, read_query_frame
 from geo.features import load_features
 from geo.scope import Scope
-from geo.score_runs import pack_vectors, score_residents
+from geo.score_runs import pack_vectors
 from geo.settings import load_settings
 from scoring.config import default_config
 from scoring.explain import contribution_matrix
 from scoring.weighted import WeightedIndexScorer
+from visitmap.usecases.scoring_runs import score_residents
 
 
 def timed(label: str, results: dict, fn):

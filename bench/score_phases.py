@@ -29,7 +29,7 @@ from scoring.config import default_config
 STEPS = {
     score_runs: (
         "load_features",
-        "_labels_of",
+        "labels_of",
         "store_run",
         "inputs_digest",
         "input_counts",

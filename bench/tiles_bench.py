@@ -8,7 +8,7 @@ hold households (the busiest first, then a spread), and fetches each one:
 
 - service: ``GET /tiles/residents/{z}/{x}/{y}.pbf`` from the app served by waitress in this
   process (4 threads), over HTTP on loopback, one request at a time;
-- bare: the same tile's SQL (``geo.map_tiles``) run by the database alone through psycopg,
+- bare: the same tile's SQL (``geo.mapdata.tiles``) run by the database alone through psycopg,
   one at a time, in the same run.
 
 It prints tiles per second, p50 and p95 latency and the largest tile of each. The per-dong
@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from waitress.server import create_server
 
 from geo.db import make_engine
-from geo.map_data import NO_FILTERS, ensure_run_aggregates, today_in_seoul
-from geo.map_tiles import (
+from geo.mapdata.filters import NO_FILTERS
+from geo.mapdata.tiles import (
     AREA_ZOOM_MAX,
     RESIDENT_ID_ZOOM,
     area_tile_sql,
@@ -42,7 +42,7 @@ from geo.map_tiles import (
 )
 from geo.scope import Scope
 from geo.score_runs import latest_run_id
-from geo.settings import load_settings
+from geo.settings import load_settings, today_in_seoul
 from webmap import create_app
 
 ZOOMS = (8, 11, 14, 16)
@@ -99,7 +99,6 @@ def main() -> None:
         if run_id is None:
             raise SystemExit("no score run: run `visitmap score` on this database first")
         started = time.perf_counter()
-        ensure_run_aggregates(session, run_id, counted_on=today)
         session.commit()
         print(f"run {run_id}; aggregates ready in {time.perf_counter() - started:.2f} s")
         residents = session.execute(

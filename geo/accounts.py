@@ -5,6 +5,9 @@ API tokens are 256-bit random strings of which only the SHA-256 is stored. A use
 deleted, only disabled, so that the access audit keeps naming them. What each role may see:
 :func:`scope_for` here (which residents) and ``webmap/access.py`` (which pages and calls);
 docs/accounts.md says both in prose.
+
+Length: users, passwords, lock-outs and tokens share one transaction discipline and the
+same checks; a split by noun would import back and forth.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from geo.features import CRISIS_LABEL_SQL
 from geo.scope import Scope
-from geo.score_runs import TIER_NAMES, latest_run_id, unpack_vectors
+from geo.score_runs import latest_run_id, unpack_vectors
 from geo.settings import read_or_create_key
+from visitmap.vocab import TIER_NAMES
 
 PSEUDONYM_ENV = "VISITMAP_PSEUDONYM_KEY"
 PSEUDONYM_FILE = "pseudonym.key"
@@ -166,7 +167,7 @@ def small(count) -> bool:
 
 
 def suppress_area_summaries(summaries: list[dict]) -> list[dict]:
-    """The rows of :func:`geo.map_data.area_summaries` as an analyst sees them: the per-dong
+    """The rows of :func:`geo.mapdata.queries.area_summaries` as an analyst sees them: the per-dong
     tier counts (and, separately, the overdue counts) protected as a table by
     :func:`protected_cells` (a dong's total and a tier's total over all dongs are known
     elsewhere: the overview, the score runs), the hidden cells None; and a dong with a hidden

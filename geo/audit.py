@@ -306,3 +306,24 @@ def separate_owner_sql(owner: str, app: str) -> list[str]:
         f"GRANT SELECT, INSERT, DELETE ON access_audit TO {app}",
         f"GRANT USAGE ON SEQUENCE access_audit_id_seq TO {app}",
     ]
+
+
+def resident_db_ids(session: Session, external_ids) -> list[int]:
+    """The database ids of the residents with these external ids, sorted (unknown ones left out).
+
+    Parameters
+    ----------
+    session : Session
+        The audit's own session.
+    external_ids : iterable of str
+        Pseudonymous resident ids as a response showed them.
+
+    Returns
+    -------
+    list of int
+    """
+    rows = session.execute(
+        text("SELECT id FROM residents WHERE external_id = ANY(:ids)"),
+        {"ids": sorted(external_ids)},
+    ).scalars()
+    return sorted(rows)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+
+from geo.settings import default_pgpassfile
 
 
 def make_engine(database_url: str, **kwargs) -> Engine:
@@ -26,10 +29,6 @@ def make_engine(database_url: str, **kwargs) -> Engine:
 def project_pgpassfile_for(database_url: str):
     """The project's password file (:func:`geo.settings.default_pgpassfile`) if it has an
     entry for ``database_url``'s host and port and the URL carries no password; else None."""
-    from sqlalchemy.engine import make_url
-
-    from geo.settings import default_pgpassfile
-
     url = make_url(database_url)
     passfile = default_pgpassfile()
     if passfile is None or url.password is not None:
@@ -123,3 +122,14 @@ def copy_arrow_chunks(session: Session, target: str, columns, chunks, *, progres
             copy.write(buffer.getbuffer())
             if progress is not None:
                 progress.update(chunk.num_rows)
+
+
+def ping(session: Session) -> None:
+    """Ask the database for nothing, so that a health check fails when it is unreachable.
+
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    """
+    session.execute(text("SELECT 1"))

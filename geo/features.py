@@ -4,6 +4,9 @@
 them in numpy; :func:`load_feature_inputs` reads the raw
 tables for :func:`scoring.features.compute_features`, so notebooks and tests can check that
 both give the same numbers.
+
+Length: the feature SQL and its numpy assembly are one definition (the same as
+:mod:`scoring.features`), kept in one place so they cannot drift apart.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ projected CRS or on ``geography`` by the queries that need it. Codes with a fixe
 unique ``external_id``, the id in its source file, on which imports upsert.
 
 The Alembic migrations in ``geo/migrations`` create exactly this schema (a test compares them).
+
+Length: the whole schema in one module, as Alembic's autogenerate and a reader comparing
+tables with migrations want it; each class is short.
 """
 
 from __future__ import annotations
@@ -302,8 +305,8 @@ team_areas = Table(
 
 
 class RoutePlan(Base):
-    """A stored day plan of a team (routing.daily). Planning the same team and day again
-    stores a new ``version``; the highest version is the team's plan for the day, older ones
+    """A stored day plan of a team (visitmap.usecases.planning). Planning the same team and day
+    again stores a new ``version``; the highest version is the team's plan for the day, older ones
     stay because recorded visits may name them."""
 
     __tablename__ = "route_plans"
@@ -468,29 +471,29 @@ class ScoreUpdate(Base):
     new_next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
 
 
-class RunAreaCount(Base):
-    """Residents of a score run per dong, tier and overdue state, counted on one day.
+class RunAreaDueCount(Base):
+    """Residents of a score run per dong, tier and next due date.
 
-    A cache for the map's low-zoom layers and ``/api/areas`` (geo.map_data): built on first
-    use of a (run, day) from resident_scores and never changed afterwards. Overdue means
-    next_due_on is before ``counted_on``.
+    The map's low-zoom layers and ``/api/areas`` read it (geo.mapdata.aggregates): built when
+    the run is stored and adjusted when a visit rescores a resident. A row is overdue on a day
+    when ``due_on`` is before it, so the same rows serve every day.
     """
 
-    __tablename__ = "run_area_counts"
+    __tablename__ = "run_area_due_counts"
     run_id: Mapped[int] = mapped_column(
         ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
     )
-    counted_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
     tier: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    overdue: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    due_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     residents: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class RunHighCell(Base):
     """High-tier residents of a score run per 250 m grid cell (EPSG:5179) and dong.
 
-    The heatmap's points: their number is bounded by the city's area, not its residents.
+    The heatmap's points: their number is bounded by the city's area, not its residents. Built
+    when the run is stored, adjusted when a visit moves a resident into or out of the high tier.
     """
 
     __tablename__ = "run_high_cells"
@@ -583,7 +586,7 @@ class LoginEvent(Base):
 
 
 # Vector tiles select dongs' label points (statistics for the planner, migration 0007) and
-# households by their Web Mercator position (geo.map_tiles).
+# households by their Web Mercator position (geo.mapdata.tiles).
 Index(
     "ix_areas_label_point_3857",
     func.ST_Transform(Area.label_point, 3857),

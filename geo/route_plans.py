@@ -1,8 +1,8 @@
 """Day plans of the visit teams in PostGIS: the candidate table a plan starts from, storing a
 plan, and reading it back for the route page, the exports and the API.
 
-The planner itself (:mod:`routing.plan`) knows no database; :mod:`routing.daily` joins the
-two. Every function that returns residents takes the caller's :class:`~geo.scope.Scope`.
+The planner itself (:mod:`routing.plan`) knows no database; :mod:`visitmap.usecases.planning`
+joins the two. Every function that returns residents takes the caller's :class:`~geo.scope.Scope`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.scope import Scope
+from geo.score_runs import resident_explanation
 
 CANDIDATE_COLUMNS = (
     "resident_id",
@@ -248,8 +249,6 @@ def load_plan(
 
 
 def _add_reasons(session: Session, scope: Scope, run_id: int | None, routes) -> None:
-    from geo.score_runs import resident_explanation
-
     for route in routes:
         for stop in route["stops"]:
             explained = (

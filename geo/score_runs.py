@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -16,11 +16,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.db import copy_arrow, copy_arrow_chunks
-from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable, load_features
+from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable
+from geo.mapdata.aggregates import build_run_aggregates
 from geo.scope import Scope
-from scoring.cadence import FollowUp, follow_up_due, next_visits
-
-TIER_NAMES = {0: "low", 1: "medium", 2: "high"}
+from scoring.explain import reasons
+from visitmap.vocab import TIER_NAMES
 
 
 def pack_vectors(matrix: np.ndarray) -> pa.StringArray:
@@ -115,7 +115,7 @@ def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.S
     return pd.Series({r[0]: r[1] for r in rows}, name="crisis_confirmed", dtype="int64")
 
 
-def _labels_of(table: FeatureTable) -> pd.Series:
+def labels_of(table: FeatureTable) -> pd.Series:
     """The labels of the residents of ``table``, in its order (they came with the features'
     visit aggregates: the same rule as :data:`LABELS_SQL`, without a second pass over the
     visits)."""
@@ -158,11 +158,17 @@ def store_run(
     scope: Scope,
     previous_run_id: int | None,
     metrics: dict,
-    cadence_days: dict[int, int],
-    follow_up: FollowUp | None = None,
+    next_due: np.ndarray,
     progress=None,
 ) -> StoredRun:
-    """Write a run and every resident's score with one COPY; returns its id and counts."""
+    """Write a run and every resident's score with one COPY; returns its id and counts.
+
+    The map's aggregates of the run (:func:`geo.mapdata.aggregates.build_run_aggregates`) are
+    built in the same transaction, so that reading the map never writes.
+
+    ``next_due``: each resident's due date (datetime64[D], in the table's order), from
+    :func:`scoring.cadence.due_dates`.
+    """
     features = table.features
     tiers = np.asarray(tiers, dtype=int)
     counts = {TIER_NAMES[t]: int((tiers == t).sum()) for t in TIER_NAMES}
@@ -193,21 +199,6 @@ def store_run(
         },
     ).scalar_one()
     context = table.context
-    due = next_visits(
-        tiers,
-        context["last_met_on"],
-        as_of=table.as_of,
-        registered_on=context["registered_on"],
-        cadence=cadence_days,
-    )
-    next_due = follow_up_due(
-        due["next_due_on"].to_numpy(),
-        last_met_on=context["last_met_on"].to_numpy(),
-        last_visit_on=context["last_visit_on"].to_numpy(),
-        planned_on=context["planned_on"].to_numpy(),
-        unreachable=context["unreachable_since"].notna().to_numpy(),
-        follow_up=follow_up,
-    )
     db_ids = context["db_id"].to_numpy(dtype=np.int64)
     values, contributions = features.to_numpy(dtype=float), np.asarray(contributions)
     scores = np.asarray(scores, dtype=float)
@@ -230,6 +221,7 @@ def store_run(
             )
 
     write_run_partition(session, run_id, chunks(), progress=progress)
+    build_run_aggregates(session, run_id)
     return StoredRun(run_id, previous_run_id, counts, digest)
 
 
@@ -297,114 +289,6 @@ def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
     )
 
 
-@dataclass(frozen=True)
-class ScoringResult:
-    stored: StoredRun
-    moved_into_high: int
-    labelled: int
-
-
-def make_scorer(method: str, config):
-    """The scorer for ``method`` (weighted, rules, model), configured by ``config``."""
-    from scoring.learned import LearnedScorer
-    from scoring.rules import RuleScorer
-    from scoring.weighted import WeightedIndexScorer
-
-    if method == "weighted":
-        return WeightedIndexScorer(config=config)
-    if method == "rules":
-        return RuleScorer.default()
-    if method == "model":
-        return LearnedScorer(config=config)
-    raise ValueError(f"unknown scoring method {method!r} (weighted, rules, model)")
-
-
-def score_residents(
-    session: Session,
-    scope: Scope,
-    *,
-    method: str,
-    config,
-    as_of: dt.date,
-    created_by: str,
-    follow_up: FollowUp | None = None,
-    progress=None,
-) -> ScoringResult:
-    """Score the active residents in ``scope`` at ``as_of`` and store the run.
-
-    Due dates follow the tier cadence, moved by the visits that did not meet a resident and
-    by the next visit dates set on the visit form (``follow_up``, default
-    :class:`scoring.cadence.FollowUp`; :func:`scoring.cadence.follow_up_due`).
-
-    The learned scorer is trained on the recorded visit outcomes of the residents in scope
-    (see :func:`load_visit_labels`), without the visit-derived features, which would leak the
-    labels (docs/scoring.md). Metrics compare the scores with those labels.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    from scoring.config import config_to_dict
-    from scoring.explain import contribution_matrix
-    from scoring.report import high_tier_precision_recall
-    from scoring.scorers import assign_tiers
-
-    previous = latest_run_id(session)
-    cadence = config.cadence.by_code()
-    table = load_features(
-        session, scope, as_of=as_of, previous_run_id=previous, cadence_days=cadence
-    )
-    if table.features.empty:
-        raise ValueError("no active residents in scope to score")
-    labelled = _labels_of(table)
-    scorer = make_scorer(method, config)
-    if method == "model":
-        scorer.fit(table.features.loc[labelled.index], labelled.to_numpy())
-    else:
-        scorer.fit(table.features)
-    frame = None
-    if hasattr(scorer, "scores_and_contributions"):  # the weighted index: one pass
-        scores, frame = scorer.scores_and_contributions(table.features)
-    else:
-        scores = scorer.score_samples(table.features)
-    tiers = assign_tiers(scores, *scorer.tier_edges_)  # = scorer.predict, without rescoring
-    contributions = contribution_matrix(scorer, table.features, table.features.columns, frame=frame)
-    metrics: dict = {"labelled": int(len(labelled)), "positives": int(labelled.sum())}
-    if labelled.nunique() == 2:
-        position = table.features.index.get_indexer(labelled.index)
-        metrics["roc_auc_on_labels"] = float(roc_auc_score(labelled, scores[position]))
-        precision, recall = high_tier_precision_recall(labelled.to_numpy(), tiers[position])
-        metrics["high_precision_on_labels"] = precision
-        metrics["high_recall_on_labels"] = recall
-    parameters = {
-        "method": method,
-        "config": config_to_dict(config),
-        "as_of": as_of,
-        "scope": None if scope.is_everything else sorted(scope.area_codes or []),
-        "follow_up": asdict(FollowUp() if follow_up is None else follow_up),
-    }
-    stored = store_run(
-        session,
-        table,
-        scores=scores,
-        tiers=tiers,
-        contributions=contributions,
-        method=method,
-        config_version=config.version if method != "rules" else "rules_default",
-        parameters=parameters,
-        created_by=created_by,
-        scope=scope,
-        previous_run_id=previous,
-        metrics=metrics,
-        cadence_days=cadence,
-        follow_up=follow_up,
-        progress=progress,
-    )
-    # who moved into high: the previous tiers came with the features (= run_changes, without
-    # reading both runs back: ~4.5 s at a million residents)
-    was_high = table.context["previous_tier"].to_numpy(dtype=float) == 2
-    moved = int(((tiers == 2) & ~was_high).sum()) if previous is not None else 0
-    return ScoringResult(stored, moved, int(len(labelled)))
-
-
 def resident_explanation(
     session: Session, scope: Scope, resident_id: str, *, run_id: int | None = None
 ) -> dict | None:
@@ -414,8 +298,6 @@ def resident_explanation(
     Reasons are the features with the largest positive contributions, worded from the
     feature values stored with the run (:func:`scoring.explain.reasons`).
     """
-    from scoring.explain import reasons
-
     run_id = run_id if run_id is not None else latest_run_id(session)
     if run_id is None:
         return None

@@ -13,6 +13,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scoring.cadence import FollowUp
+
 PREFIX = "VISITMAP_"
 #: Korea's time zone: days (due dates, "not in the future", visit dates) are Korean days.
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
@@ -89,8 +91,6 @@ class Settings:
     def follow_up(self):
         """The due-date rules for visits that did not meet a resident
         (:class:`scoring.cadence.FollowUp`)."""
-        from scoring.cadence import FollowUp
-
         return FollowUp(
             retry_days=self.unreachable_retry_days, attempt_gap_days=self.attempt_gap_days
         )

@@ -150,14 +150,31 @@ def list_teams(session: Session) -> list[dict]:
     return [dict(row) | {"area_codes": list(row["area_codes"])} for row in rows]
 
 
-def get_team(session: Session, team_id: str) -> dict | None:
-    """One team: id, name, base (id, name, lon, lat), dongs (code, name), members (all,
-    active and inactive, by member id); None if unknown."""
-    team = (
+def team_record(session: Session, team_id: str) -> dict | None:
+    """One team's own row, or None if unknown.
+
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    team_id : str
+        The team's external id.
+
+    Returns
+    -------
+    dict or None
+        ``id`` (database id), ``team_id``, ``name``, the base facility (``base_facility_pk``,
+        ``base_facility_id``, ``base_name``, ``base_lon``, ``base_lat``; None without a base)
+        and ``area_codes`` (the team's dongs).
+    """
+    row = (
         session.execute(
             text("""
-        SELECT t.id, t.external_id AS team_id, t.name, f.external_id AS base_facility_id,
-               f.name AS base_name, ST_X(f.geom) AS base_lon, ST_Y(f.geom) AS base_lat
+        SELECT t.id, t.external_id AS team_id, t.name, t.base_facility_id AS base_facility_pk,
+               f.external_id AS base_facility_id, f.name AS base_name,
+               ST_X(f.geom) AS base_lon, ST_Y(f.geom) AS base_lat,
+               array(SELECT a.code FROM team_areas ta JOIN areas a ON a.id = ta.area_id
+                     WHERE ta.team_id = t.id ORDER BY a.code) AS area_codes
         FROM visit_teams t LEFT JOIN facilities f ON f.id = t.base_facility_id
         WHERE t.external_id = :t"""),
             {"t": team_id},
@@ -165,6 +182,35 @@ def get_team(session: Session, team_id: str) -> dict | None:
         .mappings()
         .one_or_none()
     )
+    return None if row is None else dict(row)
+
+
+def active_members(session: Session, team_db_id: int) -> list[dict]:
+    """A team's active members by external id: ``id`` (database id), ``external_id``, ``name``.
+
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    team_db_id : int
+        The team's database id.
+
+    Returns
+    -------
+    list of dict
+    """
+    rows = session.execute(
+        text("""SELECT id, external_id, name FROM visit_team_members
+                WHERE team_id = :t AND active ORDER BY external_id"""),
+        {"t": team_db_id},
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def get_team(session: Session, team_id: str) -> dict | None:
+    """One team: id, name, base (id, name, lon, lat), dongs (code, name), members (all,
+    active and inactive, by member id); None if unknown."""
+    team = team_record(session, team_id)
     if team is None:
         return None
     areas = session.execute(
@@ -177,7 +223,8 @@ def get_team(session: Session, team_id: str) -> dict | None:
                 WHERE team_id = :id ORDER BY external_id"""),
         {"id": team["id"]},
     ).mappings()
-    result = {k: v for k, v in team.items() if k != "id"}
+    shown = ("team_id", "name", "base_facility_id", "base_name", "base_lon", "base_lat")
+    result = {k: team[k] for k in shown}
     return result | {"areas": [dict(a) for a in areas], "members": [dict(m) for m in members]}
 
 

@@ -1,9 +1,9 @@
-"""What a recorded visit changes besides the visit itself: the resident's unreachable state
-and the resident's row of the latest score run (rescored at once, logged in score_updates).
+"""What a recorded visit changes besides the visit itself, in PostGIS: the resident's
+unreachable state, and the resident's row of the latest score run (read, locked, written back
+with its log in score_updates and the map's aggregates adjusted).
 
-Both run inside the caller's transaction (the visit form records a visit, its needs, the
-unreachable state, the rescored row, the log and the map's cached counts in one). See
-docs/visits.md for the rules.
+All run inside the caller's transaction; the use-case that composes them is
+:func:`visitmap.usecases.visits.record_visit`. See docs/visits.md for the rules.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.mapdata.aggregates import adjust_run_aggregates
 from geo.scope import Scope
+from geo.score_runs import latest_run_id, pack_vectors
 from scoring.features import CONTACT_OUTCOMES
+from visitmap.vocab import TIER_NAMES
 
 #: Outcomes in which the visitor did not find the resident.
 NOT_FOUND_OUTCOMES = ("not_home", "unreachable")
@@ -78,8 +80,6 @@ def unreachable_residents(
 
     No names: like the map's lists, the list carries pseudonymous ids only.
     """
-    from geo.score_runs import TIER_NAMES
-
     scope_sql, params = scope.sql()
     marked = (
         " AND v.resident_id IN (SELECT r.id FROM residents r JOIN households h"
@@ -131,10 +131,19 @@ class ScoreChange:
     new_next_due_on: dt.date
 
 
-def _latest_run(session: Session):
-    """The latest run (:func:`geo.score_runs.latest_run_id`) with what rescoring needs."""
-    from geo.score_runs import latest_run_id
+def rescoring_run(session: Session):
+    """The latest score run with what rescoring one resident needs, or None.
 
+    Parameters
+    ----------
+    session : Session
+        Any session.
+
+    Returns
+    -------
+    mapping or None
+        id, method, parameters, as_of, previous_run_id and feature_names.
+    """
     run_id = latest_run_id(session)
     if run_id is None:
         return None
@@ -150,118 +159,73 @@ def _latest_run(session: Session):
     )
 
 
-def rescore_resident(
-    session: Session,
-    scope: Scope,
-    resident_db_id: int,
-    *,
-    visit_id: int,
-    visit_date: dt.date,
-    retry_days: int,
-    attempt_gap_days: int = 7,
-) -> ScoreChange | None:
-    """Rescore one resident in the latest run after a visit, update that row, log the change
-    in score_updates and adjust the map's cached counts. None when there is no run or the
-    resident has no row in it (registered after the run, or no longer active).
+def lock_score_row(session: Session, run_id: int, resident_db_id: int):
+    """A resident's row of a run, locked until the transaction ends, or None.
 
-    Features are recomputed as of the later of the visit date and the run's ``as_of``, with
-    the run's previous run for ``days_overdue`` (as the run itself computed them). The score
-    and tier come from the run's method and stored configuration; a learned run (``model``)
-    stores no fitted model, so its score, tier and contributions are kept and only the
-    features and the due date change. Next due date: the rule score runs use
-    (:func:`scoring.cadence.follow_up_due`): the form's date if given, else the retry cadence
-    (``retry_days`` after the last attempt) for an unreachable resident, else the tier's
-    cadence from the last met visit but not before ``attempt_gap_days`` after a visit that
-    did not meet them.
+    Parameters
+    ----------
+    session : Session
+        The visit's transaction.
+    run_id : int
+        The run.
+    resident_db_id : int
+        The resident's database id.
+
+    Returns
+    -------
+    mapping or None
+        score, tier, next_due_on and contributions (packed).
     """
-    from geo.features import load_features
-    from geo.map_data import adjust_run_aggregates
-    from geo.score_runs import make_scorer, pack_vectors
-    from scoring.cadence import FollowUp, follow_up_due, next_visits
-    from scoring.config import config_from_dict
-    from scoring.explain import contribution_matrix
-    from scoring.scorers import assign_tiers
-
-    run = _latest_run(session)
-    if run is None:
-        return None
-    old = (
+    return (
         session.execute(
             text("""
         SELECT score, tier, next_due_on, contributions FROM resident_scores
         WHERE run_id = :run_id AND resident_id = :rid FOR UPDATE"""),
-            {"run_id": run["id"], "rid": resident_db_id},
+            {"run_id": run_id, "rid": resident_db_id},
         )
         .mappings()
         .one_or_none()
     )
-    if old is None:
-        return None
-    config = config_from_dict(run["parameters"]["config"], source=f"score run {run['id']}")
-    cadence = config.cadence.by_code()
-    as_of = max(visit_date, run["as_of"])
-    table = load_features(
-        session,
-        scope,
-        as_of=as_of,
-        previous_run_id=run["previous_run_id"],
-        cadence_days=cadence,
-        resident_db_ids=[resident_db_id],
-    )
-    if table.features.empty:
-        return None
-    names = list(run["feature_names"])
-    features = table.features.reindex(columns=names, fill_value=0.0)
-    if run["method"] == "model":
-        score, tier = float(old["score"]), int(old["tier"])
-        contributions = np.frombuffer(bytes(old["contributions"]), dtype="<f4")[None, :]
-    else:
-        scorer = make_scorer(run["method"], config).fit(features)
-        score = float(scorer.score_samples(features)[0])
-        tier = int(assign_tiers([score], *scorer.tier_edges_)[0])
-        contributions = contribution_matrix(scorer, features, names)
-    # the same rule as a score run (scoring.cadence.follow_up_due): the visit just recorded
-    # is in the context (its next visit date, the unreachable mark, the attempt)
-    context = table.context
-    planned = next_visits(
-        pd.Series([tier], index=features.index),
-        context["last_met_on"],
-        as_of=as_of,
-        registered_on=context["registered_on"],
-        cadence=cadence,
-    )
-    due = follow_up_due(
-        planned["next_due_on"].to_numpy(),
-        last_met_on=context["last_met_on"].to_numpy(),
-        last_visit_on=context["last_visit_on"].to_numpy(),
-        planned_on=context["planned_on"].to_numpy(),
-        unreachable=context["unreachable_since"].notna().to_numpy(),
-        follow_up=FollowUp(retry_days=retry_days, attempt_gap_days=attempt_gap_days),
-    )[0].astype(dt.date)
+
+
+def save_score_change(
+    session: Session,
+    change: ScoreChange,
+    resident_db_id: int,
+    *,
+    visit_id: int,
+    features: np.ndarray,
+    contributions: np.ndarray,
+) -> None:
+    """Write a rescored row, log the change in score_updates and adjust the map's aggregates.
+
+    Parameters
+    ----------
+    session : Session
+        The visit's transaction.
+    change : ScoreChange
+        The row before and after.
+    resident_db_id : int
+        The resident's database id.
+    visit_id : int
+        The visit that caused the change.
+    features, contributions : ndarray
+        The new feature values and contributions (one row each).
+    """
     session.execute(
         text("""
         UPDATE resident_scores SET score = :score, tier = :tier, next_due_on = :due,
                features = CAST(:features AS bytea), contributions = CAST(:contributions AS bytea)
         WHERE run_id = :run_id AND resident_id = :rid"""),
         {
-            "score": score,
-            "tier": tier,
-            "due": due,
-            "features": pack_vectors(features.to_numpy())[0].as_py(),
+            "score": change.new_score,
+            "tier": change.new_tier,
+            "due": change.new_next_due_on,
+            "features": pack_vectors(np.asarray(features))[0].as_py(),
             "contributions": pack_vectors(np.asarray(contributions))[0].as_py(),
-            "run_id": run["id"],
+            "run_id": change.run_id,
             "rid": resident_db_id,
         },
-    )
-    change = ScoreChange(
-        run_id=run["id"],
-        method=run["method"],
-        old_score=float(old["score"]),
-        new_score=score,
-        old_tier=int(old["tier"]),
-        new_tier=tier,
-        old_next_due_on=old["next_due_on"],
-        new_next_due_on=due,
     )
     session.execute(
         text("""
@@ -290,4 +254,3 @@ def rescore_resident(
         new_tier=change.new_tier,
         new_next_due_on=change.new_next_due_on,
     )
-    return change

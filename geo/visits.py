@@ -1,27 +1,27 @@
-"""Visits recorded from the visit form (or the JSON API, or the command line).
+"""Visits in PostGIS: check and write a submitted visit and the needs it found
+(:func:`insert_visit`), read one back as the confirmation shows it (:func:`visit_summary`),
+and the rows the visit form needs. The use-case that also rescores the resident is
+:func:`visitmap.usecases.visits.record_visit`. A retried submit with the same idempotency key
+writes nothing new; the same key with a different payload is refused. Every function takes
+the caller's scope. Rules and limits: docs/visits.md.
 
-:func:`record_visit` records one visit in the caller's transaction: the visit, one open
-need per category found, the resident's unreachable state, and the resident's row of the
-latest score run, rescored at once and logged (:mod:`geo.visit_scores`). A retried submit
-with the same idempotency key records nothing new and returns the same visit; the same key
-with a different payload is refused. Every function takes the caller's scope. Rules and
-limits: docs/visits.md.
+Length: one module because the checks of a visit (:func:`insert_visit`) and the rows they
+read (resident, member, plan) are one rule set; split, each half would import the other.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.scope import Scope
+from geo.score_runs import latest_run_id
 from geo.settings import SEOUL
-from geo.visit_scores import refresh_unreachable, rescore_resident
-from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
+from visitmap.vocab import NEED_CATEGORIES, TIER_NAMES, VISIT_OUTCOMES
 
 #: Longest visit note, characters.
 NOTES_MAX_CHARS = 2000
@@ -87,84 +87,7 @@ EARLIEST_VISIT = dt.date(2000, 1, 1)
 NEXT_VISIT_MAX_DAYS = 5 * 366
 
 
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-def visit_input_from_mapping(data: Mapping) -> VisitInput:
-    """Parse submitted values (form fields or JSON; ``needs`` a list of codes) into a
-    :class:`VisitInput`. Raises :class:`VisitError` naming every malformed field: text fields
-    must be strings (or absent/null) without NUL characters, ``needs`` a list of strings,
-    ``plan`` an integer or a string of digits."""
-    problems = []
-    raw = {}
-    for field in TEXT_FIELDS:
-        value = data.get(field)
-        if value is not None and not isinstance(value, str):
-            problems.append((field, f"must be a string, got {type(value).__name__}"))
-        elif value is not None and "\x00" in value:
-            problems.append((field, "must not contain NUL characters"))
-        else:
-            raw[field] = value
-    visited_at = next_visit_on = plan_id = None
-    raw_time = _text(raw.get("visited_at"))
-    if raw_time is not None:
-        try:
-            visited_at = dt.datetime.fromisoformat(raw_time)
-        except ValueError:
-            problems.append(("visited_at", f"not a date and time: {raw_time!r}"))
-        else:
-            if visited_at.tzinfo is None:  # the form's datetime-local: Korean time
-                visited_at = visited_at.replace(tzinfo=SEOUL)
-            if visited_at.date() < EARLIEST_VISIT:
-                problems.append(("visited_at", f"before {EARLIEST_VISIT.isoformat()}"))
-                visited_at = None
-    raw_next = _text(raw.get("next_visit_on"))
-    if raw_next is not None:
-        try:
-            next_visit_on = dt.date.fromisoformat(raw_next)
-        except ValueError:
-            problems.append(("next_visit_on", f"not a date (YYYY-MM-DD): {raw_next!r}"))
-    raw_plan = data.get("plan")
-    if isinstance(raw_plan, str):
-        raw_plan = _text(raw_plan)
-    if raw_plan is not None:
-        if isinstance(raw_plan, int) and not isinstance(raw_plan, bool):
-            plan_id = raw_plan
-        elif isinstance(raw_plan, str) and raw_plan.isascii() and raw_plan.isdigit():
-            plan_id = int(raw_plan)
-        if plan_id is None or not 0 < plan_id <= PLAN_ID_MAX:
-            problems.append(("plan", f"not a route plan id: {raw_plan!r}"))
-            plan_id = None
-    needs = data.get("needs")
-    if needs is None:
-        needs = ()
-    elif not isinstance(needs, list | tuple) or not all(
-        isinstance(n, str) and "\x00" not in n for n in needs
-    ):
-        problems.append(("needs", "must be a list of need category codes"))
-        needs = ()
-    if problems:
-        raise VisitError(problems)
-    notes = _text(raw.get("notes"))
-    return VisitInput(
-        resident_id=_text(raw.get("resident")) or "",
-        outcome=_text(raw.get("outcome")) or "",
-        idempotency_key=_text(raw.get("idempotency_key")) or "",
-        visited_at=visited_at,
-        needs=tuple(dict.fromkeys(n.strip() for n in needs)),
-        notes=notes,
-        next_visit_on=next_visit_on,
-        member_id=_text(raw.get("member")),
-        visitor_name=_text(raw.get("visitor_name")),
-        plan_id=plan_id,
-    )
-
-
-def _resident(session: Session, scope: Scope, external_id: str, *, lock: bool = False):
+def resident_row(session: Session, scope: Scope, external_id: str, *, lock: bool = False):
     if "\x00" in external_id:  # PostgreSQL text cannot hold it: no such resident
         return None
     scope_sql, params = scope.sql()
@@ -185,7 +108,7 @@ def _resident(session: Session, scope: Scope, external_id: str, *, lock: bool = 
 
 def resident_in_scope(session: Session, scope: Scope, external_id: str) -> bool:
     """Whether the resident ``external_id`` exists and is in ``scope``."""
-    return isinstance(external_id, str) and _resident(session, scope, external_id) is not None
+    return isinstance(external_id, str) and resident_row(session, scope, external_id) is not None
 
 
 def route_plan(session: Session, plan_id: int) -> dict | None:
@@ -233,7 +156,7 @@ def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
     """Every problem of ``visit`` (list of (field, message)) and the rows it names."""
     problems = []
     resident = (
-        _resident(session, scope, visit.resident_id, lock=True) if visit.resident_id else None
+        resident_row(session, scope, visit.resident_id, lock=True) if visit.resident_id else None
     )
     if resident is None:
         problems.append(("resident", f"no resident {visit.resident_id!r} in your areas"))
@@ -317,23 +240,45 @@ def _same_visit(session: Session, existing, visit: VisitInput, fields: dict) -> 
     return stored == wanted and same_time and list(needs) == sorted(visit.needs)
 
 
-def record_visit(
-    session: Session,
-    scope: Scope,
-    visit: VisitInput,
-    *,
-    unreachable_after: int = 3,
-    retry_days: int = 30,
-    attempt_gap_days: int = 7,
-    now: dt.datetime | None = None,
-) -> dict:
-    """Record ``visit`` in the session's transaction and return :func:`visit_summary` of it
-    (``replayed`` True when the key had recorded this visit already).
+@dataclass(frozen=True)
+class InsertedVisit:
+    """A visit :func:`insert_visit` wrote, or found written by the same idempotency key."""
 
-    Raises :class:`VisitError` (every problem, by field) or :class:`IdempotencyConflict`;
-    the caller rolls back. ``now`` (aware) is the clock for the future check.
+    external_id: str
+    visit_id: int
+    resident_db_id: int
+    visit_date: dt.date
+    replayed: bool
+
+
+def insert_visit(
+    session: Session, scope: Scope, visit: VisitInput, *, now: dt.datetime
+) -> InsertedVisit:
+    """Check ``visit`` and write it and the needs it found, in the caller's transaction.
+
+    Parameters
+    ----------
+    session : Session
+        The caller's transaction.
+    scope : Scope
+        The caller's scope: a resident outside it is refused like an unknown one.
+    visit : VisitInput
+        The visit as submitted.
+    now : datetime
+        Aware; the clock for the future check.
+
+    Returns
+    -------
+    InsertedVisit
+        ``replayed`` when the idempotency key had recorded this very visit already.
+
+    Raises
+    ------
+    VisitError
+        Every problem, by field; nothing was written.
+    IdempotencyConflict
+        The key was used for a different visit.
     """
-    now = now or dt.datetime.now(SEOUL)
     problems, resident, member, plan, key, visited_at = _check(session, scope, visit, now)
     if problems:
         raise VisitError(problems)
@@ -369,7 +314,9 @@ def record_visit(
             raise IdempotencyConflict(
                 [("idempotency_key", "already used for a different visit; reload the form")]
             )
-        return visit_summary(session, scope, existing["external_id"]) | {"replayed": True}
+        return InsertedVisit(
+            existing["external_id"], existing["id"], resident["id"], visited_at.date(), True
+        )
     visit_date = visited_at.astimezone(SEOUL).date()
     if visit.needs:
         team_name = plan["team_name"] if plan else (member["team_name"] if member else None)
@@ -388,17 +335,7 @@ def record_visit(
                 "categories": list(visit.needs),
             },
         )
-    refresh_unreachable(session, after=unreachable_after, resident_db_ids=[resident["id"]])
-    rescore_resident(
-        session,
-        scope,
-        resident["id"],
-        visit_id=visit_id,
-        visit_date=visit_date,
-        retry_days=retry_days,
-        attempt_gap_days=attempt_gap_days,
-    )
-    return visit_summary(session, scope, f"form-{key}") | {"replayed": False}
+    return InsertedVisit(f"form-{key}", visit_id, resident["id"], visit_date, False)
 
 
 def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dict | None:
@@ -406,8 +343,6 @@ def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dic
     change it made (None if it rescored nothing), the resident's unreachable mark and current
     due date in the latest run, and the route plan's team and day; None if unknown or out of
     ``scope``."""
-    from geo.score_runs import TIER_NAMES, latest_run_id
-
     if "\x00" in visit_external_id:  # PostgreSQL text cannot hold it: no such visit
         return None
     scope_sql, params = scope.sql()
@@ -490,41 +425,25 @@ def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dic
     }
 
 
-def form_context(
-    session: Session, scope: Scope, resident_id: str, *, plan_id: int | None = None
-) -> dict | None:
-    """What the visit form shows: the resident (name, dong, tier, reasons, due date,
-    unreachable mark), the visitors to choose from (members of the plan's team, else of the
-    teams covering the resident's dong; active ones), the plan's visitor for this resident,
-    and the plan. None if the resident is unknown or out of ``scope``."""
-    from geo.score_runs import resident_explanation
+def planned_member(session: Session, plan_id: int, resident_db_id: int) -> str | None:
+    """The external id of the member a route plan gave this resident to, or None.
 
-    resident = _resident(session, scope, resident_id)
-    if resident is None:
-        return None
-    plan = route_plan(session, plan_id) if plan_id is not None else None
-    members = eligible_members(session, area_id=resident["area_id"], plan=plan)
-    planned = None
-    if plan is not None:
-        planned = session.execute(
-            text("""SELECT m.external_id FROM route_plan_stops s
-            JOIN visit_team_members m ON m.id = s.member_id
-            WHERE s.plan_id = :plan AND s.resident_id = :rid"""),
-            {"plan": plan_id, "rid": resident["id"]},
-        ).scalar()
-    explanation = resident_explanation(session, scope, resident_id)
-    return {
-        "resident": {
-            "resident_id": resident["external_id"],
-            "name": resident["name"],
-            "area_name": resident["area_name"],
-            "status": resident["status"],
-            "unreachable_since": resident["unreachable_since"],
-            "explanation": explanation,
-        },
-        "members": [
-            {k: m[k] for k in ("external_id", "name", "role", "team_name")} for m in members
-        ],
-        "planned_member": planned,
-        "plan": plan,
-    }
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    plan_id : int
+        The route plan.
+    resident_db_id : int
+        The resident's database id.
+
+    Returns
+    -------
+    str or None
+    """
+    return session.execute(
+        text("""SELECT m.external_id FROM route_plan_stops s
+        JOIN visit_team_members m ON m.id = s.member_id
+        WHERE s.plan_id = :plan AND s.resident_id = :rid"""),
+        {"plan": plan_id, "rid": resident_db_id},
+    ).scalar()

@@ -50,6 +50,9 @@ exactly. A schedule that fits the windows with the rounded-up times therefore al
 with the exact ones. The reported distance is recomputed from the routes with unrounded float
 Euclidean distances, and every solution is checked against the unrounded data (capacity, time
 windows, each customer exactly once, at most ``vehicle_count`` routes) before it is returned.
+
+Length: the benchmark format's reader, checker and solver wrapper belong together (docs/solver.md);
+nothing in the service imports it.
 """
 
 from __future__ import annotations

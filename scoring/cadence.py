@@ -199,3 +199,53 @@ def follow_up_due(
     out = np.where(tried, np.maximum(due, gap), due)
     out = np.where(gone & ~np.isnat(last), last + np.timedelta64(follow_up.retry_days, "D"), out)
     return np.where(~np.isnat(planned), planned, out)
+
+
+def due_dates(
+    tiers,
+    context: pd.DataFrame,
+    *,
+    as_of: dt.date,
+    cadence: Cadence | ScoringConfig | dict | None = None,
+    follow_up: FollowUp | None = None,
+) -> np.ndarray:
+    """The one due-date rule: the tier cadence, then the visits that did not meet a resident.
+
+    Score runs and the rescoring of one resident after a visit both call this, so they
+    cannot disagree.
+
+    Parameters
+    ----------
+    tiers : array-like of int
+        Tier codes 0 (low), 1 (medium), 2 (high), in ``context``'s row order.
+    context : DataFrame
+        Per resident: ``last_met_on``, ``registered_on``, ``last_visit_on``, ``planned_on``
+        (dates, missing allowed) and ``unreachable_since`` (a date or missing).
+    as_of : date
+        The day the due dates are computed at.
+    cadence : Cadence, ScoringConfig, mapping or None, default=None
+        Days per tier (see :func:`next_visits`).
+    follow_up : FollowUp or None, default=None
+        The retry and attempt gaps (see :func:`follow_up_due`).
+
+    Returns
+    -------
+    ndarray of datetime64[D]
+        Each resident's next due date.
+    """
+    tiers = pd.Series(np.asarray(tiers), index=context.index)
+    planned = next_visits(
+        tiers,
+        context["last_met_on"],
+        as_of=as_of,
+        registered_on=context["registered_on"],
+        cadence=cadence,
+    )
+    return follow_up_due(
+        planned["next_due_on"].to_numpy(),
+        last_met_on=context["last_met_on"].to_numpy(),
+        last_visit_on=context["last_visit_on"].to_numpy(),
+        planned_on=context["planned_on"].to_numpy(),
+        unreachable=context["unreachable_since"].notna().to_numpy(),
+        follow_up=follow_up,
+    )

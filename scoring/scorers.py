@@ -15,7 +15,8 @@ scorer that names its features (a configuration, rules) needs a DataFrame.
 
 The scorers live in :mod:`scoring.weighted` (:class:`~scoring.weighted.WeightedIndexScorer`),
 :mod:`scoring.rules` (:class:`~scoring.rules.RuleScorer`) and :mod:`scoring.learned`
-(:class:`~scoring.learned.LearnedScorer`); they can also be imported from here.
+(:class:`~scoring.learned.LearnedScorer`); :func:`scoring.methods.make_scorer` chooses one by
+name.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from scoring.explain import explain
 
 __all__ = [
     "BaseScorer",
@@ -173,26 +176,7 @@ class BaseScorer(BaseEstimator):
 
     def explain(self, X, *, top: int = 3) -> pd.DataFrame:
         """Per-resident contributions and the top reasons (see :func:`scoring.explain.explain`)."""
-        from scoring.explain import explain
-
         return explain(self, X, top=top)
 
     def _explanation_parts(self, X) -> ExplanationParts:  # pragma: no cover
         raise NotImplementedError
-
-
-def __getattr__(name: str):
-    # Lazy re-exports: the scorer modules import this one, so it cannot import them eagerly.
-    if name == "WeightedIndexScorer":
-        from scoring.weighted import WeightedIndexScorer
-
-        return WeightedIndexScorer
-    if name == "RuleScorer":
-        from scoring.rules import RuleScorer
-
-        return RuleScorer
-    if name == "LearnedScorer":
-        from scoring.learned import LearnedScorer
-
-        return LearnedScorer
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

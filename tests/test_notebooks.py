@@ -96,9 +96,9 @@ def export_env(notebook_env, tmp_path_factory):
 
     from geo.db import session_scope
     from geo.scope import Scope
-    from geo.score_runs import score_residents
     from scoring.config import default_config
     from visitmap.analyst_cli import export
+    from visitmap.usecases.scoring_runs import score_residents
 
     env, _ = notebook_env
     engine = make_engine(env["VISITMAP_DATABASE_URL"])

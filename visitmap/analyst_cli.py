@@ -7,6 +7,13 @@ from pathlib import Path
 
 import click
 
+from geo.analyst_export import (
+    ExportError,
+    analyst_aggregates,
+    analyst_residents,
+    load_pseudonym_key,
+)
+from geo.scope import Scope
 from geo.settings import load_settings, today_in_seoul
 from visitmap.db_session import cli_session
 
@@ -28,13 +35,6 @@ def analyst(out: Path, aggregates: Path | None, by_age: bool, run_id: int | None
     """Write one row per scored resident under a keyed pseudonym (no name, address,
     registration number, exact birth date, coordinate or note), and optionally the counts per
     dong and tier with every count from 1 to 4 suppressed."""
-    from geo.analyst_export import (
-        ExportError,
-        analyst_aggregates,
-        analyst_residents,
-        load_pseudonym_key,
-    )
-    from geo.scope import Scope
 
     settings = load_settings()
     try:

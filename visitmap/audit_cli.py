@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from geo.audit import AuditError, prune_access, search_access
 from geo.settings import SEOUL, load_settings
 from visitmap.db_session import cli_session
+from webmap.audit_export import audit_csv
 
 
 def _retention_days() -> int:
@@ -41,8 +43,6 @@ def audit() -> None:
 )
 def audit_search(username, resident, since, until, endpoint, limit, output) -> None:
     """Print audit rows matching every filter given, newest first."""
-    from geo.audit import AuditError, search_access
-    from webmap.audit_export import audit_csv
 
     try:
         with cli_session() as session:
@@ -92,7 +92,6 @@ def audit_search(username, resident, since, until, endpoint, limit, output) -> N
 )
 def audit_prune(older_than_days, retention_days) -> None:
     """Delete audit rows older than the retention; refuses anything younger."""
-    from geo.audit import AuditError, prune_access
 
     retention = _retention_days() if retention_days is None else retention_days
     try:

@@ -1,4 +1,8 @@
-"""The ``visitmap`` command."""
+"""The ``visitmap`` command.
+
+Length: the top-level commands (status, db, import, demo, score, serve) with their option
+parsing; the larger groups live in their own ``*_cli.py`` modules.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,23 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
+import webmap
+from geo.db import make_engine, project_pgpassfile_for, session_scope
+from geo.demo import GENERATOR_VERSION, DemoError, generate_demo
+from geo.demo_load import load_demo, read_manifest
+from geo.importers import ImportValidationError, import_file
+from geo.migrate import current_revision, downgrade, head_revision, upgrade
+from geo.queries import table_counts
+from geo.scope import Scope
+from geo.score_runs import latest_run_id
 from geo.settings import load_rrn_key, load_settings, today_in_seoul
+from geo.visit_scores import refresh_unreachable
+from scoring.config import ScoringConfigError, default_config, load_config
+from visitmap.usecases.scoring_runs import score_residents
+from webmap import create_app
 
 
 def _engine(settings):
-    from geo.db import make_engine
 
     return make_engine(settings.database_url)
 
@@ -31,9 +47,6 @@ def main() -> None:
 @main.command()
 def status() -> None:
     """Print the database in use and the row count of each table."""
-    from geo.db import session_scope
-    from geo.migrate import current_revision, head_revision
-    from geo.queries import table_counts
 
     settings = load_settings()
     engine = _engine(settings)
@@ -59,7 +72,6 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Create or upgrade the schema (default: to the newest revision)."""
-    from geo.migrate import current_revision, upgrade
 
     engine = _engine(load_settings())
     upgrade(engine, revision)
@@ -70,7 +82,6 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Take the schema back to REVISION (``base`` drops all tables)."""
-    from geo.migrate import current_revision, downgrade
 
     engine = _engine(load_settings())
     downgrade(engine, revision)
@@ -109,8 +120,6 @@ def import_(kind: str, file: Path, crs: str | None, progress: bool | None) -> No
     KIND `households` is another name for `residents` (one row per resident, with the
     household's columns). See docs/import_formats.md.
     """
-    from geo.db import session_scope
-    from geo.importers import ImportValidationError, import_file
 
     settings = load_settings()
     kind = "residents" if kind == "households" else kind
@@ -127,8 +136,6 @@ def import_(kind: str, file: Path, crs: str | None, progress: bool | None) -> No
             )
             changed = None
             if kind == "visits":  # imported visits count towards the unreachable mark
-                from geo.visit_scores import refresh_unreachable
-
                 changed = refresh_unreachable(session, after=settings.unreachable_after)
     except ImportValidationError as exc:
         for problem in exc.problems:
@@ -169,7 +176,6 @@ def _parse_date(ctx, param, value):
 @click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
 def demo_generate(out_dir: Path, seed: int, scale: int, region: str, as_of) -> None:
     """Write synthetic residents and their records as importable files."""
-    from geo.demo import DemoError, generate_demo
 
     try:
         summary = generate_demo(
@@ -202,8 +208,6 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     Reuses an existing DIR generated with the same seed and scale; importing again changes
     nothing.
     """
-    from geo.demo import GENERATOR_VERSION, generate_demo
-    from geo.demo_load import load_demo, read_manifest
 
     settings = load_settings()
     manifest = read_manifest(demo_dir)
@@ -254,11 +258,6 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
 
     from tqdm import tqdm
 
-    from geo.db import session_scope
-    from geo.scope import Scope
-    from geo.score_runs import score_residents
-    from scoring.config import ScoringConfigError, default_config, load_config
-
     try:
         config = load_config(config_path) if config_path else default_config()
     except ScoringConfigError as exc:
@@ -266,8 +265,6 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     settings = load_settings()
     as_of = as_of or today_in_seoul()
     if unless_scored:
-        from geo.score_runs import latest_run_id
-
         with session_scope(_engine(settings)) as session:
             existing = latest_run_id(session)
         if existing is not None:
@@ -300,11 +297,6 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     )
     if run.previous_run_id is not None:
         click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
-    # the map's per-dong counts and heat cells, so that its first view is fast
-    from geo.map_data import ensure_run_aggregates
-
-    with session_scope(_engine(settings)) as session:
-        ensure_run_aggregates(session, run.run_id, counted_on=today_in_seoul())
 
 
 WEB_USER = "visitmap-web"
@@ -315,8 +307,6 @@ def _url_with_password(database_url: str) -> str:
     server can still connect after it has dropped the privileges that let it read that file.
     The password stays in memory: it is in no URL printed, no command line, no environment."""
     import psycopg
-
-    from geo.db import project_pgpassfile_for
 
     url = make_url(database_url)
     if url.password is not None:
@@ -373,7 +363,6 @@ def _preload_program() -> None:
 def _check_web_user_can_read_pages() -> None:
     """After dropping privileges: the templates, translations and static files must still be
     readable, or pages would fail one by one later. Say so now, with the reason."""
-    import webmap
 
     directory = Path(webmap.__file__).parent
     try:
@@ -417,8 +406,6 @@ def serve(host: str, port: int, threads: int, web_user: str) -> None:
     the port, reads the database password, then runs as --user, which cannot read the key file
     or the password file (docs/deploy.md)."""
     from waitress import create_server
-
-    from webmap import create_app
 
     if "VISITMAP_RRN_HMAC_KEY" in os.environ:
         raise click.ClickException(
@@ -471,6 +458,7 @@ main.add_command(tokens)
 from visitmap.audit_cli import audit  # noqa: E402
 
 main.add_command(audit)
+
 
 from visitmap.analyst_cli import export  # noqa: E402
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from geo.db import make_engine, session_scope
 from geo.settings import load_settings
 
 
 @contextmanager
 def cli_session():
     """A session in one transaction on VISITMAP_DATABASE_URL; the engine is disposed after."""
-    from geo.db import make_engine, session_scope
 
     engine = make_engine(load_settings().database_url)
     try:

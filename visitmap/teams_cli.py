@@ -6,7 +6,21 @@ import datetime as dt
 
 import click
 
+from geo.scope import Scope
+from geo.teams import (
+    TeamError,
+    TeamNotFound,
+    add_member,
+    assign_areas,
+    create_team,
+    get_team,
+    list_teams,
+    set_member_active,
+)
+from routing.plan import PlanningError
+from routing.settings_input import SettingsInputError, plan_settings_from
 from visitmap.db_session import cli_session
+from visitmap.usecases.planning import PlanRequestError, plan_summary_lines, plan_team_day
 
 
 def _fail(exc: Exception):
@@ -21,7 +35,6 @@ def teams() -> None:
 @teams.command("list")
 def teams_list() -> None:
     """List the teams: id, name, base, dongs, active members."""
-    from geo.teams import list_teams
 
     with cli_session() as session:
         rows = list_teams(session)
@@ -39,7 +52,6 @@ def teams_list() -> None:
 @click.argument("team_id")
 def teams_show(team_id: str) -> None:
     """Show one team with its dongs and members."""
-    from geo.teams import get_team
 
     with cli_session() as session:
         team = get_team(session, team_id)
@@ -64,7 +76,6 @@ def teams_show(team_id: str) -> None:
 @click.option("--area", "area_codes", multiple=True, help="Dong code (10 digits); repeatable.")
 def teams_create(team_id, name, base_facility_id, area_codes) -> None:
     """Create team TEAM_ID."""
-    from geo.teams import TeamError, create_team
 
     try:
         with cli_session() as session:
@@ -87,7 +98,6 @@ def teams_create(team_id, name, base_facility_id, area_codes) -> None:
 @click.option("--role", help="e.g. 복지통장, 방문간호사, 복지담당.")
 def teams_add_member(team_id, member_id, name, role) -> None:
     """Add member MEMBER_ID (a visitor) to team TEAM_ID."""
-    from geo.teams import TeamError, TeamNotFound, add_member
 
     try:
         with cli_session() as session:
@@ -102,7 +112,6 @@ def teams_add_member(team_id, member_id, name, role) -> None:
 @click.option("--activate", is_flag=True, help="Make the member active again instead.")
 def teams_deactivate_member(member_id, activate) -> None:
     """Stop planning visits for MEMBER_ID (or start again with --activate)."""
-    from geo.teams import TeamError, TeamNotFound, set_member_active
 
     try:
         with cli_session() as session:
@@ -118,7 +127,6 @@ def teams_deactivate_member(member_id, activate) -> None:
 @click.option("--replace", is_flag=True, help="The team covers exactly these dongs.")
 def teams_assign(team_id, area_codes, replace) -> None:
     """Assign dongs (10-digit codes) to team TEAM_ID."""
-    from geo.teams import TeamError, TeamNotFound, assign_areas
 
     try:
         with cli_session() as session:
@@ -163,12 +171,6 @@ def routes_plan(
 
     The settings used are stored with the plan."""
     import getpass
-
-    from geo.scope import Scope
-    from geo.teams import TeamNotFound
-    from routing.daily import PlanRequestError, plan_summary_lines, plan_team_day
-    from routing.plan import PlanningError
-    from routing.settings_input import SettingsInputError, plan_settings_from
 
     fields = {
         "time_limit_seconds": time_limit,

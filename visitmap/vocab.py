@@ -120,3 +120,6 @@ LOGIN_EVENTS = MappingProxyType(
         "timeout": ("시간 초과", "Timed out"),
     }
 )
+
+#: Tier codes (as scoring computes them) -> names (as the API and the pages show them).
+TIER_NAMES = MappingProxyType({0: "low", 1: "medium", 2: "high"})

@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from flask import Flask
 
+from geo.analyst_export import load_pseudonym_key
 from geo.settings import load_settings
+from webmap import (  # noqa: F401
+    access_log,
+    analyst_api,
+    api,
+    audit_page,
+    auth,
+    db,
+    i18n,
+    map_page,
+    pages,
+    routes_page,
+    safe_html,
+    teams_api,
+    visits,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,13 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    from webmap import api, auth, db, i18n, map_page, pages, safe_html, visits  # noqa: F401
-
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
-    from geo.analyst_export import load_pseudonym_key
-    from webmap import access_log, analyst_api, audit_page
 
     access_log.init_app(app)
     app.register_blueprint(audit_page.bp)
@@ -45,7 +57,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.api)
     app.register_blueprint(api.tiles)
-    from webmap import routes_page, teams_api
 
     app.register_blueprint(routes_page.bp)
     app.register_blueprint(teams_api.bp)

@@ -13,10 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.audit import record_access
+from geo.audit import record_access, resident_db_ids
 from webmap.auth import client_address, current_account
 from webmap.db import get_session
 
@@ -72,12 +71,7 @@ def _write(response):
     noted = noted or {"ids": set(), "count": 0, "detail": {}}
     try:
         with Session(get_session().get_bind()) as session:
-            ids = sorted(
-                session.execute(
-                    text("SELECT id FROM residents WHERE external_id = ANY(:ids)"),
-                    {"ids": sorted(noted["ids"])},
-                ).scalars()
-            )
+            ids = resident_db_ids(session, noted["ids"])
             detail = dict(noted["detail"])
             if via != "session":
                 detail["via"] = via

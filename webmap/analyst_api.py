@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo.analyst_export import ExportError, analyst_aggregates, analyst_residents
-from geo.map_data import MapQueryError
+from geo.mapdata.filters import MapQueryError
 from webmap.db import get_session
 from webmap.pages import aggregate_scope
 from webmap.params import parse_int, today

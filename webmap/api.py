@@ -1,18 +1,14 @@
 """JSON API (``/api``) and vector tiles (``/tiles``). Views parse the request, call one
-function of :mod:`geo.map_data` or :mod:`geo.map_tiles` with the caller's scope, serialise."""
+function of :mod:`geo.mapdata.queries` or :mod:`geo.mapdata.tiles` with the caller's scope,
+serialise."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from geo.map_data import (
-    MapQueryError,
-    area_summaries,
-    list_runs,
-    resident_panel,
-    residents_in_box,
-)
-from geo.map_tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
+from geo.mapdata.filters import MapQueryError
+from geo.mapdata.queries import area_summaries, list_runs, resident_panel, residents_in_box
+from geo.mapdata.tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
 from webmap.access_log import shown
 from webmap.db import get_session
 from webmap.openapi import openapi_document
@@ -125,7 +121,6 @@ def areas():
         if run_id is not None
         else []
     )
-    session.commit()  # keeps aggregates built on first use
     return jsonify(run_id=run_id, counted_on=today().isoformat(), areas=rows)
 
 
@@ -156,7 +151,6 @@ def resident_tile(z: int, x: int, y: int):
         )
         if z >= RESIDENT_ID_ZOOM:  # the tile carries residents' ids: one audit row per tile
             shown(count=count, detail={"tile": [z, x, y]})
-    session.commit()  # keeps aggregates built on first use
     response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
     # scope-dependent: only the user's own browser may cache it
     response.headers["Cache-Control"] = "private, max-age=60"

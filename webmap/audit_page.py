@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from flask_babel import get_locale, gettext
 
 from geo.audit import AuditError, search_access
-from geo.map_data import MapQueryError
+from geo.mapdata.filters import MapQueryError
 from geo.settings import SEOUL
 from webmap.audit_export import audit_csv, audit_json
 from webmap.auth import current_account, wants_json

@@ -12,6 +12,9 @@
   refused. Signed-out callers are sent to the login page (pages) or get 401 (API, tiles).
 - Headers: a Content-Security-Policy with a per-response nonce for the pages' own scripts,
   frame and content-type options, no caching of anything but static files.
+
+Length: every request's security path (sign-in, session, token, CSRF, role check, headers)
+in one place, so it can be reviewed as one.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from geo.accounts import (
     get_account,
     log_event,
 )
+from geo.demo_accounts import DEMO_ACCOUNTS
 from geo.settings import PREFIX, read_or_create_key
 from webmap.access import allowed
 from webmap.db import get_session
@@ -386,7 +390,6 @@ def login():
 
 
 def _login_page(error: str | None = None, username: str = "", status: int = 200):
-    from geo.demo_accounts import DEMO_ACCOUNTS
 
     demo = DEMO_ACCOUNTS if current_app.config.get("DEMO_MODE") else ()
     return (

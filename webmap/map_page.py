@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import folium
 import numpy as np
@@ -16,10 +17,9 @@ from flask import Blueprint, current_app, render_template, url_for
 from flask_babel import get_locale, gettext
 from folium.plugins import HeatMap
 from shapely.geometry import shape
-from sqlalchemy import text
 
 from geo.analyst_export import SUPPRESS_BELOW
-from geo.map_data import area_summaries, heat_points
+from geo.mapdata.queries import MapData, map_data
 from geo.score_runs import latest_run_id
 from visitmap.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
@@ -85,27 +85,24 @@ def leaflet_map(location, *, zoom_start: int, basemap: dict, **options) -> foliu
     return fmap
 
 
-def build_map(
-    session,
-    scope,
-    *,
-    run_id: int | None,
-    locale: str,
-    basemap: dict,
-    suppress_small: bool = False,
-) -> MapParts:
-    """The folium map with the server-side layers (choropleth, facilities, heatmap). With
-    ``suppress_small`` (an analyst's view) no count from 1 to 4 is shown: neither a dong's
-    nor a heatmap cell's."""
-    areas = area_summaries(
-        session,
-        scope,
-        run_id=run_id or 0,
-        today=today(),
-        with_geometry=True,
-        simplify_m=15,
-        suppress_small=suppress_small,
-    )
+def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
+    """The folium map with the server-side layers (choropleth, facilities, heatmap).
+
+    Parameters
+    ----------
+    data : MapData
+        What to draw (:func:`geo.mapdata.queries.map_data`), already scoped and, for an
+        analyst, with small counts left out.
+    locale : {"ko", "en"}
+        The page's language.
+    basemap : dict
+        ``url`` and ``attribution`` of the base map's tiles.
+
+    Returns
+    -------
+    MapParts
+    """
+    areas = data.areas
     if areas:
         lats = [a["lat"] for a in areas]
         lons = [a["lon"] for a in areas]
@@ -154,9 +151,7 @@ def build_map(
     choropleth.add_to(fmap)
 
     facilities = folium.FeatureGroup(name="facilities")
-    rows = session.execute(
-        text("SELECT kind, name, ST_X(geom) AS lon, ST_Y(geom) AS lat FROM facilities")
-    ).all()
+    rows = [SimpleNamespace(**facility) for facility in data.facilities]
     for row in rows:
         label = style.facility_label(row.kind, locale)
         folium.Marker(
@@ -173,11 +168,7 @@ def build_map(
     facilities.add_to(fmap)
 
     heat = HeatMap(
-        heat_points(
-            session, scope, run_id=run_id, min_residents=SUPPRESS_BELOW if suppress_small else 1
-        )
-        if run_id
-        else [],
+        data.heat,
         name="heat",
         radius=18,
         blur=15,
@@ -224,16 +215,17 @@ def map_page():
         "url": current_app.config.get("BASEMAP_URL", ""),
         "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
     }
-    parts = build_map(
+    suppress = suppress_small_counts()
+    data = map_data(
         session,
         scope,
         run_id=run_id,
-        locale=locale,
-        basemap=basemap,
-        suppress_small=suppress_small_counts(),
+        today=today(),
+        min_heat_residents=SUPPRESS_BELOW if suppress else 1,
+        suppress_small=suppress,
     )
+    parts = build_map(data, locale=locale, basemap=basemap)
     fmap = parts.fmap
-    session.commit()  # keeps aggregates built on first use
     config = {
         "map": fmap.get_name(),
         "layers": parts.layer_names,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, g, jsonify, render_template
-from sqlalchemy import text
 
 from geo.accounts import scope_for
+from geo.analyst_export import small
+from geo.db import ping
 from geo.queries import area_counts
 from geo.scope import Scope
 from webmap.auth import current_account
@@ -39,10 +42,6 @@ def overview():
     columns = ("households", "residents", "residents_65plus", "living_alone_65plus", "facilities")
     totals = {c: sum(getattr(r, c) for r in rows) for c in columns}
     if suppress_small_counts():  # counts 1-4 left out, and then the column's total too
-        from dataclasses import replace
-
-        from geo.analyst_export import small
-
         hidden = {c for r in rows for c in columns[:4] if small(getattr(r, c))}
         rows = [replace(r, **{c: "-" for c in columns[:4] if small(getattr(r, c))}) for r in rows]
         totals |= {c: "-" for c in hidden}
@@ -51,7 +50,7 @@ def overview():
 
 @bp.get("/healthz")
 def healthz():
-    get_session().execute(text("SELECT 1"))
+    ping(get_session())
     return jsonify(status="ok")
 
 

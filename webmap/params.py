@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app, request
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.map_data import MapQueryError, ResidentFilters
-from geo.score_runs import TIER_NAMES, latest_run_id
+from geo.mapdata.filters import MapQueryError, ResidentFilters
+from geo.mapdata.queries import run_exists
+from geo.score_runs import latest_run_id
 from geo.settings import today_in_seoul
+from visitmap.vocab import TIER_NAMES
 
 TIER_CODES = {name: code for code, name in TIER_NAMES.items()}
 
@@ -103,7 +104,6 @@ def parse_run(session: Session) -> int | None:
     if raw is None or raw == "":
         return latest_run_id(session)
     run_id = parse_int("run", 0, minimum=1, maximum=2**31 - 1)
-    exists = session.execute(text("SELECT 1 FROM score_runs WHERE id = :id"), {"id": run_id})
-    if exists.first() is None:
+    if not run_exists(session, run_id):
         raise NotFound(f"score run {run_id} does not exist")
     return run_id

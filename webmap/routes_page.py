@@ -7,6 +7,8 @@ team and facility names, addresses) never goes into the map's script: folium put
 inside JavaScript template literals, where HTML escaping does not stop ``${...}``. The map's
 tooltips hold only numbers, times, tier labels and translated fixed words ("Visitor 2",
 "Base"); names reach the page only through Jinja's autoescaping in the list.
+
+Length: the route page's form, map, list and exports share the page's parsing and rendering.
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from flask_babel import get_locale, gettext
 
 from geo.route_plans import latest_plan_id, load_plan
 from geo.teams import TeamNotFound, get_team, list_teams
-from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
 from routing.day_problem import DropReason
 from routing.plan_settings import PlanSettings
 from routing.settings_input import SettingsInputError, plan_settings_from
+from visitmap.usecases.planning import (
+    PlanRequestError,
+    PlanScopeError,
+    plan_team_day,
+    settings_record,
+)
 from webmap import style
 from webmap.access_log import plan_residents, shown
 from webmap.db import get_session
@@ -91,7 +98,6 @@ def settings_error_message(exc: SettingsInputError) -> str:
 def form_values(settings: dict | None) -> dict:
     """The plan form's values (strings) from stored settings (``settings_record``: times as
     ``HH:MM``); missing settings keep the defaults."""
-    from routing.daily import settings_record
 
     stored = settings_record(PlanSettings()) | (settings or {})
     minutes = list(stored["service_minutes_by_tier"])

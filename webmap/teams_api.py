@@ -1,7 +1,7 @@
 """JSON API of the visit teams (``/api/teams``) and their day plans (``/api/routes``).
 
 Views parse the request, call one function of :mod:`geo.teams`, :mod:`geo.route_plans` or
-:mod:`routing.daily`, and serialise. Errors: 400 ``{"error": "invalid_parameter",
+:mod:`visitmap.usecases.planning`, and serialise. Errors: 400 ``{"error": "invalid_parameter",
 "parameter", "message"}``, 403 ``forbidden`` (planning a team whose dongs the caller's scope
 does not all cover), 404 ``not_found``, 409 ``conflict``; nothing is written on error.
 """
@@ -24,9 +24,10 @@ from geo.teams import (
     list_teams,
     set_member_active,
 )
-from routing.daily import PlanRequestError, PlanScopeError, plan_team_day
+from routing.plan import PlanningError
 from routing.settings_input import FIELDS as SETTING_FIELDS
 from routing.settings_input import SettingsInputError, plan_settings_from
+from visitmap.usecases.planning import PlanRequestError, PlanScopeError, plan_team_day
 from webmap.access_log import plan_residents, shown
 from webmap.auth import current_account
 from webmap.db import get_session
@@ -197,7 +198,6 @@ def routes_plan():
     settings (:mod:`routing.settings_input`): ``day_start``, ``day_end``, ``break``,
     ``service_minutes``, ``speed_kmh``, ``detour_factor``, ``travel_mode``,
     ``time_limit_seconds`` (default 3), ``seed``; stored with the plan."""
-    from routing.plan import PlanningError
 
     body = _body()
     team_id = body.get("team_id")

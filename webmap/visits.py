@@ -20,13 +20,11 @@ from geo.visits import (
     TEXT_FIELDS,
     IdempotencyConflict,
     VisitError,
-    form_context,
-    record_visit,
     resident_in_scope,
     route_plan,
-    visit_input_from_mapping,
     visit_summary,
 )
+from visitmap.usecases.visits import record_visit, visit_form, visit_input_from_mapping
 from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap import style
 from webmap.access_log import shown
@@ -125,7 +123,7 @@ def _render_form(context, values, *, errors=(), conflict=False, status=200):
 def new_visit():
     resident_id = request.args.get("resident", "")
     plan_id = _plan_id()
-    context = form_context(get_session(), request_scope(), resident_id, plan_id=plan_id)
+    context = visit_form(get_session(), request_scope(), resident_id, plan_id=plan_id)
     if context is None:
         abort(404)
     shown([resident_id])
@@ -159,7 +157,7 @@ def submit_visit():
         summary = record_visit(session, scope, visit, **_settings())
     except VisitError as error:
         session.rollback()
-        context = form_context(
+        context = visit_form(
             session, scope, values.get("resident", ""), plan_id=_parse_plan(values.get("plan"))
         )
         if context is None:

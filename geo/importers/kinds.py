@@ -1,4 +1,8 @@
-"""What each import kind reads, checks and writes (see docs/import_formats.md)."""
+"""What each import kind reads, checks and writes (see docs/import_formats.md).
+
+Length: one short checker or writer per import kind, kept together so the kinds' rules can
+be read side by side; the registry is in :mod:`geo.importers`.
+"""
 
 from __future__ import annotations
 

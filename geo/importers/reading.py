@@ -1,4 +1,9 @@
-"""Reading import files (CSV, GeoJSON, GeoPackage) into strings plus geometries in lon/lat."""
+"""Reading import files (CSV, GeoJSON, GeoPackage) into strings plus geometries in lon/lat.
+
+Length: every way a file can be malformed before its rows are checked (bytes, encoding,
+header, CSV quoting, GeoJSON structure, CRS), each with a FILE:ROW:COLUMN message; one
+reader per format would repeat the line-numbering helpers they share.
+"""
 
 from __future__ import annotations
 

@@ -204,8 +204,8 @@ def test_new_facility_updates_stored_distances(tiny, tmp_path):
 
 
 def test_resident_subset_equals_their_rows_of_the_whole_table(db, tmp_path):
-    from geo.score_runs import score_residents
     from scoring.config import default_config
+    from visitmap.usecases.scoring_runs import score_residents
 
     generate_demo(tmp_path, seed=6, scale=1500, region="seodaemun", as_of=AS_OF)
     load_demo_files(db, tmp_path, rrn_key=TEST_RRN_KEY, progress=False)

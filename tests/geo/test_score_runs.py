@@ -14,16 +14,10 @@ from geo.demo_load import load_demo_files
 from geo.features import load_features
 from geo.importers import import_file
 from geo.scope import Scope
-from geo.score_runs import (
-    _labels_of,
-    inputs_digest,
-    load_visit_labels,
-    run_changes,
-    score_residents,
-    unpack_vectors,
-)
+from geo.score_runs import inputs_digest, labels_of, load_visit_labels, run_changes, unpack_vectors
 from scoring.config import default_config
 from tests.conftest import TEST_RRN_KEY
+from visitmap.usecases.scoring_runs import score_residents
 
 pytestmark = pytest.mark.db
 
@@ -263,7 +257,7 @@ def test_labels_for_a_run_match_the_public_label_query(demo):
     table = load_features(demo, Scope.everything(), as_of=as_of)
     public = load_visit_labels(demo, Scope.everything(), as_of=as_of)
     expected = public.reindex(table.features.index).dropna().astype("int64")
-    labels = _labels_of(table)
+    labels = labels_of(table)
     assert len(labels) > 10 and labels.sum() > 0
     pd.testing.assert_series_equal(labels, expected)
 

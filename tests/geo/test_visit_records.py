@@ -10,20 +10,15 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from geo.map_data import ensure_run_aggregates
 from geo.scope import Scope
-from geo.score_runs import load_visit_labels, score_residents
+from geo.score_runs import load_visit_labels
 from geo.settings import SettingsError, load_settings
 from geo.visit_scores import refresh_unreachable, unreachable_residents
-from geo.visits import (
-    IdempotencyConflict,
-    VisitError,
-    VisitInput,
-    record_visit,
-    visit_input_from_mapping,
-)
+from geo.visits import IdempotencyConflict, VisitError, VisitInput
 from scoring.config import default_config
 from tests.conftest import count
+from visitmap.usecases.scoring_runs import score_residents
+from visitmap.usecases.visits import record_visit, visit_input_from_mapping
 
 pytestmark = pytest.mark.db
 
@@ -91,7 +86,6 @@ def town(db):
     run = score_residents(
         db, EVERYTHING, method="weighted", config=default_config(), as_of=AS_OF, created_by="t"
     ).stored.run_id
-    ensure_run_aggregates(db, run, counted_on=AS_OF)
     return {"db": db, "run": run, "ids": ids, "areas": areas}
 
 
@@ -237,19 +231,21 @@ def test_a_refusal_keeps_the_tier_and_the_form_date_overrides_the_cadence(town):
 
 def test_map_aggregates_follow_the_visit(town):
     db, run = town["db"], town["run"]
-    ensure_run_aggregates(db, run, counted_on=dt.date(2026, 11, 21))
+    before = db.execute(
+        text("SELECT count(*) FROM run_high_cells WHERE run_id = :run"), {"run": run}
+    ).scalar_one()
+    assert before > 0  # built with the run: the high resident's cell
     record_visit(db, EVERYTHING, _visit("R-HIGH", "met"), now=NOW)
     cached = db.execute(
-        text("""SELECT counted_on, area_id, tier, overdue, residents FROM run_area_counts
-        WHERE run_id = :run ORDER BY 1, 2, 3, 4"""),
+        text("""SELECT area_id, tier, due_on, residents FROM run_area_due_counts
+        WHERE run_id = :run ORDER BY 1, 2, 3"""),
         {"run": run},
     ).all()
     fresh = db.execute(
-        text("""SELECT d.day, h.area_id, s.tier, s.next_due_on < d.day, count(*)
+        text("""SELECT h.area_id, s.tier, s.next_due_on, count(*)
         FROM resident_scores s JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id
-        CROSS JOIN (VALUES (DATE '2026-11-01'), (DATE '2026-11-21')) d(day)
-        WHERE s.run_id = :run GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"""),
+        WHERE s.run_id = :run GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""),
         {"run": run},
     ).all()
     assert [tuple(r) for r in cached] == [tuple(r) for r in fresh]
@@ -441,7 +437,7 @@ def test_with_a_plan_only_the_plans_team_may_visit(town):
 
 
 def test_the_form_offers_exactly_the_members_who_may_visit(town):
-    from geo.visits import form_context
+    from visitmap.usecases.visits import visit_form
 
     db = town["db"]
     first, second = (a.id for a in town["areas"])
@@ -450,9 +446,9 @@ def test_the_form_offers_exactly_the_members_who_may_visit(town):
     )
     planned = _team(db, "T-PLAN", "계획팀", areas=[second], members=[("M-P", "계획", True)])
     plan = _plan(db, planned, dt.date(2026, 11, 20))
-    context = form_context(db, EVERYTHING, "R-LOW1")
+    context = visit_form(db, EVERYTHING, "R-LOW1")
     assert [m["external_id"] for m in context["members"]] == ["M-B"]
-    context = form_context(db, EVERYTHING, "R-LOW1", plan_id=plan)
+    context = visit_form(db, EVERYTHING, "R-LOW1", plan_id=plan)
     assert [m["external_id"] for m in context["members"]] == ["M-P"]
 
 

@@ -21,9 +21,9 @@ from geo.demo import generate_demo
 from geo.demo_load import load_demo_files
 from geo.migrate import upgrade
 from geo.scope import Scope
-from geo.score_runs import score_residents
 from scoring.config import default_config
 from tests.conftest import TEST_RRN_KEY, load_reference_data, scratch_databases
+from visitmap.usecases.scoring_runs import score_residents
 from webmap import create_app
 
 AS_OF = dt.date(2026, 11, 1)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts import create_token, create_user, revoke_token, set_disabled
 from geo.db import session_scope
-from geo.map_tiles import tile_of
+from geo.mapdata.tiles import tile_of
 from tests.webmap.conftest import AS_OF, TEST_ACCOUNTS
 from webmap.access import ACCESS, PUBLIC
 

@@ -187,7 +187,7 @@ def test_the_map_shows_analysts_no_count_from_1_to_4(map_app, map_database):
     sees them; a leader sees the same counts in full (so that the check can fail)."""
     import mapbox_vector_tile
 
-    from geo.map_tiles import tile_of
+    from geo.mapdata.tiles import tile_of
 
     with map_app.test_client(role="leader") as client:
         full = client.get("/api/areas").get_json()["areas"]

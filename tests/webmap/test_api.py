@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.map_data import ResidentFilters, resident_panel, residents_in_box
-from geo.map_tiles import residents_tile, tile_of
+from geo.mapdata.filters import ResidentFilters
+from geo.mapdata.queries import resident_panel, residents_in_box
+from geo.mapdata.tiles import residents_tile, tile_of
 from geo.scope import Scope
 from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE
 

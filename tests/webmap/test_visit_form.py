@@ -327,7 +327,7 @@ def test_command_line_records_a_visit_and_lists_the_unreachable(visit_db, monkey
 def test_tiles_show_the_new_state_right_after_a_submit(client, visit_db):
     import mapbox_vector_tile
 
-    from geo.map_tiles import tile_of
+    from geo.mapdata.tiles import tile_of
 
     rid = _resident(visit_db, 7)
     with Session(visit_db["engine"]) as session:
@@ -452,7 +452,7 @@ def test_two_transactions_with_one_key_record_one_visit(visit_db):
     """The second submit waits for the first transaction (the resident's row lock), then
     finds the key and returns the same visit: one visit, one set of needs, one score update."""
     from geo.scope import Scope
-    from geo.visits import record_visit
+    from visitmap.usecases.visits import record_visit
 
     engine, rid, key = visit_db["engine"], _resident(visit_db, 9), str(uuid.uuid4())
     counts = _counts(visit_db)
@@ -528,10 +528,10 @@ def edge_town(database_url):
     2025-06-01 (met the day before; alone, 95, disabled, no income: 41 points), and nobody
     high. A not-found visit today makes it high (over a year since met: +16 = 57 points)."""
     from geo.scope import Scope
-    from geo.score_runs import score_residents
     from scoring.config import default_config
     from tests.geo.test_visit_records import _household
     from tests.geo.test_visit_records import _resident as make_resident
+    from visitmap.usecases.scoring_runs import score_residents
 
     with scratch_databases(database_url) as create:
         url = create("visit_cache")
@@ -569,7 +569,7 @@ def test_a_visit_recorded_by_another_process_shows_in_this_ones_caches(edge_town
     import subprocess
     import sys
 
-    from geo.map_data import heat_points
+    from geo.mapdata.queries import heat_points
     from geo.scope import Scope
 
     # not the shared test date

@@ -1,4 +1,4 @@
-"""A team's day planned from PostGIS and stored (routing.daily, geo.route_plans): small
+"""A team's day planned from PostGIS and stored (visitmap.usecases.planning, geo.route_plans): small
 hand-built cases around 연희동 주민센터, in the per-test rolled-back transaction."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-import routing.daily
+import visitmap.usecases.planning
 from geo.route_plans import latest_plan_id, load_plan, team_candidates
 from geo.scope import Scope
 from geo.teams import TeamNotFound, add_member, create_team
-from routing.daily import PlanRequestError, PlanScopeError, plan_capped, plan_team_day
 from routing.plan import DropReason, PlanSettings
 from routing.settings_input import SettingsInputError, plan_settings_from
+from visitmap.usecases.planning import PlanRequestError, PlanScopeError, plan_capped, plan_team_day
 from visitmap.vocab import ROUTE_DROP_REASONS
 
 pytestmark = pytest.mark.db
@@ -206,13 +206,13 @@ def test_over_the_cap_the_planner_runs_once_on_the_most_urgent_visitable(monkeyp
     5, the head holds the 5 most urgent visitable candidates plus the unreachable ones before
     them; the planner runs once and the rest are lowest priority."""
     calls = []
-    real = routing.daily.plan_day
+    real = visitmap.usecases.planning.plan_day
 
     def counting(base, visitors, table, **kwargs):
         calls.append(table["resident_id"].tolist())
         return real(base, visitors, table, **kwargs)
 
-    monkeypatch.setattr(routing.daily, "plan_day", counting)
+    monkeypatch.setattr(visitmap.usecases.planning, "plan_day", counting)
     base = (126.9300, 37.5700)
     rows = [("R-far-1", 20_000, 2, 50), ("R-far-2", 20_000, 2, 40)]  # hours away on foot
     rows += [(f"R-{i:02}", 100 + 20 * i, 0, 30 - i) for i in range(28)]

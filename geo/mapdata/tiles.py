@@ -1,9 +1,9 @@
 """Mapbox vector tiles of the residents of a score run, made by PostGIS (ST_AsMVT).
 
 Up to :data:`AREA_ZOOM_MAX` a tile holds one point per dong (layer ``areas``) with its counts by
-tier and overdue state, read from the cached per-dong counts (geo.map_data): its size and cost
-do not grow with the number of residents. From :data:`RESIDENT_ZOOM_MIN` on, a tile holds the
-residents themselves (layer ``residents``): tier code and overdue flag, and from
+tier and overdue state, read from the run's per-dong counts (geo.mapdata.aggregates): its size
+and cost do not grow with the number of residents. From :data:`RESIDENT_ZOOM_MIN` on, a tile
+holds the residents themselves (layer ``residents``): tier code and overdue flag, and from
 :data:`RESIDENT_ID_ZOOM` on their pseudonymous id.
 """
 
@@ -15,17 +15,11 @@ import math
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.map_data import (
-    NO_FILTERS,
-    MapQueryError,
-    ResidentFilters,
-    area_counts_sql,
-    area_filter_sql,
-    ensure_area_counts,
-    overdue_sql,
-)
+from geo.mapdata.aggregates import area_counts_sql, area_filter_sql
+from geo.mapdata.filters import NO_FILTERS, MapQueryError, ResidentFilters, overdue_sql
+from geo.mapdata.queries import area_summaries
 from geo.scope import Scope
-from geo.score_runs import TIER_NAMES
+from visitmap.vocab import TIER_NAMES
 
 AREA_ZOOM_MAX = 13
 RESIDENT_ZOOM_MIN = AREA_ZOOM_MAX + 1
@@ -132,8 +126,6 @@ def area_tile_sql(
 def _hidden_cells(session, scope, run_id, today, filters) -> list[str]:
     """The per-dong counts an analyst may not see (geo.analyst_export.protected_cells, as
     /api/areas leaves them out), as ``code/tier`` and ``code/overdue_tier``."""
-    from geo.map_data import area_summaries
-
     rows = area_summaries(
         session, scope, run_id=run_id, today=today, filters=filters, suppress_small=True
     )
@@ -164,8 +156,6 @@ def residents_tile(
     if scope.is_empty:
         return (b"", 0) if with_count else b""
     if z <= AREA_ZOOM_MAX:
-        if filters.only_tier_and_overdue and not scope.per_resident:
-            ensure_area_counts(session, run_id, counted_on=today)
         hidden = _hidden_cells(session, scope, run_id, today, filters) if suppress_small else None
         sql, params = area_tile_sql(scope, filters, today=today, hidden_cells=hidden)
     else:

@@ -1,5 +1,5 @@
-"""A team's day planned from the database and stored: the glue between :mod:`geo` (teams,
-score runs, stored plans) and the planning core :func:`routing.plan.plan_day`.
+"""Plan a team's day: read the team and its due residents (:mod:`geo`), plan with the
+planning core (:func:`routing.plan.plan_day`), store the plan.
 
 Candidates are the team's residents (in its dongs; the caller's scope must cover them all)
 who are due or overdue on the day in the latest score run; visitors are the team's active
@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.route_plans import store_plan, team_candidates
 from geo.scope import Scope
 from geo.score_runs import latest_run_id
-from geo.teams import TeamNotFound
+from geo.teams import TeamNotFound, active_members, team_record
 from routing.day_problem import first_start, start_windows
 from routing.plan import DayPlan, DroppedVisit, DropReason, PlanSettings, plan_day
 from routing.plan_settings import DEFAULT_SETTINGS
@@ -69,24 +68,12 @@ class StoredDayPlan:
 
 
 def _team_for_planning(session: Session, team_id: str) -> dict:
-    team = (
-        session.execute(
-            text("""SELECT t.id, t.name, t.base_facility_id, ST_X(f.geom) AS lon,
-                           ST_Y(f.geom) AS lat,
-                           array(SELECT a.code FROM team_areas ta JOIN areas a
-                                 ON a.id = ta.area_id WHERE ta.team_id = t.id) AS area_codes
-                    FROM visit_teams t LEFT JOIN facilities f ON f.id = t.base_facility_id
-                    WHERE t.external_id = :t"""),
-            {"t": team_id},
-        )
-        .mappings()
-        .one_or_none()
-    )
+    team = team_record(session, team_id)
     if team is None:
         raise TeamNotFound(f"team {team_id!r} does not exist")
-    if team["base_facility_id"] is None:
+    if team["base_facility_pk"] is None:
         raise PlanRequestError("team", f"team {team_id!r} has no base facility", kind="no_base")
-    return dict(team)
+    return team
 
 
 def check_scope_covers_team(scope: Scope, team_id: str, area_codes) -> None:
@@ -243,11 +230,7 @@ def plan_team_day(
     """
     team = _team_for_planning(session, team_id)
     check_scope_covers_team(scope, team_id, team["area_codes"])
-    members = session.execute(
-        text("""SELECT id, external_id, name FROM visit_team_members
-                WHERE team_id = :t AND active ORDER BY external_id"""),
-        {"t": team["id"]},
-    ).all()
+    members = active_members(session, team["id"])
     if not members:
         raise PlanRequestError("team", f"team {team_id!r} has no active member", kind="no_member")
     run_id = run_id if run_id is not None else latest_run_id(session)
@@ -256,10 +239,10 @@ def plan_team_day(
             "run", "no score run yet (run `visitmap score` first)", kind="no_run"
         )
     candidates = team_candidates(session, scope, team_pk=team["id"], run_id=run_id, day=day)
-    base = (float(team["lon"]), float(team["lat"]))
-    plan = plan_capped(base, [m.external_id for m in members], candidates, settings=settings)
+    base = (float(team["base_lon"]), float(team["base_lat"]))
+    plan = plan_capped(base, [m["external_id"] for m in members], candidates, settings=settings)
     pk_of_resident = dict(zip(candidates["resident_id"], candidates["resident_pk"], strict=True))
-    pk_of_member = {m.external_id: m.id for m in members}
+    pk_of_member = {m["external_id"]: m["id"] for m in members}
     routes = [
         {
             "member_pk": pk_of_member[route.visitor],
@@ -302,7 +285,7 @@ def plan_team_day(
         run_id=run_id,
         method=plan.method,
         settings=settings_record(settings),
-        base_facility_pk=team["base_facility_id"],
+        base_facility_pk=team["base_facility_pk"],
         base_lonlat=base,
         candidates=len(candidates),
         planning_seconds=plan.planning_seconds,
@@ -317,7 +300,7 @@ def plan_team_day(
         run_id=run_id,
         candidates=len(candidates),
         plan=plan,
-        visitors={m.external_id: m.name for m in members},
+        visitors={m["external_id"]: m["name"] for m in members},
         settings=settings,
     )
 
