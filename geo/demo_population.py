@@ -6,6 +6,9 @@ population size, single-year age by sex, lone elderly (독거노인), single-per
 
 Everything is vectorised with numpy per dong; all randomness comes from the
 :class:`numpy.random.Generator` passed in, so results are reproducible.
+
+Length: one calibration pipeline (counts per dong, ages, household types, places) whose
+steps share the region's targets; each step is a short function.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Support comes from public bodies (the dong community centre's 맞춤형복지팀
 보건소, the national health insurer) and from synthetic private organisations (marked
 ``(가상)``). Food support is deliberately duplicated across providers in some months, as
 happens with uncoordinated 명절 (holiday) and food-bank deliveries.
+
+Length: the providers, needs, support and teams are drawn from one shared picture of who
+serves which dong; split, every part would need the others' draws.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ latent crisis probability from its observable risk factors plus a hidden frailty
 in crisis get a kind and an onset date, produce many more arrears signals, and their visited
 members are confirmed in crisis only with some probability (a noisy label). Some residents in
 crisis are blind spots: never visited at all.
+
+Length: the hidden crisis model and everything drawn from it (finances, signals, visits)
+must stay consistent with one latent state per household.
 """
 
 from __future__ import annotations
