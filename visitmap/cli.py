@@ -436,7 +436,7 @@ def serve(host: str, port: int, threads: int, web_user: str) -> None:
     server.run()
 
 
-from routing.solve_cli import solve  # noqa: E402  (PyVRP is imported when it runs)
+from visitmap.solve_cli import solve  # noqa: E402
 
 main.add_command(solve)
 

@@ -22,7 +22,7 @@ from routing.solomon import (
     solution_as_json,
     solve_solomon,
 )
-from routing.solve_cli import OBJECTIVE_CHOICES, solve
+from visitmap.solve_cli import OBJECTIVE_CHOICES, solve
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLOMON = ROOT / "data" / "solomon"
