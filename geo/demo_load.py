@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from geo.db import session_scope
 from geo.importers import ImportResult, import_file
 from geo.settings import PROJECT_ROOT
+from geo.visit_scores import refresh_unreachable
 
 DATA_DIR = PROJECT_ROOT / "data"
 
@@ -76,8 +77,6 @@ def load_demo_files(
     """Import everything into the caller's transaction (see :func:`load_demo`), then mark the
     residents the imported visits did not find ``unreachable_after`` times in a row
     (:func:`geo.visit_scores.refresh_unreachable`)."""
-    from geo.visit_scores import refresh_unreachable
-
     manifest = read_manifest(demo_dir)
     if manifest is None:
         raise FileNotFoundError(f"{demo_dir}/manifest.json not found; generate the demo first")

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
+from geo.demo import GENERATOR_VERSION, DemoError, generate_demo
+from geo.demo_load import load_demo, read_manifest
 from geo.settings import load_rrn_key, load_settings, today_in_seoul
 
 
@@ -169,8 +171,6 @@ def _parse_date(ctx, param, value):
 @click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
 def demo_generate(out_dir: Path, seed: int, scale: int, region: str, as_of) -> None:
     """Write synthetic residents and their records as importable files."""
-    from geo.demo import DemoError, generate_demo
-
     try:
         summary = generate_demo(
             out_dir,
@@ -202,9 +202,6 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     Reuses an existing DIR generated with the same seed and scale; importing again changes
     nothing.
     """
-    from geo.demo import GENERATOR_VERSION, generate_demo
-    from geo.demo_load import load_demo, read_manifest
-
     settings = load_settings()
     manifest = read_manifest(demo_dir)
     if (

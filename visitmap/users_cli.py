@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import click
 
+from geo.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from visitmap.db_session import cli_session
 
 
@@ -164,8 +165,6 @@ def set_areas_(username: str, codes: tuple[str, ...], all_areas: bool) -> None:
 @users.command("create-demo")
 def create_demo() -> None:
     """Create the demo's accounts (one per role; demo passwords, see README). Idempotent."""
-    from geo.demo_accounts import DEMO_ACCOUNTS, create_demo_accounts
-
     with _account_errors(), cli_session() as session:
         created = create_demo_accounts(session)
     click.echo(

@@ -49,6 +49,7 @@ from geo.accounts import (
     get_account,
     log_event,
 )
+from geo.demo.accounts import DEMO_ACCOUNTS
 from geo.settings import PREFIX, read_or_create_key
 from webmap.access import allowed
 from webmap.db import get_session
@@ -386,8 +387,6 @@ def login():
 
 
 def _login_page(error: str | None = None, username: str = "", status: int = 200):
-    from geo.demo_accounts import DEMO_ACCOUNTS
-
     demo = DEMO_ACCOUNTS if current_app.config.get("DEMO_MODE") else ()
     return (
         render_template(
