@@ -1,10 +1,12 @@
 """Benchmark: import N residents from CSV and from GeoJSON, beside GDAL's ogr2ogr loading the
 same file into the same database.
 
-    .venv/bin/python bench/import_bench.py [--rows 100000] [--repeat 3]
+    .venv/bin/python bench/import_bench.py [--rows 100000] [--repeat 3] [--database NAME]
+    .venv/bin/python bench/import_bench.py --tiny    # 200 rows, once: does it still run?
 
-Uses a scratch database ``visitmap_bench`` on the server of VISITMAP_DATABASE_URL (default:
-the project cluster), created afresh. Our import includes everything a user's import does:
+Uses a scratch database (``--database``, default ``visitmap_bench``) on the server of
+VISITMAP_DATABASE_URL (default: the project cluster), created afresh; ``--tiny`` drops it
+afterwards. Our import includes everything a user's import does:
 reading, validating every cell, the HMAC of registration numbers, point-in-area assignment,
 upserting households and residents with their indexes. ogr2ogr loads the same file as a plain
 point table (COPY, GiST index), without validation. Prints the median of the repeats.
@@ -13,7 +15,6 @@ point table (COPY, GiST index), without validation. Prints the median of the rep
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import shutil
 import statistics
@@ -27,26 +28,19 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from geo.db import make_engine, session_scope
-from geo.demo import generate_demo
-from geo.demo_load import DATA_DIR
+from geo.db import make_engine, project_pgpassfile_for, session_scope
 from geo.importers import import_file
-from geo.migrate import upgrade
 from geo.settings import load_settings
 
+from _scratch import (
+    create_database,
+    drop_database,
+    generate_residents,
+    load_areas_and_facilities,
+)
+
 BENCH_DB = "visitmap_bench"
-
-
-def make_database(base_url: str) -> str:
-    admin = make_engine(
-        make_url(base_url).set(database="postgres").render_as_string(False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
-    admin.dispose()
-    return make_url(base_url).set(database=BENCH_DB).render_as_string(False)
+TINY_ROWS = 200
 
 
 def ogr_dsn(url: str) -> str:
@@ -103,6 +97,9 @@ def time_ogr(url: str, path: Path, table: str) -> float:
             "EPSG:4326",
         ]
     env = dict(os.environ, PG_USE_COPY="YES")
+    passfile = project_pgpassfile_for(url)  # libpq in ogr2ogr reads the project's password
+    if passfile is not None and "PGPASSFILE" not in env:
+        env["PGPASSFILE"] = str(passfile)
     start = time.perf_counter()
     subprocess.run(args, check=True, env=env, capture_output=True)
     return time.perf_counter() - start
@@ -113,24 +110,35 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--database", default=BENCH_DB, help="scratch database (made afresh)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help=f"--rows {TINY_ROWS} --repeat 1, and drop the database afterwards",
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.rows, args.repeat = TINY_ROWS, 1
     if shutil.which("ogr2ogr") is None:
         raise SystemExit("ogr2ogr not found: apt-get install gdal-bin")
+    try:
+        run(args)
+    finally:
+        if args.tiny:
+            drop_database(args.database)
 
+
+def run(args: argparse.Namespace) -> None:
     settings = load_settings()
-    url = make_database(settings.database_url)
+    url = create_database(args.database)
+    # facilities too: the residents import computes each household's service distances
+    load_areas_and_facilities(url)
     engine = make_engine(url)
-    upgrade(engine)
-    with session_scope(engine) as session:
-        import_file(session, "areas", DATA_DIR / "seodaemun_admdong_2021.geojson")
-        # facilities too: the residents import computes each household's service distances
-        import_file(session, "facilities", DATA_DIR / "seodaemun_facilities.csv")
 
     workdir = Path(tempfile.mkdtemp(prefix="visitmap-bench-"))
     t0 = time.perf_counter()
-    generate_demo(workdir, seed=7, scale=args.rows, region="seodaemun", as_of=dt.date(2026, 11, 1))
+    csv_path = generate_residents(workdir, args.rows)
     print(f"generated {args.rows} residents in {time.perf_counter() - t0:.1f} s")
-    csv_path = workdir / "residents.csv"
     frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
     geo_path = workdir / "residents.geojson"
     points = gpd.GeoDataFrame(

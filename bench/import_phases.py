@@ -1,20 +1,24 @@
 """Where the time of one residents import goes: reading, parsing, checks, COPY, upserts.
 
-    .venv/bin/python bench/import_phases.py FILE [--fresh]
+    .venv/bin/python bench/import_phases.py FILE [--fresh] [--database visitmap_bench]
+    .venv/bin/python bench/import_phases.py --tiny    # 200 generated rows: does it still run?
 
 Imports FILE as `residents` into the benchmark database made by bench/import_bench.py
 (``visitmap_bench``; run that first), timing each phase and the slowest SQL statements.
 ``--fresh`` empties residents and households first (a first import; else a re-import).
+``--tiny`` needs no FILE: it makes the database itself (areas and facilities), generates 200
+residents, imports them fresh and drops the database afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import tempfile
 import time
+from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
 
 import geo.importers as importers
 import geo.importers.base as base
@@ -22,6 +26,14 @@ import geo.importers.kinds as kinds
 import geo.importers.residents as residents
 from geo.db import make_engine, session_scope
 from geo.settings import load_settings
+
+from _scratch import (
+    create_database,
+    database_url,
+    drop_database,
+    generate_residents,
+    load_areas_and_facilities,
+)
 
 PHASES = [
     (importers, "read_table"),
@@ -33,15 +45,33 @@ PHASES = [
 ]
 
 
+TINY_ROWS = 200
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file")
+    parser.add_argument("file", nargs="?")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--database", default="visitmap_bench")
+    parser.add_argument("--tiny", action="store_true", help=f"{TINY_ROWS} generated rows")
     args = parser.parse_args()
+    if args.tiny == (args.file is not None):
+        parser.error("give FILE or --tiny")
+    if not args.tiny:
+        run(database_url(args.database), Path(args.file), fresh=args.fresh)
+        return
+    try:
+        url = create_database(args.database)
+        load_areas_and_facilities(url)
+        with tempfile.TemporaryDirectory(prefix="visitmap-bench-") as workdir:
+            run(url, generate_residents(Path(workdir), TINY_ROWS), fresh=True)
+    finally:
+        drop_database(args.database)
 
+
+def run(url: str, path: Path, *, fresh: bool) -> None:
     settings = load_settings()
-    url = make_url(settings.database_url).set(database="visitmap_bench")
-    engine = make_engine(url.render_as_string(False))
+    engine = make_engine(url)
     spent: dict[str, float] = {}
 
     def timed(module, name):
@@ -80,20 +110,22 @@ def main() -> None:
         took = time.perf_counter() - conn.info["started"]
         statements.append((took, " ".join(statement.split())[:70]))
 
-    if args.fresh:
+    if fresh:
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE residents, households RESTART IDENTITY CASCADE"))
         statements.clear()
     start = time.perf_counter()
     with session_scope(engine) as session:
         result = importers.import_file(
-            session, "residents", args.file, rrn_key=settings.rrn_hmac_key, progress=False
+            session, "residents", path, rrn_key=settings.rrn_hmac_key, progress=False
         )
     total = time.perf_counter() - start
     print(result)
     print(f"total {total:.2f} s")
     for name, seconds in spent.items():
         print(f"  {name:<22} {seconds:6.2f} s")
+    for name in [name for _, name in PHASES if name not in spent]:
+        print(f"  {name:<22} not called (a phase renamed or gone? update PHASES)")
     for seconds, statement in sorted(statements, reverse=True)[:3]:
         print(f"  sql {seconds:6.2f} s  {statement}")
     engine.dispose()

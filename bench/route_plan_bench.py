@@ -1,6 +1,7 @@
 """Benchmark: one team's day planned with PyVRP beside the greedy plans a person would make.
 
     .venv/bin/python bench/route_plan_bench.py [--time-limit 3] [--seed 20261122] [--runs 1]
+    .venv/bin/python bench/route_plan_bench.py --tiny   # 20 candidates, 2 visitors, 0.5 s
 
 A synthetic but realistic day: the base is 연희동 주민센터 (Yeonhui-dong community centre,
 Seodaemun-gu, Seoul); 150 due or overdue residents are scattered uniformly within 1.5 km of it
@@ -39,27 +40,30 @@ WINDOWS = [
 ]
 
 
-def synthetic_day(seed: int) -> pd.DataFrame:
-    """150 candidates around the base (see the module notes)."""
+TINY_CANDIDATES, TINY_VISITORS, TINY_TIME_LIMIT = 20, 2, 0.5
+
+
+def synthetic_day(seed: int, count: int = CANDIDATES) -> pd.DataFrame:
+    """``count`` candidates around the base (see the module notes)."""
     rng = np.random.default_rng(seed)
     to_metric = Transformer.from_crs("EPSG:4326", "EPSG:5179", always_xy=True)
     base_x, base_y = to_metric.transform(*BASE)
-    angle = rng.uniform(0, 2 * np.pi, CANDIDATES)
-    radius = RADIUS_METRES * np.sqrt(rng.uniform(0, 1, CANDIDATES))  # uniform over the disc
+    angle = rng.uniform(0, 2 * np.pi, count)
+    radius = RADIUS_METRES * np.sqrt(rng.uniform(0, 1, count))  # uniform over the disc
     lon, lat = to_metric.transform(
         base_x + radius * np.cos(angle), base_y + radius * np.sin(angle), direction="INVERSE"
     )
     window = [
         WINDOWS[int(rng.integers(len(WINDOWS)))] if rng.uniform() < 0.25 else (None, None)
-        for _ in range(CANDIDATES)
+        for _ in range(count)
     ]
     return pd.DataFrame(
         {
-            "resident_id": [f"R{k:03d}" for k in range(CANDIDATES)],
+            "resident_id": [f"R{k:03d}" for k in range(count)],
             "lon": lon,
             "lat": lat,
-            "tier": rng.choice([0, 1, 2], CANDIDATES, p=[0.45, 0.35, 0.20]),
-            "days_overdue": np.minimum(rng.geometric(1 / 10, CANDIDATES) - 1, 120),
+            "tier": rng.choice([0, 1, 2], count, p=[0.45, 0.35, 0.20]),
+            "days_overdue": np.minimum(rng.geometric(1 / 10, count) - 1, 120),
             "available_from": [w[0] for w in window],
             "available_until": [w[1] for w in window],
         }
@@ -93,23 +97,33 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=PlanSettings().time_limit_seconds)
     parser.add_argument("--seed", type=int, default=20261122, help="seed of the synthetic day")
     parser.add_argument("--runs", type=int, default=1, help="PyVRP runs (solver seeds 0..)")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help=f"{TINY_CANDIDATES} candidates, {TINY_VISITORS} visitors, "
+        f"--time-limit {TINY_TIME_LIMIT}",
+    )
     args = parser.parse_args()
-    candidates = synthetic_day(args.seed)
+    visitors, count = VISITORS, CANDIDATES
+    if args.tiny:
+        visitors, count = VISITORS[:TINY_VISITORS], TINY_CANDIDATES
+        args.time_limit = TINY_TIME_LIMIT
+    candidates = synthetic_day(args.seed, count)
     tiers = " / ".join(str(int((candidates.tier == tier).sum())) for tier in (0, 1, 2))
     windowed = candidates.available_from.notna() | candidates.available_until.notna()
     print(
         f"{len(candidates)} candidates (low / medium / high {tiers}; {int(windowed.sum())} with "
-        f"an availability window), {len(VISITORS)} visitors on foot, "
+        f"an availability window), {len(visitors)} visitors on foot, "
         f"solver time limit {args.time_limit} s\n"
     )
     columns = {}
     for run in range(args.runs):
         settings = dataclasses.replace(PlanSettings(), time_limit_seconds=args.time_limit, seed=run)
         columns[f"PyVRP (seed {run})"] = describe(
-            plan_day(BASE, VISITORS, candidates, settings=settings)
+            plan_day(BASE, visitors, candidates, settings=settings)
         )
     for pick in ("nearest", "priority"):
-        plan = greedy_nearest_neighbour_plan(BASE, VISITORS, candidates, pick=pick)
+        plan = greedy_nearest_neighbour_plan(BASE, visitors, candidates, pick=pick)
         columns[f"greedy {pick}"] = describe(plan)
     rows = list(dict.fromkeys(key for column in columns.values() for key in column))
     width = max(len(row) for row in rows)

@@ -1,6 +1,7 @@
 """Benchmark: rescore every resident (features, score, tiers, write-back) beside its bare parts.
 
     .venv/bin/python bench/score_bench.py [--database visitmap_city]
+    .venv/bin/python bench/score_bench.py --tiny   # 200 residents in a scratch database
 
 Needs a database holding the city-scale demo, e.g.:
 
@@ -17,6 +18,9 @@ Measured in one run, each inside a transaction that is rolled back (nothing is k
   tiers, contributions, COPY of every resident's row into resident_scores);
 - its bare parts: reading the same feature table when it is already a table (COPY out), one
   numpy matrix product, and one COPY of the results into an unindexed temporary table.
+
+``--tiny`` makes a scratch database (``--database``, default ``visitmap_bench_tiny``) with
+the demo at 200 residents, measures it, and drops it: a check that the bench still runs.
 """
 
 from __future__ import annotations
@@ -29,18 +33,18 @@ import time
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from geo.db import copy_arrow, make_engine, raw_connection, read_query_frame
 from geo.features import load_features
 from geo.scope import Scope
 from geo.score_runs import pack_vectors
-from geo.settings import load_settings
 from scoring.config import default_config
 from scoring.explain import contribution_matrix
 from scoring.weighted import WeightedIndexScorer
 from visitmap.usecases.scoring_runs import score_residents
+
+from _scratch import TINY_DATABASE, database_url, tiny_database
 
 
 def timed(label: str, results: dict, fn):
@@ -53,12 +57,20 @@ def timed(label: str, results: dict, fn):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="visitmap_city")
+    parser.add_argument("--database", help="default visitmap_city (--tiny: visitmap_bench_tiny)")
     parser.add_argument("--as-of", default="2026-11-22")
+    parser.add_argument("--tiny", action="store_true", help="a scratch database of 200 residents")
     args = parser.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
-    url = make_url(load_settings().database_url).set(database=args.database)
-    engine = make_engine(url.render_as_string(False))
+    if args.tiny:
+        with tiny_database(args.database or TINY_DATABASE) as url:
+            measure(url, as_of)
+    else:
+        measure(database_url(args.database or "visitmap_city"), as_of)
+
+
+def measure(url: str, as_of: dt.date) -> None:
+    engine = make_engine(url)
     config = default_config()
     results: dict[str, float] = {}
 

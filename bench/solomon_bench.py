@@ -3,6 +3,7 @@
     .venv/bin/python bench/solomon_bench.py [--time-limit 5] [--instances C101,R2]
         [--solvers pyvrp,pyvrp-vehicles,ortools] [--csv results.csv]
     .venv/bin/python bench/solomon_bench.py --from-csv results.csv   # reprint saved runs
+    .venv/bin/python bench/solomon_bench.py --tiny   # C101, pyvrp, 0.5 s: does it still run?
 
 Each solver gets the same wall-clock budget per instance (model building included) and one
 run per instance (seed 1), one instance after another. Solvers:
@@ -56,6 +57,7 @@ from routing.solomon import (
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "solomon"
 SOLVERS = ("pyvrp", "pyvrp-vehicles", "ortools")
+TINY = {"instances": "C101", "solvers": "pyvrp", "time_limit": 0.5}
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,14 @@ def main() -> None:
     parser.add_argument(
         "--from-csv", type=Path, help="print the tables of a run saved with --csv; solve nothing"
     )
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="--instances {instances} --solvers {solvers} --time-limit {time_limit}".format(**TINY),
+    )
     args = parser.parse_args()
+    if args.tiny:
+        vars(args).update(TINY)
     if args.from_csv:
         print_saved(args.from_csv, load_best_known())
         return

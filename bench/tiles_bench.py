@@ -1,19 +1,24 @@
 """Benchmark: vector tiles of the residents, served by the app vs the bare ST_AsMVT query.
 
     .venv/bin/python bench/tiles_bench.py [--database visitmap_city] [--tiles 200]
+    .venv/bin/python bench/tiles_bench.py --tiny   # 200 residents, 3 tiles per zoom
 
 Needs a database with residents and a score run (the city demo, see bench/score_bench.py,
 then ``visitmap score``). For each zoom (8, 11, 14, 16) it picks up to ``--tiles`` tiles that
 hold households (the busiest first, then a spread), and fetches each one:
 
 - service: ``GET /tiles/residents/{z}/{x}/{y}.pbf`` from the app served by waitress in this
-  process (4 threads), over HTTP on loopback, one request at a time;
+  process (4 threads), over HTTP on loopback, one request at a time, signed in with an API
+  token of a leader of all dongs (``bench.tiles``, made if missing; the token is revoked
+  afterwards);
 - bare: the same tile's SQL (``geo.mapdata.tiles``) run by the database alone through psycopg,
   one at a time, in the same run.
 
 It prints tiles per second, p50 and p95 latency and the largest tile of each. The per-dong
 aggregates that low-zoom tiles read are built once before timing (as ``visitmap score``
-does after each run).
+does after each run). ``--tiny`` makes a scratch database (``--database``, default
+``visitmap_bench_tiny``) with the demo at 200 residents and one score run, fetches 3 tiles
+per zoom, and drops the database: a check that the bench still runs.
 """
 
 from __future__ import annotations
@@ -27,11 +32,11 @@ import threading
 import time
 
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from waitress.server import create_server
 
-from geo.db import make_engine
+from geo.accounts import create_token, create_user, get_account, revoke_token
+from geo.db import make_engine, session_scope
 from geo.mapdata.filters import NO_FILTERS
 from geo.mapdata.tiles import (
     AREA_ZOOM_MAX,
@@ -42,10 +47,14 @@ from geo.mapdata.tiles import (
 )
 from geo.scope import Scope
 from geo.score_runs import latest_run_id
-from geo.settings import load_settings, today_in_seoul
+from geo.settings import today_in_seoul
 from webmap import create_app
 
+from _scratch import TINY_AS_OF, TINY_DATABASE, database_url, tiny_database
+
 ZOOMS = (8, 11, 14, 16)
+BENCH_USER = "bench.tiles"
+TINY_TILES = 3
 
 
 def pick_tiles(session: Session, z: int, count: int) -> list[tuple[int, int]]:
@@ -54,6 +63,10 @@ def pick_tiles(session: Session, z: int, count: int) -> list[tuple[int, int]]:
         text("""SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM households
             TABLESAMPLE SYSTEM (20) REPEATABLE (1)""")
     ).all()
+    if not rows:  # a few pages only (a small database): the sample may miss them all
+        rows = session.execute(
+            text("SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat FROM households")
+        ).all()
     weight: dict[tuple[int, int], int] = {}
     for row in rows:
         key = tile_of(row.lon, row.lat, z)
@@ -85,15 +98,37 @@ def summary(label: str, seconds: list[float], sizes: list[int]) -> dict:
     return result
 
 
+def bench_token(engine) -> tuple[str, int]:
+    """An API token of :data:`BENCH_USER` (a leader of every dong, made if missing)."""
+    with session_scope(engine) as session:
+        if get_account(session, username=BENCH_USER) is None:
+            create_user(
+                session,
+                BENCH_USER,
+                display_name="tiles benchmark",
+                roles=["leader"],
+                password=None,
+                all_areas=True,
+            )
+        token, info = create_token(session, BENCH_USER, f"tiles bench {time.time_ns()}")
+    return token, info.id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", default="visitmap_city")
+    parser.add_argument("--database", help="default visitmap_city (--tiny: visitmap_bench_tiny)")
     parser.add_argument("--tiles", type=int, default=200)
+    parser.add_argument("--tiny", action="store_true", help=f"200 residents, --tiles {TINY_TILES}")
     args = parser.parse_args()
-    url = make_url(load_settings().database_url).set(database=args.database)
-    url_text = url.render_as_string(False)
+    if args.tiny:
+        with tiny_database(args.database or TINY_DATABASE, score=True) as url:
+            measure(url, TINY_TILES, today=TINY_AS_OF)
+    else:
+        measure(database_url(args.database or "visitmap_city"), args.tiles, today=today_in_seoul())
+
+
+def measure(url_text: str, count: int, *, today) -> None:
     engine = make_engine(url_text)
-    today = today_in_seoul()
     with Session(engine) as session:
         run_id = latest_run_id(session)
         if run_id is None:
@@ -105,8 +140,10 @@ def main() -> None:
             text("SELECT count(*) FROM resident_scores WHERE run_id = :r"), {"r": run_id}
         ).scalar_one()
         print(f"residents scored: {residents:,}")
-        tiles = {z: pick_tiles(session, z, args.tiles) for z in ZOOMS}
+        tiles = {z: pick_tiles(session, z, count) for z in ZOOMS}
 
+    token, token_id = bench_token(engine)
+    headers = {"Authorization": f"Bearer {token}"}
     app = create_app({"DATABASE_URL": url_text, "TODAY": today.isoformat(), "BASEMAP_URL": ""})
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -117,12 +154,13 @@ def main() -> None:
     for z in ZOOMS:
         print(f"z{z} ({len(tiles[z])} tiles, {len(set(tiles[z]))} distinct)")
         connection = http.client.HTTPConnection("127.0.0.1", port)
-        connection.request("GET", f"/tiles/residents/{z}/{tiles[z][0][0]}/{tiles[z][0][1]}.pbf")
+        first = f"/tiles/residents/{z}/{tiles[z][0][0]}/{tiles[z][0][1]}.pbf"
+        connection.request("GET", first, headers=headers)
         connection.getresponse().read()  # warm-up
         seconds, sizes = [], []
         for x, y in tiles[z]:
             start = time.perf_counter()
-            connection.request("GET", f"/tiles/residents/{z}/{x}/{y}.pbf")
+            connection.request("GET", f"/tiles/residents/{z}/{x}/{y}.pbf", headers=headers)
             response = connection.getresponse()
             body = response.read()
             seconds.append(time.perf_counter() - start)
@@ -150,6 +188,8 @@ def main() -> None:
                 sizes.append(len(tile or b""))
         summary("bare", seconds, sizes)
     server.close()
+    with session_scope(engine) as session:
+        revoke_token(session, token_id)
     engine.dispose()
 
 

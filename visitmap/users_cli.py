@@ -23,7 +23,7 @@ from geo.accounts import (
     set_disabled,
     set_password,
 )
-from geo.demo_accounts import DEMO_ACCOUNTS, create_demo_accounts
+from geo.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from visitmap.db_session import cli_session
 
 

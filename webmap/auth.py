@@ -52,7 +52,7 @@ from geo.accounts import (
     get_account,
     log_event,
 )
-from geo.demo_accounts import DEMO_ACCOUNTS
+from geo.demo.accounts import DEMO_ACCOUNTS
 from geo.settings import PREFIX, read_or_create_key
 from webmap.access import allowed
 from webmap.db import get_session

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from geo.demo_services import FALLBACK_BASE_FACILITY
+from geo.demo.services import FALLBACK_BASE_FACILITY
 from geo.importers import ImportValidationError, import_file
 from geo.teams import (
     TeamConflict,

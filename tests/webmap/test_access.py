@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from geo.accounts import create_token, create_user, revoke_token, set_disabled
 from geo.db import session_scope
+from geo.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from geo.mapdata.tiles import tile_of
 from tests.webmap.conftest import AS_OF, TEST_ACCOUNTS
 from webmap.access import ACCESS, PUBLIC
@@ -641,8 +642,6 @@ def test_nul_bytes_anywhere_in_an_api_call_are_a_json_400(map_app, world):
 
 
 def test_the_demo_accounts_are_made_once_and_sign_in(map_app, map_database):
-    from geo.demo_accounts import DEMO_ACCOUNTS, create_demo_accounts
-
     with session_scope(map_database["engine"]) as session:
         first = create_demo_accounts(session)
     with session_scope(map_database["engine"]) as session:

@@ -16,14 +16,14 @@ import datetime
 import numpy as np
 import pandas as pd
 
-from geo.demo_population import (
+from geo.demo.population import (
     BLSA_LIVELIHOOD_THRESHOLD,
     ELDERLY_AGE,
     SEODAEMUN_SGG_CD,
     Population,
     as_days,
 )
-from geo.demo_welfare import (
+from geo.demo.welfare import (
     CRISIS_KINDS,
     HISTORY_DAYS,
     CrisisTruth,

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.demo_population import ADULT_AGE, OLDEST_OLD_AGE, Population, RegionTargets, as_days
+from geo.demo.population import ADULT_AGE, OLDEST_OLD_AGE, Population, RegionTargets, as_days
 
 if TYPE_CHECKING:
-    from geo.demo_welfare import CrisisTruth
+    from geo.demo.welfare import CrisisTruth
 
 RRN_WEIGHTS = np.array([2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5])
 RRN_RANDOM_SINCE = np.datetime64("2020-10-05")  # numbers issued from here on carry no checksum

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.demo_identity import draw_surnames
-from geo.demo_population import (
+from geo.demo.identity import draw_surnames
+from geo.demo.population import (
     BLSA_LIVELIHOOD_THRESHOLD,
     DATA_DIR,
     ELDERLY_AGE,

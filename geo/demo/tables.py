@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo.demo_identity import zero_pad
-from geo.demo_population import ELDERLY_AGE, Population, RegionTargets
-from geo.demo_welfare import CrisisTruth, Finances, VisitPlan
+from geo.demo.identity import zero_pad
+from geo.demo.population import ELDERLY_AGE, Population, RegionTargets
+from geo.demo.welfare import CrisisTruth, Finances, VisitPlan
 
 Columns = dict[str, np.ndarray]  # an output table: column name -> values, in file order
 

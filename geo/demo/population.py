@@ -14,13 +14,14 @@ steps share the region's targets; each step is a short function.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyogrio
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from geo.settings import PROJECT_ROOT
+
+DATA_DIR = PROJECT_ROOT / "data"
 SEODAEMUN_SGG_CD = "11410"
 MAX_AGE = 110  # the age files end with an open "110plus" class, generated as exactly 110
 ELDERLY_AGE = 65

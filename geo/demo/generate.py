@@ -26,10 +26,10 @@ from types import MappingProxyType
 import numpy as np
 from tqdm import tqdm
 
-from geo.demo_identity import draw_identities, draw_places, draw_statuses
-from geo.demo_population import apportion, build_population, load_region_targets
-from geo.demo_services import draw_needs, draw_support, provider_table, teams_table
-from geo.demo_tables import (
+from geo.demo.identity import draw_identities, draw_places, draw_statuses
+from geo.demo.population import apportion, build_population, load_region_targets
+from geo.demo.services import draw_needs, draw_support, provider_table, teams_table
+from geo.demo.tables import (
     columns_of,
     ground_truth_table,
     needs_table,
@@ -40,7 +40,7 @@ from geo.demo_tables import (
     visits_table,
     write_csv,
 )
-from geo.demo_welfare import (
+from geo.demo.welfare import (
     draw_crisis,
     draw_finances,
     draw_signals,
