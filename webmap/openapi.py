@@ -257,10 +257,6 @@ def openapi_document() -> dict:
     document = current_app.extensions.get("openapi_document")
     if document is None:
         document = json.loads(json.dumps(api_spec.spec))
-        for operation in (op for path in document["paths"].values() for op in path.values()):
-            for parameter in operation["parameters"]:
-                if parameter["schema"].get("default", ...) is None:  # absent, not null
-                    del parameter["schema"]["default"]
         for (path, method, status), media in MEDIA_TYPES.items():
             response = document["paths"][path][method]["responses"][status]
             json_schema = response.get("content", {}).get("application/json", {})

@@ -173,10 +173,17 @@ BBox = _query_type(
 RunId = query_int(None, 1, RUN_MAX)
 
 
+def _absent_not_null(schema: dict) -> None:
+    """A parameter whose default is None is absent by default: no ``default: null``."""
+    for field in schema.get("properties", {}).values():
+        if field.get("default", ...) is None:
+            del field["default"]
+
+
 class Query(BaseModel):
     """Query parameters; unknown ones are ignored (``lang``, cache busters)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", json_schema_extra=_absent_not_null)
 
 
 class RunQuery(Query):
