@@ -1,7 +1,9 @@
-"""The served OpenAPI document against real answers: every operation it lists is called, for
-success and for its main errors, and openapi-core checks each response (status, media type,
-body) against the document, and each successful request too. A field, a status or a
-parameter added to a view without its model fails here."""
+"""The served OpenAPI document against real answers.
+
+Every operation it lists is called, for success and for its main errors, and openapi-core
+checks each response (status, media type, body) against the document, and each successful
+request too. A field, a status or a parameter added to a view without its model fails here.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ Z15, Z8 = tile_of(126.9368, 37.5791, 15), tile_of(126.9368, 37.5791, 8)
 
 @pytest.fixture(scope="module")
 def api_db(engine, database_url, tmp_path_factory):
-    """A scored demo of its own: the cases below write (teams, plans, visits)."""
+    """Make a scored demo of its own: the cases below write (teams, plans, visits)."""
     with scratch_databases(database_url) as create:
         url = create("openapi")
         api_engine = make_engine(url)
@@ -59,6 +61,7 @@ def api_db(engine, database_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(api_db):
+    """Serve the demo."""
     with app_for(api_db["url"]) as app:
         yield app
 
@@ -81,7 +84,7 @@ def world(app, api_db) -> dict:
 
 @pytest.fixture(scope="module")
 def openapi(app) -> OpenAPI:
-    """The served document, itself checked against the OpenAPI 3.1 schema."""
+    """Read the served document, itself checked against the OpenAPI 3.1 schema."""
     with app.test_client() as client:
         response = client.get("/api/openapi.json")
     assert response.status_code == 200
@@ -109,6 +112,8 @@ CASES = [
     ("residents filtered", "/api/residents", "GET",
      f"/api/residents?bbox={BBOX}&area={{dong}}&tier=high,medium&overdue=false"
      "&signal=gas_arrears&offset=1", {}, 200),
+    ("residents repeated parameter", "/api/residents", "GET",
+     f"/api/residents?bbox={BBOX}&limit=2&limit=x&tier=high&tier=purple", {}, 200),
     ("residents empty box", "/api/residents", "GET", "/api/residents?bbox=0,0,1,1", {}, 200),
     ("residents bad bbox", "/api/residents", "GET", "/api/residents?bbox=1,2,3", {}, 400),
     ("residents no bbox", "/api/residents", "GET", "/api/residents", {}, 400),
@@ -249,6 +254,7 @@ def _fill(value, world):
 def test_answers_match_the_document(
     app, world, openapi, monkeypatch, operation, method, url, options, status
 ):
+    """Check a real answer (and a successful request) against the document."""
     options = dict(options)
     if "scope" in options:  # the caller's areas (as planning sees them) narrowed to one dong
         scope = Scope.of_areas([options.pop("scope")])
@@ -275,6 +281,7 @@ def test_answers_match_the_document(
 
 
 def test_every_operation_is_called_for_success_and_an_error(app):
+    """Check that the cases cover every operation, each for success and an error."""
     with app.test_client() as client:
         document = client.get("/api/openapi.json").get_json()
     operations = {

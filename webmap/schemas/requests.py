@@ -52,13 +52,20 @@ def invalid(message: str) -> NoReturn:
 
 
 def _query_type(parse: Callable[[Any], Any], schema: dict, python_type: Any = Any) -> Any:
-    """A query parameter's type: ``parse`` turns the raw text into the value; ``schema`` is
-    what the OpenAPI document says of it."""
-    return Annotated[python_type, PlainValidator(parse), WithJsonSchema(schema)]
+    """Make a query parameter's type from its parser and its OpenAPI schema.
+
+    ``parse`` turns the raw text into the value (the first one, when the parameter is
+    repeated, as Flask's ``request.args.get``); ``schema`` is what the document says of it.
+    """
+
+    def first(raw):
+        return parse(raw[0] if isinstance(raw, list) else raw)
+
+    return Annotated[python_type, PlainValidator(first), WithJsonSchema(schema)]
 
 
 def query_int(default: int | None, minimum: int, maximum: int) -> Any:
-    """An integer query parameter from ``minimum`` to ``maximum``; empty means ``default``.
+    """Make an integer query parameter from ``minimum`` to ``maximum``.
 
     Parameters
     ----------
@@ -171,10 +178,11 @@ BBox = _query_type(
     },
 )
 RunId = query_int(None, 1, RUN_MAX)
+QueryText = _query_type(lambda raw: raw, {"type": "string"}, str)
 
 
 def _absent_not_null(schema: dict) -> None:
-    """A parameter whose default is None is absent by default: no ``default: null``."""
+    """Drop ``default: null``: a parameter whose default is None is absent by default."""
     for field in schema.get("properties", {}).values():
         if field.get("default", ...) is None:
             del field["default"]
@@ -187,6 +195,8 @@ class Query(BaseModel):
 
 
 class RunQuery(Query):
+    """The score run to read (default: the latest)."""
+
     run: RunId = Field(None, description="Score run id (default: the latest run).")
 
 
@@ -204,7 +214,7 @@ class MapQuery(RunQuery):
     )
 
     def filters(self) -> ResidentFilters:
-        """The filters for :mod:`geo.map_data` and :mod:`geo.map_tiles`.
+        """Return the filters for :mod:`geo.map_data` and :mod:`geo.map_tiles`.
 
         Returns
         -------
@@ -217,38 +227,44 @@ class MapQuery(RunQuery):
 
 
 class ResidentsQuery(MapQuery):
+    """A bounding box, the map's filters and a page."""
+
     bbox: BBox = Field(description="minlon,minlat,maxlon,maxlat in degrees (EPSG:4326).")
     limit: query_int(500, 1, 5000) = Field(500, description="Page size.")
     offset: query_int(0, 0, 10**9) = Field(0, description="Page start.")
 
 
 class ScoreRunsQuery(Query):
+    """How many runs to list."""
+
     limit: query_int(50, 1, 500) = Field(50, description="How many.")
 
 
 class AuditQuery(Query):
     """Every filter given must match; :func:`geo.audit.search_access` checks the values."""
 
-    user: str | None = Field(None, description="User name, exactly (token:NAME for API tokens).")
-    resident: str | None = Field(
+    user: QueryText = Field(None, description="User name, exactly (token:NAME for API tokens).")
+    resident: QueryText = Field(
         None, description="Resident: public id (e.g. R-0002268) or database id."
     )
-    since: str | None = Field(
+    since: QueryText = Field(
         None,
         description="From this Korean day (YYYY-MM-DD) or ISO date-time, inclusive.",
         examples=["2026-12-01"],
     )
-    until: str | None = Field(
+    until: QueryText = Field(
         None,
         description="Up to this Korean day (YYYY-MM-DD) or ISO date-time, inclusive.",
         examples=["2026-12-01"],
     )
-    endpoint: str | None = Field(None, description="Endpoint name, exactly (e.g. api.resident).")
+    endpoint: QueryText = Field(None, description="Endpoint name, exactly (e.g. api.resident).")
     limit: query_int(100, 1, 1000) = Field(100, description="Page size.")
     offset: query_int(0, 0, 2**31 - 1) = Field(0, description="Rows to skip.")
 
 
 class AnalystResidentsQuery(RunQuery):
+    """A page of rows (JSON) or all of them (CSV)."""
+
     limit: query_int(1000, 1, 100_000) = Field(1000, description="Rows per page (JSON).")
     offset: query_int(0, 0, 10**9) = Field(0, description="First row (JSON).")
     format: Annotated[
@@ -259,6 +275,8 @@ class AnalystResidentsQuery(RunQuery):
 
 
 class AnalystAggregatesQuery(RunQuery):
+    """Whether to count per age band too."""
+
     by_age: Annotated[
         Literal["true", "false"],
         PlainValidator(_choice("true", "false", message="true or false")),
@@ -275,9 +293,9 @@ def _date(raw) -> str:
 class RoutesQuery(Query):
     """The day's plan of a team; :mod:`webmap.teams_api` parses the date."""
 
-    team: str = Field(description="Team id.")
-    date: Annotated[str, PlainValidator(_date), WithJsonSchema({"type": "string"})] = Field(
-        description="The day, YYYY-MM-DD.", json_schema_extra={"format": "date"}
+    team: QueryText = Field(description="Team id.")
+    date: _query_type(_date, {"type": "string", "format": "date"}, str) = Field(
+        description="The day, YYYY-MM-DD."
     )
 
 
@@ -311,16 +329,22 @@ class MemberCreate(Body):
 
 
 class MemberUpdate(Body):
+    """Whether the member is active (inactive members are not planned)."""
+
     active: StrictBool
 
 
 class TeamAreas(Body):
+    """Dong codes: added (POST) or the team's only ones (PUT)."""
+
     area_codes: list[DongCode]
 
 
 class RoutePlanBody(Body):
-    """The team, the day and the optional settings (:mod:`routing.settings_input`, which
-    checks their values and their order); the settings are stored with the plan."""
+    """The team, the day and the optional settings, stored with the plan.
+
+    :mod:`routing.settings_input` checks the settings' values and their order.
+    """
 
     team_id: StrictStr
     date: StrictStr = Field(json_schema_extra={"format": "date"})
@@ -346,8 +370,10 @@ class RoutePlanBody(Body):
 
 
 class VisitBody(Body):
-    """POST /api/visits: text fields are strings; a field not named here is refused (a
-    misspelt ``resident_id`` is named rather than taken for a missing ``resident``)."""
+    """A visit: text fields are strings; a field not named here is refused.
+
+    A misspelt ``resident_id`` is named rather than taken for a missing ``resident``.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -376,6 +402,8 @@ class VisitBody(Body):
 
 
 class VisitHeaders(BaseModel):
+    """The idempotency key may come as a header."""
+
     idempotency_key: str | None = Field(
         None,
         alias="Idempotency-Key",

@@ -1,7 +1,10 @@
-"""What the JSON API answers, one model per body. Objects list every field they carry and
-no others (``additionalProperties: false``), so a field added to a view without its model
-fails the tests (the app validates its responses when ``VALIDATE_RESPONSES`` is set, and
-tests/webmap/test_openapi.py checks real responses against the served document)."""
+"""What the JSON API answers, one model per body.
+
+Objects list every field they carry and no others (``additionalProperties: false``), so a
+field added to a view without its model fails the tests (the app validates its responses
+when ``VALIDATE_RESPONSES`` is set, and tests/webmap/test_openapi.py checks real responses
+against the served document).
+"""
 
 from __future__ import annotations
 
@@ -30,13 +33,18 @@ class Out(BaseModel):
 
 
 class Problem(Out):
+    """One bad parameter or field."""
+
     parameter: str
     message: str
 
 
 class ErrorBody(Out):
-    """Every error of the API and the tiles: ``parameter`` names the bad one (400, 403,
-    409), ``message`` starts with it; POST /api/visits also lists every ``problem``."""
+    """An error of the API or the tiles.
+
+    ``parameter`` names the bad one (400, 403, 409) and ``message`` starts with it; POST
+    /api/visits also lists every problem.
+    """
 
     error: Literal[
         "invalid_parameter", "not_found", "conflict", "forbidden", "unauthorized", "csrf"
@@ -50,11 +58,15 @@ class ErrorBody(Out):
 
 
 class Point(Out):
+    """A GeoJSON point in degrees (EPSG:4326)."""
+
     type: Literal["Point"]
     coordinates: list[float] = Field(min_length=2, max_length=2, description="[lon, lat]")
 
 
 class ResidentProperties(Out):
+    """What the map shows of a resident (no free text)."""
+
     id: str
     area_code: str
     tier: TierCode
@@ -65,6 +77,8 @@ class ResidentProperties(Out):
 
 
 class ResidentFeature(Out):
+    """A resident as a GeoJSON feature."""
+
     type: Literal["Feature"]
     id: str
     geometry: Point
@@ -84,6 +98,8 @@ class ResidentPage(Out):
 
 
 class LastVisit(Out):
+    """The resident's most recent visit."""
+
     visited_on: DateStr
     outcome: Outcome
     outcome_ko: str
@@ -93,6 +109,8 @@ class LastVisit(Out):
 
 
 class OpenNeed(Out):
+    """A need found and not yet met."""
+
     category: Need
     category_ko: str
     category_en: str
@@ -103,6 +121,8 @@ class OpenNeed(Out):
 
 
 class Support(Out):
+    """Support given to the resident."""
+
     provided_on: DateStr
     category: Need
     category_ko: str
@@ -150,6 +170,8 @@ class TierCounts(Out):
 
 
 class AreaSummary(Out):
+    """A dong: where to put its label, residents scored and shown, counts per tier."""
+
     code: str
     name: str
     district_name: str | None
@@ -163,12 +185,16 @@ class AreaSummary(Out):
 
 
 class Areas(Out):
+    """The dongs in the caller's areas, counted on a day."""
+
     run_id: int | None
     counted_on: DateStr
     areas: list[AreaSummary]
 
 
 class ScoreRun(Out):
+    """A stored score run: when, by whom, how, and its city-wide counts and metrics."""
+
     id: int
     created_at: DateTimeStr
     created_by: str | None
@@ -183,6 +209,8 @@ class ScoreRun(Out):
 
 
 class ScoreRuns(Out):
+    """Score runs, newest first."""
+
     runs: list[ScoreRun]
 
 
@@ -190,6 +218,8 @@ class ScoreRuns(Out):
 
 
 class TeamSummary(Out):
+    """A visit team in a list."""
+
     team_id: str
     name: str
     base_facility_id: str | None
@@ -200,15 +230,21 @@ class TeamSummary(Out):
 
 
 class Teams(Out):
+    """The teams the caller may see."""
+
     teams: list[TeamSummary]
 
 
 class TeamArea(Out):
+    """A dong of a team."""
+
     code: str
     name: str
 
 
 class TeamMember(Out):
+    """A member of a team (a visitor)."""
+
     member_id: str
     name: str
     role: str | None
@@ -216,6 +252,8 @@ class TeamMember(Out):
 
 
 class Team(Out):
+    """A visit team with its base, dongs and members."""
+
     team_id: str
     name: str
     base_facility_id: str | None
@@ -227,10 +265,14 @@ class Team(Out):
 
 
 class NewMember(TeamMember):
+    """The member added, with their team."""
+
     team_id: str
 
 
 class Stop(Out):
+    """A timed visit of a route, with the resident's top reasons."""
+
     order: int
     resident_id: str
     name: str | None
@@ -251,6 +293,8 @@ class Stop(Out):
 
 
 class Route(Out):
+    """One visitor's day: the stops in order and the time it takes."""
+
     member_id: str
     visitor: str
     role: str | None
@@ -264,6 +308,8 @@ class Route(Out):
 
 
 class Dropped(Out):
+    """A candidate left out of the plan, and why."""
+
     resident_id: str
     name: str | None
     area_code: str
@@ -273,8 +319,10 @@ class Dropped(Out):
 
 
 class Plan(Out):
-    """A stored day plan: routes per visitor with timed stops and top reasons, dropped visits
-    with reasons; residents outside the caller's areas are left out and counted."""
+    """A stored day plan: routes per visitor, timed stops, dropped visits, with reasons.
+
+    Residents outside the caller's areas are left out and counted.
+    """
 
     plan_id: int
     version: int
@@ -303,6 +351,8 @@ class Plan(Out):
 
 
 class UnreachableResident(Out):
+    """A resident marked unreachable after visits that found nobody."""
+
     resident_id: str
     area_code: str
     area_name: str
@@ -315,11 +365,15 @@ class UnreachableResident(Out):
 
 
 class Unreachable(Out):
+    """The unreachable residents of the caller's areas, longest first."""
+
     run_id: int | None
     residents: list[UnreachableResident]
 
 
 class ScoreUpdate(Out):
+    """A resident's score, tier and due date before and after a visit."""
+
     run_id: int
     old_score: float
     new_score: float
@@ -357,6 +411,8 @@ class VisitSummary(Out):
 
 
 class AuditRow(Out):
+    """One request that showed residents' personal data."""
+
     id: int
     at: str = Field(json_schema_extra={"format": "date-time"}, description="Korean time")
     user_id: int | None
@@ -373,6 +429,8 @@ class AuditRow(Out):
 
 
 class AuditPage(Out):
+    """A page of the access audit, newest first."""
+
     rows: list[AuditRow]
     limit: int
     offset: int
@@ -404,6 +462,8 @@ class AnalystResident(BaseModel):
 
 
 class AnalystResidents(Out):
+    """A page of pseudonymised rows."""
+
     residents: list[AnalystResident]
     total: int
     limit: int
@@ -423,5 +483,7 @@ class AggregateRow(Out):
 
 
 class Aggregates(Out):
+    """Residents per dong (and age band) and tier, small counts hidden."""
+
     rows: list[AggregateRow]
     suppressed_below: int
