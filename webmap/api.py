@@ -51,6 +51,7 @@ def _not_found(exc):
 
 @api.get("/openapi.json")
 def openapi():
+    """Serve the OpenAPI document of the API (generated: :mod:`webmap.openapi`)."""
     return jsonify(openapi_document())
 
 
