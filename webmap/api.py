@@ -11,16 +11,11 @@ from geo.mapdata.queries import area_summaries, list_runs, resident_panel, resid
 from geo.mapdata.tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
 from webmap.access_log import shown
 from webmap.db import get_session
-from webmap.openapi import openapi_document
+from webmap.openapi import api_spec, openapi_document, responses
 from webmap.pages import aggregate_scope, request_scope, suppress_small_counts
-from webmap.params import (
-    NotFound,
-    parse_bbox,
-    parse_filters,
-    parse_int,
-    parse_run,
-    today,
-)
+from webmap.params import NotFound, parse_run, today
+from webmap.schemas.requests import MapQuery, ResidentsQuery, RunQuery, ScoreRunsQuery
+from webmap.schemas.responses import Areas, ResidentPage, ResidentPanel, ScoreRuns
 
 api = Blueprint("api", __name__, url_prefix="/api")
 tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -52,16 +47,16 @@ def _not_found(exc):
 
 @api.get("/openapi.json")
 def openapi():
+    """Serve the OpenAPI document of the API (generated: :mod:`webmap.openapi`)."""
     return jsonify(openapi_document())
 
 
 @api.get("/residents")
-def residents():
+@api_spec.validate(resp=responses(ResidentPage, 404), tags=["map"])
+def residents(query: ResidentsQuery):
+    """Residents in a bounding box (GeoJSON, paged, highest score first)."""
     session = get_session()
-    bbox = parse_bbox()
-    filters = parse_filters()
-    limit = parse_int("limit", 500, minimum=1, maximum=5000)
-    offset = parse_int("offset", 0, minimum=0, maximum=10**9)
+    bbox, filters, limit, offset = query.bbox, query.filters(), query.limit, query.offset
     run_id = parse_run(session)
     if run_id is None:
         return jsonify(
@@ -90,7 +85,13 @@ def residents():
 
 
 @api.get("/residents/<resident_id>")
-def resident(resident_id: str):
+@api_spec.validate(
+    resp=responses(ResidentPanel, 404),
+    tags=["map"],
+    path_parameter_descriptions={"resident_id": "Pseudonymous resident id."},
+)
+def resident(resident_id: str, query: RunQuery):
+    """One resident's panel: tier, score, reasons, visits, needs, support."""
     session = get_session()
     run_id = parse_run(session)
     panel = (
@@ -105,9 +106,11 @@ def resident(resident_id: str):
 
 
 @api.get("/areas")
-def areas():
+@api_spec.validate(resp=responses(Areas, 404), tags=["map"])
+def areas(query: MapQuery):
+    """Dongs with residents scored, counts per tier and overdue."""
     session = get_session()
-    filters = parse_filters()
+    filters = query.filters()
     run_id = parse_run(session)
     rows = (
         area_summaries(
@@ -125,15 +128,25 @@ def areas():
 
 
 @api.get("/score-runs")
-def score_runs():
-    limit = parse_int("limit", 50, minimum=1, maximum=500)
-    return jsonify(runs=list_runs(get_session(), limit=limit))
+@api_spec.validate(resp=responses(ScoreRuns), tags=["map"])
+def score_runs(query: ScoreRunsQuery):
+    """Score runs, newest first."""
+    return jsonify(runs=list_runs(get_session(), limit=query.limit))
 
 
 @tiles.get("/residents/<int:z>/<int:x>/<int:y>.pbf")
-def resident_tile(z: int, x: int, y: int):
+@api_spec.validate(
+    resp=responses(None, 404),
+    tags=["map"],
+    path_parameter_descriptions={"z": "Zoom", "x": "Column", "y": "Row"},
+)
+def resident_tile(z: int, x: int, y: int, query: MapQuery):
+    """Mapbox vector tile: per-dong counts to z13, residents from z14.
+
+    The tile may be empty. Only the caller's own browser may cache it.
+    """
     session = get_session()
-    filters = parse_filters()
+    filters = query.filters()
     run_id = parse_run(session)
     body = b""
     if run_id is not None:

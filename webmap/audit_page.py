@@ -16,7 +16,10 @@ from geo.settings import SEOUL
 from webmap.audit_export import audit_csv, audit_json
 from webmap.auth import current_account, wants_json
 from webmap.db import get_session
+from webmap.openapi import api_spec, responses
 from webmap.params import parse_int
+from webmap.schemas.requests import AuditQuery
+from webmap.schemas.responses import AuditPage
 
 bp = Blueprint("audit", __name__)
 
@@ -163,9 +166,14 @@ def audit_csv_download():
 
 
 @bp.get("/api/audit")
-def audit_api():
-    limit = parse_int("limit", API_LIMIT, minimum=1, maximum=API_MAX_LIMIT)
-    offset = parse_int("offset", 0, minimum=0, maximum=2**31 - 1)
+@api_spec.validate(resp=responses(AuditPage), tags=["audit"])
+def audit_api(query: AuditQuery):
+    """Access audit rows, newest first (district-wide officials and admins).
+
+    Who was shown which residents' personal data, when, from which address, through which
+    endpoint. Every filter given must match.
+    """
+    limit, offset = query.limit, query.offset
     rows = search_access(get_session(), **_filters(), limit=limit + 1, offset=offset)
     return jsonify(
         rows=[audit_json(row) for row in rows[:limit]],

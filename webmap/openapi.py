@@ -1,291 +1,274 @@
-"""The OpenAPI 3.1 document of the JSON API (served at ``/api/openapi.json``)."""
+"""The OpenAPI 3.1 document of the JSON API, served at ``/api/openapi.json``.
+
+spectree generates it from the pydantic models of :mod:`webmap.schemas` that also validate
+the requests. Each API view is decorated with :data:`api_spec`
+(``@api_spec.validate(json=..., resp=responses(...))``, the query model as the view's
+``query`` argument): the decorator parses and checks the query, the JSON body and headers
+before the view runs, hands the view the parsed query, and lists the view (its path
+parameters, its docstring as summary and description, its models) in the document. A
+request that fails is answered with the API's own error body (:func:`invalid_request`).
+Responses are checked against their models when the app's ``VALIDATE_RESPONSES`` is set (the
+tests set it); tests/webmap/test_openapi.py checks real responses of every endpoint against
+the served document with openapi-core.
+
+Why spectree (3.x, Apache-2.0, maintained; its only dependency here is pydantic)
+    It decorates the existing Flask views: the app factory, the blueprints, the pages and the
+    error handlers stay as they are, and views keep returning ``jsonify`` responses with their
+    own media types and headers (GeoJSON, vector tiles, CSV). It validates query, body and
+    headers, and optionally the JSON a view returned, against the same models it documents,
+    and pydantic 2 writes JSON Schema 2020-12, which is OpenAPI 3.1's own. Its ``before``
+    hook lets a failed request be answered in the API's error format.
+
+    apiflask (3.x) replaces ``Flask`` and ``Blueprint`` with its own classes, turns every HTTP
+    error of the app into its own JSON body (pages included, unless switched off) and
+    serialises what a view returns (views would return dicts, and media types like
+    GeoJSON would need work); output is validated only with its pydantic adapter.
+    flask-smorest also replaces ``Blueprint``, needs marshmallow schemas (a second schema
+    language), answers bad requests with webargs' 422 body, and serialises output
+    without validating it.
+
+The document lists only decorated views (spectree's ``strict`` mode): every route under
+``/api/`` and ``/tiles/`` but this one. Responses that are not JSON are documented by media
+type in :data:`MEDIA_TYPES`.
+"""
 
 from __future__ import annotations
 
-from visitmap.vocab import CRISIS_SIGNAL_KINDS, NEED_CATEGORIES, VISIT_OUTCOMES
-from webmap.analyst_api import ANALYST_PATHS
-from webmap.openapi_audit import AUDIT_PATHS
-from webmap.openapi_teams import TEAM_ROUTE_PATHS
+import json
+from typing import Any
 
-_ERROR = {
-    "description": "Invalid parameter",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+from flask import abort, current_app, jsonify, make_response
+from spectree import Response, SpecTree
+from spectree.plugins.flask_plugin import FlaskPlugin
+
+from webmap.schemas import requests as request_models
+from webmap.schemas.responses import ErrorBody
+
+#: what an error status means on every endpoint (the sign-in guard answers 400, 401, 403)
+ERROR_DESCRIPTIONS = {
+    400: "Invalid parameter or body field (named in `parameter`)",
+    401: "Not signed in, or an invalid or revoked token",
+    403: "The caller's role may not use this",
+    404: "Not found (or outside the caller's areas)",
+    409: "Conflict with a stored record",
 }
-_NOT_FOUND = {
-    "description": "Unknown id or score run",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
 
-
-#: POST /api/visits: text fields are strings; other fields are refused (400, named).
-VISIT_BODY = {
-    "type": "object",
-    "required": ["resident", "outcome"],
-    "additionalProperties": False,
-    "properties": {
-        "resident": {"type": "string", "description": "Resident id"},
-        "outcome": {"type": "string", "enum": sorted(VISIT_OUTCOMES)},
-        "needs": {"type": "array", "items": {"type": "string", "enum": sorted(NEED_CATEGORIES)}},
-        "notes": {"type": "string"},
-        "next_visit_on": {"type": "string", "format": "date"},
-        "visited_at": {"type": "string", "format": "date-time"},
-        "member": {"type": "string", "description": "Team member id"},
-        "visitor_name": {"type": "string", "description": "When no member is chosen"},
-        "idempotency_key": {"type": "string", "format": "uuid"},
-        "plan": {"type": ["integer", "string"], "description": "Route plan id"},
+#: responses that are not (only) JSON: (path, method, status) -> media type -> schema
+MEDIA_TYPES: dict[tuple[str, str, str], dict[str, dict]] = {
+    ("/api/residents", "get", "200"): {"application/geo+json": {}},
+    ("/tiles/residents/{z}/{x}/{y}.pbf", "get", "200"): {
+        "application/vnd.mapbox-vector-tile": {
+            "schema": {"type": "string", "contentMediaType": "application/vnd.mapbox-vector-tile"}
+        }
+    },
+    ("/api/analyst/residents", "get", "200"): {
+        "application/json": {},
+        "text/csv": {"schema": {"type": "string", "contentMediaType": "text/csv"}},
     },
 }
 
 
-def _param(name: str, description: str, schema: dict, *, where="query", required=False) -> dict:
-    return {
-        "name": name,
-        "in": where,
-        "required": required,
-        "description": description,
-        "schema": schema,
+class _FlaskPlugin(FlaskPlugin):
+    """Check responses only when ``VALIDATE_RESPONSES`` is set, and only JSON bodies.
+
+    spectree's Flask plugin otherwise; the view's response is returned as it is (its media
+    type and headers).
+    """
+
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
+        response = current_app.make_response(resp)
+        model = resp_model.find_model(response.status_code) if resp_model else None
+        if (
+            model is None
+            or skip_validation
+            or not current_app.config.get("VALIDATE_RESPONSES")
+            or not response.is_json
+        ):
+            return response, None
+        try:
+            self.model_adapter.validate_json(model, response.get_data())
+        except self.model_adapter.validation_error as error:
+            body = {"error": "invalid_response", "message": str(error)}
+            return make_response(jsonify(body), 500), error
+        return response, None
+
+
+def _parameter(location: tuple) -> str:
+    return str(location[0]) if location else "body"
+
+
+#: pydantic's error types -> the API's wording (others keep pydantic's message)
+_WORDING = {
+    "missing": "required",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "int_type": "must be an integer",
+    "float_type": "must be a number",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+}
+
+
+def _message(error: dict, model_name: str) -> str:
+    if error["type"] == "invalid":
+        return error["msg"]
+    if error["type"] == "extra_forbidden":
+        fields = getattr(request_models, model_name, None)
+        known = ", ".join(getattr(fields, "model_fields", {}))
+        return f"unknown field; the fields are {known}"
+    return _WORDING.get(error["type"], error["msg"][:1].lower() + error["msg"][1:])
+
+
+def request_problems(error) -> list[tuple[str, str]]:
+    """Name the fields a failed request validation found, each once, with what is wrong.
+
+    Parameters
+    ----------
+    error : pydantic.ValidationError
+        spectree's request validation error.
+
+    Returns
+    -------
+    list of (str, str)
+        (parameter, message) in the order pydantic found them; only the unknown fields
+        when there are any.
+    """
+    errors = error.errors(include_url=False)
+    # a misspelt field (resident_id) is named, rather than the one it misses (resident)
+    unknown = [item for item in errors if item["type"] == "extra_forbidden"]
+    problems: dict[str, str] = {}
+    for item in unknown or errors:
+        problems.setdefault(_parameter(item["loc"]), _message(item, error.title))
+    return list(problems.items())
+
+
+def invalid_request(req, resp, error, instance, model_adapter, *, listing: bool = False):
+    """Answer a request that failed validation with the API's error body (400).
+
+    spectree's ``before`` hook. The body is ``{"error": "invalid_parameter", "parameter",
+    "message"}`` (and ``problems`` when ``listing``); a body that is not a JSON object is
+    named ``body``.
+
+    Parameters
+    ----------
+    req, resp, instance, model_adapter
+        As spectree passes them (unused).
+    error : pydantic.ValidationError or None
+        The request's validation error; None when the request is valid.
+    listing : bool
+        Also list every problem (as POST /api/visits always has).
+
+    Raises
+    ------
+    werkzeug.exceptions.HTTPException
+        Carrying the 400 response, when ``error`` is not None.
+    """
+    if error is None:
+        return
+    model = getattr(request_models, error.title, None)
+    problems = (
+        [("body", "must be a JSON object")]
+        if isinstance(model, type)
+        and issubclass(model, request_models.Body)
+        and not isinstance(req.get_json(silent=True), dict)
+        else request_problems(error)
+    )
+    parameter, message = problems[0]
+    body = {
+        "error": "invalid_parameter",
+        "parameter": parameter,
+        "message": f"{parameter}: {message}",
     }
+    if listing:
+        body["problems"] = [{"parameter": p, "message": m} for p, m in problems]
+    response = jsonify(body)
+    response.status_code = 400
+    abort(response)
 
 
-RUN = _param("run", "Score run id (default: the latest run).", {"type": "integer", "minimum": 1})
-FILTERS = [
-    _param(
-        "area",
-        "Dong codes (10 digits), comma-separated.",
-        {"type": "string", "pattern": "^[0-9]{10}(,[0-9]{10})*$"},
+def invalid_request_listing(req, resp, error, instance, model_adapter):
+    """:func:`invalid_request` with ``problems`` listed (POST /api/visits).
+
+    Parameters
+    ----------
+    req, resp, error, instance, model_adapter
+        As for :func:`invalid_request`.
+    """
+    invalid_request(req, resp, error, instance, model_adapter, listing=True)
+
+
+api_spec = SpecTree(
+    "flask",
+    backend=_FlaskPlugin,
+    mode="strict",
+    title="복지방문지도 Welfare visit map API",
+    version="1",
+    description=(
+        "Residents of the latest score run, by location, tier and visit due date, limited to "
+        "the areas the caller may see. Pseudonymous ids only; free text (names, notes) only "
+        "in a single resident's record. Every call needs a signed-in session or an API token "
+        "(`Authorization: Bearer ...`)."
     ),
-    _param(
-        "tier",
-        "Tiers, comma-separated: high, medium, low.",
-        {"type": "string", "example": "high"},
-    ),
-    _param(
-        "overdue",
-        "true: only residents whose next visit is past due; false: only the others.",
-        {"type": "boolean"},
-    ),
-    _param(
-        "signal",
-        "Only residents with a crisis signal of this kind in the last 365 days.",
-        {"type": "string", "enum": list(CRISIS_SIGNAL_KINDS)},
-    ),
-]
+    before=invalid_request,
+    validation_error_status=400,
+    validation_error_model=ErrorBody,
+    naming_strategy=lambda model: model.__name__,
+    nested_naming_strategy=lambda _parent, child: child,
+    security_schemes=[
+        {"name": "token", "data": {"type": "http", "scheme": "bearer"}},
+        {"name": "session", "data": {"type": "apiKey", "field_in": "cookie", "name": "session"}},
+    ],
+    security=[{"token": []}, {"session": []}],
+    page_templates={},
+)
+
+
+def responses(ok: Any, *errors: int, status: int = 200) -> Response:
+    """Declare the responses of an endpoint.
+
+    ``ok`` (a model, or None for a body that is not JSON) with ``status``, and the
+    :class:`~webmap.schemas.responses.ErrorBody` of 400, 401, 403 and each of ``errors``.
+
+    Parameters
+    ----------
+    ok : type, tuple, dict or None
+        The model of the successful response's body (or ``(model, description)``); or, for
+        more than one success status, a dict status -> model or ``(model, description)``.
+    *errors : int
+        Error statuses beyond 400, 401 and 403 (404, 409).
+    status : int
+        The success status (201 for a record made) when ``ok`` is not a dict.
+
+    Returns
+    -------
+    spectree.Response
+        For ``api_spec.validate(resp=...)``.
+    """
+    successes = ok if isinstance(ok, dict) else {status: ok}
+    codes = {f"HTTP_{code}": model for code, model in successes.items()}
+    for code in sorted({400, 401, 403, *errors}):
+        codes[f"HTTP_{code}"] = (ErrorBody, ERROR_DESCRIPTIONS[code])
+    return Response(**codes)
 
 
 def openapi_document() -> dict:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "복지방문지도 Welfare visit map API",
-            "version": "1",
-            "description": (
-                "Residents of the latest score run, by location, tier and visit due date, "
-                "limited to the areas the caller may see. Pseudonymous ids only; free text "
-                "(names, notes) only in a single resident's record."
-            ),
-        },
-        "paths": {
-            **TEAM_ROUTE_PATHS,
-            **AUDIT_PATHS,
-            **ANALYST_PATHS,
-            "/api/residents": {
-                "get": {
-                    "summary": "Residents in a bounding box (GeoJSON, paged, highest score first)",
-                    "parameters": [
-                        _param(
-                            "bbox",
-                            "minlon,minlat,maxlon,maxlat in degrees (EPSG:4326).",
-                            {"type": "string", "example": "126.90,37.55,126.95,37.60"},
-                            required=True,
-                        ),
-                        *FILTERS,
-                        _param(
-                            "limit",
-                            "Page size.",
-                            {"type": "integer", "minimum": 1, "maximum": 5000, "default": 500},
-                        ),
-                        _param(
-                            "offset", "Page start.", {"type": "integer", "minimum": 0, "default": 0}
-                        ),
-                        RUN,
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "A FeatureCollection with paging fields",
-                            "content": {
-                                "application/geo+json": {
-                                    "schema": {"$ref": "#/components/schemas/ResidentPage"}
-                                }
-                            },
-                        },
-                        "400": _ERROR,
-                        "404": _NOT_FOUND,
-                    },
-                }
-            },
-            "/api/residents/{resident_id}": {
-                "get": {
-                    "summary": "One resident's panel: tier, score, reasons, visits, needs, support",
-                    "parameters": [
-                        _param(
-                            "resident_id",
-                            "Pseudonymous resident id.",
-                            {"type": "string"},
-                            where="path",
-                            required=True,
-                        ),
-                        RUN,
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The resident",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/ResidentPanel"}
-                                }
-                            },
-                        },
-                        "400": _ERROR,
-                        "404": _NOT_FOUND,
-                    },
-                }
-            },
-            "/api/areas": {
-                "get": {
-                    "summary": "Dongs with residents scored, counts per tier and overdue",
-                    "parameters": [*FILTERS, RUN],
-                    "responses": {
-                        "200": {"description": "Areas with counts"},
-                        "400": _ERROR,
-                        "404": _NOT_FOUND,
-                    },
-                }
-            },
-            "/api/score-runs": {
-                "get": {
-                    "summary": "Score runs, newest first",
-                    "parameters": [
-                        _param(
-                            "limit",
-                            "How many.",
-                            {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
-                        )
-                    ],
-                    "responses": {"200": {"description": "Runs"}, "400": _ERROR},
-                }
-            },
-            "/api/visits": {
-                "post": {
-                    "summary": "Record a visit (as the visit form does; docs/visits.md)",
-                    "description": (
-                        "JSON object: resident, outcome, needs (codes), notes, next_visit_on, "
-                        "member (team member id) or visitor_name, visited_at (ISO 8601; "
-                        "default now; without an offset: Korean time), plan, "
-                        "idempotency_key (UUID; or the Idempotency-Key header). The resident "
-                        "is rescored in the latest run at once. A retry with the same key "
-                        "returns the same visit (200); the same key with another payload is "
-                        "refused (409). Every field but needs (a list of strings) and plan "
-                        "(an integer id) is a string; a wrong type is a 400 naming it."
-                    ),
-                    "parameters": [
-                        _param(
-                            "Idempotency-Key",
-                            "UUID; a retried request records no second visit.",
-                            {"type": "string", "format": "uuid"},
-                            where="header",
-                        )
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": VISIT_BODY}},
-                    },
-                    "responses": {
-                        "201": {"description": "Recorded: the visit and the score change"},
-                        "200": {"description": "Recorded before with this key (replayed)"},
-                        "400": _ERROR,
-                        "409": {
-                            "description": "The key was used for a different visit",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Error"}
-                                }
-                            },
-                        },
-                    },
-                }
-            },
-            "/api/unreachable": {
-                "get": {
-                    "summary": "Residents marked unreachable in the caller's areas",
-                    "responses": {"200": {"description": "Residents, longest unreachable first"}},
-                }
-            },
-            "/tiles/residents/{z}/{x}/{y}.pbf": {
-                "get": {
-                    "summary": "Mapbox vector tile: per-dong counts to z13, residents from z14",
-                    "parameters": [
-                        _param("z", "Zoom", {"type": "integer"}, where="path", required=True),
-                        _param("x", "Column", {"type": "integer"}, where="path", required=True),
-                        _param("y", "Row", {"type": "integer"}, where="path", required=True),
-                        *FILTERS,
-                        RUN,
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "Tile (may be empty)",
-                            "content": {"application/vnd.mapbox-vector-tile": {}},
-                        },
-                        "400": _ERROR,
-                        "404": _NOT_FOUND,
-                    },
-                }
-            },
-        },
-        "components": {
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error", "message"],
-                    "properties": {
-                        "error": {
-                            "type": "string",
-                            "enum": ["invalid_parameter", "not_found", "conflict"],
-                        },
-                        "parameter": {"type": "string"},
-                        "message": {"type": "string"},
-                    },
-                },
-                "ResidentPage": {
-                    "type": "object",
-                    "required": ["type", "features", "total", "limit", "offset"],
-                    "properties": {
-                        "type": {"const": "FeatureCollection"},
-                        "features": {"type": "array"},
-                        "run_id": {"type": ["integer", "null"]},
-                        "total": {"type": "integer"},
-                        "limit": {"type": "integer"},
-                        "offset": {"type": "integer"},
-                        "next_offset": {"type": ["integer", "null"]},
-                    },
-                },
-                "ResidentPanel": {
-                    "type": "object",
-                    "required": ["resident_id", "tier", "score", "reasons_ko", "reasons_en"],
-                    "properties": {
-                        "resident_id": {"type": "string"},
-                        "name": {"type": ["string", "null"]},
-                        "tier": {"type": "integer", "enum": [0, 1, 2]},
-                        "tier_name": {"type": "string", "enum": ["low", "medium", "high"]},
-                        "score": {"type": "number"},
-                        "reasons_ko": {"type": "array", "items": {"type": "string"}},
-                        "reasons_en": {"type": "array", "items": {"type": "string"}},
-                        "next_due_on": {"type": "string", "format": "date"},
-                        "days_overdue": {"type": "integer"},
-                        "last_visit": {"type": ["object", "null"]},
-                        "open_needs": {"type": "array"},
-                        "recent_support": {"type": "array"},
-                    },
-                },
+    """Return the OpenAPI document of the current app's API (built once per app).
+
+    Returns
+    -------
+    dict
+        The document, JSON-ready.
+    """
+    document = current_app.extensions.get("openapi_document")
+    if document is None:
+        document = json.loads(json.dumps(api_spec.spec))
+        for (path, method, status), media in MEDIA_TYPES.items():
+            response = document["paths"][path][method]["responses"][status]
+            json_schema = response.get("content", {}).get("application/json", {})
+            response["content"] = {
+                media_type: schema or json_schema for media_type, schema in media.items()
             }
-        },
-    }
+        current_app.extensions["openapi_document"] = document
+    return document

@@ -31,9 +31,19 @@ from visitmap.usecases.planning import PlanRequestError, PlanScopeError, plan_te
 from webmap.access_log import plan_residents, shown
 from webmap.auth import current_account
 from webmap.db import get_session
+from webmap.openapi import api_spec, responses
 from webmap.pages import request_scope, team_in_reach
 from webmap.params import NotFound
 from webmap.route_export import plan_json
+from webmap.schemas.requests import (
+    MemberCreate,
+    MemberUpdate,
+    RoutePlanBody,
+    RoutesQuery,
+    TeamAreas,
+    TeamCreate,
+)
+from webmap.schemas.responses import NewMember, Plan, Team, Teams
 
 bp = Blueprint("teams_api", __name__, url_prefix="/api")
 
@@ -102,14 +112,21 @@ def _team(team_id: str) -> dict:
     return team
 
 
+TEAM = {"team_id": "Team id, e.g. T-1141061500."}
+
+
 @bp.get("/teams")
+@api_spec.validate(resp=responses(Teams), tags=["teams"])
 def teams():
+    """Visit teams: base, dong codes, member counts."""
     rows = list_teams(get_session())
     return jsonify(teams=[t for t in rows if team_in_reach(t["team_id"], t["area_codes"])])
 
 
 @bp.post("/teams")
+@api_spec.validate(json=TeamCreate, resp=responses(Team, 409, status=201), tags=["teams"])
 def teams_create():
+    """Create a team."""
     body = _body()
     session = get_session()
     _check_codes(body.get("area_codes", []))
@@ -125,12 +142,21 @@ def teams_create():
 
 
 @bp.get("/teams/<team_id>")
+@api_spec.validate(resp=responses(Team, 404), tags=["teams"], path_parameter_descriptions=TEAM)
 def team(team_id: str):
+    """One team with its dongs and members."""
     return jsonify(_team(team_id))
 
 
 @bp.post("/teams/<team_id>/members")
+@api_spec.validate(
+    json=MemberCreate,
+    resp=responses(NewMember, 404, 409, status=201),
+    tags=["teams"],
+    path_parameter_descriptions=TEAM,
+)
 def team_add_member(team_id: str):
+    """Add an active member (a visitor)."""
     body = _body()
     session = get_session()
     _team(team_id)
@@ -143,7 +169,14 @@ def team_add_member(team_id: str):
 
 
 @bp.patch("/teams/<team_id>/members/<member_id>")
+@api_spec.validate(
+    json=MemberUpdate,
+    resp=responses(Team, 404),
+    tags=["teams"],
+    path_parameter_descriptions=TEAM | {"member_id": "Member id."},
+)
 def team_member_update(team_id: str, member_id: str):
+    """Activate or deactivate a member (inactive members are not planned)."""
     body = _body()
     active = body.get("active")
     if not isinstance(active, bool):
@@ -157,8 +190,14 @@ def team_member_update(team_id: str, member_id: str):
 
 
 @bp.route("/teams/<team_id>/areas", methods=["POST", "PUT"])
+@api_spec.validate(
+    json=TeamAreas,
+    resp=responses(Team, 404),
+    tags=["teams"],
+    path_parameter_descriptions=TEAM,
+)
 def team_areas(team_id: str):
-    """POST adds dongs; PUT makes them the team's only dongs."""
+    """Add dongs to a team (POST), or make them its only dongs (PUT)."""
     body = _body()
     session = get_session()
     _team(team_id)
@@ -169,21 +208,34 @@ def team_areas(team_id: str):
 
 
 @bp.get("/routes")
-def routes_latest():
-    """The newest plan of ``team`` for ``date``."""
-    team_id = request.args.get("team")
+@api_spec.validate(resp=responses(Plan, 404), tags=["routes"])
+def routes_latest(query: RoutesQuery):
+    """The newest plan of a team for a day."""
+    team_id = query.team
     if not team_id:
         raise BadRequest("team", "required: a team id")
-    day = _date(request.args.get("date"))
+    day = _date(query.date)
     _team(team_id)
     plan_id = latest_plan_id(get_session(), team_id, day)
     if plan_id is None:
         raise NotFound(f"no plan for team {team_id!r} on {day.isoformat()}")
-    return routes_one(plan_id)
+    return _stored_plan(plan_id)
 
 
 @bp.get("/routes/<int:plan_id>")
+@api_spec.validate(
+    resp=responses(Plan, 404), tags=["routes"], path_parameter_descriptions={"plan_id": "Plan id."}
+)
 def routes_one(plan_id: int):
+    """A stored plan.
+
+    Routes per visitor with timed stops and top reasons, dropped visits with reasons
+    (residents outside the caller's areas left out).
+    """
+    return _stored_plan(plan_id)
+
+
+def _stored_plan(plan_id: int):
     plan = load_plan(get_session(), request_scope(), plan_id, with_reasons=True)
     if plan is None:
         raise NotFound(f"plan {plan_id} does not exist")
@@ -193,11 +245,17 @@ def routes_one(plan_id: int):
 
 
 @bp.post("/routes")
+@api_spec.validate(json=RoutePlanBody, resp=responses(Plan, 404, status=201), tags=["routes"])
 def routes_plan():
-    """Plan ``team_id`` on ``date`` (a new version) and return the stored plan. Optional
-    settings (:mod:`routing.settings_input`): ``day_start``, ``day_end``, ``break``,
+    """Plan a team's day (stored as a new version) and return it.
+
+    Candidates: the team's residents due or overdue on the day in the latest score run (the
+    caller's areas must cover all the team's dongs, else 403); visitors: the team's active
+    members. The optional settings (``day_start``, ``day_end``, ``break``,
     ``service_minutes``, ``speed_kmh``, ``detour_factor``, ``travel_mode``,
-    ``time_limit_seconds`` (default 3), ``seed``; stored with the plan."""
+    ``time_limit_seconds`` (default 3), ``seed``: :mod:`routing.settings_input`) are stored
+    with the plan; an invalid one is a 400 naming it.
+    """
 
     body = _body()
     team_id = body.get("team_id")

@@ -17,7 +17,6 @@ from geo.visit_scores import unreachable_residents
 from geo.visits import (
     NOTES_MAX_CHARS,
     PLAN_ID_MAX,
-    TEXT_FIELDS,
     IdempotencyConflict,
     VisitError,
     resident_in_scope,
@@ -29,7 +28,10 @@ from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap import style
 from webmap.access_log import shown
 from webmap.db import get_session
+from webmap.openapi import api_spec, invalid_request_listing, responses
 from webmap.pages import request_scope
+from webmap.schemas.requests import VisitBody, VisitHeaders
+from webmap.schemas.responses import Unreachable, VisitSummary
 
 bp = Blueprint("visits", __name__)
 
@@ -216,7 +218,9 @@ def unreachable_page():
 
 
 @bp.get("/api/unreachable")
+@api_spec.validate(resp=responses(Unreachable), tags=["visits"])
 def unreachable_api():
+    """Residents marked unreachable in the caller's areas, longest unreachable first."""
     session = get_session()
     run_id = latest_run_id(session)
     rows = unreachable_residents(session, request_scope(), run_id=run_id)
@@ -224,23 +228,38 @@ def unreachable_api():
     return jsonify(run_id=run_id, residents=rows)
 
 
-#: The fields POST /api/visits takes.
-JSON_FIELDS = (*TEXT_FIELDS, "needs", "plan")
+#: The fields POST /api/visits takes (any other is refused, named: VisitBody).
+JSON_FIELDS = tuple(VisitBody.model_fields)
 
 
 @bp.post("/api/visits")
+@api_spec.validate(
+    json=VisitBody,
+    headers=VisitHeaders,
+    resp=responses(
+        {
+            201: (VisitSummary, "Recorded: the visit and the score change"),
+            200: (VisitSummary, "Recorded before with this key (replayed)"),
+        },
+        404,
+        409,
+    ),
+    before=invalid_request_listing,
+    tags=["visits"],
+)
 def api_record_visit():
-    """Record a visit from JSON; the key may come as the ``Idempotency-Key`` header."""
+    """Record a visit (as the visit form does; docs/visits.md).
+
+    The resident is rescored in the latest run at once. The key (``idempotency_key``, a UUID,
+    or the ``Idempotency-Key`` header) makes a retry safe: a retry with the same key returns
+    the same visit (200, ``replayed``); the same key with another payload is refused (409).
+    Every field but ``needs`` (a list of codes) and ``plan`` (an integer id) is a string; a
+    wrong type or an unknown field is a 400 naming it.
+    """
     session = get_session()
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    if not isinstance(body, dict):  # a form-encoded body: the decorator checks JSON only
         return _api_error([("body", "must be a JSON object")], 400)
-    unknown = sorted(set(body) - set(JSON_FIELDS))
-    if unknown:  # e.g. "resident_id" for "resident": say so rather than "resident missing"
-        return _api_error(
-            [(name, f"unknown field; the fields are {', '.join(JSON_FIELDS)}") for name in unknown],
-            400,
-        )
     header_key = request.headers.get("Idempotency-Key")
     if header_key is not None:
         if body.get("idempotency_key") not in (None, header_key):

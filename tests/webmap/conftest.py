@@ -155,6 +155,7 @@ def app_for(url: str, **config):
             "BASEMAP_URL": "",
             "SECRET_KEY": "test-" + "k" * 40,
             "TEST_TOKENS": tokens,
+            "VALIDATE_RESPONSES": True,  # every JSON answer checked against its model
         }
         | config
     )

@@ -150,15 +150,3 @@ def test_api_bad_parameters_are_json_400(client, query, parameter):
     assert body["error"] == "invalid_parameter"
     assert body["parameter"] == parameter
     assert body["message"].startswith(f"{parameter}: ")
-
-
-def test_openapi_paths_cover_the_blueprints_api(audit_app):
-    """webmap.openapi merges AUDIT_PATHS; they name every /api route of the blueprint."""
-    from webmap.openapi_audit import AUDIT_PATHS
-
-    routes = {
-        rule.rule
-        for rule in audit_app.url_map.iter_rules()
-        if rule.endpoint.startswith("audit.") and rule.rule.startswith("/api/")
-    }
-    assert routes == set(AUDIT_PATHS) == {"/api/audit"}
