@@ -24,6 +24,7 @@ from geo.vocab import (
     PROVIDER_SECTORS,
     VISIT_OUTCOMES,
 )
+from visitmap.errors import FieldError
 
 #: Side of the heatmap's grid cells, metres (EPSG:5179).
 HEAT_CELL_M = 250
@@ -47,13 +48,12 @@ def overdue_sql(due: str = "s.next_due_on", day: str = ":today") -> str:
     return f"({due} < {day})"
 
 
-class MapQueryError(ValueError):
+class MapQueryError(FieldError):
     """A map query's parameter is invalid; ``parameter`` names it."""
 
     def __init__(self, parameter: str, message: str):
-        super().__init__(f"{parameter}: {message}")
+        super().__init__(message, field=parameter)
         self.parameter = parameter
-        self.message = message
 
 
 @dataclass(frozen=True)

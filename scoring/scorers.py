@@ -28,6 +28,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from visitmap.errors import FieldError
+
 __all__ = [
     "BaseScorer",
     "ExplanationParts",
@@ -37,7 +39,7 @@ __all__ = [
 ]
 
 
-class FeatureTableError(ValueError):
+class FeatureTableError(FieldError):
     """The feature table lacks columns a scorer needs, or names cannot be resolved."""
 
 
