@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from geo.settings import load_settings
+from webmap import errors
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -33,6 +34,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    errors.init_app(app)
     from geo.analyst_export import load_pseudonym_key
     from webmap import access_log, analyst_api, audit_page
 

@@ -6,18 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from geo.analyst_export import ExportError, analyst_aggregates, analyst_residents
-from geo.map_data import MapQueryError
 from webmap.db import get_session
 from webmap.pages import aggregate_scope
 from webmap.params import parse_int, today
 
 bp = Blueprint("analyst_api", __name__, url_prefix="/api/analyst")
-
-
-@bp.errorhandler(ExportError)
-@bp.errorhandler(MapQueryError)
-def _bad(exc):
-    return jsonify(error="invalid_parameter", parameter=exc.parameter, message=str(exc)), 400
 
 
 def _run_id() -> int | None:

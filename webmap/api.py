@@ -3,22 +3,21 @@ function of :mod:`geo.map_data` or :mod:`geo.map_tiles` with the caller's scope,
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from geo.map_data import (
-    MapQueryError,
     area_summaries,
     list_runs,
     resident_panel,
     residents_in_box,
 )
 from geo.map_tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
+from visitmap.errors import NotFound
 from webmap.access_log import shown
 from webmap.db import get_session
 from webmap.openapi import openapi_document
 from webmap.pages import aggregate_scope, request_scope, suppress_small_counts
 from webmap.params import (
-    NotFound,
     parse_bbox,
     parse_filters,
     parse_int,
@@ -28,30 +27,6 @@ from webmap.params import (
 
 api = Blueprint("api", __name__, url_prefix="/api")
 tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
-
-#: one table from error classes to HTTP statuses
-ERRORS = {MapQueryError: 400, NotFound: 404}
-
-
-def _error(exc: Exception):
-    status = next(code for cls, code in ERRORS.items() if isinstance(exc, cls))
-    body = {"error": "invalid_parameter" if status == 400 else "not_found", "message": str(exc)}
-    if isinstance(exc, MapQueryError):
-        body["parameter"] = exc.parameter
-    return jsonify(body), status
-
-
-for _cls in ERRORS:
-    api.register_error_handler(_cls, _error)
-    tiles.register_error_handler(_cls, _error)
-
-
-@api.app_errorhandler(404)
-def _not_found(exc):
-    """JSON for unknown paths under /api and /tiles; the usual page elsewhere."""
-    if request.path.startswith(("/api/", "/tiles/")):
-        return jsonify(error="not_found", message=f"no such resource: {request.path}"), 404
-    return exc
 
 
 @api.get("/openapi.json")

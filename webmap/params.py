@@ -11,12 +11,9 @@ from sqlalchemy.orm import Session
 from geo.map_data import MapQueryError, ResidentFilters
 from geo.score_runs import TIER_NAMES, latest_run_id
 from geo.settings import today_in_seoul
+from visitmap.errors import NotFound
 
 TIER_CODES = {name: code for code, name in TIER_NAMES.items()}
-
-
-class NotFound(LookupError):
-    """Something named in the request does not exist (HTTP 404)."""
 
 
 def today() -> dt.date:
