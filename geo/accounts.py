@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.scope import Scope
+from visitmap.errors import FieldError, Unauthorized
 from visitmap.vocab import ROLES
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
@@ -41,16 +42,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-class AccountError(ValueError):
+class AccountError(FieldError):
     """Bad input for an account command; ``field`` names the option or form field."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
 
 
-class LoginRefused(Exception):
+class LoginRefused(Unauthorized):
     """A sign-in that did not succeed; ``reason`` is one of ``bad_credentials``, ``locked``.
     A disabled account answers ``bad_credentials`` like a wrong password (no account oracle)."""
 

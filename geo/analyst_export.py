@@ -25,6 +25,7 @@ from geo.features import CRISIS_LABEL_SQL
 from geo.scope import Scope
 from geo.score_runs import latest_run_id, unpack_vectors
 from geo.settings import read_or_create_key
+from visitmap.errors import FieldError
 from visitmap.vocab import TIER_NAMES
 
 PSEUDONYM_ENV = "VISITMAP_PSEUDONYM_KEY"
@@ -62,13 +63,12 @@ RESIDENT_COLUMNS = (
 )
 
 
-class ExportError(ValueError):
+class ExportError(FieldError):
     """A bad export request; ``parameter`` names what is wrong."""
 
     def __init__(self, parameter: str, message: str):
-        super().__init__(f"{parameter}: {message}")
+        super().__init__(message, field=parameter)
         self.parameter = parameter
-        self.message = message
 
 
 def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:

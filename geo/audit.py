@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.settings import SEOUL
+from visitmap.errors import FieldError
 
 #: The shortest retention the law allows (개인정보의 안전성 확보조치 기준: access records kept
 #: at least two years). The table's trigger holds the same floor.
@@ -36,13 +37,12 @@ MAX_PRUNE_DAYS = 36_500
 MAX_SEARCH_LIMIT = 100_000
 
 
-class AuditError(ValueError):
+class AuditError(FieldError):
     """A bad audit search or prune request; ``parameter`` names the offending parameter."""
 
     def __init__(self, parameter: str, message: str):
-        super().__init__(f"{parameter}: {message}")
+        super().__init__(message, field=parameter)
         self.parameter = parameter
-        self.message = message
 
 
 def _clean(value: str | None, limit: int | None = None) -> str | None:

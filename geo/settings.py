@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scoring.cadence import FollowUp
+from visitmap.errors import FieldError
 
 PREFIX = "VISITMAP_"
 #: Korea's time zone: days (due dates, "not in the future", visit dates) are Korean days.
@@ -34,7 +35,7 @@ DEFAULT_BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_BASEMAP_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 
 
-class SettingsError(ValueError):
+class SettingsError(FieldError):
     """A setting is missing or malformed."""
 
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from visitmap.errors import Conflict, FieldError, NotFound
+
 #: The importers' id rule (geo.importers.base.ID_PATTERN): letters, digits, _ . : -
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,99}")
 #: Member ids: the id rule without ``:`` (the import's members cell separates id, name and
@@ -29,20 +31,18 @@ MAX_NAME = 200
 BASE_FACILITY_KIND = "community_centre"
 
 
-class TeamError(ValueError):
+class TeamError(FieldError):
     """Invalid input for a team write; ``field`` names the offending field (HTTP 400)."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
 
 
-class TeamNotFound(LookupError):
+class TeamNotFound(NotFound):
     """The team or member named does not exist (HTTP 404)."""
 
 
-class TeamConflict(TeamError):
+class TeamConflict(Conflict, TeamError):
     """The id to create exists already (HTTP 409)."""
 
 

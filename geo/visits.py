@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from geo.scope import Scope
 from geo.score_runs import latest_run_id
 from geo.settings import SEOUL
+from visitmap.errors import Conflict, FieldError
 from visitmap.vocab import NEED_CATEGORIES, TIER_NAMES, VISIT_OUTCOMES
 
 #: Longest visit note, characters.
@@ -33,19 +34,17 @@ FUTURE_TOLERANCE = dt.timedelta(minutes=5)
 FORM_SOURCE = "visit form"
 
 
-class VisitError(ValueError):
-    """The visit cannot be recorded. ``problems`` lists (field, message); nothing was written."""
+class VisitError(FieldError):
+    """The visit cannot be recorded. ``problems`` lists (field, message); nothing was written.
+    ``field`` is the first problem's field."""
 
     def __init__(self, problems):
         self.problems = list(problems)
         super().__init__("; ".join(f"{field}: {message}" for field, message in self.problems))
-
-    @property
-    def field(self) -> str:
-        return self.problems[0][0]
+        self.field = self.problems[0][0] if self.problems else None
 
 
-class IdempotencyConflict(VisitError):
+class IdempotencyConflict(Conflict, VisitError):
     """The idempotency key was used before for a different visit."""
 
 

@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from visitmap.errors import FieldError
+
 #: Travel modes and their defaults: average speed (km/h) and detour factor over the straight
 #: line (network distance / straight-line distance).
 TravelMode = Literal["foot", "car"]
@@ -26,7 +28,7 @@ TIER_LOW, TIER_MEDIUM, TIER_HIGH = 0, 1, 2
 TIERS: tuple[int, ...] = (TIER_LOW, TIER_MEDIUM, TIER_HIGH)
 
 
-class PlanningError(ValueError):
+class PlanningError(FieldError):
     """Inputs or settings that cannot be planned (bad column values, unknown mode, ...)."""
 
 

@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 
 from routing.plan_settings import DEFAULT_SPEED_KMH, PlanningError, PlanSettings
+from visitmap.errors import FieldError
 
 TIER_CODES = {"low": 0, "medium": 1, "high": 2}
 TIME_RE = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
@@ -48,15 +49,13 @@ MAX_DETOUR = 5.0
 MAX_SERVICE_MINUTES = 480
 
 
-class SettingsInputError(ValueError):
+class SettingsInputError(FieldError):
     """An invalid plan setting; ``field`` names it, ``kind`` is one of ``time``, ``order``,
     ``break``, ``service``, ``speed``, ``detour``, ``mode``, ``time_limit``, ``seed``."""
 
     def __init__(self, field: str, kind: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field = field
+        super().__init__(message, field=field)
         self.kind = kind
-        self.message = message
 
 
 def _time(field: str, raw) -> dt.time:

@@ -71,6 +71,8 @@ from pyvrp import Client, Depot, Location, ProblemData, Solution, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.exceptions import PenaltyBoundWarning
 
+from visitmap.errors import FieldError, VisitmapError
+
 SCALE = 1000
 """Integer units per instance unit of distance and time handed to PyVRP."""
 
@@ -94,7 +96,7 @@ _FIELDS = (
 )
 
 
-class SolomonFormatError(ValueError):
+class SolomonFormatError(FieldError):
     """A Solomon instance file that cannot be read.
 
     Parameters
@@ -112,12 +114,12 @@ class SolomonFormatError(ValueError):
     def __init__(self, source: str, line: int, field: str, problem: str) -> None:
         self.source = source
         self.line = line
-        self.field = field
         self.problem = problem
         super().__init__(f"{source}, line {line}, {field}: {problem}")
+        self.field, self.message = field, problem
 
 
-class SolomonInfeasibleError(RuntimeError):
+class SolomonInfeasibleError(VisitmapError, RuntimeError):
     """The solver found no solution that satisfies every constraint in the time limit."""
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import TIER_NAMES
+from visitmap.errors import FieldError
 
 #: Age bands (years): [start, end) and label. The last band is open-ended.
 AGE_BANDS: tuple[tuple[float, float, str], ...] = (
@@ -25,7 +26,7 @@ AGE_BANDS: tuple[tuple[float, float, str], ...] = (
 )
 
 
-class AuditError(ValueError):
+class AuditError(FieldError):
     """Inputs that cannot be audited (mismatched lengths, unknown tiers, missing groups)."""
 
 

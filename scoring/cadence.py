@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import Cadence, ScoringConfig
+from visitmap.errors import FieldError
 
 
-class CadenceError(ValueError):
+class CadenceError(FieldError):
     """Invalid cadence inputs (unknown tiers, no start date, mismatched lengths)."""
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import tomli_w
 
 from scoring.features import DEFAULT_CADENCE_DAYS, FEATURE_NAMES
+from visitmap.errors import FieldError
 
 #: Tier codes used everywhere inside scoring (labels and colours are chosen at the edge).
 LOW, MEDIUM, HIGH = 0, 1, 2
@@ -48,8 +49,9 @@ _TOP_LEVEL_KEYS = (
 _METHODS = ("weighted",)
 
 
-class ScoringConfigError(ValueError):
-    """An invalid scoring configuration; ``source`` is the file, ``key`` the dotted key."""
+class ScoringConfigError(FieldError):
+    """An invalid scoring configuration; ``source`` is the file, ``key`` the dotted key (also
+    ``field``), ``reason`` what is wrong (also ``message``)."""
 
     def __init__(self, reason: str, *, source: str | None = None, key: str | None = None):
         self.reason = reason
@@ -57,6 +59,7 @@ class ScoringConfigError(ValueError):
         self.key = key
         where = ": ".join(part for part in (source, key) if part)
         super().__init__(f"{where}: {reason}" if where else reason)
+        self.field, self.message = key, reason
 
     def __reduce__(self):
         return (_rebuild_error, (self.reason, self.source, self.key))

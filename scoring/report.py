@@ -36,12 +36,13 @@ from scoring.config import HIGH, ScoringConfig
 from scoring.learned import VISIT_DERIVED_FEATURES, LearnedScorer
 from scoring.rules import RuleScorer
 from scoring.weighted import WeightedIndexScorer
+from visitmap.errors import FieldError
 
 SCORERS: tuple[str, ...] = ("weighted", "rules", "learned")
 METRICS: tuple[str, ...] = ("roc_auc", "high_precision", "high_recall", "precision_at_k")
 
 
-class ReportError(ValueError):
+class ReportError(FieldError):
     """The comparison cannot be made with these inputs."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from scoring.config import HIGH, MEDIUM
 from scoring.scorers import BaseScorer, ExplanationParts
+from visitmap.errors import FieldError
 
 #: Comparison operators a condition may use.
 OPERATORS = {
@@ -33,7 +34,7 @@ OPERATORS = {
 }
 
 
-class RuleError(ValueError):
+class RuleError(FieldError):
     """An invalid rule or rule set."""
 
 

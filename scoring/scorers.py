@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from scoring.explain import explain
+from visitmap.errors import FieldError
 
 __all__ = [
     "BaseScorer",
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class FeatureTableError(ValueError):
+class FeatureTableError(FieldError):
     """The feature table lacks columns a scorer needs, or names cannot be resolved."""
 
 

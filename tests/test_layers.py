@@ -36,7 +36,7 @@ def layer_of(module: str) -> tuple[int, str]:
         (entry for entry in LAYERS if module == entry[0] or module.startswith(entry[0] + ".")),
         key=lambda entry: len(entry[0]),
     )
-    return best[1], best[0]
+    return best[1], best[2]
 
 
 def project_modules() -> dict[str, Path]:

@@ -17,6 +17,8 @@ import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as PyprojCRSError
 
+from visitmap.errors import FieldError
+
 WGS84 = "EPSG:4326"
 #: Projected CRS used for metric work (distances in metres) over the whole country.
 METRIC_CRS = "EPSG:5179"
@@ -24,7 +26,7 @@ METRIC_CRS = "EPSG:5179"
 KOREA_BOUNDS = (124.0, 33.0, 132.0, 38.7)
 
 
-class CRSError(ValueError):
+class CRSError(FieldError):
     """A coordinate reference system could not be understood or does not fit the data."""
 
 

@@ -13,6 +13,7 @@ from webmap import (  # noqa: F401
     audit_page,
     auth,
     db,
+    errors,
     i18n,
     map_page,
     pages,
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
+    errors.init_app(app)
 
     access_log.init_app(app)
     app.register_blueprint(audit_page.bp)

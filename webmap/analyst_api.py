@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from geo.analyst_export import ExportError, analyst_aggregates, analyst_residents
-from geo.mapdata.filters import MapQueryError
+from geo.analyst_export import analyst_aggregates, analyst_residents
 from webmap.db import get_session
 from webmap.openapi import api_spec, responses
 from webmap.pages import aggregate_scope
@@ -15,12 +14,6 @@ from webmap.schemas.requests import AnalystAggregatesQuery, AnalystResidentsQuer
 from webmap.schemas.responses import Aggregates, AnalystResidents
 
 bp = Blueprint("analyst_api", __name__, url_prefix="/api/analyst")
-
-
-@bp.errorhandler(ExportError)
-@bp.errorhandler(MapQueryError)
-def _bad(exc):
-    return jsonify(error="invalid_parameter", parameter=exc.parameter, message=str(exc)), 400
 
 
 def _json_ready(frame):

@@ -4,45 +4,21 @@ serialise."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from geo.mapdata.filters import MapQueryError
 from geo.mapdata.queries import area_summaries, list_runs, resident_panel, residents_in_box
 from geo.mapdata.tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
+from visitmap.errors import NotFound
 from webmap.access_log import shown
 from webmap.db import get_session
 from webmap.openapi import api_spec, openapi_document, responses
 from webmap.pages import aggregate_scope, request_scope, suppress_small_counts
-from webmap.params import NotFound, parse_run, today
+from webmap.params import parse_run, today
 from webmap.schemas.requests import MapQuery, ResidentsQuery, RunQuery, ScoreRunsQuery
 from webmap.schemas.responses import Areas, ResidentPage, ResidentPanel, ScoreRuns
 
 api = Blueprint("api", __name__, url_prefix="/api")
 tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
-
-#: one table from error classes to HTTP statuses
-ERRORS = {MapQueryError: 400, NotFound: 404}
-
-
-def _error(exc: Exception):
-    status = next(code for cls, code in ERRORS.items() if isinstance(exc, cls))
-    body = {"error": "invalid_parameter" if status == 400 else "not_found", "message": str(exc)}
-    if isinstance(exc, MapQueryError):
-        body["parameter"] = exc.parameter
-    return jsonify(body), status
-
-
-for _cls in ERRORS:
-    api.register_error_handler(_cls, _error)
-    tiles.register_error_handler(_cls, _error)
-
-
-@api.app_errorhandler(404)
-def _not_found(exc):
-    """JSON for unknown paths under /api and /tiles; the usual page elsewhere."""
-    if request.path.startswith(("/api/", "/tiles/")):
-        return jsonify(error="not_found", message=f"no such resource: {request.path}"), 404
-    return exc
 
 
 @api.get("/openapi.json")

@@ -13,6 +13,7 @@ from flask_babel import get_locale, gettext
 from geo.audit import AuditError, search_access
 from geo.mapdata.filters import MapQueryError
 from geo.settings import SEOUL
+from visitmap.errors import Forbidden
 from webmap.audit_export import audit_csv, audit_json
 from webmap.auth import current_account, wants_json
 from webmap.db import get_session
@@ -31,7 +32,7 @@ def _district_wide_only():
     account = current_account()
     if account is not None and not (account.has("admin") or account.all_areas):
         if wants_json():
-            return jsonify(error="forbidden", message="district-wide officials and admins"), 403
+            raise Forbidden("district-wide officials and admins")
         return render_template("forbidden.html"), 403
     return None
 
@@ -85,14 +86,13 @@ def _parameter(exc: Exception) -> str:
     return {keyword: param for param, keyword in FILTERS.items()}.get(name, name)
 
 
-def _message(exc: Exception) -> str:
-    return f"{_parameter(exc)}: {getattr(exc, 'message', str(exc))}"
-
-
-@bp.errorhandler(AuditError)
-@bp.errorhandler(MapQueryError)
-def _bad_parameter(exc):
-    return jsonify(error="invalid_parameter", parameter=_parameter(exc), message=_message(exc)), 400
+def _search(**kwargs) -> list[dict]:
+    """:func:`search_access`; its errors name the request's parameters (``user``, not
+    ``username``), for the JSON body of :mod:`webmap.errors`."""
+    try:
+        return search_access(get_session(), **kwargs)
+    except AuditError as exc:
+        raise AuditError(_parameter(exc), exc.message) from exc
 
 
 @bp.get("/audit")
@@ -150,7 +150,7 @@ def _shown(row: dict) -> dict:
 
 @bp.get("/audit.csv")
 def audit_csv_download():
-    rows = search_access(get_session(), **_filters(), limit=CSV_MAX_ROWS + 1)
+    rows = _search(**_filters(), limit=CSV_MAX_ROWS + 1)
     if len(rows) > CSV_MAX_ROWS:
         return jsonify(
             error="too_many_rows",
@@ -174,7 +174,7 @@ def audit_api(query: AuditQuery):
     endpoint. Every filter given must match.
     """
     limit, offset = query.limit, query.offset
-    rows = search_access(get_session(), **_filters(), limit=limit + 1, offset=offset)
+    rows = _search(**_filters(), limit=limit + 1, offset=offset)
     return jsonify(
         rows=[audit_json(row) for row in rows[:limit]],
         limit=limit,

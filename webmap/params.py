@@ -13,10 +13,7 @@ from geo.mapdata.filters import MapQueryError
 from geo.mapdata.queries import run_exists
 from geo.score_runs import latest_run_id
 from geo.settings import today_in_seoul
-
-
-class NotFound(LookupError):
-    """Something named in the request does not exist (HTTP 404)."""
+from visitmap.errors import NotFound
 
 
 def today() -> dt.date:

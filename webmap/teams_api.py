@@ -1,9 +1,10 @@
 """JSON API of the visit teams (``/api/teams``) and their day plans (``/api/routes``).
 
 Views parse the request, call one function of :mod:`geo.teams`, :mod:`geo.route_plans` or
-:mod:`visitmap.usecases.planning`, and serialise. Errors: 400 ``{"error": "invalid_parameter",
-"parameter", "message"}``, 403 ``forbidden`` (planning a team whose dongs the caller's scope
-does not all cover), 404 ``not_found``, 409 ``conflict``; nothing is written on error.
+:mod:`visitmap.usecases.planning`, and serialise. Errors (:mod:`webmap.errors`): 400 ``{"error":
+"invalid_parameter", "parameter", "message"}``, 403 ``forbidden`` (planning a team whose dongs
+the caller's scope does not all cover), 404 ``not_found``, 409 ``conflict``; nothing is
+written on error.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from flask import Blueprint, jsonify, request
 
 from geo.route_plans import latest_plan_id, load_plan
 from geo.teams import (
-    TeamConflict,
-    TeamError,
     TeamNotFound,
     add_member,
     assign_areas,
@@ -26,14 +25,14 @@ from geo.teams import (
 )
 from routing.plan import PlanningError
 from routing.settings_input import FIELDS as SETTING_FIELDS
-from routing.settings_input import SettingsInputError, plan_settings_from
-from visitmap.usecases.planning import PlanRequestError, PlanScopeError, plan_team_day
+from routing.settings_input import plan_settings_from
+from visitmap.errors import FieldError, NotFound
+from visitmap.usecases.planning import plan_team_day
 from webmap.access_log import plan_residents, shown
 from webmap.auth import current_account
 from webmap.db import get_session
 from webmap.openapi import api_spec, responses
 from webmap.pages import request_scope, team_in_reach
-from webmap.params import NotFound
 from webmap.route_export import plan_json
 from webmap.schemas.requests import (
     MemberCreate,
@@ -48,33 +47,12 @@ from webmap.schemas.responses import NewMember, Plan, Team, Teams
 bp = Blueprint("teams_api", __name__, url_prefix="/api")
 
 
-class BadRequest(ValueError):
+class BadRequest(FieldError):
     """A request parameter or body field is invalid (HTTP 400)."""
 
     def __init__(self, parameter: str, message: str):
-        super().__init__(f"{parameter}: {message}")
+        super().__init__(message, field=parameter)
         self.parameter = parameter
-        self.message = message
-
-
-def _error(exc: Exception):
-    get_session().rollback()
-    if isinstance(exc, TeamNotFound | NotFound):
-        return jsonify(error="not_found", message=str(exc)), 404
-    if isinstance(exc, PlanScopeError):
-        return jsonify(error="forbidden", parameter=exc.field, message=str(exc)), 403
-    if isinstance(exc, TeamConflict):
-        return jsonify(error="conflict", parameter=exc.field, message=str(exc)), 409
-    parameter = (
-        exc.field
-        if isinstance(exc, TeamError | PlanRequestError | SettingsInputError)
-        else exc.parameter
-    )
-    return jsonify(error="invalid_parameter", parameter=parameter, message=str(exc)), 400
-
-
-for _cls in (TeamError, TeamNotFound, NotFound, PlanRequestError, SettingsInputError, BadRequest):
-    bp.register_error_handler(_cls, _error)
 
 
 def _body() -> dict:

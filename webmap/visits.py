@@ -23,6 +23,7 @@ from geo.visits import (
     route_plan,
     visit_summary,
 )
+from visitmap.errors import NotFound
 from visitmap.usecases.visits import record_visit, visit_form, visit_input_from_mapping
 from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap import style
@@ -259,32 +260,19 @@ def api_record_visit():
     session = get_session()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):  # a form-encoded body: the decorator checks JSON only
-        return _api_error([("body", "must be a JSON object")], 400)
+        raise VisitError([("body", "must be a JSON object")])
     header_key = request.headers.get("Idempotency-Key")
     if header_key is not None:
         if body.get("idempotency_key") not in (None, header_key):
-            return _api_error([("idempotency_key", "differs from the Idempotency-Key header")], 400)
+            raise VisitError([("idempotency_key", "differs from the Idempotency-Key header")])
         body = body | {"idempotency_key": header_key}
     resident = body.get("resident")
     if isinstance(resident, str) and not resident_in_scope(session, request_scope(), resident):
         # unknown or outside the caller's scope alike: existence does not leak
-        return jsonify(error="not_found", message=f"no resident {resident!r}"), 404
-    try:
-        visit = visit_input_from_mapping(body)
-        summary = record_visit(session, request_scope(), visit, **_settings())
-    except VisitError as error:
-        session.rollback()
-        return _api_error(error.problems, 409 if isinstance(error, IdempotencyConflict) else 400)
+        raise NotFound(f"no resident {resident!r}")
+    # a VisitError (400) or IdempotencyConflict (409) rolls back and answers webmap.errors' body
+    visit = visit_input_from_mapping(body)
+    summary = record_visit(session, request_scope(), visit, **_settings())
     session.commit()
     shown([summary["resident_id"]])
     return jsonify(summary), 200 if summary["replayed"] else 201
-
-
-def _api_error(problems, status: int):
-    field, message = problems[0]
-    return jsonify(
-        error="conflict" if status == 409 else "invalid_parameter",
-        parameter=field,
-        message=f"{field}: {message}",
-        problems=[{"parameter": f, "message": m} for f, m in problems],
-    ), status

@@ -49,6 +49,7 @@ from geo.demo.welfare import (
     median_income,
     median_income_year,
 )
+from visitmap.errors import FieldError
 
 __all__ = ["DemoError", "DemoSummary", "generate_demo", "IMPORT_ORDER", "FILE_NAMES"]
 
@@ -72,7 +73,7 @@ _STAGES = ("targets", "population", "identities", "finances and crisis", "signal
            "needs and support", "writing")  # fmt: skip
 
 
-class DemoError(ValueError):
+class DemoError(FieldError):
     """Invalid arguments to :func:`generate_demo`."""
 
 

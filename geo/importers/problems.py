@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from visitmap.errors import FieldError
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -22,7 +24,7 @@ class Problem:
         return f"{self.file}:{self.row}:{self.column}: {self.reason}"
 
 
-class ImportValidationError(ValueError):
+class ImportValidationError(FieldError):
     """The file has bad rows; nothing was written. ``problems`` lists every one."""
 
     def __init__(self, problems: list[Problem]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from visitmap.errors import FieldError
 from visitmap.vocab import CRISIS_SIGNAL_KINDS, TIER_NAMES
 
 #: Signals younger than this count for the crisis-signal filter, days (as the 12-month feature).
@@ -18,13 +19,12 @@ def overdue_sql(due: str = "s.next_due_on", day: str = ":today") -> str:
     return f"({due} < {day})"
 
 
-class MapQueryError(ValueError):
+class MapQueryError(FieldError):
     """A map query's parameter is invalid; ``parameter`` names it."""
 
     def __init__(self, parameter: str, message: str):
-        super().__init__(f"{parameter}: {message}")
+        super().__init__(message, field=parameter)
         self.parameter = parameter
-        self.message = message
 
 
 @dataclass(frozen=True)

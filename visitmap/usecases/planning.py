@@ -25,21 +25,20 @@ from routing.day_problem import first_start, start_windows
 from routing.plan import DayPlan, DroppedVisit, DropReason, PlanSettings, plan_day
 from routing.plan_settings import DEFAULT_SETTINGS
 from routing.travel import project_lonlat
+from visitmap.errors import FieldError, Forbidden
 
 
-class PlanRequestError(ValueError):
+class PlanRequestError(FieldError):
     """The team cannot be planned as it stands (no base, no active member, nothing scored) or
     a setting is invalid; ``field`` names the offending field (HTTP 400) and ``kind`` says
     what is wrong, for translated messages (:data:`PLAN_ERROR_KINDS`)."""
 
     def __init__(self, field: str, message: str, *, kind: str = "invalid"):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+        super().__init__(message, field=field)
         self.kind = kind
 
 
-class PlanScopeError(PlanRequestError):
+class PlanScopeError(Forbidden, PlanRequestError):
     """The caller's scope does not cover all of the team's dongs (HTTP 403): a plan is the
     team's plan for everyone, so it may only be made by someone who sees all its residents."""
 
