@@ -58,7 +58,13 @@ class Candidate:
 
 
 def validate_base(base: Sequence[float]) -> tuple[float, float]:
-    """The base as ``(lon, lat)`` floats, or PlanningError."""
+    """Return the base as ``(lon, lat)`` floats (WGS84 degrees).
+
+    Raises
+    ------
+    PlanningError
+        When ``base`` is not a pair of finite numbers inside South Korea's bounds.
+    """
     try:
         lon, lat = (float(value) for value in base)
     except (TypeError, ValueError) as error:
@@ -81,7 +87,14 @@ def _outside_korea(lon: float, lat: float) -> str | None:
 
 
 def validate_visitors(visitors: Sequence[str]) -> tuple[str, ...]:
-    """The visitors' names as a tuple: at least one, non-empty and unique."""
+    """Return the visitors' names as a tuple: at least one, non-empty and unique.
+
+    Raises
+    ------
+    PlanningError
+        When ``visitors`` is not a sequence of names (a single string is refused), is empty,
+        or has a blank or repeated name.
+    """
     if isinstance(visitors, str) or not isinstance(visitors, Sequence):
         raise PlanningError(f"visitors must be a list of names, got {visitors!r}")
     names = tuple(visitors)

@@ -37,10 +37,12 @@ class DropReason(StrEnum):
 
     @property
     def message_en(self) -> str:
+        """Return the reason in English, for the plan's readers."""
         return _MESSAGES[self][1]
 
     @property
     def message_ko(self) -> str:
+        """Return the reason in Korean, for the plan's readers."""
         return _MESSAGES[self][0]
 
 
@@ -112,6 +114,7 @@ class DayProblem:
 
     @property
     def working_seconds(self) -> int:
+        """Return the length of the working day without the break (seconds)."""
         return self.settings.working_seconds
 
     @property
@@ -178,8 +181,19 @@ def prepare_day(
     candidates: pd.DataFrame,
     settings: PlanSettings,
 ) -> DayProblem:
-    """Validate the inputs and build the :class:`DayProblem` (travel matrices, windows, and
-    the candidates that cannot be planned on their own)."""
+    """Validate the inputs and build the :class:`DayProblem`.
+
+    Builds the travel matrices, each candidate's start windows, and the prescreen: the
+    candidates that cannot be planned on their own (not due, too far, window unreachable).
+
+    Raises
+    ------
+    PlanningError
+        For an invalid base, visitor list or candidate table (see
+        :mod:`routing.candidates`).
+    TypeError
+        When ``settings`` is not a :class:`~routing.plan_settings.PlanSettings`.
+    """
     if not isinstance(settings, PlanSettings):
         raise TypeError(f"settings must be PlanSettings, got {type(settings)}")
     base_lonlat = validate_base(base)

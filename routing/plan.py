@@ -126,7 +126,12 @@ class _Model:
         )
 
     def solution(self, routes: list[list[int]]) -> Solution:
-        """The PyVRP solution of feasible candidate routes (copy chosen by start time)."""
+        """Return the PyVRP solution of feasible candidate routes.
+
+        A candidate with two start windows (before and after the break) has one client per
+        window; the copy used is the one whose window holds the visit's start in the route's
+        earliest schedule (:func:`~routing.schedule.route_times`).
+        """
         visits = []
         for route in routes:
             if not route:

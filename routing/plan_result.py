@@ -13,8 +13,13 @@ from routing.schedule import route_times
 
 @dataclass(frozen=True)
 class PlannedStop:
-    """One visit in a route. Times are times of day; ``travel_metres`` is from the previous
-    stop (or the base)."""
+    """One visit in a route.
+
+    Times are times of day. ``arrival`` is when the visitor gets to the door (equal to
+    ``start`` when there is no wait; at the first stop the visitor leaves the base late enough
+    not to wait), ``departure`` the end of the visit. ``travel_metres`` is the leg from the
+    previous stop (or the base) and ``wait_minutes`` the wait before ``start``.
+    """
 
     resident_id: str
     tier: int
@@ -58,6 +63,7 @@ class VisitorRoute:
 
     @property
     def visits(self) -> int:
+        """Return the number of stops."""
         return len(self.stops)
 
 
@@ -72,10 +78,12 @@ class DroppedVisit:
 
     @property
     def message_ko(self) -> str:
+        """Return the reason in Korean."""
         return self.reason.message_ko
 
     @property
     def message_en(self) -> str:
+        """Return the reason in English."""
         return self.reason.message_en
 
 
@@ -118,6 +126,7 @@ class DayPlan:
 
     @property
     def work_minutes_by_visitor(self) -> dict[str, float]:
+        """Return each visitor's work (travel plus service, minutes), by visitor name."""
         return {route.visitor: route.work_minutes for route in self.routes}
 
     @property
@@ -128,6 +137,7 @@ class DayPlan:
 
     @property
     def dropped_by_reason(self) -> dict[DropReason, int]:
+        """Return the number of dropped candidates for each reason that occurs."""
         counts: dict[DropReason, int] = {}
         for visit in self.dropped:
             counts[visit.reason] = counts.get(visit.reason, 0) + 1

@@ -38,7 +38,13 @@ def seconds_of_day(value: dt.time) -> int:
 
 
 def time_of_day(seconds: int) -> dt.time:
-    """The time of day ``seconds`` after midnight (0 <= seconds < 86 400)."""
+    """Return the time of day ``seconds`` after midnight (0 <= seconds < 86 400).
+
+    Raises
+    ------
+    PlanningError
+        When ``seconds`` falls outside the same day.
+    """
     if not 0 <= seconds < 86_400:
         raise PlanningError(f"{seconds} s after midnight is not a time of the same day")
     hours, rest = divmod(int(seconds), 3600)
@@ -92,6 +98,7 @@ class PlanSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        """Check the settings; raise PlanningError naming the first invalid one."""
         for name in ("day_start", "day_end"):
             if not isinstance(getattr(self, name), dt.time):
                 raise PlanningError(f"{name} must be a datetime.time")
@@ -207,7 +214,7 @@ class PlanSettings:
         return max(instant, clock - self.break_seconds)
 
     def to_wall_clock(self, working_seconds: int, *, side: Literal["start", "end"]) -> dt.time:
-        """The time of day of a working-clock instant.
+        """Return the time of day of a working-clock instant.
 
         The break instant is ambiguous: as the ``"end"`` of something (a visit, a walk) it is
         the start of the break (12:00); as the ``"start"`` of something it is the end of the

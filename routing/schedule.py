@@ -42,7 +42,11 @@ class RouteTimes:
 
 
 def route_times(problem: DayProblem, route: list[int]) -> RouteTimes | None:
-    """Timing of ``route``, or None when the route is not feasible."""
+    """Return the timing of ``route``, or None when the route is not feasible.
+
+    The forward pass starts every visit as early as possible; the backward pass gives each
+    stop's latest start (see :class:`RouteTimes`).
+    """
     seconds, service, windows = problem.seconds, problem.service, problem.windows
     arrivals, starts, departures = [], [], [0]
     location, clock = 0, 0
@@ -175,7 +179,7 @@ def repair_priorities(problem: DayProblem, routes: list[list[int]], dropped: set
 def explain_drops(
     problem: DayProblem, routes: list[list[int]], dropped: set[int]
 ) -> dict[int, DropReason]:
-    """A truthful reason for every dropped candidate.
+    """Return a truthful reason for every dropped candidate.
 
     Candidates that cannot be visited on their own keep their prescreen reason. For the rest:
     ``NOT_CHOSEN`` when it would fit into a route as it stands, ``DAY_FULL_LOWEST_PRIORITY``

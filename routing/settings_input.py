@@ -1,5 +1,7 @@
-"""Plan settings from user input: the ``visitmap routes plan`` options and the optional fields
-of ``POST /api/routes``, validated field by field into :class:`~routing.plan_settings.PlanSettings`.
+"""Plan settings from user input, validated field by field into a ``PlanSettings``.
+
+The input is the ``visitmap routes plan`` options or the optional fields of
+``POST /api/routes``; the result is a :class:`~routing.plan_settings.PlanSettings`.
 
 Every problem raises :class:`SettingsInputError` naming the field (the API's ``parameter``)
 and a ``kind`` the route page translates. Field names follow ``PlanSettings``:
@@ -10,14 +12,14 @@ and a ``kind`` the route page translates. Field names follow ``PlanSettings``:
     ``"HH:MM-HH:MM"`` inside working hours, or ``"none"`` (also ``null`` in JSON) for no
     break.
 ``service_minutes``
-    minutes per tier: ``"high=40,medium=30,low=20"`` (any subset; the others keep their
-    defaults) or, in JSON, an object ``{"high": 40, ...}``.
+    whole minutes per tier, 1 to 480: ``"high=40,medium=30,low=20"`` (any subset; the others
+    keep their defaults) or, in JSON, an object ``{"high": 40, ...}``.
 ``speed_kmh``, ``detour_factor``
     a positive speed (at most 100 km/h) and a detour factor from 1 to 5.
 ``travel_mode``
     ``"foot"`` or ``"car"``.
 ``time_limit_seconds``
-    0.1 to 30 seconds. ``seed``: an integer.
+    0.1 to 30 seconds. ``seed``: a whole number from 0 to 2**31 - 1.
 """
 
 from __future__ import annotations
@@ -50,8 +52,12 @@ MAX_SERVICE_MINUTES = 480
 
 
 class SettingsInputError(FieldError):
-    """An invalid plan setting; ``field`` names it, ``kind`` is one of ``time``, ``order``,
-    ``break``, ``service``, ``speed``, ``detour``, ``mode``, ``time_limit``, ``seed``."""
+    """An invalid plan setting; ``field`` names it and ``kind`` says what is wrong.
+
+    ``kind`` is one of ``time``, ``order``, ``break``, ``service``, ``speed``, ``detour``,
+    ``mode``, ``time_limit``, ``seed``, or ``unknown`` for a field not in :data:`FIELDS`
+    (``invalid`` if ``PlanSettings`` itself refuses the values).
+    """
 
     def __init__(self, field: str, kind: str, message: str):
         super().__init__(message, field=field)
@@ -128,9 +134,11 @@ def _service(raw, default: tuple[int, int, int]) -> tuple[int, int, int]:
 
 
 def plan_settings_from(fields: Mapping, *, base: PlanSettings | None = None) -> PlanSettings:
-    """Plan settings from ``fields`` (names in :data:`FIELDS`; missing or None values keep
-    ``base``'s, except ``break``, where None means no break; without ``break``, the default
-    break is kept when it lies inside the working hours given, and dropped otherwise).
+    """Build plan settings from ``fields``, names in :data:`FIELDS`.
+
+    Missing or None values keep ``base``'s (default: ``PlanSettings()``), except ``break``,
+    where None means no break. Without ``break``, ``base``'s break is kept when it lies inside
+    the working hours given, and dropped otherwise.
 
     Raises
     ------

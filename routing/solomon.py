@@ -666,7 +666,7 @@ def solve_solomon(
 
 
 def solution_as_json(solution: SolomonSolution) -> dict[str, object]:
-    """The JSON form printed by ``visitmap solve``.
+    """Return the JSON form printed by ``visitmap solve``.
 
     Parameters
     ----------
