@@ -108,7 +108,13 @@ def tier_shares(tiers, groups, *, name: str = "group") -> pd.DataFrame:
 
 
 def age_bands(age_years, *, bands=AGE_BANDS) -> pd.Categorical:
-    """The band label of each age (years), as an ordered categorical."""
+    """Return the band label of each age (years), as an ordered categorical.
+
+    Raises
+    ------
+    AuditError
+        When an age is missing or falls in no band.
+    """
     ages = np.asarray(age_years, dtype=float)
     if np.isnan(ages).any():
         raise AuditError("age_years has missing values")

@@ -148,6 +148,7 @@ class FollowUp:
     attempt_gap_days: int = 7
 
     def __post_init__(self):
+        """Check that both gaps are whole numbers of days, at least 1 (CadenceError if not)."""
         for name in ("retry_days", "attempt_gap_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -180,7 +181,7 @@ def follow_up_due(
     In order, the first that applies:
 
     1. ``planned_on``: the next visit date the visitor set on the resident's latest visit;
-    2. ``unreachable`` (true): ``last_visit_on`` + ``retry_days``;
+    2. ``unreachable`` (true, with a ``last_visit_on``): ``last_visit_on`` + ``retry_days``;
     3. a visit after the last met visit (``last_visit_on`` > ``last_met_on``, or never met):
        not before ``last_visit_on`` + ``attempt_gap_days``;
     4. ``next_due_on``, the tier cadence (:func:`next_visits`).
@@ -210,10 +211,11 @@ def due_dates(
     cadence: Cadence | ScoringConfig | dict | None = None,
     follow_up: FollowUp | None = None,
 ) -> np.ndarray:
-    """The one due-date rule: the tier cadence, then the visits that did not meet a resident.
+    """Return each resident's next due date by the one due-date rule.
 
-    Score runs and the rescoring of one resident after a visit both call this, so they
-    cannot disagree.
+    The rule is the tier cadence (:func:`next_visits`), then the visits that did not meet the
+    resident (:func:`follow_up_due`). Score runs and the rescoring of one resident after a
+    visit both call this, so they cannot disagree.
 
     Parameters
     ----------
@@ -223,7 +225,8 @@ def due_dates(
         Per resident: ``last_met_on``, ``registered_on``, ``last_visit_on``, ``planned_on``
         (dates, missing allowed) and ``unreachable_since`` (a date or missing).
     as_of : date
-        The day the due dates are computed at.
+        The day of the computation. The due dates do not depend on it: it only dates the
+        days overdue of :func:`next_visits`, which are not returned.
     cadence : Cadence, ScoringConfig, mapping or None, default=None
         Days per tier (see :func:`next_visits`).
     follow_up : FollowUp or None, default=None

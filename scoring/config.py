@@ -50,8 +50,11 @@ _METHODS = ("weighted",)
 
 
 class ScoringConfigError(FieldError):
-    """An invalid scoring configuration; ``source`` is the file, ``key`` the dotted key (also
-    ``field``), ``reason`` what is wrong (also ``message``)."""
+    """An invalid scoring configuration.
+
+    ``source`` is the file, ``key`` the dotted key (also ``field``), ``reason`` what is wrong
+    (also ``message``).
+    """
 
     def __init__(self, reason: str, *, source: str | None = None, key: str | None = None):
         self.reason = reason
@@ -62,6 +65,7 @@ class ScoringConfigError(FieldError):
         self.field, self.message = key, reason
 
     def __reduce__(self):
+        """Pickle by reason, source and key (the default would pass only the message)."""
         return (_rebuild_error, (self.reason, self.source, self.key))
 
 
@@ -95,6 +99,7 @@ class LinearTransform:
     kind: ClassVar[str] = "linear"
 
     def __post_init__(self):
+        """Check that ``low`` < ``high`` are finite numbers and ``invert`` is a bool."""
         _finite(self.low, "low")
         _finite(self.high, "high")
         if self.low >= self.high:
@@ -109,6 +114,7 @@ class LinearTransform:
         return 1.0 - out if self.invert else out
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the transform's TOML table: ``transform``, ``low``, ``high``, ``invert``."""
         return {
             "transform": self.kind,
             "low": float(self.low),
@@ -126,14 +132,17 @@ class StepTransform:
     kind: ClassVar[str] = "step"
 
     def __post_init__(self):
+        """Check that ``threshold`` is a finite number and ``invert`` is a bool."""
         _finite(self.threshold, "threshold")
         _check_invert(self.invert)
 
     def apply(self, values) -> np.ndarray:
+        """Map raw values to 0 or 1 (a new float64 array)."""
         out = (np.asarray(values, dtype=float) >= self.threshold).astype(float)
         return 1.0 - out if self.invert else out
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the transform's TOML table: ``transform``, ``threshold``, ``invert``."""
         return {
             "transform": self.kind,
             "threshold": float(self.threshold),
@@ -153,17 +162,20 @@ class LogTransform:
     kind: ClassVar[str] = "log"
 
     def __post_init__(self):
+        """Check that ``cap`` is a finite positive number and ``invert`` is a bool."""
         _finite(self.cap, "cap")
         if self.cap <= 0:
             raise ScoringConfigError(f"must be positive, got {self.cap!r}", key="cap")
         _check_invert(self.invert)
 
     def apply(self, values) -> np.ndarray:
+        """Map raw values to [0, 1] (a new float64 array); values below 0 count as 0."""
         clipped = np.clip(np.asarray(values, dtype=float), 0, self.cap)
         out = np.log1p(clipped) / math.log1p(self.cap)
         return 1.0 - out if self.invert else out
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the transform's TOML table: ``transform``, ``cap``, ``invert``."""
         return {"transform": self.kind, "cap": float(self.cap), "invert": bool(self.invert)}
 
 
@@ -193,6 +205,11 @@ class TierCutoffs:
     high: tuple[float, float] = (0.6, 1.0)
 
     def __post_init__(self):
+        """Check the ranges and store them as float pairs.
+
+        Each is a pair ``0 <= start < end <= 1``; low starts at 0, high ends at 1, and each
+        range starts where the one before ends (no gap, no overlap).
+        """
         ranges = {}
         for name in TIER_NAMES:
             value = getattr(self, name)
@@ -248,6 +265,7 @@ class TierCutoffs:
         return (scores >= medium_start).astype(np.int64) + (scores >= high_start)
 
     def to_dict(self) -> dict[str, list[float]]:
+        """Return the cut-offs' TOML table: ``[start, end]`` by tier name."""
         return {name: [float(v) for v in getattr(self, name)] for name in TIER_NAMES}
 
 
@@ -260,6 +278,7 @@ class Cadence:
     high: int = DEFAULT_CADENCE_DAYS[2]
 
     def __post_init__(self):
+        """Check that each tier's days are a positive whole number, and store them as int."""
         for name in TIER_NAMES:
             value = getattr(self, name)
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
@@ -276,6 +295,7 @@ class Cadence:
         return table[tiers]
 
     def to_dict(self) -> dict[str, int]:
+        """Return the cadence's TOML table: days by tier name."""
         return {"high": self.high, "medium": self.medium, "low": self.low}
 
     def by_code(self) -> dict[int, int]:
@@ -329,6 +349,7 @@ class ScoringConfig:
     source: str | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
+        """Validate every field; an error names the source and the key (ScoringConfigError)."""
         src = self.source or "<ScoringConfig>"
         if not isinstance(self.version, str) or not self.version.strip():
             raise ScoringConfigError(
@@ -387,6 +408,7 @@ class ScoringConfig:
         object.__setattr__(self, "visits_per_month", int(visits))
 
     def __repr__(self) -> str:
+        """Return a short form: version, method, number of features and tier edges."""
         return (
             f"ScoringConfig(version={self.version!r}, method={self.method!r}, "
             f"features={len(self.features)}, tiers={self.tiers.edges})"
@@ -394,6 +416,7 @@ class ScoringConfig:
 
     @property
     def feature_names(self) -> tuple[str, ...]:
+        """Return the feature names, in the configuration's order."""
         return tuple(spec.name for spec in self.features)
 
     @property
@@ -409,6 +432,7 @@ class ScoringConfig:
 
     @property
     def transforms(self) -> tuple[Transform, ...]:
+        """Return the transforms, in feature order."""
         return tuple(spec.transform for spec in self.features)
 
 
@@ -416,7 +440,7 @@ class ScoringConfig:
 
 
 def _rekeyed(error: ScoringConfigError, source: str, prefix: str | None) -> ScoringConfigError:
-    """The same error, located in ``source`` and with ``prefix.`` before its key."""
+    """Return the same error, located in ``source`` and with ``prefix.`` before its key."""
     key = error.key
     if prefix is not None:
         key = f"{prefix}.{key}" if key else prefix
@@ -540,7 +564,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Scor
 
 
 def config_to_dict(config: ScoringConfig) -> dict[str, Any]:
-    """The TOML document of a configuration (the inverse of :func:`config_from_dict`)."""
+    """Return the TOML document of a configuration (the inverse of :func:`config_from_dict`)."""
     return {
         "version": config.version,
         "method": config.method,
@@ -598,5 +622,5 @@ def save_config(config: ScoringConfig, path: str | Path) -> Path:
 
 
 def default_config() -> ScoringConfig:
-    """The shipped default configuration, ``scoring/configs/weighted_v1.toml``."""
+    """Load the shipped default configuration, ``scoring/configs/weighted_v1.toml``."""
     return load_config(DEFAULT_CONFIG_PATH)

@@ -33,6 +33,12 @@ MAX_TABLE_SIZE = 7
 
 @dataclass(frozen=True)
 class FeatureInfo:
+    """The documentation of one feature (one column of the feature table).
+
+    ``group`` is isolation, income or recency; ``unit`` the unit of the values (``"0/1"``,
+    ``"years"``, ``"days"``, ``"metres"``, ``"count"``...); ``description`` how it is computed.
+    """
+
     name: str
     group: str  # isolation, income, recency
     unit: str
@@ -107,11 +113,16 @@ FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 
 
 def median_income_krw(table: pd.DataFrame, year: int, household_size) -> np.ndarray:
-    """Standard median income (KRW per month) for each household size in ``year``.
+    """Return the standard median income (KRW per month) for each household size in ``year``.
 
     ``table`` has columns year, household_size, median_income_krw (data/
     standard_median_income.csv). Sizes above the table's largest add the difference between
     its two largest sizes per extra person.
+
+    Raises
+    ------
+    ValueError
+        When the table has no row for ``year``.
     """
     rows = table[table["year"] == year].set_index("household_size")["median_income_krw"]
     if rows.empty:
@@ -143,8 +154,11 @@ def _kst_dates(timestamps: pd.Series) -> pd.Series:
 
 
 def nearest_facility_m(points_lonlat, facilities: gpd.GeoDataFrame, kinds) -> np.ndarray:
-    """Distance in metres (EPSG:5179) from each lon/lat point to the nearest facility of
-    ``kinds`` (GEOS STRtree nearest neighbour); NaN when there is no such facility."""
+    """Return the distance from each point to the nearest facility of ``kinds`` (metres).
+
+    ``points_lonlat`` are shapely points in WGS84 lon/lat; distances are straight lines in
+    EPSG:5179 (GEOS STRtree nearest neighbour). NaN when there is no facility of ``kinds``.
+    """
     chosen = facilities[facilities["kind"].isin(kinds)]
     if chosen.empty:
         return np.full(len(points_lonlat), np.nan)
@@ -171,7 +185,7 @@ def compute_features(
     previous_tiers: pd.Series | None = None,
     cadence_days: dict[int, int] | None = None,
 ) -> pd.DataFrame:
-    """The feature table for ``residents`` at ``as_of`` (see :data:`FEATURES` for units).
+    """Compute the feature table for ``residents`` at ``as_of`` (see :data:`FEATURES` for units).
 
     Parameters
     ----------

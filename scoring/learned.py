@@ -89,15 +89,25 @@ class LearnedScorer(BaseScorer):
     Attributes
     ----------
     calibrated_ : CalibratedClassifierCV
+        The fitted model: standardisation and logistic regression, with the sigmoid fitted
+        on cross-validated decision values (``ensemble=False``).
     classes_ : ndarray of shape (2,)
         The two outcomes, sorted; ``classes_[1]`` (1 = crisis confirmed) is the positive one.
-    coef_, center_ : ndarray of shape (n_features,)
+    coef_ : ndarray of shape (n_features,)
+        Calibrated log-odds per unit of each feature (see the module doc).
+    center_ : ndarray of shape (n_features,)
+        Training mean of each feature (its own unit).
     intercept_ : float
+        Calibrated log-odds of a resident at the training means.
     tier_edges_ : ndarray of shape (2,)
         Probabilities at which medium and high start.
     target_tier_shares_ : ndarray of shape (3,) or None
         Weighted-index tier shares matched on the training rows (None with fixed cut-offs).
-    features_, n_features_in_, feature_names_in_
+    features_ : tuple of str
+        Feature names used, in order (``x0, x1, ...`` for a plain array without
+        ``features``).
+    n_features_in_, feature_names_in_
+        As in scikit-learn.
     """
 
     def __init__(
@@ -111,6 +121,7 @@ class LearnedScorer(BaseScorer):
         self.max_iter = max_iter
 
     def __sklearn_tags__(self):
+        """Return scikit-learn's tags: ``fit`` needs ``y``, and only binary targets work."""
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         # Binary outcomes only: the generic checks then pass two-valued targets.

@@ -24,14 +24,16 @@ METHODS = ("weighted", "rules", "model")
 
 
 def make_scorer(method: str, config):
-    """The scorer for a method name, configured.
+    """Return the scorer for a method name, configured.
 
     Parameters
     ----------
     method : {"weighted", "rules", "model"}
         The weighted index, the default rules, or the learned model.
     config : ScoringConfig
-        Weights, tier edges and model settings (:mod:`scoring.config`).
+        The weighted index's features, weights, transforms and tier edges
+        (:mod:`scoring.config`); the learned model uses it only to match the weighted index's
+        tier shares, and the rules (:data:`~scoring.rules.DEFAULT_RULES`) do not use it.
 
     Returns
     -------

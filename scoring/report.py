@@ -85,7 +85,10 @@ def high_tier_precision_recall(y_true, tiers) -> tuple[float, float]:
 
 
 def scaled_k(visits_per_month: int, n_fold: int, n_population: int) -> int:
-    """The fold's share of the monthly capacity (see the module doc), at least 1."""
+    """Return k for a fold: its share of the monthly capacity, from 1 to ``n_fold``.
+
+    See the module doc for the formula.
+    """
     return int(min(max(round(visits_per_month * n_fold / n_population), 1), n_fold))
 
 
@@ -175,7 +178,7 @@ class ComparisonReport:
         return text + "."
 
     def to_markdown(self) -> str:
-        """The summary, the learned-minus-weighted differences and the verdict, in Markdown."""
+        """Return the summary, the learned-minus-weighted differences and the verdict (Markdown)."""
         summary = self.to_frame()
         lines = [
             f"## Scorer comparison: {self.config_version}, {self.folds}-fold stratified CV",

@@ -47,6 +47,7 @@ class Condition:
     value: float
 
     def __post_init__(self):
+        """Store ``features`` as a tuple and check the names, the operator and the value."""
         features = (self.features,) if isinstance(self.features, str) else tuple(self.features)
         if not features or not all(isinstance(f, str) and f for f in features):
             raise RuleError(f"a condition needs feature names, got {self.features!r}")
@@ -77,6 +78,7 @@ class Rule:
     description_en: str = ""
 
     def __post_init__(self):
+        """Check the name, the tier and the conditions, and store the conditions as a tuple."""
         if not isinstance(self.name, str) or not self.name:
             raise RuleError(f"a rule needs a name, got {self.name!r}")
         if self.tier not in (MEDIUM, HIGH) or isinstance(self.tier, bool):
@@ -88,6 +90,7 @@ class Rule:
 
     @property
     def features(self) -> tuple[str, ...]:
+        """Return the features the conditions read, each once, in order of first use."""
         seen: dict[str, None] = {}
         for condition in self.conditions:
             seen.update(dict.fromkeys(condition.features))
@@ -189,6 +192,7 @@ class RuleScorer(BaseScorer):
     Attributes
     ----------
     rules_ : tuple of Rule
+        The rules, checked (empty without rules).
     features_ : tuple of str
         Features the rules read (all columns of X when there are no rules).
     tier_edges_ : ndarray of shape (2,)
@@ -202,7 +206,7 @@ class RuleScorer(BaseScorer):
 
     @classmethod
     def default(cls) -> RuleScorer:
-        """The configured baseline, :data:`DEFAULT_RULES`."""
+        """Return an unfitted scorer with the baseline rules, :data:`DEFAULT_RULES`."""
         return cls(rules=DEFAULT_RULES)
 
     def fit(self, X, y=None):
@@ -252,7 +256,7 @@ class RuleScorer(BaseScorer):
         return tiers / 3 + tie_break / 3
 
     def predict(self, X) -> np.ndarray:
-        """The highest tier among the rules that fire (0 if none)."""
+        """Return the highest tier among the rules that fire for each row (0 if none)."""
         return self._tiers_and_tie_break(self._fired(self._validate_predict(X)))[0]
 
     def _explanation_parts(self, X) -> ExplanationParts:

@@ -57,8 +57,11 @@ def assign_tiers(scores, medium_start: float, high_start: float) -> np.ndarray:
 
 
 def positive_reasons(contributions: np.ndarray, features, *, candidates: int = 8) -> list:
-    """Per row, the features with positive contributions, largest first (at most
-    ``candidates``): the candidates for the reasons worded by scoring.explain."""
+    """Return, per row, the features with positive contributions, largest first.
+
+    At most ``candidates`` per row: the candidates for the reasons that
+    :mod:`scoring.explain` words.
+    """
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :candidates]
     names = np.array(features, dtype=object)
     return [
@@ -91,7 +94,11 @@ class BaseScorer(BaseEstimator):
 
     @staticmethod
     def _select(X, names: Sequence[str] | None, owner: str):
-        """The columns ``names`` of X (by name for a DataFrame, by position name for arrays)."""
+        """Return the columns ``names`` of X (by name, or by position name for arrays).
+
+        All of X when ``names`` is None. Raises FeatureTableError when a column is missing,
+        or when X is a plain 2-D array and ``names`` are not its position names.
+        """
         if names is None:
             return X
         names = list(names)
@@ -159,6 +166,7 @@ class BaseScorer(BaseEstimator):
     # -- the shared interface -------------------------------------------------------------
 
     def score_samples(self, X) -> np.ndarray:  # pragma: no cover - every scorer overrides
+        """Return the score of each row, in [0, 1] (higher = more at risk)."""
         raise NotImplementedError
 
     def predict(self, X) -> np.ndarray:
