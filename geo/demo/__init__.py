@@ -1,5 +1,7 @@
-"""The demo data generator: reproducible synthetic residents, calibrated per 행정동 on real
-statistics, written as the import files of ``docs/import_formats.md`` (``docs/demo_data.md``).
+"""The demo data generator: reproducible synthetic residents, written as import files.
+
+The residents are calibrated per 행정동 on real statistics and written as the import files of
+``docs/import_formats.md`` (see ``docs/demo_data.md``).
 
 Pure files, no database: :func:`generate_demo` (in ``generate``) writes them, and
 ``geo.demo_load`` imports them through the real importers. The modules, in the order the

@@ -19,6 +19,28 @@ DEMO_DONG = "1141052000"
 
 @dataclass(frozen=True)
 class DemoAccount:
+    """One demo sign-in account.
+
+    Attributes
+    ----------
+    username, password
+        The sign-in (the password is public: printed on the demo's login page).
+    display_name
+        The name the pages show.
+    roles
+        The account's roles (``leader``, ``visitor``, ``agency``, ``analyst``, ``admin``).
+    description
+        What the account is for, in English.
+    areas
+        Codes (``adm_cd2``) of the dongs the account may see.
+    all_areas
+        The account may see every dong.
+    team
+        External id of the account's visit team, or None.
+    org
+        External id of the account's provider (organisation), or None.
+    """
+
     username: str
     password: str
     display_name: str
@@ -86,8 +108,15 @@ DEMO_ACCOUNTS = (
 
 
 def create_demo_accounts(session: Session) -> list[str]:
-    """Create the demo accounts that do not exist yet (the caller commits); returns the user
-    names created. Running it again creates nothing."""
+    """Create the demo accounts that do not exist yet; the caller commits.
+
+    Running it again creates nothing.
+
+    Returns
+    -------
+    list of str
+        The user names created.
+    """
     created = []
     for a in DEMO_ACCOUNTS:
         if get_account(session, username=a.username) is not None:

@@ -111,6 +111,7 @@ class DemoSummary:
 
 
 def _validate(seed: object, scale: object, region: object, as_of: object) -> datetime.date:
+    """Check :func:`generate_demo`'s arguments and return ``as_of`` as a date (default today)."""
     if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
         raise DemoError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(scale, int | np.integer) or isinstance(scale, bool):
@@ -169,8 +170,9 @@ def generate_demo(
     Raises
     ------
     DemoError
-        For a scale outside 1..1,000,000, an unknown region, a negative seed or an
-        out-of-range ``as_of``.
+        For a seed that is not a non-negative integer, a scale that is not an integer in
+        1..1,000,000, an unknown region, or an ``as_of`` that is not a date or lies outside
+        2012..2099.
 
     Notes
     -----

@@ -1,5 +1,7 @@
-"""Names, resident registration numbers, birth and registration dates, statuses, locations
-and fictional addresses of the demo residents (see ``docs/demo_data.md``).
+"""Identities and homes of the demo residents (see ``docs/demo_data.md``).
+
+Names, resident registration numbers, birth and registration dates, statuses, locations and
+fictional addresses.
 
 Resident registration numbers (RRNs) are synthetic and deliberately fail the pre-2020 checksum;
 see :func:`synthetic_rrns`.
@@ -30,7 +32,7 @@ _EPOCH_YEAR = 1970
 def sample_points(
     rng: np.random.Generator, polygon: shapely.Geometry, count: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Uniform random points inside ``polygon``, rounded to 6 decimals.
+    """Draw uniform random points inside ``polygon``, rounded to 6 decimals.
 
     Points are drawn in the bounding box, rounded, and kept if they lie inside the polygon
     shrunk by about 1 m (so the rounded point is inside the original polygon and not on a
@@ -78,7 +80,7 @@ _GIVEN_SYLLABLES = {
 def synthetic_names(
     rng: np.random.Generator, is_male: np.ndarray, birth_year: np.ndarray, surname: np.ndarray
 ) -> np.ndarray:
-    """Synthetic Korean names: the given surname + two syllables typical of sex and cohort."""
+    """Make synthetic Korean names: the surname + two syllables typical of sex and cohort."""
     given = np.empty(len(is_male), dtype="<U2")
     for (male, older), (firsts, seconds) in _GIVEN_SYLLABLES.items():
         group = np.flatnonzero((is_male == male) & ((birth_year < 1975) == older))
@@ -89,19 +91,19 @@ def synthetic_names(
 
 
 def draw_surnames(rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` surnames drawn with approximate national frequencies."""
+    """Draw ``count`` surnames with approximate national frequencies."""
     return rng.choice(SURNAMES, size=count, p=SURNAME_WEIGHTS / SURNAME_WEIGHTS.sum())
 
 
 def rrn_check_digit(first_twelve_digits: np.ndarray) -> np.ndarray:
-    """Pre-2020 RRN check digit ``(11 - sum(d_i w_i) % 11) % 10`` for rows of 12 digits."""
+    """Return the pre-2020 RRN check digit ``(11 - sum(d_i w_i) % 11) % 10`` of 12 digits."""
     return (11 - (first_twelve_digits @ RRN_WEIGHTS) % 11) % 10
 
 
 def synthetic_rrns(
     rng: np.random.Generator, birth_date: np.ndarray, is_male: np.ndarray
 ) -> np.ndarray:
-    """Synthetic resident registration numbers ``YYMMDD-GNNNNNN`` that fail the checksum.
+    """Make synthetic resident registration numbers ``YYMMDD-GNNNNNN`` failing the checksum.
 
     ``G`` is 1/2 (born 1900-1999, male/female) or 3/4 (2000-2099). Five random digits follow,
     then a check digit deliberately different from the valid one, so the number cannot be a
@@ -143,7 +145,7 @@ def synthetic_rrns(
 
 
 def zero_pad(values: np.ndarray, width: int) -> np.ndarray:
-    """Non-negative integers as zero-padded strings of at least ``width`` digits."""
+    """Format non-negative integers as zero-padded strings of at least ``width`` digits."""
     values = np.asarray(values, dtype=np.int64)
     if len(values) == 0:  # numpy's zfill fails on empty arrays
         return np.empty(0, dtype=f"<U{width}")
@@ -151,7 +153,7 @@ def zero_pad(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def birth_dates(rng: np.random.Generator, age: np.ndarray, as_of: datetime.date) -> np.ndarray:
-    """Birth dates (``datetime64[D]``) consistent with ``age`` in completed years on ``as_of``.
+    """Draw birth dates (``datetime64[D]``) consistent with ``age`` (in years) on ``as_of``.
 
     A uniformly random day in the year-long window ``(as_of - age - 1 years, as_of - age
     years]``; always at least one day before ``as_of``.
@@ -162,7 +164,7 @@ def birth_dates(rng: np.random.Generator, age: np.ndarray, as_of: datetime.date)
 
 
 def draw_identities(rng: np.random.Generator, population: Population, as_of: datetime.date) -> dict:
-    """Birth dates, names, RRNs and registration dates of all residents.
+    """Draw the birth dates, names, RRNs and registration dates of all residents.
 
     Returns
     -------
@@ -193,7 +195,11 @@ def draw_identities(rng: np.random.Generator, population: Population, as_of: dat
 def draw_statuses(
     rng: np.random.Generator, population: Population, crisis: CrisisTruth
 ) -> np.ndarray:
-    """Mostly ``active``; some ``deceased`` (old age), ``moved`` and ``unreachable``."""
+    """Draw each resident's status, mostly ``active``.
+
+    Some are ``deceased`` (likelier from 80), ``moved`` (adults only) or ``unreachable``
+    (likelier in an isolation crisis and among lone middle-aged men).
+    """
     age = population.age
     isolated = crisis.resident_in_crisis & (
         crisis.household_kind[population.household] == "isolation"
@@ -212,7 +218,7 @@ def draw_statuses(
 def draw_places(
     rng: np.random.Generator, population: Population, targets: RegionTargets
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Household points (inside the dong) and fictional addresses, per person.
+    """Draw household points (inside the dong) and fictional addresses, per person.
 
     Households share synthetic buildings (about 3.5 households each); a building is a
     uniform random point in the dong polygon with an address on a fictional road

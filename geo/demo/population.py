@@ -99,7 +99,7 @@ class Population:
 
 
 def as_days(values: np.ndarray) -> np.ndarray:
-    """Whole numbers of days as ``timedelta64[D]`` (fractions are truncated)."""
+    """Convert whole numbers of days to ``timedelta64[D]`` (fractions are truncated)."""
     return np.asarray(values, dtype=np.int64).astype("timedelta64[D]")
 
 
@@ -261,7 +261,11 @@ def weighted_sample(rng: np.random.Generator, weights: np.ndarray, count: int) -
 def _draw_multi_person_sizes(
     rng: np.random.Generator, total_persons: int, size_probs: np.ndarray
 ) -> np.ndarray:
-    """Household sizes (2..8) drawn i.i.d. from ``size_probs`` until they sum to the total."""
+    """Draw household sizes (2..8) from ``size_probs`` that sum to ``total_persons``.
+
+    Sizes are drawn i.i.d. until they reach the total; the last one is cut to fit, and a
+    leftover single person joins a random household below the largest size.
+    """
     if total_persons < 2:
         return np.empty(0, dtype=np.int64)
     mean_size = float(MULTI_PERSON_SIZES @ size_probs)
@@ -417,7 +421,7 @@ def build_dong_households(
 
 
 def _disability_probability(age: np.ndarray) -> np.ndarray:
-    """Registered-disability prevalence by age (about 5% overall, rising with age)."""
+    """Return the registered-disability prevalence by age (about 5% overall, rising)."""
     return np.select([age < 20, age < 50, age < 65, age < 80], [0.01, 0.025, 0.06, 0.10], 0.15)
 
 

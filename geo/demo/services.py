@@ -158,7 +158,7 @@ FALLBACK_BASE_FACILITY = {"1141072000": "CC-1141071000"}  # 북가좌제2동 cen
 
 
 def provider_table(dongs: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Providers of the region and the provider id of each slot for each dong.
+    """Return the region's providers and the provider id of each slot for each dong.
 
     Returns
     -------
@@ -196,7 +196,11 @@ def provider_table(dongs: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def teams_table(dongs: pd.DataFrame) -> pd.DataFrame:
-    """One 찾아가는 복지팀 per Seodaemun dong, based at that dong's community centre."""
+    """Return one 찾아가는 복지팀 per Seodaemun dong, based at that dong's community centre.
+
+    북가좌제2동's centre has no point, so its team is based at 북가좌제1동's
+    (:data:`FALLBACK_BASE_FACILITY`).
+    """
     seodaemun = dongs[dongs["sgg_cd"] == SEODAEMUN_SGG_CD]
     codes = seodaemun["adm_cd2"].to_numpy()
     return pd.DataFrame(
@@ -218,8 +222,11 @@ DEMO_ROLES = ("복지담당", "방문간호사", "복지통장", "복지통장",
 
 
 def _demo_members(team_id: str, team_index: int) -> str:
-    """3-5 synthetic members of a demo team as the import file's ``members`` cell
-    (``member_id:name:role`` joined by ``|``); deterministic, so re-imports change nothing."""
+    """Return 3-5 synthetic members of a demo team as the import file's ``members`` cell.
+
+    The entries are ``member_id:name:role`` joined by ``|``; deterministic, so re-imports
+    change nothing.
+    """
     count = 3 + team_index % 3
     entries = []
     for k in range(count):
@@ -232,7 +239,11 @@ def _demo_members(team_id: str, team_index: int) -> str:
 def _resolve_status(
     rng: np.random.Generator, identified_on: np.ndarray, reference: np.datetime64
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Status and resolution date: resolved with probability ``1 - exp(-days_open / 150)``."""
+    """Draw status and resolution date: resolved with probability ``1 - exp(-days_open/150)``.
+
+    A resolved need is ``met`` or ``closed`` and resolved 7 + Exponential(60) days after it
+    was identified, never after ``reference``; the others are ``open`` or ``in_progress``.
+    """
     days_open = (reference - identified_on).astype("timedelta64[D]").astype(np.int64)
     resolved = rng.random(len(days_open)) < 1.0 - np.exp(-days_open / 150.0)
     days_to_resolve = np.minimum(7 + rng.exponential(60.0, len(days_open)), days_open)
@@ -250,8 +261,21 @@ def draw_needs(
     visits: pd.DataFrame,
     as_of: datetime.date,
 ) -> pd.DataFrame:
-    """Needs identified by visits that confirmed a crisis, by recipient enrolment and by
-    elderly-care assessments.
+    """Draw the needs identified by visits, recipient enrolment and elderly-care assessments.
+
+    A visit that confirmed a crisis identifies needs in categories typical of the crisis kind
+    as perceived (a random kind for a false confirmation; ``education`` likelier with a child
+    in the household); each recipient household's head has an ``economic`` need in progress
+    since enrolment; half of the lone elderly heads met on a visit are assessed for one care
+    need.
+
+    Parameters
+    ----------
+    visits
+        The visits (:attr:`geo.demo.welfare.VisitPlan.visits`); a resident's first
+        confirming (or meeting) visit dates the need.
+    as_of
+        Reference date: needs are resolved no later than this.
 
     Returns
     -------
@@ -338,7 +362,7 @@ def draw_needs(
 def _food_bundles(
     rng: np.random.Generator, providers_per_event: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each event, that many distinct food providers, each with one of its food offers.
+    """Draw for each event that many distinct food providers, each with one of its offers.
 
     Returns
     -------
@@ -364,7 +388,7 @@ def _food_bundles(
 def _random_day_in_month(
     rng: np.random.Generator, dates: np.ndarray, reference: np.datetime64
 ) -> np.ndarray:
-    """A random day in the same calendar month as each date, before ``reference``."""
+    """Draw a random day in the same calendar month as each date, before ``reference``."""
     month_start = dates.astype("datetime64[M]").astype("datetime64[D]")
     next_month = (dates.astype("datetime64[M]") + 1).astype("datetime64[D]")
     last = np.minimum(next_month, reference)
@@ -380,7 +404,7 @@ def draw_support(
     median_table: pd.DataFrame,
     as_of: datetime.date,
 ) -> pd.DataFrame:
-    """Support records: monthly 생계급여, need-driven support and 명절 food parcels.
+    """Draw support records: monthly 생계급여, need-driven support and 명절 food parcels.
 
     Returns
     -------

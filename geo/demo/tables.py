@@ -1,5 +1,8 @@
-"""Output tables of the demo generator: column arrays in the order of
-``docs/import_formats.md``, and a fast CSV writer."""
+"""Output tables of the demo generator, and a fast CSV writer.
+
+A table maps column names to arrays, in file order; the import files follow the columns of
+``docs/import_formats.md``.
+"""
 
 from __future__ import annotations
 
@@ -18,16 +21,17 @@ Columns = dict[str, np.ndarray]  # an output table: column name -> values, in fi
 
 
 def columns_of(frame: pd.DataFrame) -> Columns:
+    """Return a data frame's columns as a table (column name -> numpy array)."""
     return {name: frame[name].to_numpy() for name in frame.columns}
 
 
 def sequential_ids(prefix: str, count: int, width: int = 7) -> np.ndarray:
-    """``prefix`` + 1-based zero-padded sequence numbers."""
+    """Return ``prefix`` + 1-based sequence numbers zero-padded to ``width`` digits."""
     return np.char.add(prefix, zero_pad(np.arange(1, count + 1), width))
 
 
 def _dates(values: np.ndarray) -> np.ndarray:
-    """ISO dates; NaT becomes an empty string."""
+    """Format dates as ISO dates; NaT becomes an empty string."""
     values = np.asarray(values, dtype="datetime64[D]")
     text = np.datetime_as_string(values, unit="D")
     return np.where(np.isnat(values), "", text)
@@ -48,6 +52,24 @@ def residents_table(
     resident_ids: np.ndarray,
     household_ids: np.ndarray,
 ) -> Columns:
+    """Build the ``residents`` import file, one row per resident.
+
+    Parameters
+    ----------
+    population
+        The residents and households.
+    identity
+        From :func:`geo.demo.identity.draw_identities`.
+    status
+        Each resident's status, from :func:`geo.demo.identity.draw_statuses`.
+    finances
+        The households' income and assets.
+    address, lon, lat
+        Each resident's address and point (degrees), from
+        :func:`geo.demo.identity.draw_places`; the coordinates are rounded to 6 decimals.
+    resident_ids, household_ids
+        External ids, one per resident and one per household.
+    """
     household = population.household
     size = population.household_size[household]
     return {
@@ -81,6 +103,13 @@ def ground_truth_table(
     identity: dict,
     as_of: datetime.date,
 ) -> Columns:
+    """Build the hidden ``ground_truth.csv``, one row per resident.
+
+    The columns (``docs/demo_data.md``, "Ground truth") are each resident's dong, crisis
+    truth (in crisis, kind, onset), age, income ratio, flags (recipient, head, lone
+    middle-aged man, blind spot, lone elderly), and the household's crisis probability and
+    frailty. ``identity`` and ``as_of`` are not read.
+    """
     household = population.household
     dong = population.household_dong[household]
     return {
@@ -111,6 +140,11 @@ def ground_truth_table(
 def signals_table(
     signals: pd.DataFrame, resident_ids: np.ndarray, household_ids: np.ndarray
 ) -> Columns:
+    """Build the ``crisis_signals`` import file; each signal names a resident or a household.
+
+    ``signals`` is :func:`geo.demo.welfare.draw_signals`'s frame, whose ``resident`` and
+    ``household`` are indices (-1: none) into ``resident_ids`` and ``household_ids``.
+    """
     resident = signals["resident"].to_numpy()
     household = signals["household"].to_numpy()
     return {
@@ -124,6 +158,7 @@ def signals_table(
 
 
 def visits_table(visits: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
+    """Build the ``visits`` import file; ``visited_at`` is Korean time (``+09:00``)."""
     minute = visits["minute_of_day"].to_numpy()
     clock = np.char.add(
         np.char.add(zero_pad(minute // 60, 2), ":"),
@@ -144,6 +179,7 @@ def visits_table(visits: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
 
 
 def needs_table(needs: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
+    """Build the ``needs`` import file; ``resolved_on`` is empty for unresolved needs."""
     return {
         "need_id": sequential_ids("N-", len(needs)),
         "resident_id": resident_ids[needs["resident"].to_numpy()],
@@ -161,6 +197,21 @@ def support_table(
     slot_provider: np.ndarray,
     resident_dong: np.ndarray,
 ) -> Columns:
+    """Build the ``support`` import file; absent amounts and quantities are empty cells.
+
+    Parameters
+    ----------
+    support
+        From :func:`geo.demo.services.draw_support`: ``slot`` indexes the provider slots,
+        ``amount_krw`` and ``quantity`` are -1 when absent.
+    resident_ids
+        External id of each resident.
+    slot_provider
+        Provider id of each slot for each dong, from
+        :func:`geo.demo.services.provider_table`.
+    resident_dong
+        Dong index of each resident.
+    """
     resident = support["resident"].to_numpy()
     amount = support["amount_krw"].to_numpy()
     quantity = support["quantity"].to_numpy()
@@ -178,9 +229,25 @@ def support_table(
 
 
 def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100_000) -> int:
-    """Write columns as CSV (UTF-8, ``\\n``, minimal quoting); floats with fixed decimals.
+    """Write a table as CSV (UTF-8, LF line ends, minimal quoting).
 
-    Rows are converted and written in chunks to bound memory. Returns the number of rows.
+    Rows are converted and written in chunks to bound memory.
+
+    Parameters
+    ----------
+    path
+        The file written (replaced if it exists).
+    columns
+        The table; the header is its column names.
+    decimals
+        Decimal places of every float column (fixed, e.g. ``37.500000``).
+    chunk_rows
+        Rows converted and written at a time.
+
+    Returns
+    -------
+    int
+        The number of rows written (without the header).
     """
     arrays = [np.asarray(values) for values in columns.values()]
     n_rows = len(arrays[0]) if arrays else 0

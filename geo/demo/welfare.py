@@ -92,21 +92,33 @@ def _sigmoid(logit: np.ndarray) -> np.ndarray:
 
 
 def load_standard_median_income() -> pd.DataFrame:
-    """``data/standard_median_income.csv``: year, household_size, median_income_krw."""
+    """Read ``data/standard_median_income.csv``: year, household_size, median_income_krw."""
     return pd.read_csv(DATA_DIR / "standard_median_income.csv")
 
 
 def median_income_year(table: pd.DataFrame, year: int) -> int:
-    """The tabulated year nearest to ``year`` (ties go to the earlier year)."""
+    """Return the tabulated year nearest to ``year`` (ties go to the earlier year)."""
     years = np.sort(table["year"].unique())
     return int(years[np.argmin(np.abs(years - year))])
 
 
 def median_income(table: pd.DataFrame, household_size: np.ndarray, year: int) -> np.ndarray:
-    """Standard median income (기준 중위소득, KRW per month) by household size for ``year``.
+    """Look up the standard median income (기준 중위소득) of each household size.
 
-    Years outside the table use the nearest tabulated year. Sizes above 7 extend the official
-    rule: add the 6-person minus 5-person difference per extra person.
+    Parameters
+    ----------
+    table
+        From :func:`load_standard_median_income`.
+    household_size
+        Persons per household.
+    year
+        The year; a year outside the table uses the nearest tabulated year.
+
+    Returns
+    -------
+    numpy.ndarray
+        KRW per month, one per entry of ``household_size``. Sizes above 7 extend the
+        official rule: add the 6-person minus 5-person difference per extra person.
     """
     year = median_income_year(table, year)
     by_size = table[table["year"] == year].set_index("household_size")["median_income_krw"]
@@ -203,7 +215,7 @@ class CrisisTruth:
     lone_middle_aged_man: np.ndarray
 
     def kind_of_residents(self, population: Population) -> np.ndarray:
-        """Crisis kind per resident, ``""`` where the resident is not in crisis."""
+        """Return the crisis kind of each resident, ``""`` where the resident is not in crisis."""
         return np.where(self.resident_in_crisis, self.household_kind[population.household], "")
 
 
@@ -299,7 +311,7 @@ def draw_crisis(
 def draw_signals(
     rng: np.random.Generator, population: Population, crisis: CrisisTruth, as_of: datetime.date
 ) -> pd.DataFrame:
-    """Arrears and cut-off signals of the last 24 months.
+    """Draw the arrears and cut-off signals of the last 24 months.
 
     Returns
     -------
@@ -367,7 +379,7 @@ class VisitPlan:
 
 
 def _visitor_pool(rng: np.random.Generator, n_dongs: int) -> np.ndarray:
-    """Synthetic visitor labels, shape (n_dongs, n_reasons, 2 roles, 2 people)."""
+    """Draw synthetic visitor labels, shape (n_dongs, n_reasons, 2 roles, 2 people)."""
     labels = np.empty((n_dongs, len(VISIT_REASONS), 2, 2), dtype=object)
     surnames = draw_surnames(rng, labels.size).reshape(labels.shape)
     for reason_index, reason in enumerate(VISIT_REASONS):

@@ -36,7 +36,26 @@ TEXT_COLUMNS = {"dong_nm", "sgg_nm", "adm_nm", "sgg_cd", "period", "ref_date", "
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did. ``unchanged`` rows were already stored with the same values."""
+    """What one import did.
+
+    Attributes
+    ----------
+    kind
+        The import kind, one of :data:`KINDS`.
+    file
+        The file as named in messages (its path unless ``label`` was given).
+    rows
+        Rows read from the file (blank lines not counted).
+    inserted, updated
+        Records inserted, and stored records whose values changed (for teams, also the teams
+        whose areas or members changed).
+    extra
+        Further counts of the kind, e.g. ``households inserted`` and ``households updated``
+        for residents.
+    records
+        Records considered when they are not one per row (area-stats: one per dong and
+        indicator), else None.
+    """
 
     kind: str
     file: str
@@ -52,6 +71,7 @@ class ImportResult:
         return (self.rows if self.records is None else self.records) - self.inserted - self.updated
 
     def __str__(self) -> str:
+        """Summarise the import in the one line the command line prints."""
         extra = "".join(f", {k} {v}" for k, v in self.extra.items())
         values = "" if self.records is None else f" ({self.records} values)"
         return (
@@ -67,8 +87,13 @@ OTHER_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
 def _header_problems(spec: ImportSpec, table: SourceTable, row: int) -> list[Problem]:
-    """Missing required columns, headers written with another separator, and unknown columns
-    that differ from a known one only in case or spacing (naming them)."""
+    """Return the header's problems: missing columns, other separators, near-miss names.
+
+    Missing required columns; a header written with another separator (one column whose name
+    holds ``;``, a tab or ``|``), reported instead of the missing columns; and unknown columns
+    that differ from a known one only in case, spacing or hyphens (naming the expected one).
+    ``row`` is the row the problems name: 1 for a CSV's header, 0 for the file as a whole.
+    """
     present = list(table.frame.columns)
     known = {f.name for f in spec.fields}
     if spec.geometry == "point":
@@ -204,17 +229,29 @@ def import_file(
         An SQLAlchemy session in a transaction; on error the caller must roll it back.
     kind
         One of :data:`KINDS`.
+    path
+        The file: ``.csv``, ``.geojson`` / ``.json`` or ``.gpkg``.
     rrn_key
         HMAC key for resident registration numbers (``residents`` only).
     crs
         ``--crs`` from the command line, e.g. ``"EPSG:5179"``.
     progress
         Show a progress bar: True, False, or None for "when the terminal is interactive".
+    label
+        The file's name in messages and in the result (default: ``path`` as given).
+
+    Returns
+    -------
+    ImportResult
+        The counts of rows and records written.
 
     Raises
     ------
     ImportValidationError
         With every problem found; nothing has been written by this call's upserts.
+    ValueError
+        For an unknown ``kind``, or a residents file holding registration numbers without
+        an ``rrn_key``.
     """
     if kind not in SPECS:
         raise ValueError(f"unknown import kind {kind!r}; choose from {', '.join(KINDS)}")

@@ -37,7 +37,28 @@ def _id(name: str, required: bool = True) -> Field:
 
 @dataclass
 class Batch:
-    """Parsed rows of one file, ready for the database."""
+    """Parsed rows of one file, ready for the database.
+
+    Attributes
+    ----------
+    session
+        The caller's session (its transaction).
+    label
+        The file as named in messages.
+    frame
+        Typed values of the rows that passed the file's checks, with a plain 0-based index.
+    row_numbers
+        For each row of ``frame``, the number reported in messages.
+    geometry
+        Shapely geometries in lon/lat (EPSG:4326), or None for non-spatial kinds.
+    rrn_key
+        HMAC key for resident registration numbers.
+    coord_column
+        The coordinate column that point problems name (``lon``, ``x``, ``wkt`` or
+        ``geometry``).
+    progress
+        The tqdm progress bar that the COPY advances, or None.
+    """
 
     session: Session
     label: str
@@ -49,11 +70,26 @@ class Batch:
     progress: object = None
 
     def coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the lon and lat of the rows' points, in degrees."""
         return shapely.get_x(self.geometry), shapely.get_y(self.geometry)
 
 
 @dataclass
 class WriteResult:
+    """What a kind's write step did, or the problems that stopped it.
+
+    Attributes
+    ----------
+    inserted, updated
+        Records inserted, and stored records whose values changed.
+    problems
+        Problems found against the database; when there are any, nothing was upserted.
+    extra
+        Further counts, copied to :attr:`geo.importers.ImportResult.extra`.
+    records
+        Records considered, when not one per row (area-stats).
+    """
+
     inserted: int = 0
     updated: int = 0
     problems: list[Problem] = field(default_factory=list)
@@ -63,6 +99,33 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class ImportSpec:
+    """How one import kind is read, checked and written.
+
+    Attributes
+    ----------
+    kind
+        The kind's name, e.g. ``"residents"``.
+    fields
+        The columns of the file.
+    id_column
+        The column whose values must be unique within the file (the external id), or None.
+    geometry
+        ``"point"``, ``"polygon"`` or None (no geometry).
+    write
+        ``write(batch, check_only)``: stage the rows, check them against the database and,
+        unless ``check_only`` (the file has problems already), upsert them.
+    check
+        ``check(raw, parsed, bad, label)``: further checks of rows across columns, returning
+        problems; ``raw`` holds the file's strings and ``parsed`` the typed values (both
+        indexed by row number), ``bad`` marks rows already found bad.
+    table
+        The table whose planner statistics an import refreshes, unless
+        :data:`geo.importers.ANALYZED_TABLES` names others.
+    wide_numeric
+        Every column that is neither a field nor a known text column is a numeric indicator
+        (area-stats).
+    """
+
     kind: str
     fields: tuple[Field, ...]
     id_column: str | None
@@ -74,6 +137,7 @@ class ImportSpec:
 
     @property
     def required_columns(self) -> list[str]:
+        """Names of the required columns."""
         return [f.name for f in self.fields if f.required]
 
 
@@ -109,7 +173,7 @@ def _kinds(fields: tuple[Field, ...], *names: str) -> dict[str, str]:
 def _referencing_writer(
     *, stage, fields, references, target, columns, select_sql, after_birth: str | None = None
 ):
-    """The write step of a kind whose rows only reference other records by external id.
+    """Make the write step of a kind whose rows only reference other records by external id.
 
     ``references`` lists ``(column, table, what)``: every value must name a stored record.
     ``after_birth`` names a date (or date-time) column that cannot lie before the birth year

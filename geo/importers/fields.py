@@ -37,6 +37,8 @@ class Field:
         Regular expression a ``text`` value must match in full.
     max_length
         Maximum length of a ``text`` value in characters.
+    describe
+        The expected form in words, shown after the pattern in messages.
     """
 
     name: str
@@ -52,6 +54,19 @@ class Field:
 
 @dataclass(frozen=True)
 class Parsed:
+    """One parsed column: typed values, the bad cells and why they are bad.
+
+    Attributes
+    ----------
+    values
+        The typed values; missing and bad cells are missing (None or NA).
+    bad
+        Boolean mask of the cells that are present but invalid (with :func:`parse_field`,
+        also the missing cells of a required column).
+    reason
+        One reason for every bad cell, or a reason per cell (meaningful where ``bad``).
+    """
+
     values: pd.Series
     bad: np.ndarray
     reason: str | pd.Series
@@ -63,7 +78,7 @@ ASCII_DIGITS = "write it with ASCII digits 0-9 (not full-width or other scripts'
 
 
 def non_ascii(text: pd.Series) -> np.ndarray:
-    """Cells holding any character outside ASCII (full-width or Arabic-Indic digits, ...)."""
+    """Mark the cells holding a character outside ASCII (full-width, Arabic-Indic digits...)."""
     return ~text.str.isascii().to_numpy(dtype=bool)
 
 

@@ -379,8 +379,12 @@ TEAM_FIELDS = (
 
 
 def _team_members(batch: Batch) -> tuple[pd.DataFrame, list[Problem]]:
-    """The ``members`` cells as rows (row_no, team_id, member_id, name, role), and a problem
-    for each member id listed twice in the file."""
+    """Return the ``members`` cells as rows, and the problems of their entries.
+
+    Rows are ``(row_no, team_id, member_id, name, role)``. An entry that fails
+    :func:`geo.teams.check_member`, or names a member id listed before in the file, is a
+    problem instead of a row.
+    """
     rows, first_row, problems = [], {}, []
     for row_no, team_id, cell in zip(
         batch.row_numbers, batch.frame["team_id"], batch.frame["members"], strict=True
@@ -412,9 +416,12 @@ def _team_members(batch: Batch) -> tuple[pd.DataFrame, list[Problem]]:
 
 
 def _member_moves(batch: Batch, members: pd.DataFrame) -> list[Problem]:
-    """A problem for each listed member who exists in another team: a member id stays with
-    its team (visits and plans name it), as with ``add_member`` (HTTP 409); to move a person,
-    give them a new id and leave the old one out of the old team's cell (deactivated)."""
+    """Return a problem for each listed member who belongs to another team already.
+
+    A member id stays with its team (visits and plans name it), as with ``add_member`` (HTTP
+    409); to move a person, give them a new id and leave the old one out of the old team's
+    cell (deactivated).
+    """
     if not len(members):
         return []
     current = dict(
@@ -439,8 +446,12 @@ def _member_moves(batch: Batch, members: pd.DataFrame) -> list[Problem]:
 
 
 def _write_team_members(batch: Batch, members: pd.DataFrame) -> set[str]:
-    """Upsert the listed members (active) and deactivate the other members of the teams that
-    list members; returns the teams whose members changed."""
+    """Upsert the listed members and deactivate the other members of the teams listed.
+
+    The listed members are written active; the other active members of every team whose
+    ``members`` cell lists someone are deactivated (never deleted). Return the external ids
+    of the teams whose members changed.
+    """
     session = batch.session
     create_stage(
         session,

@@ -21,6 +21,7 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        """Format the problem as ``FILE:ROW:COLUMN: reason``."""
         return f"{self.file}:{self.row}:{self.column}: {self.reason}"
 
 

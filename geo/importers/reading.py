@@ -53,11 +53,12 @@ class SourceTable:
     geometry: np.ndarray | None = None
 
     def __len__(self) -> int:
+        """Return the number of rows."""
         return len(self.frame)
 
 
 def _strings(frame: pd.DataFrame) -> pd.DataFrame:
-    """Attribute columns of a GeoJSON/GeoPackage as stripped strings (missing = ``""``)."""
+    """Convert the attributes of a GeoJSON/GeoPackage to stripped strings (missing: ``""``)."""
     out = {}
     for column in frame.columns:
         series = frame[column]
@@ -118,7 +119,7 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, np.ndarray, list[Pr
 
 
 def _parser_error_line(message: str) -> int:
-    """The line pandas names in ``Expected 3 fields in line 7, saw 4`` (0 when none)."""
+    """Return the line pandas names in ``Expected 3 fields in line 7, saw 4`` (0 if none)."""
     found = re.search(r"\bline (\d+)", message)
     return int(found.group(1)) if found else 0
 
@@ -143,7 +144,7 @@ def _read_csv_arrow(data: bytes, names: list[str]) -> tuple[pd.DataFrame, np.nda
 
 
 def header_names(data: bytes) -> list[str]:
-    """The column names of a CSV's first line (stripped, without a byte-order mark)."""
+    """Return the column names of a CSV's first line (stripped, without a byte-order mark)."""
     text = data[:1_000_000].decode("utf-8-sig", errors="replace")
     first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     names = next(_csv.reader([first]), None) or []
@@ -151,7 +152,10 @@ def header_names(data: bytes) -> list[str]:
 
 
 def shown(name: str) -> str:
-    """A column name as printed in messages: control characters (NUL, ...) escaped."""
+    """Return a column name as printed in messages, control characters (NUL, ...) escaped.
+
+    An empty name is shown as ``(empty)``.
+    """
     return CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name) or "(empty)"
 
 
@@ -159,8 +163,11 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def header_name_problems(names: list[str], label: str, row: int = 1) -> list[Problem]:
-    """Duplicated column names and names with control characters (on ``row``: 1, the header
-    of a CSV; 0, the file as a whole)."""
+    """Return problems for duplicated column names and names holding control characters.
+
+    ``row`` is the row the problems name: 1, the header of a CSV; 0, the file as a whole.
+    Unnamed columns (trailing commas of a spreadsheet export) may repeat.
+    """
     problems = []
     first: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
@@ -202,7 +209,12 @@ def _utf8_guess(data: bytes) -> str:
 
 
 def byte_problems(data: bytes, label: str) -> list[Problem]:
-    """Text that is not UTF-8 (its first bad row) and NUL bytes (each row and column)."""
+    """Return problems for text that is not UTF-8 and for NUL bytes in a CSV's records.
+
+    Text that is not UTF-8 is one problem naming its first bad line; NUL bytes are a problem
+    for each line holding one (naming its column; at most 100), except the header's, which
+    :func:`header_name_problems` checks.
+    """
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode("utf-8")
@@ -253,7 +265,10 @@ def _line_start(data: bytes, offset: int) -> int:
 
 
 def _column_at(lines: list[bytes], line_no: int, offset: int) -> str:
-    """The header name of the cell holding byte ``offset`` of line ``line_no`` (1-based)."""
+    """Return the header name of the cell holding byte ``offset`` of line ``line_no``.
+
+    ``line_no`` is 1-based; ``-`` when the cell lies beyond the header's columns.
+    """
     header = header_names(lines[0]) if lines else []
     before = lines[line_no - 1][:offset].decode("utf-8", errors="replace")
     before = before.replace("\x00", " ").replace("\r", " ")
@@ -270,7 +285,7 @@ def _number_lines(data: bytes, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.nd
 
 
 def _record_lines(data: bytes) -> np.ndarray:
-    """First line number of every record, for files with line breaks inside quoted cells."""
+    """Return the first line number of every record (for line breaks inside quoted cells)."""
     starts = []
     with io.StringIO(data.decode("utf-8-sig"), newline="") as f:
         reader = _csv.reader(f)
@@ -289,10 +304,22 @@ def read_table(
 
     Parameters
     ----------
+    path
+        A ``.csv``, ``.geojson`` / ``.json`` or ``.gpkg`` file.
     geometry
         ``"point"``, ``"polygon"`` or None (no geometry expected).
     crs
         The CRS given on the command line (``--crs``), if any.
+    label
+        The file's name in messages (default: the file name of ``path``).
+
+    Returns
+    -------
+    table : SourceTable or None
+        The rows, or None when the file as a whole cannot be used.
+    problems : list of Problem
+        Why the file cannot be used, or the problems of single rows' coordinates and
+        geometries.
     """
     path = Path(path)
     label = label or path.name
@@ -374,7 +401,7 @@ def _read_geo(
 
 
 def _nul_problems(table: SourceTable) -> list[Problem]:
-    """A problem for each cell holding a NUL character."""
+    """Return a problem for each cell holding a NUL character (at most 100 per column)."""
     problems = []
     for column in table.frame.columns:
         hit = table.frame[column].str.contains("\x00", regex=False).to_numpy(dtype=bool)
@@ -391,8 +418,11 @@ def _nul_problems(table: SourceTable) -> list[Problem]:
 
 
 def _geojson_text_problems(data: bytes, label: str) -> list[Problem]:
-    """GeoJSON must be UTF-8 (RFC 8259): undecodable bytes are refused, naming the first
-    feature and property that hold them when the file can be read at all."""
+    """Return a problem for GeoJSON text that is not UTF-8 (RFC 8259) or holds a NUL character.
+
+    Either is one problem, naming the first feature and property that hold the bad text when
+    the file can be read at all.
+    """
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
         body.decode("utf-8")
@@ -413,7 +443,7 @@ def _geojson_text_problems(data: bytes, label: str) -> list[Problem]:
 
 
 def _feature_holding(text: str, char: str) -> tuple[int, str] | None:
-    """(feature number, property) of the first property holding ``char``, if any."""
+    """Return (feature number, property) of the first property holding ``char``, if any."""
     try:
         features = json.loads(text).get("features") or []
     except (ValueError, AttributeError, RecursionError):
@@ -434,9 +464,10 @@ CRS_MEMBER = re.compile(r'"crs"\s*:\s*(\{(?:[^{}]|\{[^{}]*\})*\})')
 
 
 def _geojson_declared_crs(data: bytes, label: str) -> tuple[CRS | None, list[Problem]]:
-    """The CRS a GeoJSON declares in a (legacy) top-level ``crs`` member, or None.
+    """Return the CRS a GeoJSON declares in a (legacy) top-level ``crs`` member, or None.
 
-    The member may come before or after ``features``, so both ends of the file are searched.
+    The second item lists the problem of a member that names no CRS or an unknown one. The
+    member may come before or after ``features``, so both ends of the file are searched.
     A declared CRS that pyproj does not know is an error (never silently read as lon/lat).
     """
     head = data[:65536].decode("utf-8", errors="replace").split('"features"', 1)[0]

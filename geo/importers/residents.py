@@ -1,5 +1,7 @@
-"""The residents kind: one row per resident with the household's columns; registration
-numbers are checked and stored only as a keyed HMAC."""
+"""The residents import kind: one row per resident, with the household's columns.
+
+Registration numbers are checked and stored only as a keyed HMAC.
+"""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ RRN_CENTURY = {
 
 
 def rrn_hmac(rrn: str, key: bytes) -> str:
-    """Keyed HMAC-SHA256 of a registration number (hyphen removed), as 64 hex digits.
+    """Return the keyed HMAC-SHA256 of a registration number (hyphen removed), 64 hex digits.
 
     The database stores the 32 bytes (``decode(hex, 'hex')``); the clear number never leaves
     the importing process.
@@ -68,7 +70,7 @@ def rrn_hmac(rrn: str, key: bytes) -> str:
 def _rrn_consistency(
     rrn: pd.Series, parsed: pd.DataFrame, bad: np.ndarray, label: str
 ) -> list[Problem]:
-    """Registration numbers against birth_year and sex, vectorised; never prints the number."""
+    """Check registration numbers against birth_year and sex; messages never show a number."""
     rows = parsed.index
     check = (rrn != "").to_numpy() & ~bad
     digits = rrn.where(check, "0001011000000")  # a placeholder for rows not checked
@@ -157,7 +159,7 @@ def _check_residents(
 
 
 def _registration_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
-    """``registered_on`` can lie neither after today (Seoul) nor before the birth year."""
+    """Check that ``registered_on`` lies neither after today (Seoul) nor before birth_year."""
     registered = pd.to_datetime(parsed["registered_on"], errors="coerce")
     known = registered.notna().to_numpy()
     today = pd.Timestamp(today_in_seoul())

@@ -79,7 +79,7 @@ def missing_reference_problems(
     what: str,
     target_key: str = "external_id",
 ) -> list[Problem]:
-    """Rows whose ``column`` names no ``target`` record."""
+    """Return a problem for each staged row whose ``column`` names no ``target`` record."""
     sql = (
         f'SELECT s.row_no, s."{column}" FROM {stage} s LEFT JOIN {target} t '
         f'ON t.{target_key} = s."{column}" WHERE s."{column}" IS NOT NULL AND t.id IS NULL '
@@ -89,11 +89,12 @@ def missing_reference_problems(
 
 
 def area_ids_for_points(session: Session, lon: np.ndarray, lat: np.ndarray) -> np.ndarray | None:
-    """The id of the loaded area covering each lon/lat point; -1 where none; None if no areas.
+    """Return the id of the loaded area covering each lon/lat point (-1 where none).
 
-    Point-in-polygon runs in GEOS (shapely STRtree) on the areas read once from PostGIS, the
-    same predicate as ``ST_Intersects``. A point on a shared boundary goes to the area with the
-    smallest code, so the result does not depend on the order of rows.
+    None when no areas are loaded. Point-in-polygon runs in GEOS (shapely STRtree) on the
+    areas read once from PostGIS, the same predicate as ``ST_Intersects``. A point on a shared
+    boundary goes to the area with the smallest code, so the result does not depend on the
+    order of rows.
     """
     rows = session.execute(text("SELECT id, ST_AsBinary(geom) FROM areas ORDER BY code")).all()
     if not rows:
@@ -111,7 +112,7 @@ def area_ids_for_points(session: Session, lon: np.ndarray, lat: np.ndarray) -> n
 def point_area_problems(
     area_ids: np.ndarray | None, row_numbers: np.ndarray, label: str, column: str
 ) -> list[Problem]:
-    """Problems for points outside every loaded area (or when no areas are loaded)."""
+    """Return problems for points outside every loaded area (or one when none are loaded)."""
     if area_ids is None:
         return [
             Problem(
@@ -140,6 +141,21 @@ def upsert(
     """Insert or update ``target`` from ``select_sql`` (key columns first, then ``columns``).
 
     A row is updated only if a value differs, so a repeated import changes nothing.
+
+    Parameters
+    ----------
+    target
+        The table written.
+    select_sql
+        A ``SELECT`` whose columns are the ``key`` columns, then ``columns``, in order.
+    key
+        The columns that identify a record; the first one is what ``return_keys`` returns.
+    columns
+        The columns set on insert and on update.
+    conflict
+        The conflict target (default: the ``key`` columns).
+    return_keys
+        Return the inserted and updated keys instead of their counts.
 
     Returns
     -------
