@@ -73,8 +73,21 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
 
 
 def allowed(endpoint: str | None, roles) -> bool | None:
-    """True if a caller with ``roles`` may use ``endpoint``; None if it is public; False if
-    undeclared or not allowed."""
+    """Decide whether a caller with ``roles`` may use ``endpoint``.
+
+    Parameters
+    ----------
+    endpoint : str or None
+        The Flask endpoint (``request.endpoint``); None for a URL that matched no endpoint.
+    roles : iterable of str
+        The caller's roles; empty for a caller who is not signed in.
+
+    Returns
+    -------
+    bool or None
+        None if the endpoint is public; True if one of ``roles`` may use it; False if it is
+        not declared in :data:`ACCESS` (deny by default) or none of ``roles`` may use it.
+    """
     rule = ACCESS.get(endpoint or "")
     if rule is None:
         return False

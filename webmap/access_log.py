@@ -43,8 +43,19 @@ AUDITED = frozenset(
 def shown(
     external_ids: Iterable[str] = (), *, count: int | None = None, detail: dict | None = None
 ) -> None:
-    """Note that this response shows the residents ``external_ids`` (public ids); a tile
-    names only how many (``count``) and which tile (``detail``)."""
+    """Note the residents this response shows, for its audit row.
+
+    A view may call it more than once: the ids, counts and details add up.
+
+    Parameters
+    ----------
+    external_ids : iterable of str
+        The residents' public ids; anything that is not a string is skipped.
+    count : int, optional
+        How many residents were shown without naming them (a vector tile's count).
+    detail : dict, optional
+        Keys to add to the row's ``detail`` (a tile: ``{"tile": [z, x, y]}``).
+    """
     noted = g.setdefault("audit", {"ids": set(), "count": 0, "detail": {}})
     noted["ids"].update(i for i in external_ids if isinstance(i, str))
     noted["count"] += count or 0
@@ -52,7 +63,10 @@ def shown(
 
 
 def plan_residents(plan: dict | None) -> list[str]:
-    """The residents a loaded route plan shows: its stops and its dropped visits."""
+    """Return the public ids of the residents a loaded plan shows: stops, then dropped visits.
+
+    An empty list when there is no plan.
+    """
     if not plan:
         return []
     ids = [stop["resident_id"] for route in plan["routes"] for stop in route["stops"]]
@@ -99,4 +113,5 @@ def _write(response):
 
 
 def init_app(app: Flask) -> None:
+    """Register the audit writer: after each request, the row of a response that shows residents."""
     app.after_request(_write)

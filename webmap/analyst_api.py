@@ -1,5 +1,8 @@
-"""``/api/analyst``: pseudonymised per-resident rows and suppressed counts for analysts (and
-leaders, for their own dongs). Nothing here names a person: no audit row is written."""
+"""``/api/analyst``: pseudonymised per-resident rows and suppressed counts for analysts.
+
+Leaders may use it too, for their own dongs. Nothing here names a person: no audit row is
+written.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""JSON API (``/api``) and vector tiles (``/tiles``). Views parse the request, call one
-function of :mod:`geo.mapdata.queries` or :mod:`geo.mapdata.tiles` with the caller's scope,
-serialise."""
+"""JSON API (``/api``) and vector tiles (``/tiles``).
+
+Views parse the request, call one function of :mod:`geo.mapdata.queries` or
+:mod:`geo.mapdata.tiles` with the caller's scope, and serialise the answer.
+"""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ CSV_COLUMNS = (
 
 
 def audit_json(row: dict) -> dict:
-    """One row with its time as ISO 8601 in Korean time and the database ids left out."""
+    """Return one row, its time in ISO 8601 in Korean time, the residents' database ids left out."""
     return {
         "id": row["id"],
         "at": row["at"].astimezone(SEOUL).isoformat(),
@@ -49,9 +49,23 @@ def audit_json(row: dict) -> dict:
 
 
 def audit_csv(rows) -> str:
-    """A header row, then one row per audit row (UTF-8 with BOM, for Excel). Resident ids are
-    separated by spaces, ``detail`` is JSON; every cell is formula-safe (a spreadsheet does
-    not run a path or name starting with ``=``, ``+``, ``-`` or ``@``)."""
+    """Return audit rows as CSV text: a header row, then one line per audit row.
+
+    UTF-8 with a byte order mark (for Excel) and CRLF line ends. Resident ids are separated
+    by spaces, ``detail`` is JSON; every cell is formula-safe (a cell starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, so a spreadsheet
+    does not run a path or name as a formula).
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        Rows of :func:`geo.audit.search_access`.
+
+    Returns
+    -------
+    str
+        The CSV text, byte order mark first.
+    """
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")

@@ -1,7 +1,10 @@
-"""The access audit for leaders and admins: ``/audit`` (a page), ``/audit.csv`` and
-``/api/audit`` (JSON), all with the same filters: ``user``, ``resident``, ``since``,
-``until``, ``endpoint``. Views parse the request, call :func:`geo.audit.search_access`,
-render (Korean first; every text through Flask-Babel, every value autoescaped)."""
+"""The access audit for admins and district-wide leaders: a page, a CSV file and JSON.
+
+``/audit`` is a page, ``/audit.csv`` a file and ``/api/audit`` JSON, all with the same
+filters: ``user``, ``resident``, ``since``, ``until``, ``endpoint``. Views parse the request,
+call :func:`geo.audit.search_access`, render (Korean first; every text through Flask-Babel,
+every value autoescaped).
+"""
 
 from __future__ import annotations
 
@@ -27,8 +30,11 @@ bp = Blueprint("audit", __name__)
 
 @bp.before_request
 def _district_wide_only():
-    """Admins and district-wide officials search the audit; a dong official's rows would name
-    residents and staff of other dongs, so the role table's leader needs ``all_areas``."""
+    """Refuse the audit (403) to a signed-in caller who is neither an admin nor district-wide.
+
+    Admins and district-wide officials search the audit; a dong official's rows would name
+    residents and staff of other dongs, so the role table's leader also needs ``all_areas``.
+    """
     account = current_account()
     if account is not None and not (account.has("admin") or account.all_areas):
         if wants_json():
@@ -71,7 +77,7 @@ FIELD_HINTS = {
 
 
 def _filters() -> dict:
-    """The filters given (empty fields left out), as search_access's keywords."""
+    """Return the filters given (empty fields left out), as search_access's keywords."""
     values = {}
     for name, keyword in FILTERS.items():
         raw = request.args.get(name, "").strip()
@@ -81,14 +87,17 @@ def _filters() -> dict:
 
 
 def _parameter(exc: Exception) -> str:
-    """The request parameter an error names (``user`` for search_access's ``username``)."""
+    """Return the request parameter an error names (``user`` for search_access's ``username``)."""
     name = getattr(exc, "parameter", "")
     return {keyword: param for param, keyword in FILTERS.items()}.get(name, name)
 
 
 def _search(**kwargs) -> list[dict]:
-    """:func:`search_access`; its errors name the request's parameters (``user``, not
-    ``username``), for the JSON body of :mod:`webmap.errors`."""
+    """Search the audit with :func:`geo.audit.search_access`.
+
+    Its errors are raised again naming the request's parameters (``user``, not
+    ``username``), for the JSON body of :mod:`webmap.errors`.
+    """
     try:
         return search_access(get_session(), **kwargs)
     except AuditError as exc:
@@ -97,6 +106,10 @@ def _search(**kwargs) -> list[dict]:
 
 @bp.get("/audit")
 def audit_page():
+    """Show the audit rows matching the filters, newest first, 50 to a page.
+
+    A bad filter or page number shows the page again naming it (400).
+    """
     filters = _filters()
     error, rows, has_next = None, [], False
     try:
@@ -135,7 +148,7 @@ def audit_page():
 
 
 def _shown(row: dict) -> dict:
-    """A row as the page shows it: Korean time, the first residents and how many more."""
+    """Return a row as the page shows it: Korean time, the first residents and how many more."""
     residents = list(row["resident_ids"])
     return {
         **row,
@@ -150,6 +163,7 @@ def _shown(row: dict) -> dict:
 
 @bp.get("/audit.csv")
 def audit_csv_download():
+    """Download the matching audit rows as CSV; more than 50,000 rows is a 400."""
     rows = _search(**_filters(), limit=CSV_MAX_ROWS + 1)
     if len(rows) > CSV_MAX_ROWS:
         return jsonify(

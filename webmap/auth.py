@@ -67,27 +67,32 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class WebUser(UserMixin):
-    """The signed-in account as Flask-Login sees it; ``via`` is ``session`` or
-    ``token:NAME``."""
+    """The signed-in account as Flask-Login sees it.
+
+    ``via`` is ``session`` (a session cookie) or ``token:NAME`` (an API token).
+    """
 
     def __init__(self, account: Account, via: str = "session"):
         self.account = account
         self.via = via
 
     def get_id(self) -> str:
+        """Return the id the session cookie keeps: ``<account id>:<session version>``."""
         return f"{self.account.id}:{self.account.session_version}"
 
     @property
     def roles(self) -> tuple[str, ...]:
+        """The account's roles."""
         return self.account.roles
 
     @property
     def username(self) -> str:
+        """The account's user name."""
         return self.account.username
 
 
 def current_account() -> Account | None:
-    """The signed-in user's account, or None."""
+    """Return the signed-in user's account, or None."""
     user = current_user
     return user.account if user and user.is_authenticated else None
 
@@ -99,12 +104,16 @@ def can(endpoint: str) -> bool:
 
 
 def client_address() -> str | None:
-    """The caller's address (behind a proxy: ProxyFix, set up by VISITMAP_TRUSTED_PROXIES,
-    has already put the client's address here)."""
+    """Return the caller's address.
+
+    Behind a proxy, ProxyFix (set up by ``VISITMAP_TRUSTED_PROXIES``) has already put the
+    client's address here.
+    """
     return request.remote_addr
 
 
 def wants_json() -> bool:
+    """Return whether the request is answered in JSON rather than pages (:data:`JSON_PREFIXES`)."""
     return request.path.startswith(JSON_PREFIXES)
 
 
@@ -151,7 +160,10 @@ def configure(app: Flask) -> None:
 
 
 def _session_ids(user_id) -> tuple[int, int] | None:
-    """The account id and session version a session cookie names (``WebUser.get_id``)."""
+    """Return the account id and session version a session names; None if malformed.
+
+    ``user_id`` is Flask-Login's id of the session (:meth:`WebUser.get_id`).
+    """
     try:
         db_id, version = (int(part) for part in str(user_id).split(":"))
     except ValueError:
@@ -227,8 +239,11 @@ def _log_event(username: str, event: str, account: Account | None) -> None:
 
 
 def _nul_parameter() -> str | None:
-    """The first place of the request that holds a NUL character (PostgreSQL text cannot):
-    ``path``, a query parameter's name, a JSON body's field or a form field; or None."""
+    """Return the first place of the request that holds a NUL character, or None.
+
+    PostgreSQL text cannot hold one. The place is ``path``, a query parameter's name, a JSON
+    body's field (``body`` for the body as a whole) or a form field.
+    """
     if "\x00" in request.path:
         return "path"
     for key, value in request.args.items(multi=True):
@@ -320,6 +335,7 @@ def _local_path(path: str | None) -> str | None:
 
 
 def csp_nonce() -> str:
+    """Return this request's Content-Security-Policy nonce (made on first use)."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce
@@ -329,9 +345,11 @@ _SCRIPT_TAG = re.compile(r"<script(?![^>]*\bnonce=)(?=[\s>])", re.IGNORECASE)
 
 
 def nonce_scripts(html: str) -> str:
-    """Give every ``<script>`` tag of ``html`` this response's nonce. Only for markup the
-    app generated itself (folium's page), where data values are escaped or JSON-encoded and
-    so cannot open a tag of their own."""
+    """Give every ``<script>`` tag of ``html`` that has none this response's nonce.
+
+    Only for markup the app generated itself (folium's page), where data values are escaped
+    or JSON-encoded and so cannot open a tag of their own.
+    """
     return _SCRIPT_TAG.sub(f'<script nonce="{csp_nonce()}"', html)
 
 
@@ -351,6 +369,13 @@ FOLIUM_PAGES = frozenset({"map.map_page", "routes.route_page", "routes.plan_from
 
 
 def security_headers(response):
+    """Add the security headers to ``response``, and the nonce to a folium page's scripts.
+
+    A Content-Security-Policy with this response's nonce (and the base map's origin for
+    images), frame, content-type, referrer, opener and permissions policies, HSTS when the
+    session cookie is Secure, and ``Cache-Control: no-store`` for everything but static
+    files. A header the view set already is kept.
+    """
     headers = response.headers
     if (
         request.endpoint in FOLIUM_PAGES
@@ -384,6 +409,7 @@ def security_headers(response):
 
 @bp.get("/login")
 def login():
+    """Show the sign-in page; a signed-in user goes on to ``next`` or the map."""
     if current_account() is not None:
         return redirect(_local_path(request.args.get("next")) or url_for("map.map_page"))
     return _login_page()
@@ -406,6 +432,12 @@ def _login_page(error: str | None = None, username: str = "", status: int = 200)
 
 @bp.post("/login")
 def login_post():
+    """Sign in with the form's user name and password.
+
+    On success: a new session, then on to ``next`` (a path on this site) or the map. On
+    failure: the page again with 401 (a locked account is told until when); the failure is
+    logged and counts towards the lock-out.
+    """
     username = request.form.get("username", "")[:200]
     password = request.form.get("password", "")[:2048]
     db = get_session()
@@ -439,6 +471,7 @@ def login_post():
 
 @bp.post("/logout")
 def logout():
+    """Sign out: log the event, end the session and go to the sign-in page."""
     account = current_account()
     if account is not None:
         _log_event(account.username, "logout", account)
@@ -460,6 +493,12 @@ def _csrf_failed(exc: CSRFError):
 
 
 def init_app(app: Flask) -> None:
+    """Set up sign-in, CSRF, the guard and the security headers on ``app``.
+
+    Behind ``VISITMAP_TRUSTED_PROXIES`` reverse proxies, ProxyFix takes the client's
+    address, scheme and host from them. Templates get ``csp_nonce``, ``current_account`` and
+    ``can``.
+    """
     configure(app)
     proxies = _int_setting("TRUSTED_PROXIES", 0)
     if proxies:  # behind N reverse proxies: take the client's address and scheme from them

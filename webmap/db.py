@@ -9,7 +9,11 @@ from geo.db import make_engine
 
 
 def get_session() -> Session:
-    """The request's session (read-only use; rolled back at teardown)."""
+    """Return the request's session, made on first use.
+
+    Views that write commit it themselves; it is closed at teardown, which rolls back
+    whatever was not committed.
+    """
     if "db_session" not in g:
         engine = current_app.extensions.get("visitmap_engine")
         if engine is None:
@@ -20,10 +24,12 @@ def get_session() -> Session:
 
 
 def close_session(exc: BaseException | None = None) -> None:
+    """Close the request's session, if one was made (the app context's teardown)."""
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
 
 
 def init_app(app: Flask) -> None:
+    """Close each request's session when its app context ends."""
     app.teardown_appcontext(close_session)

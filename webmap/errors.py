@@ -38,7 +38,9 @@ ERROR_TABLE: dict[type[VisitmapError], tuple[int, str]] = {
 
 
 def resolve(error_class: type[VisitmapError]) -> tuple[int, str]:
-    """The (status, ``error`` code) of an error class: the row of its first class in the table.
+    """Return the (status, ``error`` code) of an error class.
+
+    The row of the first of its classes (``__mro__``) found in :data:`ERROR_TABLE`.
 
     Parameters
     ----------
@@ -62,12 +64,12 @@ def resolve(error_class: type[VisitmapError]) -> tuple[int, str]:
 
 
 def status_of(error_class: type[VisitmapError]) -> int:
-    """The HTTP status of an error class (:func:`resolve`)."""
+    """Return the HTTP status of an error class (:func:`resolve`)."""
     return resolve(error_class)[0]
 
 
 def error_body(error: VisitmapError) -> dict:
-    """The JSON error body of ``error`` (the module's docstring gives its keys)."""
+    """Return the JSON error body of ``error`` (the module's docstring gives its keys)."""
     body = {"error": resolve(type(error))[1], "message": str(error)}
     if error.field is not None:
         body["parameter"] = error.field
@@ -90,7 +92,7 @@ def _json(error: VisitmapError):
 
 
 def _not_found(exc: HTTPException):
-    """The JSON body for unknown paths under /api and /tiles; Flask's page elsewhere."""
+    """Answer a 404 with the JSON body under /api and /tiles, and with Flask's page elsewhere."""
     if wants_json():
         return _json(NotFound(f"no such resource: {request.path}"))
     return exc

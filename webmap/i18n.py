@@ -37,13 +37,17 @@ def compile_translations(directory: Path = TRANSLATIONS) -> None:
 
 
 def select_locale() -> str:
-    """?lang= first, then the cookie, then Korean. The browser's Accept-Language is not
-    consulted: the offices work in Korean, and English is a deliberate switch."""
+    """Return the request's locale: ``?lang=`` first, then the cookie, then Korean.
+
+    An unknown value means Korean. The browser's Accept-Language is not consulted: the
+    offices work in Korean, and English is a deliberate switch.
+    """
     asked = request.args.get("lang") or request.cookies.get(COOKIE)
     return asked if asked in LOCALES else DEFAULT_LOCALE
 
 
 def init_app(app: Flask) -> None:
+    """Compile the translations, set up Flask-Babel, and keep a ``?lang=`` choice in a cookie."""
     compile_translations()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))

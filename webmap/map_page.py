@@ -1,7 +1,9 @@
-"""The map page ``/``: folium builds the Leaflet map (dong choropleth, facilities, heatmap);
-the page's script adds the residents as vector tiles, the filters, the legend and the
-resident panel. The page carries per-dong counts, facilities and heat cells, never
-individual residents: its size does not grow with the number of residents.
+"""The map page ``/``: a Leaflet map of dongs, facilities and residents.
+
+Folium builds the Leaflet map (dong choropleth, facilities, heatmap); the page's script adds
+the residents as vector tiles, the filters, the legend and the resident panel. The page
+carries per-dong counts, facilities and heat cells, never individual residents: its size
+does not grow with the number of residents.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ def _local_assets(element, js=(), css=()) -> None:
 
 
 def _choropleth_bins(values: list[float]) -> list[float]:
-    """Upper edges of the choropleth classes: 0 (no high-tier resident), then the quartiles
-    of the non-zero values (one edge per colour of ``style.CHOROPLETH``)."""
+    """Return the upper edges of the choropleth classes.
+
+    0 (no high-tier resident), then the quartiles of the non-zero values: one edge per
+    colour of ``style.CHOROPLETH``.
+    """
     positive = [v for v in values if v and v > 0]
     quartiles = np.quantile(positive, [0.25, 0.5, 0.75, 1.0]) if positive else np.zeros(4)
     return [0.0] + [round(float(q), 2) for q in quartiles]
@@ -68,8 +73,25 @@ class MapParts:
 
 
 def leaflet_map(location, *, zoom_start: int, basemap: dict, **options) -> folium.Map:
-    """A folium map on the vendored Leaflet (served by the app: works offline) with the
-    configured base map, if any (``basemap``: url and attribution)."""
+    """Make a folium map on the vendored Leaflet, with the configured base map if any.
+
+    Leaflet is served by the app, so the map works offline.
+
+    Parameters
+    ----------
+    location : tuple of (float, float)
+        The map's centre, (latitude, longitude) in degrees.
+    zoom_start : int
+        The first zoom level.
+    basemap : dict
+        ``url`` (empty or missing: no base map) and ``attribution`` of the base map's tiles.
+    **options
+        Further keywords for :class:`folium.Map`.
+
+    Returns
+    -------
+    folium.Map
+    """
     fmap = folium.Map(
         location=location, zoom_start=zoom_start, tiles=None, control_scale=True, **options
     )
@@ -86,7 +108,7 @@ def leaflet_map(location, *, zoom_start: int, basemap: dict, **options) -> foliu
 
 
 def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
-    """The folium map with the server-side layers (choropleth, facilities, heatmap).
+    """Build the folium map with the server-side layers (choropleth, facilities, heatmap).
 
     Parameters
     ----------
@@ -101,6 +123,7 @@ def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
     Returns
     -------
     MapParts
+        The map, its layers' JavaScript names, the dongs drawn and the choropleth's edges.
     """
     areas = data.areas
     if areas:
@@ -207,6 +230,12 @@ def _js_texts() -> dict[str, str]:
 
 @bp.get("/")
 def map_page():
+    """Show the map of the latest score run.
+
+    The page carries counts per dong in the caller's scope (every dong for an analyst, small
+    counts hidden), facilities and heat cells; the residents come as vector tiles from
+    ``/tiles``.
+    """
     session = get_session()
     scope = aggregate_scope()  # the page carries counts per dong, never a resident
     locale = str(get_locale())

@@ -19,8 +19,10 @@ bp = Blueprint("pages", __name__)
 
 
 def request_scope() -> Scope:
-    """The residents the signed-in caller may see individually (geo.accounts.scope_for),
-    computed once per request. Nobody signed in: nobody."""
+    """Return the residents the signed-in caller may see individually.
+
+    :func:`geo.accounts.scope_for`, computed once per request; nobody signed in sees nobody.
+    """
     if "scope" not in g:
         account = current_account()
         g.scope = (
@@ -30,14 +32,20 @@ def request_scope() -> Scope:
 
 
 def aggregate_scope() -> Scope:
-    """The scope of counts per dong: the caller's own scope, except that an analyst (who
-    sees no individual resident) sees the counts of every dong, small ones left out
-    (:func:`suppress_small_counts`)."""
+    """Return the scope of counts per dong.
+
+    The caller's own scope, except that an analyst (who sees no individual resident) sees
+    the counts of every dong, small ones left out (:func:`suppress_small_counts`).
+    """
     return Scope.everything() if suppress_small_counts() else request_scope()
 
 
 @bp.get("/overview")
 def overview():
+    """Show households, residents (65 and over, living alone) and facilities per dong.
+
+    For an analyst, counts from 1 to 4 are hidden, and with them their column's total.
+    """
     rows = area_counts(get_session(), aggregate_scope(), as_of_year=today().year)
     columns = ("households", "residents", "residents_65plus", "living_alone_65plus", "facilities")
     totals = {c: sum(getattr(r, c) for r in rows) for c in columns}
@@ -50,13 +58,17 @@ def overview():
 
 @bp.get("/healthz")
 def healthz():
+    """Answer ``{"status": "ok"}`` when the database answers (public, for monitoring)."""
     ping(get_session())
     return jsonify(status="ok")
 
 
 def suppress_small_counts() -> bool:
-    """Whether the caller sees aggregates only (an analyst with no role that sees residents):
-    then every count from 1 to 4 is left out of what they are shown (docs/analysts.md)."""
+    """Return whether the caller sees aggregates only.
+
+    True for an analyst with no role that sees residents: every count from 1 to 4 is then
+    left out of what they are shown (docs/analysts.md).
+    """
     account = current_account()
     return bool(
         account and account.has("analyst") and not account.has("leader", "visitor", "agency")
@@ -64,9 +76,13 @@ def suppress_small_counts() -> bool:
 
 
 def team_in_reach(team_id: str, area_codes) -> bool:
-    """Whether the caller may see the team ``team_id`` (with dongs ``area_codes``) and its
-    plans: an admin any team (teams are theirs to run; plans are not), a leader a team whose
-    dongs are all in their scope, a visitor their own team. Anyone else: no team."""
+    """Return whether the caller may see the team ``team_id`` (with dongs ``area_codes``).
+
+    The same answer holds for its plans. An admin sees any team (teams are theirs to run;
+    plans are not: :data:`webmap.access.ACCESS` keeps admins from the plan endpoints), a
+    leader a team whose dongs are all in their scope, a visitor their own team. Anyone
+    else, or a disabled account: no team.
+    """
     account = current_account()
     if account is None or account.disabled:
         return False

@@ -1,6 +1,8 @@
-"""Request parameters that need the app or the database (the day, the score run), with errors
-that name the parameter (HTTP 400); the API's other parameters are parsed by its models
-(:mod:`webmap.schemas.requests`)."""
+"""Request parameters that need the app or the database: the day and the score run.
+
+A malformed value is a 400 naming the parameter; a score run that does not exist is a 404.
+The API's other parameters are parsed by its models (:mod:`webmap.schemas.requests`).
+"""
 
 from __future__ import annotations
 
@@ -17,13 +19,35 @@ from visitmap.errors import NotFound
 
 
 def today() -> dt.date:
-    """The day against which visits are overdue: the app's ``TODAY`` setting (tests, demos)
-    or today in Korea."""
+    """Return the day against which visits are overdue.
+
+    The app's ``TODAY`` setting (tests, demos), else today in Korea.
+    """
     fixed = current_app.config.get("TODAY")
     return dt.date.fromisoformat(str(fixed)) if fixed else today_in_seoul()
 
 
 def parse_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
+    """Return the integer query parameter ``name``, or ``default`` when absent or empty.
+
+    Parameters
+    ----------
+    name : str
+        The query parameter.
+    default : int
+        The value when the parameter is absent or empty (not checked against the bounds).
+    minimum, maximum : int
+        The bounds, both included.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    geo.mapdata.filters.MapQueryError
+        If the value is not an integer or is out of bounds (a 400 naming ``name``).
+    """
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
@@ -37,7 +61,20 @@ def parse_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
 
 
 def parse_run(session: Session) -> int | None:
-    """``run`` (a score run id), default the latest; None when nothing has been scored."""
+    """Return the ``run`` parameter (a score run id), default the latest run.
+
+    Returns
+    -------
+    int or None
+        The run's id; None when no ``run`` is given and nothing has been scored.
+
+    Raises
+    ------
+    geo.mapdata.filters.MapQueryError
+        If ``run`` is not an integer from 1 to 2**31 - 1 (400).
+    visitmap.errors.NotFound
+        If the run does not exist (404).
+    """
     raw = request.args.get("run")
     if raw is None or raw == "":
         return latest_run_id(session)

@@ -43,13 +43,16 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def xml_text(value) -> str:
-    """Text safe in an XML 1.0 document: characters XML does not allow are replaced with
-    U+FFFD (names come from imported files and may hold stray control characters)."""
+    """Return ``value`` as text safe in an XML 1.0 document.
+
+    Characters XML does not allow are replaced with U+FFFD (names come from imported files
+    and may hold stray control characters).
+    """
     return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _plain(value):
-    """Dates as ISO dates, times as HH:MM, everything else unchanged."""
+    """Return dates and date-times in ISO 8601, times as HH:MM, anything else unchanged."""
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):
@@ -60,7 +63,7 @@ def _plain(value):
 
 
 def plan_json(plan: dict) -> dict:
-    """The loaded plan with dates and times as strings (JSON has neither)."""
+    """Return the loaded plan with dates and times as strings (JSON has neither)."""
 
     def convert(item):
         if isinstance(item, dict):
@@ -73,8 +76,11 @@ def plan_json(plan: dict) -> dict:
 
 
 def _cell(value) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula (free text may start with
-    ``=``, ``+``, ``-`` or ``@``)."""
+    """Return ``value`` as a CSV cell that a spreadsheet will not run as a formula.
+
+    Free text may start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: such a
+    cell gets a leading ``'``. None is an empty cell; dates and times as :func:`_plain`.
+    """
     text = "" if value is None else str(_plain(value))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -100,10 +106,14 @@ def plan_csv(plan: dict) -> str:
 
 
 def plan_gpx(plan: dict) -> bytes:
-    """GPX 1.1: the base as a ``<wpt>``, and one ``<rte>`` per visitor from the base through
-    the stops in order back to the base (``<rtept>`` names: order, resident id, arrival).
-    Residents appear by their pseudonymous id only: GPX files end up on devices. Every text
-    goes through :func:`xml_text`."""
+    """Return the plan as a GPX 1.1 document, UTF-8 with its XML declaration.
+
+    The base is a ``<wpt>``, and each visitor has one ``<rte>`` from the base through the
+    stops in order back to the base. A stop's ``<rtept>`` is named by its order and resident
+    id and described by its arrival and departure times; the base's by the times the
+    visitor leaves and is back. Residents appear by their pseudonymous id only: GPX files
+    end up on devices. Every text goes through :func:`xml_text`.
+    """
     ET.register_namespace("", GPX_NS)
     ET.register_namespace("xsi", XSI_NS)
     gpx = ET.Element(

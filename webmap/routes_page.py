@@ -1,6 +1,8 @@
-"""The route page ``/routes?team=T&date=D``: a team's plan for a day on a map (numbered stops,
-one line per visitor) with the ordered list, dropped visits, a print layout (``?print=1`` or
-the browser's print), CSV and GPX exports, and a link from each stop to the visit form.
+"""The route page ``/routes?team=T&date=D``: a team's plan for a day on a map.
+
+The map has numbered stops and one line per visitor; the page adds the ordered list,
+dropped visits, a print layout (``?print=1`` or the browser's print), CSV and GPX exports,
+and a link from each stop to the visit form.
 
 Folium draws the map with the vendored Leaflet (works offline). Free text (resident, member,
 team and facility names, addresses) never goes into the map's script: folium puts tooltips
@@ -89,16 +91,18 @@ SERVICE_TIERS = (("high", 2), ("medium", 1), ("low", 0))
 
 
 def settings_error_message(exc: SettingsInputError) -> str:
-    """The invalid setting's label and what is wrong, in the page's language."""
+    """Return the invalid setting's label and what is wrong, in the page's language."""
     label = SETTING_LABELS.get(exc.field)
     problem = SETTING_PROBLEMS.get(exc.kind, PLAN_ERROR_MESSAGES["invalid"])()
     return f"{label()}: {problem}" if label else problem
 
 
 def form_values(settings: dict | None) -> dict:
-    """The plan form's values (strings) from stored settings (``settings_record``: times as
-    ``HH:MM``); missing settings keep the defaults."""
+    """Return the plan form's values from stored settings; missing settings keep the defaults.
 
+    ``settings`` as :func:`visitmap.usecases.planning.settings_record` writes them (times as
+    ``HH:MM``), or None for the defaults. The values are strings but ``no_break``, a bool.
+    """
     stored = settings_record(PlanSettings()) | (settings or {})
     minutes = list(stored["service_minutes_by_tier"])
     speed = stored.get("speed_kmh")
@@ -115,7 +119,7 @@ def form_values(settings: dict | None) -> dict:
 
 
 def submitted_values(form) -> dict:
-    """The plan form's values as submitted; None for a field left out of the request."""
+    """Return the plan form's values as submitted; None for a field left out of the request."""
     values = {
         key: form[key].strip() if key in form else None
         for key in form_values(None)
@@ -125,11 +129,17 @@ def submitted_values(form) -> dict:
 
 
 def settings_from_form(values: dict) -> PlanSettings:
-    """Plan settings from the form's values, validated by the API's own parser
-    (:func:`routing.settings_input.plan_settings_from`); raises ``SettingsInputError``.
+    """Make plan settings from the form's values, checked by the API's own parser.
 
-    A field left out of the request keeps its default; an empty time is an error; both break
-    times empty, or "no break" ticked, means no break."""
+    :func:`routing.settings_input.plan_settings_from` checks them. A field left out of the
+    request keeps its default; an empty time is an error; both break times empty, or "no
+    break" ticked, means no break. The solver gets :data:`PAGE_TIME_LIMIT` seconds.
+
+    Raises
+    ------
+    routing.settings_input.SettingsInputError
+        If a setting is invalid (its ``field`` and ``kind`` say which and what is wrong).
+    """
     fields = {
         "time_limit_seconds": PAGE_TIME_LIMIT,
         "travel_mode": values["travel_mode"],
@@ -151,16 +161,17 @@ def settings_from_form(values: dict) -> PlanSettings:
 
 
 def plan_error_message(exc: PlanRequestError) -> str:
-    """The error in the page's language (the English detail stays in the API)."""
+    """Return the planner's refusal in the page's language (the English detail stays in the API)."""
     return PLAN_ERROR_MESSAGES.get(exc.kind, PLAN_ERROR_MESSAGES["invalid"])()
 
 
 def visitor_colour(index: int) -> str:
+    """Return the colour of the visitor at ``index`` (from 0; the colours repeat)."""
     return VISITOR_COLOURS[index % len(VISITOR_COLOURS)]
 
 
 def visit_form_url(resident_id: str, plan_id: int) -> str:
-    """The tablet visit form for a stop (built by the visit form's own blueprint)."""
+    """Return the URL of the tablet visit form for a stop (served by :mod:`webmap.visits`)."""
     return "/visits/new?" + urlencode({"resident": resident_id, "plan": plan_id})
 
 
@@ -174,8 +185,24 @@ def _parse_day(raw: str | None) -> dt.date | None:
 
 
 def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
-    """The folium map of a plan: the base, one line per visitor (base, stops, base) and a
-    numbered marker per stop in the visitor's colour."""
+    """Draw a plan on a folium map.
+
+    The base, one line per visitor (base, stops, base) and a numbered marker per stop in the
+    visitor's colour. Tooltips hold only numbers, times, tier labels and fixed words.
+
+    Parameters
+    ----------
+    plan : dict
+        A loaded plan (:func:`geo.route_plans.load_plan`).
+    locale : {"ko", "en"}
+        The language of the stops' tier labels.
+    basemap : dict
+        ``url`` and ``attribution`` of the base map's tiles.
+
+    Returns
+    -------
+    folium.Map
+    """
     base = (plan["base_lat"], plan["base_lon"])
     points = [base] + [(s["lat"], s["lon"]) for r in plan["routes"] for s in r["stops"]]
     fmap = leaflet_map(points[0] if points else SEODAEMUN_CENTRE, zoom_start=15, basemap=basemap)
@@ -221,7 +248,7 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
 
 
 def _query(**overrides) -> str:
-    """The request's query string with some parameters replaced."""
+    """Return the request's query string with some parameters replaced."""
     return urlencode({**request.args.to_dict(), **overrides})
 
 
@@ -301,6 +328,10 @@ def _render(
 
 @bp.get("/routes")
 def route_page():
+    """Show a team's newest plan for a day (default today), or the form to choose a team.
+
+    A malformed date is a 400; a team the caller may not see is a 404.
+    """
     session = get_session()
     scope = request_scope()
     team_id = request.args.get("team") or None
@@ -325,8 +356,12 @@ def route_page():
 
 @bp.post("/routes/plan")
 def plan_from_page():
-    """Plan the team's day (a new version) with the form's settings and show it; invalid
-    settings show the form again with the problem and plan nothing."""
+    """Plan the team's day (a new version) with the form's settings, then show it.
+
+    Invalid settings show the form again with the problem (400) and plan nothing; a
+    planner's refusal shows its reason (403 outside the caller's areas, else 400). A plan
+    made redirects (303) to the route page.
+    """
     session = get_session()
     team_id = request.form.get("team", "")
     day = _parse_day(request.form.get("date"))
@@ -364,7 +399,10 @@ def plan_from_page():
 
 
 def _plan_or_404(plan_id: int) -> dict:
-    """The plan, if the caller may see its team (another team's plan is 404)."""
+    """Return the plan, if the caller may see its team (another team's plan is 404).
+
+    Its residents are noted for the access audit.
+    """
     session = get_session()
     plan = load_plan(session, request_scope(), plan_id, with_reasons=True)
     if plan is None or _team_in_reach(session, plan["team_id"]) is None:
@@ -385,7 +423,7 @@ def _teams_in_reach(session) -> list[dict]:
 
 
 def _download(plan_id: int, body, mimetype: str, extension: str) -> Response:
-    """A plan as a file to save (never cached: it names residents)."""
+    """Answer a plan as a file to save (never cached: it names residents)."""
     response = Response(body(_plan_or_404(plan_id)), mimetype=mimetype)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="route-plan-{plan_id}.{extension}"'
@@ -396,9 +434,11 @@ def _download(plan_id: int, body, mimetype: str, extension: str) -> Response:
 
 @bp.get("/routes/<int:plan_id>.csv")
 def route_csv(plan_id: int):
+    """Download a plan as CSV, one row per stop (:func:`webmap.route_export.plan_csv`)."""
     return _download(plan_id, plan_csv, "text/csv", "csv")
 
 
 @bp.get("/routes/<int:plan_id>.gpx")
 def route_gpx(plan_id: int):
+    """Download a plan as GPX 1.1, for devices (:func:`webmap.route_export.plan_gpx`)."""
     return _download(plan_id, plan_gpx, "application/gpx+xml", "gpx")

@@ -25,8 +25,10 @@ from jinja2 import Template
 
 
 def js_string(value: str) -> str:
-    """``value`` as a JavaScript string literal that is also safe inside ``<script>``: JSON,
-    with ``<``, ``>``, ``&`` and the line separators escaped."""
+    """Return ``value`` as a JavaScript string literal that is also safe inside ``<script>``.
+
+    JSON, with ``<``, ``>``, ``&`` and the line separators U+2028 and U+2029 escaped.
+    """
     return (
         json.dumps(str(value), ensure_ascii=False)
         .replace("<", "\\u003c")
@@ -38,8 +40,10 @@ def js_string(value: str) -> str:
 
 
 class TextTooltip(MacroElement):
-    """A tooltip showing ``text`` as plain text (escaped for HTML, passed to the script as
-    JSON): no markup, template or script in it takes effect."""
+    """A tooltip showing ``text`` as plain text: no markup, template or script in it works.
+
+    The text is escaped for HTML and passed to the script as a JSON string.
+    """
 
     _template = Template(
         """
@@ -83,7 +87,9 @@ def _verbatim_init(self, template=None, template_name=None):
 
 def render_verbatim() -> None:
     """Make ``branca.element.Element(string)`` keep ``string`` as written (module docstring).
-    Idempotent."""
+
+    Idempotent.
+    """
     Element.__init__ = _verbatim_init
 
 

@@ -1,5 +1,8 @@
-"""The map's colours and labels, defined once (Python, templates and the page's script
-read them from here). Tier codes are integers inside the code: 0 low, 1 medium, 2 high."""
+"""The map's colours and labels, defined once.
+
+Python, templates and the page's script read them from here. Tier codes are integers inside
+the code: 0 low, 1 medium, 2 high.
+"""
 
 from __future__ import annotations
 
@@ -32,5 +35,6 @@ def tier_colours() -> dict[str, str]:
 
 
 def facility_label(kind: str, locale: str) -> str:
+    """Return the label of a facility kind: Korean for locale ``ko``, else English."""
     ko, en = FACILITY_KINDS[kind]
     return ko if locale == "ko" else en

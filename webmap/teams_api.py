@@ -63,7 +63,16 @@ def _body() -> dict:
 
 
 def _check_codes(codes) -> None:
-    """A leader gives a team only dongs of their own (an admin any dong)."""
+    """Refuse dong codes outside the caller's scope, unless the caller is an admin.
+
+    A leader gives a team only dongs of their own. Anything but a list, and any code that is
+    not a string, is left for the store to refuse.
+
+    Raises
+    ------
+    BadRequest
+        Naming ``area_codes`` and the dongs outside the caller's areas.
+    """
     account = current_account()
     if account is None or account.has("admin") or not isinstance(codes, list):
         return
@@ -83,7 +92,7 @@ def _date(raw, parameter: str = "date") -> dt.date:
 
 
 def _team(team_id: str) -> dict:
-    """The team, if the caller may see it (:func:`webmap.pages.team_in_reach`); else 404."""
+    """Return the team if the caller may see it (:func:`webmap.pages.team_in_reach`), else 404."""
     team = get_team(get_session(), team_id)
     if team is None or not team_in_reach(team_id, [a["code"] for a in team["areas"]]):
         raise TeamNotFound(f"team {team_id!r} does not exist")
@@ -188,7 +197,11 @@ def team_areas(team_id: str):
 @bp.get("/routes")
 @api_spec.validate(resp=responses(Plan, 404), tags=["routes"])
 def routes_latest(query: RoutesQuery):
-    """The newest plan of a team for a day."""
+    """Get the newest plan of a team for a day.
+
+    Its routes and dropped visits as ``GET /api/routes/{plan_id}`` gives them; 404 when the
+    team has no plan for the day.
+    """
     team_id = query.team
     if not team_id:
         raise BadRequest("team", "required: a team id")
@@ -205,7 +218,7 @@ def routes_latest(query: RoutesQuery):
     resp=responses(Plan, 404), tags=["routes"], path_parameter_descriptions={"plan_id": "Plan id."}
 )
 def routes_one(plan_id: int):
-    """A stored plan.
+    """Get a stored plan.
 
     Routes per visitor with timed stops and top reasons, dropped visits with reasons
     (residents outside the caller's areas left out).
@@ -234,7 +247,6 @@ def routes_plan():
     ``time_limit_seconds`` (default 3), ``seed``: :mod:`routing.settings_input`) are stored
     with the plan; an invalid one is a 400 naming it.
     """
-
     body = _body()
     team_id = body.get("team_id")
     if not isinstance(team_id, str) or not team_id:

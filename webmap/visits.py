@@ -1,6 +1,9 @@
-"""The visit form, its confirmation, the unreachable list, and their JSON API. Views are thin:
-parse the request, call :mod:`geo.visits` with the caller's scope, commit or roll back,
-render (Korean first; every text through Flask-Babel)."""
+"""The visit form, its confirmation, the unreachable list, and their JSON API.
+
+Views are thin: parse the request, call :mod:`visitmap.usecases.visits` or :mod:`geo.visits`
+with the caller's scope, commit or roll back, render (Korean first; every text through
+Flask-Babel).
+"""
 
 from __future__ import annotations
 
@@ -73,7 +76,7 @@ def _labels(vocabulary) -> dict[str, str]:
 
 
 def _parse_plan(raw: str | None) -> int | None:
-    """A route plan id from a URL or form value; None if absent or not a plan id."""
+    """Return a route plan id from a URL or form value; None if absent or not a plan id."""
     if raw and raw.isascii() and raw.isdigit() and 0 < int(raw) <= PLAN_ID_MAX:
         return int(raw)
     return None
@@ -124,6 +127,11 @@ def _render_form(context, values, *, errors=(), conflict=False, status=200):
 
 @bp.get("/visits/new")
 def new_visit():
+    """Show the visit form for ``?resident=`` (404 outside the caller's areas).
+
+    ``?plan=`` ties the visit to a route plan and chooses the planned visitor; a malformed
+    plan id is a 404.
+    """
     resident_id = request.args.get("resident", "")
     plan_id = _plan_id()
     context = visit_form(get_session(), request_scope(), resident_id, plan_id=plan_id)
@@ -151,6 +159,12 @@ def _settings():
 
 @bp.post("/visits")
 def submit_visit():
+    """Record the visit the form posted and rescore the resident, then show the confirmation.
+
+    Invalid fields show the form again naming them (400); a form key already used for a
+    different visit shows it with a conflict (409). Nothing is written on error. A visit
+    recorded redirects (303) to its confirmation.
+    """
     session = get_session()
     scope = request_scope()
     values = {key: request.form.get(key, "") for key in request.form}
@@ -183,6 +197,10 @@ def submit_visit():
 
 @bp.get("/visits/<visit_id>")
 def visit_done(visit_id: str):
+    """Show a recorded visit and its score change (404 outside the caller's areas).
+
+    ``?plan=`` adds a link back to the route.
+    """
     session = get_session()
     summary = visit_summary(session, request_scope(), visit_id)
     if summary is None:
@@ -204,6 +222,7 @@ def visit_done(visit_id: str):
 
 @bp.get("/unreachable")
 def unreachable_page():
+    """Show the residents marked unreachable in the caller's areas, longest unreachable first."""
     session = get_session()
     rows = unreachable_residents(session, request_scope(), run_id=latest_run_id(session))
     shown(r["resident_id"] for r in rows)
