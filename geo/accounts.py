@@ -51,7 +51,10 @@ class AccountError(FieldError):
 
 class LoginRefused(Unauthorized):
     """A sign-in that did not succeed; ``reason`` is one of ``bad_credentials``, ``locked``.
-    A disabled account answers ``bad_credentials`` like a wrong password (no account oracle)."""
+
+    A disabled account answers ``bad_credentials`` like a wrong password (no account oracle).
+    ``locked_until`` is set (timezone-aware) when ``reason`` is ``locked``.
+    """
 
     def __init__(self, reason: str, locked_until: dt.datetime | None = None):
         super().__init__(reason)
@@ -61,6 +64,33 @@ class LoginRefused(Unauthorized):
 
 @dataclass(frozen=True)
 class Account:
+    """A user account as the application sees it (no password hash).
+
+    Attributes
+    ----------
+    id : int
+        Database id of the user.
+    username, display_name : str
+        Sign-in name and the name shown.
+    roles : tuple of str
+        The account's roles, from :data:`visitmap.vocab.ROLES`.
+    all_areas : bool
+        True when the account works in every dong.
+    area_codes : tuple of str
+        The 10-digit 행정동 codes the account is limited to, sorted.
+    team_db_id, team_id, team_name
+        The visit team (database id, external id, name), or None.
+    provider_db_id, provider_id, provider_name
+        The provider organisation of agency staff (database id, external id, name), or None.
+    disabled : bool
+        True when the account may not sign in or use its tokens.
+    session_version : int
+        Raised on every password change, disabling and enabling, which signs existing
+        sessions out.
+    locked_until, last_login_at : datetime or None
+        End of the current lock-out and the last successful sign-in.
+    """
+
     id: int
     username: str
     display_name: str
@@ -79,11 +109,28 @@ class Account:
     last_login_at: dt.datetime | None
 
     def has(self, *roles: str) -> bool:
+        """Return True if the account has any of ``roles``."""
         return any(r in self.roles for r in roles)
 
 
 @dataclass(frozen=True)
 class TokenInfo:
+    """An API token's record (never the token itself).
+
+    Attributes
+    ----------
+    id : int
+        Database id of the token.
+    username : str
+        The account the token belongs to.
+    name : str
+        The token's name, unique per account.
+    prefix : str
+        The token's first 12 characters, to recognise it by.
+    created_at, last_used_at, revoked_at : datetime or None
+        When the token was made, last used, and revoked (None when not yet).
+    """
+
     id: int
     username: str
     name: str
@@ -94,10 +141,27 @@ class TokenInfo:
 
 
 def hash_password(password: str) -> str:
+    """Return the Argon2id hash of ``password`` (PHC string format, salted)."""
     return _hasher.hash(password)
 
 
 def check_password_rules(password: str, username: str = "", field: str = "password") -> None:
+    """Check that ``password`` may be set.
+
+    Parameters
+    ----------
+    password : str
+        The new password: 12 to 1024 characters, no NUL character.
+    username : str, optional
+        The account's user name, which the password must not contain (any case).
+    field : str, optional
+        The field named by the error.
+
+    Raises
+    ------
+    AccountError
+        If the password breaks a rule.
+    """
     if not isinstance(password, str) or len(password) < PASSWORD_MIN_LENGTH:
         raise AccountError(field, f"must be at least {PASSWORD_MIN_LENGTH} characters")
     if len(password) > PASSWORD_MAX_LENGTH:
@@ -144,7 +208,7 @@ def _account(row) -> Account:
 def get_account(
     session: Session, *, username: str | None = None, user_id: int | None = None
 ) -> Account | None:
-    """The account named ``username`` (or with database id ``user_id``), or None."""
+    """Return the account named ``username`` (or with database id ``user_id``), or None."""
     if username is not None:
         if "\x00" in username:
             return None
@@ -156,6 +220,7 @@ def get_account(
 
 
 def list_accounts(session: Session) -> list[Account]:
+    """Return every account, disabled ones included, by user name."""
     rows = session.execute(text(f"{_ACCOUNT_SQL} ORDER BY u.username")).mappings()
     return [_account(r) for r in rows]
 
@@ -200,7 +265,7 @@ def _check_roles(roles: Sequence[str]) -> tuple[str, ...]:
 
 
 def _check_fit(roles, *, area_codes, all_areas, team_db_id, provider_db_id) -> None:
-    """The fields each role needs to see anyone."""
+    """Check that each role has the fields it needs to see anyone; raise AccountError."""
     if "visitor" in roles and team_db_id is None:
         raise AccountError("team", "a visitor belongs to a visit team (--team)")
     if "agency" in roles and provider_db_id is None:
@@ -221,8 +286,41 @@ def create_user(
     team: str | None = None,
     org: str | None = None,
 ) -> Account:
-    """Create an account (the caller commits). ``team`` and ``org`` are external ids of a
-    visit team and a provider."""
+    """Create an account (the caller commits).
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in.
+    username : str
+        2-63 characters: lower-case letters, digits, ``.``, ``_`` or ``-``, starting with a
+        letter or digit; must not exist yet.
+    display_name : str
+        The name shown, 1-200 characters (stripped).
+    roles : sequence of str
+        One or more of :data:`visitmap.vocab.ROLES`.
+    password : str or None
+        The password (see :func:`check_password_rules`), or None for an account that cannot
+        sign in with a password.
+    area_codes : sequence of str, optional
+        10-digit 행정동 codes the account works in.
+    all_areas : bool, optional
+        True for an account that works in every dong.
+    team, org : str or None, optional
+        External ids of a visit team (a visitor needs one) and of a provider (agency staff
+        need one).
+
+    Returns
+    -------
+    Account
+        The new account.
+
+    Raises
+    ------
+    AccountError
+        If a value is bad, a named area, team or provider does not exist, or a role lacks
+        what it needs (a leader needs areas).
+    """
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise AccountError(
             "username",
@@ -278,6 +376,29 @@ def _replace_areas(session: Session, user_id: int, area_ids: list[int]) -> None:
 def set_areas(
     session: Session, username: str, area_codes: Sequence[str], *, all_areas: bool = False
 ) -> Account:
+    """Replace the dongs ``username`` works in (the caller commits).
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in.
+    username : str
+        An existing account.
+    area_codes : sequence of str
+        10-digit 행정동 codes; they replace the account's current ones.
+    all_areas : bool, optional
+        True for every dong.
+
+    Returns
+    -------
+    Account
+        The account as changed.
+
+    Raises
+    ------
+    AccountError
+        If there is no such user or area, or a leader would be left without dongs.
+    """
     account = _require(session, username)
     area_ids = _area_ids(session, area_codes)
     _check_fit(
@@ -308,7 +429,11 @@ def set_disabled(session: Session, username: str, disabled: bool) -> Account:
 
 
 def set_password(session: Session, username: str, password: str) -> Account:
-    """A new password; existing sessions are signed out and the lock-out is lifted."""
+    """Set a new password; sign existing sessions out and lift the lock-out.
+
+    Raises :class:`AccountError` if there is no such user or the password breaks a rule
+    (:func:`check_password_rules`).
+    """
     account = _require(session, username)
     check_password_rules(password, username)
     session.execute(
@@ -324,6 +449,22 @@ def set_password(session: Session, username: str, password: str) -> Account:
 def log_event(
     session: Session, username: str, event: str, *, user_id: int | None, address: str | None
 ) -> None:
+    """Record a sign-in event in ``login_events`` (the caller commits).
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in.
+    username : str
+        The name given (cut to 200 characters, NUL characters dropped).
+    event : str
+        What happened: ``login``, ``failed``, ``locked``, ``locked_attempt``,
+        ``disabled_attempt`` here; ``logout`` and ``timeout`` from the web app.
+    user_id : int or None
+        The account's database id, None when no account has that name.
+    address : str or None
+        The client's address.
+    """
     session.execute(
         text("""
         INSERT INTO login_events (username, user_id, event, address)
@@ -346,7 +487,8 @@ def authenticate(
 
     After ``max_failures`` wrong passwords in a row the account is locked for
     ``lock_minutes``: until then even the right password is refused. Raises
-    :class:`LoginRefused`."""
+    :class:`LoginRefused`.
+    """
     now = now or dt.datetime.now(dt.UTC)
     username = (username or "").strip().lower()
     row = None
@@ -417,8 +559,22 @@ def _token_digest(token: str) -> bytes:
 
 
 def create_token(session: Session, username: str, name: str) -> tuple[str, TokenInfo]:
-    """A new token for ``username`` named ``name``: returns the token (shown once; only its
-    hash is stored) and its record."""
+    """Create an API token for ``username`` named ``name`` (the caller commits).
+
+    Returns
+    -------
+    token : str
+        The token itself, ``vmt_`` and 43 random characters: shown once, only its SHA-256
+        is stored.
+    info : TokenInfo
+        The token's record.
+
+    Raises
+    ------
+    AccountError
+        If there is no such user, the name is not 1-100 characters, or the user has a token
+        of that name already.
+    """
     account = _require(session, username)
     name = (name or "").strip()
     if not name or len(name) > 100 or "\x00" in name:
@@ -442,7 +598,7 @@ def create_token(session: Session, username: str, name: str) -> tuple[str, Token
 def list_tokens(
     session: Session, username: str | None = None, *, token_id: int | None = None
 ) -> list[TokenInfo]:
-    """Tokens, of ``username`` only or the one with id ``token_id`` when given."""
+    """Return the tokens, revoked ones too: all, those of ``username``, or token ``token_id``."""
     rows = session.execute(
         text("""
         SELECT t.id, u.username, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at
@@ -456,6 +612,10 @@ def list_tokens(
 
 
 def revoke_token(session: Session, token_id: int) -> TokenInfo:
+    """Revoke token ``token_id`` (again is a no-op; the caller commits) and return its record.
+
+    Raises :class:`AccountError` if there is no such token.
+    """
     row = session.execute(
         text("""
         UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = :id
@@ -468,8 +628,10 @@ def revoke_token(session: Session, token_id: int) -> TokenInfo:
 
 
 def account_for_token(session: Session, token: str) -> tuple[Account, str] | None:
-    """The enabled account a live token belongs to and the token's name, or None. Marks the
-    token used (the caller commits)."""
+    """Return the enabled account a live token belongs to and the token's name, or None.
+
+    Marks the token used (the caller commits).
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.execute(
@@ -490,7 +652,9 @@ def account_for_token(session: Session, token: str) -> tuple[Account, str] | Non
 
 
 def scope_for(session: Session, account: Account, *, today: dt.date) -> Scope:
-    """The residents ``account`` may see (docs/accounts.md):
+    """Return the scope of residents ``account`` may see on ``today``.
+
+    What each role sees (docs/accounts.md):
 
     - leader: every resident of their dongs (all dongs with ``all_areas``);
     - visitor: in their team's dongs (and their own, if any are set), the residents due or
@@ -500,7 +664,9 @@ def scope_for(session: Session, account: Account, *, today: dt.date) -> Scope:
     - agency: the residents their organisation has supported (any dong);
     - analyst, admin: no individual resident (aggregates and pseudonymised exports go
       through their own endpoints).
-    A user with several roles gets the widest of them in this order.
+
+    A user with several roles gets the first of them in this order. A disabled account
+    sees nothing.
     """
     if account.disabled:
         return Scope.nothing()

@@ -72,9 +72,31 @@ class ExportError(FieldError):
 
 
 def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:
-    """``VISITMAP_PSEUDONYM_KEY`` (at least 32 characters), or a random key made once in
-    ``var/pseudonym.key`` (mode 0600). Not the registration-number key: an analyst's
-    pseudonyms must not be a way to test registration numbers."""
+    """Return the key analysts' pseudonyms are made with.
+
+    The key is ``VISITMAP_PSEUDONYM_KEY`` (at least 32 characters) when set, or else a random
+    key made once in ``pseudonym.key`` under ``var_dir`` (mode 0600). It is not the
+    registration-number key: an analyst's pseudonyms must not be a way to test registration
+    numbers.
+
+    Parameters
+    ----------
+    var_dir : Path
+        The project's var directory.
+    environ : mapping, optional
+        The environment to read (default :data:`os.environ`).
+
+    Returns
+    -------
+    bytes
+        The key.
+
+    Raises
+    ------
+    ExportError
+        If the key set is shorter than 32 characters or equal to
+        ``VISITMAP_RRN_HMAC_KEY``.
+    """
     env = os.environ if environ is None else environ
     given = env.get(PSEUDONYM_ENV)
     if given:
@@ -87,7 +109,10 @@ def load_pseudonym_key(var_dir: Path, environ=None) -> bytes:
 
 
 def pseudonym(external_id: str, key: bytes) -> str:
-    """The resident's pseudonym under ``key``."""
+    """Return the pseudonym of the resident with ``external_id`` under ``key``.
+
+    The pseudonym is the first 16 hex digits of the HMAC-SHA256 of the external id.
+    """
     digest = hmac.new(key, external_id.encode("utf-8"), hashlib.sha256).hexdigest()
     return digest[:PSEUDONYM_HEX_CHARS]
 
@@ -109,10 +134,33 @@ def _run(session: Session, run_id: int | None) -> tuple[int, list[str]]:
 def analyst_residents(
     session: Session, scope: Scope, *, pseudonym_key: bytes, run_id: int | None = None
 ) -> pd.DataFrame:
-    """One row per resident of score run ``run_id`` (default: the latest) in ``scope``:
-    :data:`RESIDENT_COLUMNS` then the run's features (``f_<name>``), ordered by pseudonym.
+    """Return one pseudonymised row per resident of a score run in ``scope``.
+
     The distances to facilities (:data:`DISTANCE_FEATURES`) are given in bands
-    (:func:`banded_distance`): exact, they would locate the household within its dong."""
+    (:func:`banded_distance`): exact, they would locate the household within its dong.
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The residents the caller may see.
+    pseudonym_key : bytes
+        The key of the pseudonyms (:func:`load_pseudonym_key`).
+    run_id : int, optional
+        The score run (default: the latest).
+
+    Returns
+    -------
+    DataFrame
+        :data:`RESIDENT_COLUMNS` then the run's features (``f_<name>``, float), ordered by
+        pseudonym.
+
+    Raises
+    ------
+    ExportError
+        If there is no such score run, or none yet.
+    """
     run_id, feature_names = _run(session, run_id)
     scope_sql, params = scope.sql()
     rows = session.execute(
@@ -154,24 +202,29 @@ def analyst_residents(
 
 
 def banded_distance(metres: np.ndarray) -> np.ndarray:
-    """Distances as the middle of their :data:`DISTANCE_BAND_M` band (0-499 m -> 250, ...);
-    missing stays missing."""
+    """Return distances in metres as the middle of their :data:`DISTANCE_BAND_M` band.
+
+    0-499 m gives 250, 500-999 m gives 750, and so on; missing (NaN) stays missing.
+    """
     return np.floor(np.asarray(metres, dtype=float) / DISTANCE_BAND_M) * DISTANCE_BAND_M + (
         DISTANCE_BAND_M / 2
     )
 
 
 def small(count) -> bool:
-    """Whether ``count`` is one an analyst may not see (1 to :data:`SUPPRESS_BELOW` - 1)."""
+    """Return whether ``count`` is one an analyst may not see (1 to :data:`SUPPRESS_BELOW` - 1)."""
     return count is not None and 0 < count < SUPPRESS_BELOW
 
 
 def suppress_area_summaries(summaries: list[dict]) -> list[dict]:
-    """The rows of :func:`geo.mapdata.queries.area_summaries` as an analyst sees them: the per-dong
-    tier counts (and, separately, the overdue counts) protected as a table by
-    :func:`protected_cells` (a dong's total and a tier's total over all dongs are known
-    elsewhere: the overview, the score runs), the hidden cells None; and a dong with a hidden
-    cell loses its totals and rate too (they would give it back by subtraction)."""
+    """Return the rows of :func:`geo.mapdata.queries.area_summaries` as an analyst sees them.
+
+    The per-dong tier counts (and, separately, the overdue counts) are protected as a table
+    by :func:`protected_cells` (a dong's total and a tier's total over all dongs are known
+    elsewhere: the overview, the score runs), the hidden cells None. A dong with a hidden
+    cell, or with a small count of residents shown or scored, loses its totals and rate too
+    (they would give the cell back by subtraction). The rows given are not changed.
+    """
     out = [dict(s) for s in summaries]
     if not out:
         return out
@@ -204,8 +257,7 @@ def _age_band(age: int) -> str:
 
 
 def protected_cells(counts: pd.Series) -> pd.Series:
-    """Which cells of a table of counts to leave out (True), given as a Series of counts
-    with one index level per dimension of the table (e.g. dong, age band, tier).
+    """Return which cells of a table of counts to leave out (True).
 
     Primary: every count from 1 to :data:`SUPPRESS_BELOW` - 1. Secondary (against
     complementary disclosure): a line of the table (the cells that differ in one dimension
@@ -216,6 +268,17 @@ def protected_cells(counts: pd.Series) -> pd.Series:
     other lines (and leaves fewest with a single hidden cell), then a positive count before a
     0, then the smallest; until no line does (a greedy rule, not the fewest cells possible).
     A line of one cell is its own total and is left as it is (nothing in it to pair with).
+
+    Parameters
+    ----------
+    counts : Series
+        The table's counts, with one index level per dimension of the table (e.g. dong,
+        age band, tier).
+
+    Returns
+    -------
+    Series of bool
+        True for each cell to hide, on the index of ``counts``.
     """
     values = counts.to_numpy()
     hidden = (values > 0) & (values < SUPPRESS_BELOW)
@@ -234,8 +297,11 @@ def protected_cells(counts: pd.Series) -> pd.Series:
             lines_of[position].append(number)
 
     def gain(cell: int, line: int) -> int:
-        """What hiding ``cell`` does to its other lines: +1 for each that held one hidden
-        cell (now paired), -1 for each that held none (now holding one)."""
+        """Score hiding ``cell`` by what it does to its lines other than ``line``.
+
+        +1 for each that held one hidden cell (now paired), -1 for each that held none (now
+        holding one).
+        """
         total = 0
         for other in lines_of[cell]:
             if other != line:
@@ -267,12 +333,37 @@ def analyst_aggregates(
     by_age: bool = False,
     as_of_year: int,
 ) -> pd.DataFrame:
-    """Residents of score run ``run_id`` in ``scope`` counted per dong and tier (and age
-    band with ``by_age``), one row per dong (and band), a column per tier. Every count from 1
-    to 4 is suppressed (empty), and so is, where needed, a second cell of each row and column
-    (and, by age, of each dong and tier across the bands) that would otherwise hold only one
-    suppressed cell (:func:`protected_cells`). No total is given. A cell of 0 is shown
-    unless a line needed it as its second hidden cell."""
+    """Count the residents of a score run in ``scope`` per dong and tier, small cells hidden.
+
+    Every count from 1 to 4 is suppressed (empty), and so is, where needed, a second cell of
+    each row and column (and, by age, of each dong and tier across the bands) that would
+    otherwise hold only one suppressed cell (:func:`protected_cells`). No total is given. A
+    cell of 0 is shown unless a line needed it as its second hidden cell.
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The residents the caller may see.
+    run_id : int, optional
+        The score run (default: the latest).
+    by_age : bool, optional
+        Also count per age band (:data:`AGE_BANDS`).
+    as_of_year : int
+        The year ages are counted at (age = ``as_of_year`` - birth year).
+
+    Returns
+    -------
+    DataFrame
+        One row per dong (and age band): ``area_code``, ``area_name`` (``age_band``), then a
+        nullable-integer column per tier name; hidden cells are missing.
+
+    Raises
+    ------
+    ExportError
+        If there is no such score run, or none yet.
+    """
     run_id, _names = _run(session, run_id)
     scope_sql, params = scope.sql(resident="r.id")
     rows = session.execute(
@@ -303,9 +394,22 @@ def analyst_aggregates(
 
 
 def features_from_export(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """An analyst export (:func:`analyst_residents`, e.g. read back from its CSV) as the
-    notebooks' inputs: the feature table (one column per feature, indexed by pseudonym), the
-    context (``area_code``) and the labels (crisis confirmed, residents met only)."""
+    """Split an analyst export into the notebooks' inputs.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        An export of :func:`analyst_residents`, e.g. read back from its CSV.
+
+    Returns
+    -------
+    features : DataFrame
+        One float column per feature (``f_`` prefix dropped), indexed by pseudonym.
+    context : DataFrame
+        The ``area_code`` column, as text.
+    labels : Series of int
+        Crisis confirmed (1) or not (0), for the residents met only.
+    """
     frame = frame.set_index("pseudonym")
     names = [c for c in frame.columns if c.startswith("f_")]
     features = frame[names].rename(columns=lambda c: c.removeprefix("f_")).astype(float)

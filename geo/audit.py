@@ -56,7 +56,7 @@ def _clean(value: str | None, limit: int | None = None) -> str | None:
 
 
 def _clean_json(value):
-    """``value`` with NUL characters replaced in every string (jsonb refuses ``\\u0000``)."""
+    r"""Return ``value`` with NUL characters replaced in every string (jsonb refuses ``\u0000``)."""
     if isinstance(value, str):
         return _clean(value)
     if isinstance(value, dict):
@@ -96,12 +96,43 @@ def record_access(
 ) -> int:
     """Append one audit row in the session's transaction (one INSERT) and return its id.
 
-    ``resident_ids`` are database ids (residents.id) of the residents whose personal data the
-    response showed, deduplicated and sorted here. ``resident_count`` defaults to their
-    number; give it for a response that counts more residents than it lists (e.g. a tile
-    logged by count). An ``address`` that is not an IP address is kept as
-    ``detail["address_raw"]``. Text is cut to :data:`MAX_TEXT_CHARS` and NUL bytes replaced,
-    so that recording never fails on what a client sent.
+    Text is cut to :data:`MAX_TEXT_CHARS` and NUL bytes replaced, so that recording never
+    fails on what a client sent.
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in (not committed here).
+    user_id : int or None
+        The signed-in user's database id.
+    username, role : str
+        Who asked, and in which role.
+    address : str or None
+        The client's address; one that is not an IP address is kept as
+        ``detail["address_raw"]``.
+    method, endpoint, path : str
+        The HTTP method, the Flask endpoint and the path with its query.
+    status : int or None
+        The response's HTTP status.
+    resident_ids : iterable of int
+        Database ids (residents.id) of the residents whose personal data the response
+        showed; deduplicated and sorted here.
+    detail : dict, optional
+        More about the request, stored as jsonb.
+    resident_count : int, optional
+        How many residents the response showed; defaults to the number of ids. Give it for
+        a response that counts more residents than it lists (e.g. a tile logged by count).
+
+    Returns
+    -------
+    int
+        The new row's id.
+
+    Raises
+    ------
+    AuditError
+        If ``username`` or ``endpoint`` is empty, or ``resident_count`` is less than the
+        number of ids.
     """
     ids = sorted({int(i) for i in resident_ids})
     count = len(ids) if resident_count is None else int(resident_count)
@@ -139,12 +170,14 @@ def record_access(
 
 
 def parse_when(parameter: str, value, *, end: bool = False) -> dt.datetime | None:
-    """A search bound from a date or a date and time (ISO 8601 text, or the objects).
+    """Return a search bound from a date or a date and time (ISO 8601 text, or the objects).
 
     A date is a whole day in Korea: as ``since`` it starts at 00:00 KST, as ``until``
     (``end=True``) it runs to the next day's 00:00 KST, so both bounds include their day. A
-    time without a zone is Korean time. Returns an aware datetime; the search uses
-    ``at >= since`` and ``at < until``.
+    time without a zone is Korean time. Returns an aware datetime (None for None or empty
+    text); the search uses ``at >= since`` and ``at < until``, so a datetime ``until`` is
+    moved on by one microsecond to include its instant. Raises :class:`AuditError` naming
+    ``parameter`` for a value that is not a date or out of range.
     """
     if value is None or value == "":
         return None
@@ -169,8 +202,12 @@ def parse_when(parameter: str, value, *, end: bool = False) -> dt.datetime | Non
 
 
 def resolve_resident(session: Session, resident) -> int:
-    """The database id of ``resident``: its public id (e.g. ``R-0002268``, residents'
-    external_id) or its database id (an int, or digits that are no public id)."""
+    """Return the database id of ``resident``.
+
+    ``resident`` is its public id (e.g. ``R-0002268``, residents' external_id) or its
+    database id (an int, or digits that are no public id; not checked to exist). Raises
+    :class:`AuditError` for empty text or text that is neither.
+    """
     if isinstance(resident, int) and not isinstance(resident, bool):
         return resident
     raw = str(resident).strip()
@@ -198,13 +235,37 @@ def search_access(
     limit: int | None = 100,
     offset: int = 0,
 ) -> list[dict]:
-    """Audit rows matching every filter given, newest first.
+    """Return the audit rows matching every filter given, newest first.
 
-    ``username`` and ``endpoint`` match exactly; ``resident`` is a public or database id
-    (:func:`resolve_resident`) and matches rows that listed that resident; ``since`` and
-    ``until`` are inclusive (:func:`parse_when`). Each row is a dict of the table's columns,
-    with ``address`` as text, ``resident_ids`` as the residents' public ids (``#<id>`` for a
-    database id without a resident) and ``resident_db_ids`` as the stored database ids.
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    username, endpoint : str, optional
+        Match exactly.
+    resident : str or int, optional
+        A public or database id (:func:`resolve_resident`); matches rows that listed that
+        resident.
+    since, until : date, datetime or str, optional
+        Inclusive bounds (:func:`parse_when`); ``until`` must not be before ``since``.
+    user_id : int, optional
+        The user's database id.
+    limit : int or None, optional
+        At most this many rows, 1 to :data:`MAX_SEARCH_LIMIT`; None for no limit.
+    offset : int, optional
+        Rows to skip first.
+
+    Returns
+    -------
+    list of dict
+        The table's columns, with ``address`` as text, ``resident_ids`` as the residents'
+        public ids (``#<id>`` for a database id without a resident) and ``resident_db_ids``
+        as the stored database ids.
+
+    Raises
+    ------
+    AuditError
+        If a parameter is out of range, holds a NUL character, or names no resident.
     """
     if limit is not None and not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise AuditError("limit", f"must be between 1 and {MAX_SEARCH_LIMIT}, got {limit}")
@@ -261,8 +322,9 @@ def prune_access(session: Session, *, older_than_days: int, retention_days: int)
     """Delete the audit rows older than ``older_than_days`` days; return how many.
 
     Refuses (:class:`AuditError`) when ``older_than_days`` is less than the retention setting
-    ``retention_days`` or than :data:`MIN_RETENTION_DAYS`, and when the retention setting
-    itself is below that minimum. The table's trigger refuses younger rows in any case.
+    ``retention_days`` or than :data:`MIN_RETENTION_DAYS`, or more than
+    :data:`MAX_PRUNE_DAYS`, and when the retention setting itself is below that minimum. The
+    table's trigger refuses younger rows in any case.
     """
     if retention_days < MIN_RETENTION_DAYS:
         raise AuditError(
@@ -290,11 +352,14 @@ _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 def separate_owner_sql(owner: str, app: str) -> list[str]:
-    """Statements that close the gap the trigger leaves (run once by a superuser, after the
-    migrations): the table and its guard belong to role ``owner`` (e.g. the role that runs
-    migrations), and role ``app`` (the web service's) may only read and append, and delete
-    what the trigger lets through (prune). Then ``app`` can neither UPDATE nor TRUNCATE
-    (no privilege) nor disable or drop the trigger (not the owner). docs/audit.md.
+    """Return the SQL statements that close the gap the trigger leaves.
+
+    They are run once by a superuser, after the migrations: the table and its guard belong
+    to role ``owner`` (e.g. the role that runs migrations), and role ``app`` (the web
+    service's) may only read and append, and delete what the trigger lets through (prune).
+    Then ``app`` can neither UPDATE nor TRUNCATE (no privilege) nor disable or drop the
+    trigger (not the owner). docs/audit.md. Raises :class:`AuditError` unless both are plain
+    role names.
     """
     for name in (owner, app):
         if not _ROLE_NAME.fullmatch(name):
@@ -309,7 +374,9 @@ def separate_owner_sql(owner: str, app: str) -> list[str]:
 
 
 def resident_db_ids(session: Session, external_ids) -> list[int]:
-    """The database ids of the residents with these external ids, sorted (unknown ones left out).
+    """Return the database ids of the residents with these external ids, sorted.
+
+    Unknown external ids are left out.
 
     Parameters
     ----------
@@ -321,6 +388,7 @@ def resident_db_ids(session: Session, external_ids) -> list[int]:
     Returns
     -------
     list of int
+        The residents' database ids.
     """
     rows = session.execute(
         text("SELECT id FROM residents WHERE external_id = ANY(:ids)"),

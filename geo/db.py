@@ -17,7 +17,8 @@ def make_engine(database_url: str, **kwargs) -> Engine:
 
     Passwords come from libpq's password file, not from the URL: ``PGPASSFILE`` or
     ``~/.pgpass`` as libpq finds them, or the project cluster's (``var/pgpass``, written by
-    scripts/pgcluster.sh) when it holds an entry for the URL's host and port."""
+    scripts/pgcluster.sh) when it holds an entry for the URL's host and port.
+    """
     passfile = project_pgpassfile_for(database_url)
     if passfile is not None:
         connect_args = dict(kwargs.pop("connect_args", None) or {})
@@ -27,8 +28,12 @@ def make_engine(database_url: str, **kwargs) -> Engine:
 
 
 def project_pgpassfile_for(database_url: str):
-    """The project's password file (:func:`geo.settings.default_pgpassfile`) if it has an
-    entry for ``database_url``'s host and port and the URL carries no password; else None."""
+    """Return the project's password file if it serves ``database_url``, else None.
+
+    The file is :func:`geo.settings.default_pgpassfile`; it serves the URL when the URL
+    carries no password and the file can be read and has an entry for the URL's host and
+    port (default ``localhost``, 5432; ``*`` matches any).
+    """
     url = make_url(database_url)
     passfile = default_pgpassfile()
     if passfile is None or url.password is not None:
@@ -47,13 +52,13 @@ def project_pgpassfile_for(database_url: str):
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on error."""
+    """Yield a session in one transaction: committed on success, rolled back on error."""
     with Session(engine) as session, session.begin():
         yield session
 
 
 def raw_connection(session: Session):
-    """The psycopg connection under ``session`` (same transaction), for COPY."""
+    """Return the psycopg connection under ``session`` (same transaction), for COPY."""
     return session.connection().connection.driver_connection
 
 

@@ -1,5 +1,8 @@
-"""Loading the demo: real reference data from ``data/`` plus generated residents, all through
-the real importers, in one transaction."""
+"""Loading the demo: real reference data and generated residents, in one transaction.
+
+The reference data come from ``data/``, the residents from the generator's files; all go
+through the real importers.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +37,7 @@ REFERENCE_FILES = {
 
 
 def read_manifest(demo_dir: Path) -> dict | None:
-    """The generator's manifest in ``demo_dir``, or None if there is none."""
+    """Return the generator's manifest in ``demo_dir``, or None if there is none."""
     path = Path(demo_dir) / "manifest.json"
     if not path.exists():
         return None
@@ -74,9 +77,36 @@ def load_demo_files(
     report: Callable[[ImportResult], None] | None = None,
     unreachable_after: int = 3,
 ) -> list[ImportResult]:
-    """Import everything into the caller's transaction (see :func:`load_demo`), then mark the
-    residents the imported visits did not find ``unreachable_after`` times in a row
-    (:func:`geo.visit_scores.refresh_unreachable`)."""
+    """Import everything into the caller's transaction (see :func:`load_demo`).
+
+    Then mark the residents the imported visits did not find ``unreachable_after`` times in
+    a row (:func:`geo.visit_scores.refresh_unreachable`).
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in (not committed here).
+    demo_dir : Path
+        The generator's output: ``manifest.json`` and the files it names.
+    rrn_key : bytes
+        The registration-number HMAC key (:func:`geo.settings.load_rrn_key`).
+    progress : bool or None, optional
+        Show progress bars: True, False, or None for "when the terminal is interactive".
+    report : callable, optional
+        Called with each file's :class:`~geo.importers.ImportResult` as it is imported.
+    unreachable_after : int, optional
+        Visits in a row that found nobody before a resident is marked unreachable.
+
+    Returns
+    -------
+    list of ImportResult
+        One per file, reference data first.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``demo_dir`` holds no manifest.
+    """
     manifest = read_manifest(demo_dir)
     if manifest is None:
         raise FileNotFoundError(f"{demo_dir}/manifest.json not found; generate the demo first")

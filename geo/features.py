@@ -52,7 +52,7 @@ CRISIS_LABEL_SQL = (
 
 
 def read_median_income() -> pd.DataFrame:
-    """The standard median income table (data/standard_median_income.csv)."""
+    """Read the standard median income table (data/standard_median_income.csv)."""
     return pd.read_csv(MEDIAN_INCOME_FILE)
 
 
@@ -77,7 +77,7 @@ class FeatureTable:
 def features_sql(
     previous_run_id: int | None, scope: Scope, resident_db_ids=None
 ) -> dict[str, tuple[str, dict]]:
-    """The feature queries and their fixed parameters (``as_of`` etc. are bound later).
+    """Return the feature queries and their fixed parameters (``as_of`` etc. are bound later).
 
     Flat queries, all aggregation done by PostgreSQL: ``residents`` (one row per active
     resident in scope, with the unreachable mark), ``households`` (their households: size,
@@ -90,8 +90,21 @@ def features_sql(
     that repeats each household's columns for every member, and ~2x faster than spreading 24
     mostly-zero count columns through the join and the COPY (docs/benchmarks.md).
 
-    ``resident_db_ids`` (residents.id values) narrows all of them to those residents (e.g. the
-    one resident a recorded visit rescores); None means every resident in scope.
+    Parameters
+    ----------
+    previous_run_id : int or None
+        The score run whose tiers are the previous tiers; None for no ``previous_tiers``.
+    scope : Scope
+        The residents to compute features for.
+    resident_db_ids : iterable of int, optional
+        residents.id values that narrow all of the queries to those residents (e.g. the one
+        resident a recorded visit rescores); None means every resident in scope.
+
+    Returns
+    -------
+    dict
+        Query name to (SQL text with ``:name`` placeholders, parameters bound so far).
+        ``:as_of`` (and ``:previous_run_id``) are left to the caller.
     """
     scope_sql, scope_params = scope.sql()
     params = dict(scope_params)
@@ -197,7 +210,7 @@ def _pyformat(sql: str) -> str:
 
 
 def _days(values) -> np.ndarray:
-    """A column of dates (datetime64, or all-missing objects) as datetime64[D]."""
+    """Return a column of dates (datetime64, or all-missing objects) as datetime64[D]."""
     values = np.asarray(values)
     if values.dtype.kind != "M":  # a column with no date at all comes as None objects
         values = pd.to_datetime(pd.Series(values, dtype=object)).to_numpy()
@@ -205,8 +218,10 @@ def _days(values) -> np.ndarray:
 
 
 def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> np.ndarray:
-    """Each resident's tier in the previous run (NaN if not scored in it), from the id lists
-    per tier."""
+    """Return each resident's tier in the previous run (NaN if not scored in it).
+
+    ``lists`` holds the run's residents as one comma-separated id list per tier.
+    """
     out = np.full(len(db_ids), np.nan)
     if lists is None:
         return out
@@ -277,8 +292,33 @@ def load_features(
     median_income: pd.DataFrame | None = None,
     resident_db_ids=None,
 ) -> FeatureTable:
-    """The feature table of the active residents in ``scope``, computed in PostGIS
-    (only those with the given residents.id values when ``resident_db_ids`` is given)."""
+    """Compute the feature table of the active residents in ``scope`` in PostGIS.
+
+    Parameters
+    ----------
+    session : Session
+        The database session; its transaction gets ``SET LOCAL jit = off``.
+    scope : Scope
+        The residents to compute features for.
+    as_of : date
+        The Korean calendar day the features describe: visits up to its end, signals up to
+        it, ages in its year.
+    previous_run_id : int, optional
+        The score run whose tiers are the previous tiers (``previous_tier`` in the context,
+        NaN for a resident not scored in it).
+    cadence_days : dict of int to int, optional
+        Days between visits per tier code (default
+        :data:`scoring.features.DEFAULT_CADENCE_DAYS`), for ``days_overdue``.
+    median_income : DataFrame, optional
+        The standard median income table (default :func:`read_median_income`).
+    resident_db_ids : iterable of int, optional
+        Only the residents with these residents.id values.
+
+    Returns
+    -------
+    FeatureTable
+        Rows ordered by the residents' database ids.
+    """
     cadence = DEFAULT_CADENCE_DAYS if cadence_days is None else cadence_days
     table = read_median_income() if median_income is None else median_income
     queries = features_sql(previous_run_id, scope, resident_db_ids)
@@ -398,8 +438,23 @@ def load_features(
 
 
 def load_feature_inputs(session: Session, scope: Scope) -> dict[str, pd.DataFrame]:
-    """The raw tables :func:`scoring.features.compute_features` takes, for active residents
-    in ``scope`` (households as a GeoDataFrame in EPSG:4326)."""
+    """Read the raw tables :func:`scoring.features.compute_features` takes.
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        Which residents: the active residents in scope, their households (a GeoDataFrame,
+        in EPSG:4326), their visits (all of them, whatever the date) and the crisis signals
+        in scope; every facility.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``residents``, ``households``, ``facilities``, ``visits``, ``signals``, as
+        :func:`scoring.features.compute_features` names its arguments.
+    """
     scope_sql, params = scope.sql()
     conn = session.connection()
     residents = pd.read_sql_query(

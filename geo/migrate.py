@@ -29,7 +29,20 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
-    """An Alembic :class:`Config` for the packaged migrations."""
+    """Return an Alembic :class:`Config` for the packaged migrations.
+
+    Parameters
+    ----------
+    database_url : str, optional
+        The database to migrate, as ``sqlalchemy.url``.
+    connection : Connection, optional
+        An open connection for the migrations to run on (``config.attributes``).
+
+    Returns
+    -------
+    Config
+        The configuration.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database_url:
@@ -58,11 +71,11 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
+    """Return the revision the database is at, or None for an empty database."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str:
-    """The newest revision in the packaged migrations."""
+    """Return the newest revision in the packaged migrations."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()

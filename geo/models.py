@@ -67,6 +67,8 @@ NAMING = {
 
 
 class Base(DeclarativeBase):
+    """The declarative base of every model; its metadata names constraints by :data:`NAMING`."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 
@@ -305,9 +307,11 @@ team_areas = Table(
 
 
 class RoutePlan(Base):
-    """A stored day plan of a team (visitmap.usecases.planning). Planning the same team and day
-    again stores a new ``version``; the highest version is the team's plan for the day, older ones
-    stay because recorded visits may name them."""
+    """A stored day plan of a team (visitmap.usecases.planning).
+
+    Planning the same team and day again stores a new ``version``; the highest version is the
+    team's plan for the day, older ones stay because recorded visits may name them.
+    """
 
     __tablename__ = "route_plans"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -375,8 +379,10 @@ class RoutePlanStop(Base):
 
 
 class RoutePlanDrop(Base):
-    """A candidate left out of a stored plan, and why (codes of ROUTE_DROP_REASONS in
-    visitmap.vocab)."""
+    """A candidate left out of a stored plan, and why.
+
+    ``reason`` is a code of ROUTE_DROP_REASONS in visitmap.vocab.
+    """
 
     __tablename__ = "route_plan_drops"
     plan_id: Mapped[int] = mapped_column(
@@ -451,9 +457,11 @@ class ResidentScore(Base):
 
 
 class ScoreUpdate(Base):
-    """A change a recorded visit made to a resident's row of a stored run (the run's scores
-    stay live between rescoring; this log keeps what they were, so the run as scored can be
-    recovered and every change is audited)."""
+    """A change a recorded visit made to a resident's row of a stored run.
+
+    The run's scores stay live between rescoring; this log keeps what they were, so the run
+    as scored can be recovered and every change is audited.
+    """
 
     __tablename__ = "score_updates"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -507,8 +515,9 @@ class RunHighCell(Base):
 
 
 class User(Base):
-    """An account: a person who signs in (issue 10). Never deleted, only disabled, so that the
-    access audit keeps naming them.
+    """An account: a person who signs in (issue 10).
+
+    Never deleted, only disabled, so that the access audit keeps naming them.
 
     ``roles`` is one or more of :data:`visitmap.vocab.ROLES`; ``all_areas`` gives a district-wide
     official every dong, otherwise the dongs are in ``user_areas``; ``team_id`` is a visitor's
@@ -604,8 +613,9 @@ from sqlalchemy.dialects.postgresql import INET  # noqa: E402
 
 
 class AccessAudit(Base):
-    """One response that showed residents' personal data: who, when, from which address,
-    through which endpoint, and which residents (geo.audit, docs/audit.md).
+    """One response that showed residents' personal data (geo.audit, docs/audit.md).
+
+    Who, when, from which address, through which endpoint, and which residents.
 
     Append-only for the application: triggers of migration 0010 refuse UPDATE and TRUNCATE,
     and DELETE of a row younger than 730 days (geo.audit.MIN_RETENTION_DAYS). ``user_id`` has

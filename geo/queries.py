@@ -1,5 +1,8 @@
-"""Read queries used by the CLI, the web map and notebooks. All take a session; those that
-touch residents also take the caller's :class:`~geo.scope.Scope`."""
+"""Read queries used by the CLI, the web map and notebooks.
+
+All take a session; those that touch residents also take the caller's
+:class:`~geo.scope.Scope`.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from geo.scope import Scope
 
 
 def table_counts(session: Session) -> dict[str, int | None]:
-    """Row count of every table of the schema (None for a table that does not exist yet)."""
+    """Count the rows of every table of the schema (None for a table that does not exist yet)."""
     existing = set(inspect(session.connection()).get_table_names())
     counts: dict[str, int | None] = {}
     for name in sorted(Base.metadata.tables):
@@ -40,9 +43,21 @@ class AreaCounts:
 
 
 def area_counts(session: Session, scope: Scope, *, as_of_year: int) -> list[AreaCounts]:
-    """Residents, households and facilities per area in ``scope``, ordered by area code.
+    """Count active residents, their households and facilities per area in ``scope``.
 
-    ``as_of_year`` is the calendar year used for ages (age = as_of_year - birth_year).
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The caller's scope; its areas are listed (a per-resident scope lists none).
+    as_of_year : int
+        The calendar year used for ages (age = as_of_year - birth_year).
+
+    Returns
+    -------
+    list of AreaCounts
+        One per area, ordered by area code; households are those with an active resident.
     """
     age = as_of_year - Resident.birth_year
     residents = (

@@ -1,5 +1,7 @@
-"""Day plans of the visit teams in PostGIS: the candidate table a plan starts from, storing a
-plan, and reading it back for the route page, the exports and the API.
+"""Day plans of the visit teams in PostGIS.
+
+The candidate table a plan starts from, storing a plan, and reading it back for the route
+page, the exports and the API.
 
 The planner itself (:mod:`routing.plan`) knows no database; :mod:`visitmap.usecases.planning`
 joins the two. Every function that returns residents takes the caller's :class:`~geo.scope.Scope`.
@@ -34,12 +36,31 @@ CANDIDATE_COLUMNS = (
 def team_candidates(
     session: Session, scope: Scope, *, team_pk: int, run_id: int, day: dt.date
 ) -> pd.DataFrame:
-    """Residents a team may visit on ``day``: active, living in one of the team's dongs and in
-    ``scope``, and due or overdue on ``day`` in score run ``run_id`` (``next_due_on <= day``).
+    """Return the residents a team may visit on ``day``.
 
-    Returns one row per resident (columns :data:`CANDIDATE_COLUMNS`; ``lon``/``lat`` of the
-    household in WGS84 degrees, ``days_overdue = day - next_due_on`` in days, the availability
-    window or None), most urgent first: tier, then days overdue, then resident id.
+    They are active, live in one of the team's dongs and in ``scope``, and are due or overdue
+    on ``day`` in score run ``run_id`` (``next_due_on <= day``).
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The caller's scope.
+    team_pk : int
+        The team's database id.
+    run_id : int
+        The score run whose tiers and due dates are used.
+    day : date
+        The day planned.
+
+    Returns
+    -------
+    DataFrame
+        One row per resident (columns :data:`CANDIDATE_COLUMNS`; ``lon``/``lat`` of the
+        household in WGS84 degrees, ``days_overdue = day - next_due_on`` in days, the
+        availability window or None), most urgent first: highest tier, then most days
+        overdue, then resident id.
     """
     scope_sql, scope_params = scope.sql("a.code")
     rows = session.execute(
@@ -148,7 +169,10 @@ def store_plan(
 
 
 def latest_plan_id(session: Session, team_id: str, day: dt.date) -> int | None:
-    """Id of the newest version of the team's plan for ``day`` (team by external id)."""
+    """Return the id of the newest version of the team's plan for ``day``, or None.
+
+    The team is given by its external id.
+    """
     return session.execute(
         text("""SELECT p.id FROM route_plans p JOIN visit_teams t ON t.id = p.team_id
                 WHERE t.external_id = :t AND p.plan_date = :d
@@ -160,7 +184,7 @@ def latest_plan_id(session: Session, team_id: str, day: dt.date) -> int | None:
 def load_plan(
     session: Session, scope: Scope, plan_id: int, *, with_reasons: bool = False
 ) -> dict | None:
-    """A stored plan as plain data; None if there is no such plan.
+    """Return a stored plan as plain data; None if there is no such plan.
 
     Only residents in ``scope`` are returned: stops and dropped visits of residents outside
     it are left out and counted in ``hidden_stops`` / ``hidden_drops``. Stops carry the

@@ -21,26 +21,39 @@ from sqlalchemy import ColumnElement, and_, literal, true
 
 @dataclass(frozen=True)
 class Scope:
-    """Areas (10-digit 행정동 codes) a caller may see; ``area_codes=None`` means all areas.
-    ``resident_ids`` (database ids), when not None, narrows it to those residents."""
+    """The residents a caller may see.
+
+    Attributes
+    ----------
+    area_codes : frozenset of str or None
+        The areas (10-digit 행정동 codes) whose residents may be seen; None means all areas.
+    resident_ids : frozenset of int or None
+        When not None, narrows the scope to these residents (database ids).
+    """
 
     area_codes: frozenset[str] | None
     resident_ids: frozenset[int] | None = None
 
     @classmethod
     def everything(cls) -> Scope:
+        """Return the scope of every resident (the operator's, on the command line)."""
         return cls(None)
 
     @classmethod
     def nothing(cls) -> Scope:
+        """Return the scope that sees no resident."""
         return cls(frozenset())
 
     @classmethod
     def of_areas(cls, codes) -> Scope:
+        """Return the scope of every resident of the areas ``codes`` (행정동 codes)."""
         return cls(frozenset(codes))
 
     def only_residents(self, ids) -> Scope:
-        """This scope narrowed to the residents with database ids ``ids``."""
+        """Return this scope narrowed to the residents with database ids ``ids``.
+
+        Narrowing a scope that is already per-resident keeps only the residents in both.
+        """
         ids = frozenset(int(i) for i in ids)
         if self.resident_ids is not None:
             ids &= self.resident_ids
@@ -48,10 +61,12 @@ class Scope:
 
     @property
     def is_everything(self) -> bool:
+        """True when every resident may be seen."""
         return self.area_codes is None and self.resident_ids is None
 
     @property
     def is_empty(self) -> bool:
+        """True when no resident may be seen (no area, or no resident)."""
         return self.area_codes == frozenset() or self.resident_ids == frozenset()
 
     @property
@@ -60,13 +75,28 @@ class Scope:
         return self.resident_ids is not None
 
     def allows(self, area_code: str) -> bool:
-        """Whether residents of ``area_code`` may be seen at all (some of them, for a
-        per-resident scope)."""
+        """Return whether residents of ``area_code`` may be seen at all.
+
+        For a per-resident scope, True means some of them may be.
+        """
         return not self.is_empty and (self.area_codes is None or area_code in self.area_codes)
 
     def filter(self, area_code_column, resident_id_column=None) -> ColumnElement[bool]:
-        """SQL condition that keeps rows whose area code (and resident, for a per-resident
-        scope) is in scope. Without ``resident_id_column`` a per-resident scope keeps no row."""
+        """Return the SQL condition that keeps the rows in scope.
+
+        Parameters
+        ----------
+        area_code_column : ColumnElement
+            The rows' area code (행정동 code).
+        resident_id_column : ColumnElement, optional
+            The rows' resident id; without it a per-resident scope keeps no row.
+
+        Returns
+        -------
+        ColumnElement of bool
+            True for a row whose area code (and resident, for a per-resident scope) is in
+            scope.
+        """
         conditions = []
         if self.area_codes is not None:
             if not self.area_codes:
@@ -79,12 +109,25 @@ class Scope:
         return and_(*conditions) if conditions else true()
 
     def sql(self, column: str = "a.code", resident: str | None = "r.id") -> tuple[str, dict]:
-        """The same condition for hand-written SQL: `` AND column = ANY(:scope_codes)`` (and
-        `` AND resident = ANY(:scope_residents)`` for a per-resident scope) and its parameters;
-        nothing for all areas (an empty scope matches no row).
+        """Return the same condition as :meth:`filter` for hand-written SQL.
 
-        ``resident`` names the residents' id column; an aggregate that has none passes
-        ``resident=None`` and then matches no row under a per-resident scope."""
+        Parameters
+        ----------
+        column : str, optional
+            The SQL expression of the rows' area code.
+        resident : str or None, optional
+            The residents' id column; an aggregate that has none passes ``resident=None``
+            and then matches no row under a per-resident scope.
+
+        Returns
+        -------
+        where : str
+            `` AND column = ANY(:scope_codes)`` (and `` AND resident = ANY(:scope_residents)``
+            for a per-resident scope), to append to a ``WHERE``; empty for all areas (an
+            empty scope matches no row).
+        params : dict
+            The parameters it binds.
+        """
         parts, params = [], {}
         if self.area_codes is not None:
             parts.append(f" AND {column} = ANY(:scope_codes)")

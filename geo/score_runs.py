@@ -1,5 +1,8 @@
-"""Score runs in PostGIS: store a run (who, when, method, parameters, data counts, metrics,
-each resident's score, tier, features and contributions), find the latest, compare runs."""
+"""Score runs in PostGIS: store a run, find the latest, compare runs.
+
+A stored run keeps who, when, method, parameters, data counts and metrics, and each
+resident's score, tier, features and contributions.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from visitmap.vocab import TIER_NAMES
 
 
 def pack_vectors(matrix: np.ndarray) -> pa.StringArray:
-    """Each row as PostgreSQL bytea hex text (``\\x`` + little-endian float32), vectorised.
+    r"""Return each row as PostgreSQL bytea hex text (``\x`` + little-endian float32), vectorised.
 
     Returns an Arrow string array (built from one buffer: no Python object per row).
     """
@@ -40,15 +43,17 @@ def pack_vectors(matrix: np.ndarray) -> pa.StringArray:
 
 
 def unpack_vectors(blob: bytes) -> np.ndarray:
-    """A stored vector back as float32 values."""
+    """Return a stored vector (bytea) back as float32 values."""
     return np.frombuffer(bytes(blob), dtype="<f4")
 
 
 def inputs_digest(features: pd.DataFrame, parameters: dict, due_inputs=None) -> str:
-    """SHA-256 over the parameters, the feature names, the resident ids and the float64
+    """Return a SHA-256 hex digest of a run's inputs: equal digests mean the same inputs.
+
+    The digest is over the parameters, the feature names, the resident ids and the float64
     values, row by row in the table's order, and ``due_inputs`` (a DataFrame of the due-date
     rule's other inputs, e.g. the last visit and the next visit date set on the form, in the
-    same row order), so that equal digests mean the same inputs.
+    same row order).
 
     :func:`geo.features.load_features` returns its rows sorted by database id, whatever order
     PostgreSQL produced them in, so the same inputs give the same digest. At a million
@@ -85,7 +90,7 @@ def _finite(values: dict) -> dict:
 
 
 def latest_run_id(session: Session) -> int | None:
-    """The newest score run's id, or None."""
+    """Return the newest score run's id, or None."""
     return session.execute(text("SELECT max(id) FROM score_runs")).scalar()
 
 
@@ -101,8 +106,11 @@ LABELS_SQL = f"""
 
 
 def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.Series:
-    """Labels from recorded visit outcomes up to ``as_of`` (:data:`LABELS_SQL`), by resident
-    external id, for the residents in ``scope``; residents never met are absent."""
+    """Return the labels from recorded visit outcomes up to ``as_of`` (:data:`LABELS_SQL`).
+
+    The Series is indexed by resident external id, for the residents in ``scope``; residents
+    never met are absent.
+    """
     scope_sql, scope_params = scope.sql()
     rows = session.execute(
         text(f"""
@@ -116,9 +124,11 @@ def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.S
 
 
 def labels_of(table: FeatureTable) -> pd.Series:
-    """The labels of the residents of ``table``, in its order (they came with the features'
-    visit aggregates: the same rule as :data:`LABELS_SQL`, without a second pass over the
-    visits)."""
+    """Return the labels of the residents of ``table`` who were met, in its order.
+
+    They came with the features' visit aggregates: the same rule as :data:`LABELS_SQL`,
+    without a second pass over the visits.
+    """
     label = table.context["crisis_label"]
     known = label.notna().to_numpy()
     return pd.Series(
@@ -129,7 +139,11 @@ def labels_of(table: FeatureTable) -> pd.Series:
 
 
 def input_counts(session: Session, table: FeatureTable) -> dict[str, int]:
-    """Row counts of the inputs a run used (for the run's record)."""
+    """Return the row counts kept in a run's record.
+
+    ``residents_scored`` is the table's; ``households``, ``visits``, ``crisis_signals`` and
+    ``facilities`` count the whole tables, whatever the run's scope.
+    """
     counts = {"residents_scored": len(table.features)}
     for name in ("households", "visits", "crisis_signals", "facilities"):
         counts[name] = session.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
@@ -138,6 +152,20 @@ def input_counts(session: Session, table: FeatureTable) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class StoredRun:
+    """What :func:`store_run` stored.
+
+    Attributes
+    ----------
+    run_id : int
+        The new run's id.
+    previous_run_id : int or None
+        The run it follows.
+    tier_counts : dict of str to int
+        Residents per tier name.
+    inputs_digest : str
+        :func:`inputs_digest` of the run's inputs.
+    """
+
     run_id: int
     previous_run_id: int | None
     tier_counts: dict[str, int]
@@ -161,13 +189,42 @@ def store_run(
     next_due: np.ndarray,
     progress=None,
 ) -> StoredRun:
-    """Write a run and every resident's score with one COPY; returns its id and counts.
+    """Write a run and every resident's score with one COPY; return its id and counts.
 
     The map's aggregates of the run (:func:`geo.mapdata.aggregates.build_run_aggregates`) are
     built in the same transaction, so that reading the map never writes.
 
-    ``next_due``: each resident's due date (datetime64[D], in the table's order), from
-    :func:`scoring.cadence.due_dates`.
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in (not committed here).
+    table : FeatureTable
+        The features scored; its rows give the order of the arrays below.
+    scores, tiers : ndarray
+        Each resident's score and tier code.
+    contributions : ndarray
+        Each resident's contribution per feature (residents x features).
+    method, config_version : str
+        The scoring method and its configuration's version.
+    parameters : dict
+        The run's parameters (stored as JSON and hashed into the inputs digest).
+    created_by : str
+        Who ran it.
+    scope : Scope
+        The scope scored; its dongs are stored (none for everything).
+    previous_run_id : int or None
+        The run whose tiers were the previous tiers.
+    metrics : dict
+        The run's metrics; non-finite values are stored as null.
+    next_due : ndarray
+        Each resident's due date (datetime64[D]), from :func:`scoring.cadence.due_dates`.
+    progress : optional
+        A progress bar updated with the rows written (``update(n)``).
+
+    Returns
+    -------
+    StoredRun
+        The run's id, previous run, tier counts and inputs digest.
     """
     features = table.features
     tiers = np.asarray(tiers, dtype=int)
@@ -204,8 +261,11 @@ def store_run(
     scores = np.asarray(scores, dtype=float)
 
     def chunks(rows: int = 100_000):
-        """The rows to store, a chunk at a time: packing a chunk's vectors overlaps with
-        PostgreSQL parsing the previous chunk (geo.db.copy_arrow_chunks)."""
+        """Yield the rows to store as Arrow tables of ``rows`` rows.
+
+        Packing a chunk's vectors overlaps with PostgreSQL parsing the previous chunk
+        (geo.db.copy_arrow_chunks).
+        """
         for start in range(0, len(db_ids), rows):
             part = slice(start, start + rows)
             yield pa.table(
@@ -265,7 +325,7 @@ def write_run_partition(session: Session, run_id: int, frame, *, progress=None) 
 
 
 def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
-    """Residents in ``scope`` whose tier differs from the run's previous run.
+    """Return the residents in ``scope`` whose tier differs from the run's previous run.
 
     Columns: resident_id (external), area_code, previous_tier, tier (codes; previous_tier is
     NA for residents not scored before).
@@ -292,8 +352,10 @@ def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
 def resident_explanation(
     session: Session, scope: Scope, resident_id: str, *, run_id: int | None = None
 ) -> dict | None:
-    """A resident's score, tier, next due date and top three reasons (Korean and English)
-    from a stored run (default: the latest); None if unknown or outside ``scope``.
+    """Return a resident's score, tier, next due date and top three reasons from a stored run.
+
+    The run is ``run_id`` (default: the latest); None if there is no run, or the resident
+    is unknown, not scored in it or outside ``scope``. Reasons come in Korean and English.
 
     Reasons are the features with the largest positive contributions, worded from the
     feature values stored with the run (:func:`scoring.explain.reasons`).

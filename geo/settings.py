@@ -22,8 +22,10 @@ SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
 
 
 def today_in_seoul() -> dt.date:
-    """Today's date in Korea (the server may run on UTC: 00:00-09:00 KST is still
-    yesterday there)."""
+    """Return today's date in Korea.
+
+    The server may run on UTC: 00:00-09:00 KST is still yesterday there.
+    """
     return dt.datetime.now(SEOUL).date()
 
 
@@ -90,8 +92,13 @@ class Settings:
         return load_rrn_key(self)
 
     def follow_up(self):
-        """The due-date rules for visits that did not meet a resident
-        (:class:`scoring.cadence.FollowUp`)."""
+        """Return the due-date rules for visits that did not meet a resident.
+
+        Returns
+        -------
+        scoring.cadence.FollowUp
+            With :attr:`unreachable_retry_days` and :attr:`attempt_gap_days`.
+        """
         return FollowUp(
             retry_days=self.unreachable_retry_days, attempt_gap_days=self.attempt_gap_days
         )
@@ -111,8 +118,11 @@ def _positive_int(env, name: str, default: int) -> int:
 
 
 def _retention_days(env) -> int:
-    """``VISITMAP_AUDIT_RETENTION_DAYS``: at least two years (730 days), the legal minimum
-    for access records (개인정보의 안전성 확보조치 기준)."""
+    """Read ``VISITMAP_AUDIT_RETENTION_DAYS`` (default 730).
+
+    It must be at least two years (730 days), the legal minimum for access records
+    (개인정보의 안전성 확보조치 기준).
+    """
     days = _positive_int(env, "AUDIT_RETENTION_DAYS", 730)
     if days < 730:
         raise SettingsError(f"{PREFIX}AUDIT_RETENTION_DAYS must be at least 730, got {days}")
@@ -120,8 +130,28 @@ def _retention_days(env) -> int:
 
 
 def read_or_create_key(path: Path, what: str = "key") -> bytes:
-    """The secret in ``path``, or a random one (64 hex digits) written there first (mode 0600,
-    never overwriting a file another process made meanwhile); ``what`` names it in errors."""
+    """Return the secret in ``path``, creating it with a random one if the file is missing.
+
+    A new secret is 64 hex digits, written with mode 0600, never overwriting a file another
+    process made meanwhile.
+
+    Parameters
+    ----------
+    path : Path
+        The key file; its directory is created if needed.
+    what : str, optional
+        What the key is, for the error message.
+
+    Returns
+    -------
+    bytes
+        The secret (ASCII, surrounding white space stripped).
+
+    Raises
+    ------
+    SettingsError
+        If the file holds fewer than 32 characters.
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -138,9 +168,14 @@ def read_or_create_key(path: Path, what: str = "key") -> bytes:
 
 
 def load_rrn_key(settings: Settings) -> bytes:
-    """The registration-number HMAC key: ``VISITMAP_RRN_HMAC_KEY`` if it was set, else the key
-    file, created with a random key if missing. Call it only where registration numbers are
-    hashed (``visitmap import``, ``visitmap demo load``); nothing in the web service does."""
+    """Return the registration-number HMAC key.
+
+    The key is ``VISITMAP_RRN_HMAC_KEY`` if it was set, else the key file
+    (``settings.rrn_key_file``, default ``rrn_hmac.key`` in ``settings.var_dir``), created
+    with a random key if missing (:func:`read_or_create_key`). Call it only where
+    registration numbers are hashed (``visitmap import``, ``visitmap demo load``); nothing
+    in the web service does.
+    """
     if settings.rrn_key_value is not None:
         return settings.rrn_key_value
     key_file = settings.rrn_key_file or settings.var_dir / "rrn_hmac.key"
@@ -148,9 +183,13 @@ def load_rrn_key(settings: Settings) -> bytes:
 
 
 def default_pgpassfile(environ=None) -> Path | None:
-    """The libpq password file to use when ``PGPASSFILE`` is not set: ``VISITMAP_PGPASSFILE``,
-    else the project cluster's ``var/pgpass`` (written by scripts/pgcluster.sh) if it exists.
-    None when ``PGPASSFILE`` is set (libpq reads it itself) or there is no such file."""
+    """Return the libpq password file to use when ``PGPASSFILE`` is not set.
+
+    That is ``VISITMAP_PGPASSFILE`` (not checked to exist), else the project cluster's
+    ``var/pgpass`` under the project root (written by scripts/pgcluster.sh) if it exists.
+    None when ``PGPASSFILE`` is set (libpq reads it itself) or there is no such file.
+    ``environ`` defaults to the process environment.
+    """
     env = os.environ if environ is None else environ
     if env.get("PGPASSFILE"):
         return None
@@ -164,7 +203,8 @@ def default_pgpassfile(environ=None) -> Path | None:
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``environ`` (default: the process environment).
 
-    Reads no file: the registration-number key is read later, by :func:`load_rrn_key`."""
+    Reads no file: the registration-number key is read later, by :func:`load_rrn_key`.
+    """
     env = os.environ if environ is None else environ
     var_dir = Path(env.get(PREFIX + "VAR_DIR", PROJECT_ROOT / "var"))
     database_url = env.get(PREFIX + "DATABASE_URL", DEFAULT_DATABASE_URL)

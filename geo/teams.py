@@ -65,11 +65,22 @@ def _check_name(field: str, value, *, required: bool = True) -> str | None:
 
 
 def check_member(member_id, name, role=None) -> tuple[str, str, str | None]:
-    """The one rule for a member, used by :func:`add_member` and the ``teams`` import: an id
-    of letters, digits, ``_ . -`` (no ``:``), a non-empty name and an optional role of at
-    most :data:`MAX_NAME` characters, without control characters, ``:`` or ``|``. Returns
-    ``(member_id, name, role)`` stripped; TeamError naming ``member_id``, ``name`` or
-    ``role``."""
+    """Check a member against the one rule used by :func:`add_member` and the ``teams`` import.
+
+    The rule: an id of letters, digits, ``_ . -`` (no ``:``), a non-empty name and an
+    optional role (empty means none) of at most :data:`MAX_NAME` characters, without control
+    characters, ``:`` or ``|``.
+
+    Returns
+    -------
+    tuple of (str, str, str or None)
+        ``(member_id, name, role)``, name and role stripped.
+
+    Raises
+    ------
+    TeamError
+        Naming ``member_id``, ``name`` or ``role``.
+    """
     if not isinstance(member_id, str) or not MEMBER_ID_RE.fullmatch(member_id):
         raise TeamError(
             "member_id", f"must be an id (letters, digits, _ . -; no ':'), got {member_id!r}"
@@ -83,8 +94,11 @@ def check_member(member_id, name, role=None) -> tuple[str, str, str | None]:
 
 
 def check_base_facility(session: Session, base_facility_id) -> int:
-    """The database id of a team's base: a facility of kind ``community_centre``; TeamError
-    ``base_facility_id`` otherwise."""
+    """Return the database id of a team's base, given as a facility's external id.
+
+    The facility must exist and be of kind ``community_centre``; otherwise TeamError naming
+    ``base_facility_id``.
+    """
     _check_id("base_facility_id", base_facility_id)
     row = session.execute(
         text("SELECT id, kind FROM facilities WHERE external_id = :f"), {"f": base_facility_id}
@@ -110,8 +124,10 @@ def _team_pk(session: Session, team_id: str) -> int:
 
 
 def _area_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
-    """Area ids of ``codes``; TeamError ``area_codes`` for a malformed, repeated or unknown
-    code."""
+    """Return the area ids of ``codes`` by code.
+
+    Raises TeamError naming ``area_codes`` for a malformed, repeated or unknown code.
+    """
     if isinstance(codes, str) or not isinstance(codes, Iterable):
         raise TeamError("area_codes", "must be a list of 10-digit dong codes")
     codes = list(codes)
@@ -133,7 +149,7 @@ def _area_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
 
 
 def list_teams(session: Session) -> list[dict]:
-    """Every team with its base, dong codes and member counts, by team id."""
+    """Return every team with its base, dong codes and member counts, by team id."""
     rows = session.execute(
         text("""
         SELECT t.external_id AS team_id, t.name, f.external_id AS base_facility_id,
@@ -151,7 +167,7 @@ def list_teams(session: Session) -> list[dict]:
 
 
 def team_record(session: Session, team_id: str) -> dict | None:
-    """One team's own row, or None if unknown.
+    """Return one team's own row, or None if unknown.
 
     Parameters
     ----------
@@ -186,7 +202,7 @@ def team_record(session: Session, team_id: str) -> dict | None:
 
 
 def active_members(session: Session, team_db_id: int) -> list[dict]:
-    """A team's active members by external id: ``id`` (database id), ``external_id``, ``name``.
+    """Return a team's active members, ordered by external id.
 
     Parameters
     ----------
@@ -198,6 +214,7 @@ def active_members(session: Session, team_db_id: int) -> list[dict]:
     Returns
     -------
     list of dict
+        ``id`` (database id), ``external_id``, ``name``.
     """
     rows = session.execute(
         text("""SELECT id, external_id, name FROM visit_team_members
@@ -208,8 +225,11 @@ def active_members(session: Session, team_db_id: int) -> list[dict]:
 
 
 def get_team(session: Session, team_id: str) -> dict | None:
-    """One team: id, name, base (id, name, lon, lat), dongs (code, name), members (all,
-    active and inactive, by member id); None if unknown."""
+    """Return one team as the API shows it, or None if unknown.
+
+    The team's id, name, base (id, name, lon, lat), dongs (code, name) and members (all,
+    active and inactive, by member id).
+    """
     team = team_record(session, team_id)
     if team is None:
         return None
@@ -236,8 +256,33 @@ def create_team(
     base_facility_id: str | None = None,
     area_codes: Iterable[str] = (),
 ) -> dict:
-    """Create a team (its base is a facility's external id: a community centre) with its
-    dongs; returns :func:`get_team`. TeamConflict if ``team_id`` exists."""
+    """Create a team with its dongs; return it as :func:`get_team` does.
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in (not committed here).
+    team_id : str
+        The new team's external id.
+    name : str
+        The team's name.
+    base_facility_id : str, optional
+        The external id of its base, a community centre (:func:`check_base_facility`).
+    area_codes : iterable of str, optional
+        The dongs it covers (10-digit codes).
+
+    Returns
+    -------
+    dict
+        The team (:func:`get_team`).
+
+    Raises
+    ------
+    TeamError
+        If a value is invalid.
+    TeamConflict
+        If ``team_id`` exists.
+    """
     _check_id("team_id", team_id)
     name = _check_name("name", name)
     base_pk = None
@@ -271,7 +316,11 @@ def _insert_areas(session: Session, team_pk: int, area_ids: Iterable[int]) -> No
 def assign_areas(
     session: Session, team_id: str, area_codes: Iterable[str], *, replace: bool = False
 ) -> dict:
-    """Add dongs to a team (``replace=True``: the team covers exactly these dongs)."""
+    """Add dongs to a team (``replace=True``: the team covers exactly these dongs).
+
+    Returns the team as :func:`get_team` does; raises :class:`TeamNotFound` for an unknown
+    team and :class:`TeamError` for a bad code.
+    """
     pk = _team_pk(session, team_id)
     areas = _area_ids(session, area_codes)
     if replace:
@@ -283,10 +332,14 @@ def assign_areas(
 def add_member(
     session: Session, team_id: str, *, member_id: str, name: str, role: str | None = None
 ) -> dict:
-    """Add an active member (a visitor) to a team; returns the member. TeamConflict if
-    ``member_id`` exists (in any team: a member id stays with its team for good, since visits
-    and plans name it; to move a person, deactivate the old member and add a new id). The
-    ``teams`` import refuses to move a member to another team in the same way."""
+    """Add an active member (a visitor) to a team; return the member.
+
+    Raises :class:`TeamNotFound` for an unknown team, :class:`TeamError` for a member that
+    breaks :func:`check_member`, and :class:`TeamConflict` if ``member_id`` exists (in any
+    team: a member id stays with its team for good, since visits and plans name it; to move
+    a person, deactivate the old member and add a new id). The ``teams`` import refuses to
+    move a member to another team in the same way.
+    """
     pk = _team_pk(session, team_id)
     member_id, name, role = check_member(member_id, name, role)
     exists = session.execute(
@@ -305,8 +358,10 @@ def add_member(
 
 
 def set_member_active(session: Session, member_id: str, active: bool) -> None:
-    """Activate or deactivate a member (inactive members are not planned; their past visits
-    and plans keep them)."""
+    """Activate or deactivate a member; raise :class:`TeamNotFound` if there is none.
+
+    Inactive members are not planned; their past visits and plans keep them.
+    """
     _check_id("member_id", member_id)
     done = session.execute(
         text("UPDATE visit_team_members SET active = :active WHERE external_id = :m RETURNING id"),

@@ -1,6 +1,7 @@
-"""What a recorded visit changes besides the visit itself, in PostGIS: the resident's
-unreachable state, and the resident's row of the latest score run (read, locked, written back
-with its log in score_updates and the map's aggregates adjusted).
+"""What a recorded visit changes besides the visit itself, in PostGIS.
+
+The resident's unreachable state, and the resident's row of the latest score run (read,
+locked, written back with its log in score_updates and the map's aggregates adjusted).
 
 All run inside the caller's transaction; the use-case that composes them is
 :func:`visitmap.usecases.visits.record_visit`. See docs/visits.md for the rules.
@@ -29,9 +30,12 @@ FOUND_OUTCOMES = CONTACT_OUTCOMES
 
 
 def _misses_sql(only: str = "") -> str:
-    """Per resident, the not-found visits after the last visit that found them (by visit
-    time, then id), numbered from 1: resident_id, day (Korean date), n. ``only`` narrows the
-    visits (an SQL condition on ``v``)."""
+    """Return the CTEs ``last_found`` and ``misses`` (a ``WITH`` clause) for the caller's statement.
+
+    ``misses`` has, per resident, the not-found visits after the last visit that found them
+    (by visit time, then id), numbered from 1: resident_id, day (Korean date), n. ``only``
+    narrows the visits (an SQL condition on ``v``, starting with `` AND``).
+    """
     found = ", ".join(f"'{o}'" for o in FOUND_OUTCOMES)
     not_found = ", ".join(f"'{o}'" for o in NOT_FOUND_OUTCOMES)
     return f"""
@@ -48,11 +52,24 @@ def _misses_sql(only: str = "") -> str:
 
 
 def refresh_unreachable(session: Session, *, after: int, resident_db_ids=None) -> int:
-    """Set or clear ``residents.unreachable_since`` from the visits: the date of the
-    ``after``-th not-found visit since the last visit that found the resident, or NULL.
+    """Set or clear ``residents.unreachable_since`` from the visits.
 
-    For the given residents (database ids) or, with None, for everyone (e.g. after a visits
-    import). One statement; returns the number of residents whose mark changed.
+    The mark is the Korean date of the ``after``-th not-found visit since the last visit
+    that found the resident, or NULL when there are fewer.
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in (not committed here).
+    after : int
+        Not-found visits in a row that make a resident unreachable.
+    resident_db_ids : iterable of int, optional
+        Only these residents (database ids); None for everyone (e.g. after a visits import).
+
+    Returns
+    -------
+    int
+        The number of residents whose mark changed (one statement).
     """
     params: dict = {"after": int(after)}
     only = only_residents = ""
@@ -75,8 +92,11 @@ def refresh_unreachable(session: Session, *, after: int, resident_db_ids=None) -
 def unreachable_residents(
     session: Session, scope: Scope, *, run_id: int | None = None
 ) -> list[dict]:
-    """Residents in ``scope`` marked unreachable, longest first: id, dong, tier and next due
-    date in ``run_id`` (None if not scored there), since, attempts and last attempt.
+    """Return the residents in ``scope`` marked unreachable, longest first.
+
+    Each is a dict: id, dong (code and name), tier and next due date in ``run_id`` (None if
+    not scored there), since, attempts (not-found visits since the last visit that found
+    them) and the last attempt's date; dates as ISO text.
 
     No names: like the map's lists, the list carries pseudonymous ids only.
     """
@@ -132,7 +152,7 @@ class ScoreChange:
 
 
 def rescoring_run(session: Session):
-    """The latest score run with what rescoring one resident needs, or None.
+    """Return the latest score run with what rescoring one resident needs, or None.
 
     Parameters
     ----------
@@ -160,7 +180,7 @@ def rescoring_run(session: Session):
 
 
 def lock_score_row(session: Session, run_id: int, resident_db_id: int):
-    """A resident's row of a run, locked until the transaction ends, or None.
+    """Return a resident's row of a run, locked until the transaction ends, or None.
 
     Parameters
     ----------

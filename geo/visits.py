@@ -1,9 +1,11 @@
-"""Visits in PostGIS: check and write a submitted visit and the needs it found
-(:func:`insert_visit`), read one back as the confirmation shows it (:func:`visit_summary`),
-and the rows the visit form needs. The use-case that also rescores the resident is
+"""Visits in PostGIS: check, write and read back submitted visits.
+
+Check and write a submitted visit and the needs it found (:func:`insert_visit`), read one
+back as the confirmation shows it (:func:`visit_summary`), and the rows the visit form
+needs. The use-case that also rescores the resident is
 :func:`visitmap.usecases.visits.record_visit`. A retried submit with the same idempotency key
-writes nothing new; the same key with a different payload is refused. Every function takes
-the caller's scope. Rules and limits: docs/visits.md.
+writes nothing new; the same key with a different payload is refused. Every function that
+reads a resident or a visit takes the caller's scope. Rules and limits: docs/visits.md.
 
 Length: one module because the checks of a visit (:func:`insert_visit`) and the rows they
 read (resident, member, plan) are one rule set; split, each half would import the other.
@@ -35,8 +37,10 @@ FORM_SOURCE = "visit form"
 
 
 class VisitError(FieldError):
-    """The visit cannot be recorded. ``problems`` lists (field, message); nothing was written.
-    ``field`` is the first problem's field."""
+    """The visit cannot be recorded; nothing was written.
+
+    ``problems`` lists (field, message); ``field`` is the first problem's field.
+    """
 
     def __init__(self, problems):
         self.problems = list(problems)
@@ -50,9 +54,12 @@ class IdempotencyConflict(Conflict, VisitError):
 
 @dataclass(frozen=True)
 class VisitInput:
-    """One visit as submitted. ``visited_at`` None means now; ``member_id`` is a team
-    member's external id (else ``visitor_name`` names the visitor); ``plan_id`` a route
-    plan's id (its team becomes the visit's team)."""
+    """One visit as submitted.
+
+    ``resident_id`` is the resident's external id; ``visited_at`` None means now;
+    ``member_id`` is a team member's external id (else ``visitor_name`` names the visitor);
+    ``plan_id`` a route plan's id (its team becomes the visit's team).
+    """
 
     resident_id: str
     outcome: str
@@ -87,6 +94,25 @@ NEXT_VISIT_MAX_DAYS = 5 * 366
 
 
 def resident_row(session: Session, scope: Scope, external_id: str, *, lock: bool = False):
+    """Return the resident ``external_id`` with its dong, or None if unknown or out of scope.
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The caller's scope.
+    external_id : str
+        The resident's external id.
+    lock : bool, optional
+        Lock the resident's row (``FOR UPDATE``) until the transaction ends.
+
+    Returns
+    -------
+    mapping or None
+        ``id`` (database id), ``external_id``, ``name``, ``status``, ``unreachable_since``,
+        ``area_id``, ``area_code``, ``area_name``.
+    """
     if "\x00" in external_id:  # PostgreSQL text cannot hold it: no such resident
         return None
     scope_sql, params = scope.sql()
@@ -106,12 +132,12 @@ def resident_row(session: Session, scope: Scope, external_id: str, *, lock: bool
 
 
 def resident_in_scope(session: Session, scope: Scope, external_id: str) -> bool:
-    """Whether the resident ``external_id`` exists and is in ``scope``."""
+    """Return whether the resident ``external_id`` exists and is in ``scope``."""
     return isinstance(external_id, str) and resident_row(session, scope, external_id) is not None
 
 
 def route_plan(session: Session, plan_id: int) -> dict | None:
-    """A stored route plan's team and day, or None if there is none."""
+    """Return a stored route plan's team and day, or None if there is none."""
     row = (
         session.execute(
             text("""
@@ -129,9 +155,13 @@ def route_plan(session: Session, plan_id: int) -> dict | None:
 def eligible_members(
     session: Session, *, area_id: int | None, plan: dict | None, member_id: str | None = None
 ) -> list[dict]:
-    """The active team members who may record a visit (docs/visits.md): of ``plan``'s team
-    when a route plan is given, else of the teams covering the dong ``area_id``; only
-    ``member_id`` (an external id) when given. By team name, name and id."""
+    """Return the active team members who may record a visit (docs/visits.md).
+
+    They are of ``plan``'s team when a route plan is given (:func:`route_plan`), else of the
+    teams covering the dong ``area_id`` (database id); only ``member_id`` (an external id)
+    when given. Ordered by team name, name and id; each is a dict of ``id`` (database id),
+    ``external_id``, ``name``, ``role``, ``team_id`` (database id) and ``team_name``.
+    """
     if plan is not None:
         where, params = "m.team_id = :team", {"team": plan["team_db_id"]}
     else:
@@ -152,7 +182,7 @@ def eligible_members(
 
 
 def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
-    """Every problem of ``visit`` (list of (field, message)) and the rows it names."""
+    """Return every problem of ``visit`` (list of (field, message)) and the rows it names."""
     problems = []
     resident = (
         resident_row(session, scope, visit.resident_id, lock=True) if visit.resident_id else None
@@ -228,7 +258,7 @@ def _check(session: Session, scope: Scope, visit: VisitInput, now: dt.datetime):
 
 
 def _same_visit(session: Session, existing, visit: VisitInput, fields: dict) -> bool:
-    """True if the stored visit is what ``visit`` would record (a retried submit)."""
+    """Return True if the stored visit is what ``visit`` would record (a retried submit)."""
     needs = session.execute(
         text("SELECT category FROM needs WHERE visit_id = :id ORDER BY category"),
         {"id": existing["id"]},
@@ -338,10 +368,12 @@ def insert_visit(
 
 
 def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dict | None:
-    """A recorded visit as the confirmation shows it: resident, outcome, needs, the score
-    change it made (None if it rescored nothing), the resident's unreachable mark and current
-    due date in the latest run, and the route plan's team and day; None if unknown or out of
-    ``scope``."""
+    """Return a recorded visit as the confirmation shows it, or None if unknown or out of scope.
+
+    The visit's resident, time (Korean), visitor, outcome, notes, needs and next visit date;
+    its team; the score change it made (None if it rescored nothing); and the resident's
+    unreachable mark and current tier and due date in the latest run. Dates as ISO text.
+    """
     if "\x00" in visit_external_id:  # PostgreSQL text cannot hold it: no such visit
         return None
     scope_sql, params = scope.sql()
@@ -425,7 +457,7 @@ def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dic
 
 
 def planned_member(session: Session, plan_id: int, resident_db_id: int) -> str | None:
-    """The external id of the member a route plan gave this resident to, or None.
+    """Return the external id of the member a route plan gave this resident to, or None.
 
     Parameters
     ----------
@@ -439,6 +471,7 @@ def planned_member(session: Session, plan_id: int, resident_db_id: int) -> str |
     Returns
     -------
     str or None
+        The member's external id.
     """
     return session.execute(
         text("""SELECT m.external_id FROM route_plan_stops s

@@ -1,7 +1,7 @@
-"""The map's aggregates of a score run: residents per dong, tier and due date, and high-tier
-residents per 250 m heat cell.
+"""The map's aggregates of a score run.
 
-Both are built once, when the run is stored (:func:`build_run_aggregates`, called by
+Two counts: residents per dong, tier and due date, and high-tier residents per 250 m heat
+cell. Both are built once, when the run is stored (:func:`build_run_aggregates`, called by
 :func:`geo.score_runs.store_run`), and adjusted when a recorded visit rescores a resident
 (:func:`adjust_run_aggregates`), so the low-zoom tiles, the choropleth, ``/api/areas`` and the
 heatmap read them and never write. Counting by due date rather than by overdue state keeps
@@ -169,7 +169,9 @@ def adjust_run_aggregates(
 def area_counts_sql(
     filters: ResidentFilters, *, today: dt.date, scope: Scope | None = None
 ) -> tuple[str, dict]:
-    """SQL for the rows (area_id, tier, overdue, residents) of run :run_id matching filters.
+    """Return the SQL counting run :run_id's residents matching ``filters`` per dong and tier.
+
+    Its rows are (area_id, tier, overdue, residents).
 
     Read from the run's due-date counts, or counted live when a crisis-signal filter applies
     (residents with signals are few) or ``scope`` is limited to some residents (a visitor's or
@@ -220,7 +222,7 @@ def area_counts_sql(
 
 
 def area_filter_sql(filters: ResidentFilters) -> tuple[str, dict]:
-    """The dong filter on ``areas a``.
+    """Return the dong filter on ``areas a``.
 
     Parameters
     ----------

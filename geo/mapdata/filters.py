@@ -13,9 +13,25 @@ SIGNAL_FILTER_DAYS = 365
 
 
 def overdue_sql(due: str = "s.next_due_on", day: str = ":today") -> str:
-    """The overdue rule as SQL: a resident is overdue on ``day`` when its next due date is
-    before it (due that very day is not overdue). Used by the filters, the cached counts,
-    their adjustment after a visit and the tiles."""
+    """Return the overdue rule as an SQL condition.
+
+    A resident is overdue on ``day`` when its next due date is before it (due that very day
+    is not overdue). Used by the filters, the cached counts, their adjustment after a visit
+    and the tiles.
+
+    Parameters
+    ----------
+    due : str, optional
+        The SQL expression of the next due date.
+    day : str, optional
+        The SQL expression of the day overdue is judged on (by default the ``:today``
+        parameter, which the caller binds).
+
+    Returns
+    -------
+    str
+        The condition, in parentheses.
+    """
     return f"({due} < {day})"
 
 
@@ -43,6 +59,7 @@ class ResidentFilters:
     signal_kind: str | None = None
 
     def __post_init__(self):
+        """Check the tier codes and the signal kind; raise :class:`MapQueryError`."""
         if self.tiers is not None and not self.tiers <= set(TIER_NAMES):
             raise MapQueryError("tier", f"unknown tier code in {sorted(self.tiers)}")
         if self.signal_kind is not None and self.signal_kind not in CRISIS_SIGNAL_KINDS:
@@ -53,8 +70,21 @@ class ResidentFilters:
             )
 
     def sql(self, *, today: dt.date) -> tuple[str, dict]:
-        """Conditions on ``s`` (resident_scores), ``r`` (residents), ``h`` (households) and
-        ``a`` (areas), each starting with `` AND``, and their parameters."""
+        """Return the filters as SQL conditions and their parameters.
+
+        Parameters
+        ----------
+        today : date
+            The day overdue and the signal window are judged on.
+
+        Returns
+        -------
+        where : str
+            Conditions on ``s`` (resident_scores), ``r`` (residents), ``h`` (households) and
+            ``a`` (areas), each starting with `` AND``; empty for no filter.
+        params : dict
+            Their parameters.
+        """
         parts, params = [], {}
         if self.area_codes is not None:
             parts.append("a.code = ANY(:filter_areas)")

@@ -1,7 +1,9 @@
-"""What the map shows, read from PostGIS: score runs, per-dong tier counts, heat cells,
-residents in a box, one resident's panel. Every function that returns residents, or counts
-derived from them, takes the caller's :class:`~geo.scope.Scope`. Reads only: the per-dong
-counts and heat cells they use are built when a run is stored (:mod:`geo.mapdata.aggregates`).
+"""What the map shows, read from PostGIS.
+
+Score runs, per-dong tier counts, heat cells, residents in a box, one resident's panel.
+Every function that returns residents, or counts derived from them, takes the caller's
+:class:`~geo.scope.Scope`. Reads only: the per-dong counts and heat cells they use are built
+when a run is stored (:mod:`geo.mapdata.aggregates`).
 
 Length: one read function per thing the map shows; they share the scope and filter SQL.
 """
@@ -29,9 +31,12 @@ from visitmap.vocab import (
 
 
 def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
-    """The newest score runs first: id, when, by whom, method, as_of, tier counts, metrics.
+    """Return the newest ``limit`` score runs, newest first.
 
-    Runs carry no resident data; their counts are city totals of the run's own scope.
+    Each is a dict: id, when (``created_at``), by whom, method, configuration version,
+    ``as_of``, the dongs scored, the previous run, input and tier counts, metrics; dates as
+    ISO text. Runs carry no resident data; their counts are city totals of the run's own
+    scope.
     """
     rows = session.execute(
         text("""
@@ -69,11 +74,37 @@ def area_summaries(
     simplify_m: float = 10.0,
     suppress_small: bool = False,
 ) -> list[dict]:
-    """Per dong in ``scope``: code, names, residents scored, counts by tier of the residents
-    matching ``filters`` (all and overdue), high-tier ones per 1,000 residents scored;
-    optionally the boundary as GeoJSON (simplified by ``simplify_m`` metres). With
-    ``suppress_small`` (an analyst's view), counts from 1 to 4 are left out
-    (:func:`geo.analyst_export.suppress_area_summaries`)."""
+    """Summarise each dong in ``scope`` for score run ``run_id``.
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The caller's scope: its dongs are listed; under a per-resident scope the counts are
+        of its residents only, counted live.
+    run_id : int
+        The score run counted.
+    today : date
+        The day overdue is judged on.
+    filters : ResidentFilters, optional
+        Which residents the tier counts count; its dongs limit the dongs listed.
+    with_geometry : bool, optional
+        Add each dong's boundary as GeoJSON text (``geometry``, EPSG:4326).
+    simplify_m : float, optional
+        Simplification tolerance of the boundary, metres.
+    suppress_small : bool, optional
+        An analyst's view: counts from 1 to 4 are left out
+        (:func:`geo.analyst_export.suppress_area_summaries`).
+
+    Returns
+    -------
+    list of dict
+        Per dong, by code: ``code``, ``name``, ``district_name``, label point ``lon`` and
+        ``lat``, ``residents_scored``, ``tier_counts`` and ``overdue_counts`` by tier name
+        (residents matching ``filters``), ``residents_shown`` (their sum), ``high_per_1000``
+        (high-tier residents shown per 1,000 scored; None when none is scored).
+    """
     counts_sql, params = area_counts_sql(filters, today=today, scope=scope)
     # the scope's residents are in the counts; its dongs here
     scope_where, scope_params = Scope(scope.area_codes).sql()
@@ -136,8 +167,13 @@ def area_summaries(
 def heat_points(
     session: Session, scope: Scope, *, run_id: int, min_residents: int = 1
 ) -> list[list[float]]:
-    """High-tier residents as [lat, lon, count] per 250 m cell centre, for the heatmap; cells
-    of fewer than ``min_residents`` are left out (an analyst's view: 5)."""
+    """Return the heatmap's cells: high-tier residents as [lat, lon, count] per cell centre.
+
+    The cells are 250 m squares (:data:`~geo.mapdata.aggregates.HEAT_CELL_M`, EPSG:5179) of
+    run ``run_id``'s aggregates in ``scope``'s dongs; a per-resident scope gets none (the
+    cells cannot tell residents apart). Cells of fewer than ``min_residents`` are left out
+    (an analyst's view: 5).
+    """
     scope_where, params = scope.sql(resident=None)  # cached cells: no resident
     rows = session.execute(
         text(f"""
@@ -163,12 +199,41 @@ def residents_in_box(
     limit: int = 500,
     offset: int = 0,
 ) -> dict:
-    """Residents of ``run_id`` in ``bbox`` (min lon, min lat, max lon, max lat, EPSG:4326) as
-    a GeoJSON FeatureCollection, ordered by score (highest first) then id, one page of
-    ``limit`` from ``offset``; ``total`` counts all matches.
+    """Return the active residents of ``run_id`` in a box as a GeoJSON FeatureCollection.
 
     Properties are codes and numbers only (id, tier, score, next due date, overdue days); no
     names or notes: those are in :func:`resident_panel`.
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The caller's scope.
+    run_id : int
+        The score run.
+    bbox : tuple of float
+        (min lon, min lat, max lon, max lat), degrees, EPSG:4326.
+    today : date
+        The day overdue is judged on.
+    filters : ResidentFilters, optional
+        Which residents.
+    limit : int, optional
+        Page size, 1 to 5000.
+    offset : int, optional
+        Matches to skip first, 0 or more.
+
+    Returns
+    -------
+    dict
+        The FeatureCollection of one page, ordered by score (highest first) then id, with
+        ``run_id``, ``total`` (all matches), ``limit``, ``offset`` and ``next_offset`` (None
+        on the last page).
+
+    Raises
+    ------
+    MapQueryError
+        If ``limit`` or ``offset`` is out of range.
     """
     if limit < 1 or limit > 5000:
         raise MapQueryError("limit", "must be between 1 and 5000")
@@ -245,8 +310,10 @@ def resident_panel(
     run_id: int | None = None,
     recent_support: int = 5,
 ) -> dict | None:
-    """Everything the map's resident panel shows, or None if unknown or outside ``scope``.
+    """Return everything the map's resident panel shows, or None if unknown or outside ``scope``.
 
+    The panel is of score run ``run_id`` (default: the latest; None when there is no run),
+    with days overdue judged on ``today`` and the ``recent_support`` newest support records.
     Pseudonymous id, name, dong, tier, score, the top three reasons (Korean and English),
     last visit (date, outcome, note), next due date and days overdue, open needs and the most
     recent support. Free text (name, note, support item) is returned as plain strings: the
@@ -367,7 +434,7 @@ def facility_points(session: Session) -> list[dict]:
 
 
 def run_exists(session: Session, run_id: int) -> bool:
-    """Whether a score run with this id is stored.
+    """Return whether a score run with this id is stored.
 
     Parameters
     ----------
@@ -379,6 +446,7 @@ def run_exists(session: Session, run_id: int) -> bool:
     Returns
     -------
     bool
+        True if it is.
     """
     found = session.execute(text("SELECT 1 FROM score_runs WHERE id = :id"), {"id": run_id})
     return found.first() is not None
@@ -386,8 +454,19 @@ def run_exists(session: Session, run_id: int) -> bool:
 
 @dataclass(frozen=True)
 class MapData:
-    """What the map page draws on the server side: the dongs with their counts and outlines,
-    the facilities, and the heatmap's cells."""
+    """What the map page draws on the server side.
+
+    Attributes
+    ----------
+    run_id : int or None
+        The score run shown.
+    areas : list of dict
+        The dongs with their counts and outlines (:func:`area_summaries`).
+    facilities : list of dict
+        The facilities (:func:`facility_points`).
+    heat : list of list of float
+        The heatmap's cells (:func:`heat_points`).
+    """
 
     run_id: int | None
     areas: list[dict]
@@ -424,6 +503,7 @@ def map_data(
     Returns
     -------
     MapData
+        The dongs, facilities and heat cells.
     """
     areas = area_summaries(
         session,

@@ -32,7 +32,7 @@ BUFFER = 64
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The (x, y) of the zoom ``z`` Web Mercator tile holding (lon, lat) in degrees."""
+    """Return the (x, y) of the zoom ``z`` Web Mercator tile holding (lon, lat) in degrees."""
     n = 2**z
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
@@ -51,7 +51,28 @@ def check_tile(z: int, x: int, y: int) -> None:
 def resident_tile_sql(
     scope: Scope, filters: ResidentFilters, *, today: dt.date, with_ids: bool = True
 ) -> tuple[str, dict]:
-    """The residents layer's query (parameters :z, :x, :y, :run_id bound by the caller)."""
+    """Return the residents layer's query and its parameters.
+
+    The query answers one row: the tile (layer ``residents``: tier, overdue flag and, with
+    ``with_ids``, the resident's id) and the number of residents in it. The caller binds
+    :z, :x, :y and :run_id.
+
+    Parameters
+    ----------
+    scope : Scope
+        The caller's scope.
+    filters : ResidentFilters
+        Which residents.
+    today : date
+        The day overdue is judged on.
+    with_ids : bool, optional
+        Give each resident's id.
+
+    Returns
+    -------
+    tuple of (str, dict)
+        The query and its parameters.
+    """
     where, params = filters.sql(today=today)
     scope_where, scope_params = scope.sql()
     params |= scope_params | {"today": today}
@@ -80,9 +101,29 @@ def area_tile_sql(
     today: dt.date,
     hidden_cells: list[str] | None = None,
 ) -> tuple[str, dict]:
-    """The per-dong layer's query (parameters :z, :x, :y, :run_id bound by the caller).
-    ``hidden_cells`` (an analyst's view: ``code/tier`` or ``code/overdue_tier``) are left out
-    of the tile."""
+    """Return the per-dong layer's query and its parameters.
+
+    The query answers one row: the tile (layer ``areas``: a point per dong with its counts
+    per tier name and ``overdue_`` tier name) and the number of dongs in it. The caller binds
+    :z, :x, :y and :run_id.
+
+    Parameters
+    ----------
+    scope : Scope
+        The caller's scope.
+    filters : ResidentFilters
+        Which residents are counted; its dongs limit the dongs shown.
+    today : date
+        The day overdue is judged on.
+    hidden_cells : list of str, optional
+        An analyst's view: counts left out of the tile (null), as ``code/tier`` or
+        ``code/overdue_tier`` (tier names).
+
+    Returns
+    -------
+    tuple of (str, dict)
+        The query and its parameters.
+    """
     counts, params = area_counts_sql(filters, today=today, scope=scope)
     # the scope's residents are in the counts; its dongs here
     scope_where, scope_params = Scope(scope.area_codes).sql()
@@ -124,8 +165,11 @@ def area_tile_sql(
 
 
 def _hidden_cells(session, scope, run_id, today, filters) -> list[str]:
-    """The per-dong counts an analyst may not see (geo.analyst_export.protected_cells, as
-    /api/areas leaves them out), as ``code/tier`` and ``code/overdue_tier``."""
+    """Return the per-dong counts an analyst may not see.
+
+    They are those of geo.analyst_export.protected_cells, as /api/areas leaves them out,
+    given as ``code/tier`` and ``code/overdue_tier`` (tier names).
+    """
     rows = area_summaries(
         session, scope, run_id=run_id, today=today, filters=filters, suppress_small=True
     )
@@ -149,9 +193,40 @@ def residents_tile(
     with_count: bool = False,
     suppress_small: bool = False,
 ) -> bytes | tuple[bytes, int]:
-    """The tile (z, x, y) of ``run_id`` for a caller with ``scope``: per-dong counts up to
-    zoom 13, residents from zoom 14 (module docstring). Empty tiles are empty bytes. With
-    ``with_count``, also the number of features (dongs or residents) it holds."""
+    """Return the tile (z, x, y) of ``run_id`` for a caller with ``scope``.
+
+    Per-dong counts up to zoom 13, residents from zoom 14 (module docstring).
+
+    Parameters
+    ----------
+    session : Session
+        The database session.
+    scope : Scope
+        The caller's scope; an empty one gets an empty tile.
+    run_id : int
+        The score run.
+    z, x, y : int
+        The tile, in the Web Mercator pyramid (zoom 0 to :data:`MAX_ZOOM`).
+    today : date
+        The day overdue is judged on.
+    filters : ResidentFilters, optional
+        Which residents.
+    with_count : bool, optional
+        Also return the number of features (dongs or residents) in the tile.
+    suppress_small : bool, optional
+        An analyst's view: per-dong counts an analyst may not see are left out.
+
+    Returns
+    -------
+    bytes or tuple of (bytes, int)
+        The Mapbox vector tile (empty bytes for an empty tile), with its count when
+        ``with_count``.
+
+    Raises
+    ------
+    MapQueryError
+        If (z, x, y) is no tile.
+    """
     check_tile(z, x, y)
     if scope.is_empty:
         return (b"", 0) if with_count else b""
