@@ -1,5 +1,8 @@
-"""``visitmap export analyst``: the pseudonymised per-resident file and the suppressed counts
-(geo.analyst_export, docs/analysts.md)."""
+"""``visitmap export analyst``: files for analysts, without residents' personal data.
+
+The pseudonymised per-resident file and the suppressed counts (:mod:`geo.analyst_export`,
+docs/analysts.md).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from visitmap.db_session import cli_session
 
 @click.group()
 def export() -> None:
-    """Exports for people who may not see residents' personal data."""
+    """Export data for people who may not see residents' personal data."""
 
 
 @export.command("analyst")
@@ -32,10 +35,13 @@ def export() -> None:
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
 )
 def analyst(out: Path, aggregates: Path | None, by_age: bool, run_id: int | None, fmt: str):
-    """Write one row per scored resident under a keyed pseudonym (no name, address,
-    registration number, exact birth date, coordinate or note), and optionally the counts per
-    dong and tier with every count from 1 to 4 suppressed."""
+    """Write the scored residents under a keyed pseudonym, and optionally their counts.
 
+    The --out file has one row per resident of the score run, under a keyed pseudonym (no
+    name, address, registration number, exact birth date, coordinate or note). The
+    --aggregates file counts them per dong and tier (and age band with --by-age), with every
+    count from 1 to 4 suppressed.
+    """
     settings = load_settings()
     try:
         key = load_pseudonym_key(settings.var_dir)

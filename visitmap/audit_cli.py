@@ -11,13 +11,17 @@ from webmap.audit_export import audit_csv
 
 
 def _retention_days() -> int:
-    """``VISITMAP_AUDIT_RETENTION_DAYS`` as geo.settings reads it (at least 730)."""
+    """Return ``VISITMAP_AUDIT_RETENTION_DAYS`` as geo.settings reads it (at least 730)."""
     return load_settings().audit_retention_days
 
 
 @click.group()
 def audit() -> None:
-    """Access audit: who was shown which residents' personal data (docs/audit.md)."""
+    """Search and prune the access audit (docs/audit.md).
+
+    The audit records who was shown which residents' personal data: when, from which address
+    and through which endpoint.
+    """
 
 
 @audit.command("search")
@@ -43,7 +47,6 @@ def audit() -> None:
 )
 def audit_search(username, resident, since, until, endpoint, limit, output) -> None:
     """Print audit rows matching every filter given, newest first."""
-
     try:
         with cli_session() as session:
             rows = search_access(
@@ -92,7 +95,6 @@ def audit_search(username, resident, since, until, endpoint, limit, output) -> N
 )
 def audit_prune(older_than_days, retention_days) -> None:
     """Delete audit rows older than the retention; refuses anything younger."""
-
     retention = _retention_days() if retention_days is None else retention_days
     try:
         with cli_session() as session:

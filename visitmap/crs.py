@@ -44,13 +44,16 @@ def parse_crs(value: str | int | CRS) -> CRS:
 
 
 def crs_label(crs: CRS) -> str:
-    """``EPSG:NNNN`` where the CRS has an EPSG code, else its name."""
+    """Return ``EPSG:NNNN`` where the CRS has an EPSG code, else its name."""
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else crs.name
 
 
 def same_crs(a: CRS, b: CRS) -> bool:
-    """True when two CRS definitions describe the same system."""
+    """Return True when two CRS definitions describe the same system.
+
+    They do when they are equal, or when both resolve to the same EPSG code.
+    """
     return a == b or (a.to_epsg() is not None and a.to_epsg() == b.to_epsg())
 
 
@@ -84,7 +87,7 @@ def transform_xy(x, y, source: CRS | str, target: CRS | str = WGS84):
 
 
 def in_korea(lon, lat) -> np.ndarray:
-    """Boolean mask: the lon/lat points that lie inside :data:`KOREA_BOUNDS`."""
+    """Return a boolean mask of the lon/lat points inside :data:`KOREA_BOUNDS` (edges included)."""
     min_lon, min_lat, max_lon, max_lat = KOREA_BOUNDS
     lon = np.asarray(lon, dtype="float64")
     lat = np.asarray(lat, dtype="float64")

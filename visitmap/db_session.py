@@ -10,8 +10,7 @@ from geo.settings import load_settings
 
 @contextmanager
 def cli_session():
-    """A session in one transaction on VISITMAP_DATABASE_URL; the engine is disposed after."""
-
+    """Yield a session in one transaction on VISITMAP_DATABASE_URL; dispose of the engine after."""
     engine = make_engine(load_settings().database_url)
     try:
         with session_scope(engine) as session:

@@ -1,5 +1,7 @@
-"""The one error hierarchy of the project: every error raised on purpose derives from
-:class:`VisitmapError`, through one of the kinds below.
+"""The one error hierarchy of the project.
+
+Every error raised on purpose derives from :class:`VisitmapError`, through one of the kinds
+below.
 
 Each layer defines its own errors (``geo.teams.TeamError``,
 ``visitmap.usecases.planning.PlanRequestError``, ...) on these kinds; the web layer maps the
@@ -75,11 +77,16 @@ class Forbidden(VisitmapError):
 
 
 class NotFound(VisitmapError, LookupError):
-    """Something named does not exist, or not for this caller (HTTP 404), a
-    :class:`LookupError`. Outside the caller's scope is "not found" too, so that existence
-    does not leak."""
+    """Something named does not exist, or not for this caller (HTTP 404).
+
+    A :class:`LookupError`. Outside the caller's scope is "not found" too, so that existence
+    does not leak.
+    """
 
 
 class Conflict(VisitmapError):
-    """The request contradicts what is stored (HTTP 409): an id that exists already, an
-    idempotency key used before for something else."""
+    """The request contradicts what is stored (HTTP 409).
+
+    For example an id that exists already, or an idempotency key used before for something
+    else.
+    """

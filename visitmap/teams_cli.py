@@ -29,13 +29,12 @@ def _fail(exc: Exception):
 
 @click.group()
 def teams() -> None:
-    """Visit teams: members, dongs and base."""
+    """Manage the visit teams: members, dongs and base."""
 
 
 @teams.command("list")
 def teams_list() -> None:
     """List the teams: id, name, base, dongs, active members."""
-
     with cli_session() as session:
         rows = list_teams(session)
     if not rows:
@@ -52,7 +51,6 @@ def teams_list() -> None:
 @click.argument("team_id")
 def teams_show(team_id: str) -> None:
     """Show one team with its dongs and members."""
-
     with cli_session() as session:
         team = get_team(session, team_id)
     if team is None:
@@ -76,7 +74,6 @@ def teams_show(team_id: str) -> None:
 @click.option("--area", "area_codes", multiple=True, help="Dong code (10 digits); repeatable.")
 def teams_create(team_id, name, base_facility_id, area_codes) -> None:
     """Create team TEAM_ID."""
-
     try:
         with cli_session() as session:
             team = create_team(
@@ -98,7 +95,6 @@ def teams_create(team_id, name, base_facility_id, area_codes) -> None:
 @click.option("--role", help="e.g. 복지통장, 방문간호사, 복지담당.")
 def teams_add_member(team_id, member_id, name, role) -> None:
     """Add member MEMBER_ID (a visitor) to team TEAM_ID."""
-
     try:
         with cli_session() as session:
             add_member(session, team_id, member_id=member_id, name=name, role=role)
@@ -112,7 +108,6 @@ def teams_add_member(team_id, member_id, name, role) -> None:
 @click.option("--activate", is_flag=True, help="Make the member active again instead.")
 def teams_deactivate_member(member_id, activate) -> None:
     """Stop planning visits for MEMBER_ID (or start again with --activate)."""
-
     try:
         with cli_session() as session:
             set_member_active(session, member_id, activate)
@@ -127,7 +122,6 @@ def teams_deactivate_member(member_id, activate) -> None:
 @click.option("--replace", is_flag=True, help="The team covers exactly these dongs.")
 def teams_assign(team_id, area_codes, replace) -> None:
     """Assign dongs (10-digit codes) to team TEAM_ID."""
-
     try:
         with cli_session() as session:
             team = assign_areas(session, team_id, list(area_codes), replace=replace)
@@ -138,7 +132,7 @@ def teams_assign(team_id, area_codes, replace) -> None:
 
 @click.group()
 def routes() -> None:
-    """Daily visit plans of the teams."""
+    """Plan the teams' daily visits."""
 
 
 @routes.command("plan")
@@ -167,9 +161,12 @@ def routes_plan(
     team_id, day, time_limit, mode, seed, day_start, day_end, break_, service_minutes,
     speed_kmh, detour_factor, created_by,
 ) -> None:  # fmt: skip
-    """Plan team TEAM's visits on DATE, store the plan (a new version) and summarise it.
+    """Plan the --team's visits on --date, store the plan (a new version) and summarise it.
 
-    The settings used are stored with the plan."""
+    Candidates are the team's residents who are due or overdue on the day in the latest
+    score run. Values in [brackets] are the defaults; the settings used are stored with the
+    plan.
+    """
     import getpass
 
     fields = {

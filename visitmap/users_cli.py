@@ -37,7 +37,10 @@ def _account_errors():
 
 
 def _read_password(prompt: bool) -> str:
-    """The password from standard input: its first line, without the line end."""
+    """Return the password from standard input: its first line, without the line end.
+
+    With ``prompt`` and a terminal on standard input, ask for it twice, hidden, instead.
+    """
     if prompt and sys.stdin.isatty():
         return click.prompt("password", hide_input=True, confirmation_prompt=True)
     line = sys.stdin.readline()
@@ -62,7 +65,7 @@ def _describe(a) -> dict:
 
 @click.group()
 def users() -> None:
-    """Accounts: create, list, disable, enable, set a password or areas."""
+    """Manage accounts: create, list, disable, enable, set a password or areas."""
 
 
 @users.command("create")
@@ -84,7 +87,6 @@ def users() -> None:
 )
 def create(username, roles, display_name, areas, all_areas, team, org, password_stdin) -> None:
     """Create the account USERNAME."""
-
     password = _read_password(prompt=True) if password_stdin else None
     with _account_errors(), cli_session() as session:
         account = create_user(
@@ -106,7 +108,6 @@ def create(username, roles, display_name, areas, all_areas, team, org, password_
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_(as_json: bool) -> None:
     """List the accounts."""
-
     with cli_session() as session:
         rows = [_describe(a) for a in list_accounts(session)]
     if as_json:
@@ -126,7 +127,6 @@ def list_(as_json: bool) -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable USERNAME: its sessions end and its tokens stop working at once."""
-
     with _account_errors(), cli_session() as session:
         set_disabled(session, username, True)
     click.echo(f"disabled {username}")
@@ -136,7 +136,6 @@ def disable(username: str) -> None:
 @click.argument("username")
 def enable(username: str) -> None:
     """Enable USERNAME again."""
-
     with _account_errors(), cli_session() as session:
         set_disabled(session, username, False)
     click.echo(f"enabled {username}")
@@ -147,7 +146,6 @@ def enable(username: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password_(username: str, password_stdin: bool) -> None:
     """Set USERNAME's password (its sessions end; a lock-out is lifted)."""
-
     password = _read_password(prompt=not password_stdin)
     with _account_errors(), cli_session() as session:
         set_password(session, username, password)
@@ -160,7 +158,6 @@ def set_password_(username: str, password_stdin: bool) -> None:
 @click.option("--all-areas", is_flag=True, help="Every dong.")
 def set_areas_(username: str, codes: tuple[str, ...], all_areas: bool) -> None:
     """Set the dongs USERNAME works in (replacing the old ones)."""
-
     with _account_errors(), cli_session() as session:
         account = set_areas(session, username, codes, all_areas=all_areas)
     click.echo(f"{username}: areas {'all' if account.all_areas else ', '.join(account.area_codes)}")
@@ -169,7 +166,6 @@ def set_areas_(username: str, codes: tuple[str, ...], all_areas: bool) -> None:
 @users.command("create-demo")
 def create_demo() -> None:
     """Create the demo's accounts (one per role; demo passwords, see README). Idempotent."""
-
     with _account_errors(), cli_session() as session:
         created = create_demo_accounts(session)
     click.echo(
@@ -179,7 +175,7 @@ def create_demo() -> None:
 
 @click.group()
 def tokens() -> None:
-    """API tokens for machine clients (sent as 'Authorization: Bearer TOKEN')."""
+    """Manage API tokens for machine clients (sent as 'Authorization: Bearer TOKEN')."""
 
 
 @tokens.command("create")
@@ -187,7 +183,6 @@ def tokens() -> None:
 @click.option("--user", "username", required=True, help="The user whose role and scope it has.")
 def token_create(name: str, username: str) -> None:
     """Create a token NAME for --user and print it (once: only its hash is kept)."""
-
     with _account_errors(), cli_session() as session:
         token, info = create_token(session, username, name)
     click.echo(f"token {info.id} '{info.name}' for {info.username} (shown once):", err=True)
@@ -198,7 +193,6 @@ def token_create(name: str, username: str) -> None:
 @click.option("--user", "username", help="Only this user's tokens.")
 def token_list(username: str | None) -> None:
     """List tokens: id, user, name, prefix, created, last used, revoked."""
-
     with cli_session() as session:
         rows = list_tokens(session, username)
     for t in rows:
@@ -215,7 +209,6 @@ def token_list(username: str | None) -> None:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID (see `tokens list`); it stops working at once."""
-
     with _account_errors(), cli_session() as session:
         info = revoke_token(session, token_id)
     click.echo(f"revoked token {info.id} '{info.name}' of {info.username}")

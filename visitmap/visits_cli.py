@@ -18,14 +18,13 @@ from visitmap.usecases.visits import record_visit, visit_input_from_mapping
 
 @click.group()
 def visits() -> None:
-    """Recorded visits and unreachable residents (docs/visits.md)."""
+    """Record visits and list unreachable residents (docs/visits.md)."""
 
 
 @visits.command("unreachable")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def unreachable(as_json: bool) -> None:
     """List residents marked unreachable: dong, tier, since, attempts, last attempt."""
-
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
@@ -71,7 +70,6 @@ def record(
     idempotency_key,
 ) -> None:
     """Record a visit to RESIDENT with OUTCOME, as the form does (one transaction)."""
-
     settings = load_settings()
     values = {
         "resident": resident,

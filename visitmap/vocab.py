@@ -94,7 +94,10 @@ ROUTE_DROP_REASONS = (
 
 
 def sql_in(codes) -> str:
-    """``'a', 'b'`` for a CHECK constraint (codes are fixed identifiers, never user input)."""
+    """Return the codes quoted for a CHECK constraint's list, e.g. ``'a', 'b'``.
+
+    The codes are fixed identifiers, never user input: they are not escaped.
+    """
     return ", ".join(f"'{c}'" for c in codes)
 
 

@@ -1,10 +1,10 @@
-"""Plan a team's day: read the team and its due residents (:mod:`geo`), plan with the
-planning core (:func:`routing.plan.plan_day`), store the plan.
+"""Plan a team's day: read the team and its due residents, plan, store the plan.
 
-Candidates are the team's residents (in its dongs; the caller's scope must cover them all)
-who are due or overdue on the day in the latest score run; visitors are the team's active
-members; the base is the team's base facility. Planning the same team and day again stores
-a new version.
+The team and its residents come from the data layer (:mod:`geo`), the plan from the planning
+core (:func:`routing.plan.plan_day`). Candidates are the team's residents (in its dongs; the
+caller's scope must cover them all) who are due or overdue on the day in the latest score
+run (or the run given); visitors are the team's active members; the base is the team's base
+facility. Planning the same team and day again stores a new version.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from visitmap.errors import FieldError, Forbidden
 
 
 class PlanRequestError(FieldError):
-    """The team cannot be planned as it stands (no base, no active member, nothing scored) or
-    a setting is invalid; ``field`` names the offending field (HTTP 400) and ``kind`` says
-    what is wrong, for translated messages (:data:`PLAN_ERROR_KINDS`)."""
+    """The team cannot be planned as it stands, or a setting is invalid (HTTP 400).
+
+    As it stands: no base, no active member, nothing scored. ``field`` names the offending
+    field and ``kind`` says what is wrong, for translated messages (:data:`PLAN_ERROR_KINDS`).
+    """
 
     def __init__(self, field: str, message: str, *, kind: str = "invalid"):
         super().__init__(message, field=field)
@@ -39,8 +41,11 @@ class PlanRequestError(FieldError):
 
 
 class PlanScopeError(Forbidden, PlanRequestError):
-    """The caller's scope does not cover all of the team's dongs (HTTP 403): a plan is the
-    team's plan for everyone, so it may only be made by someone who sees all its residents."""
+    """The caller's scope does not cover all of the team's dongs (HTTP 403).
+
+    A plan is the team's plan for everyone, so it may only be made by someone who sees all
+    its residents.
+    """
 
 
 #: ``PlanRequestError.kind`` values: no base facility, no active member, no score run, the
@@ -76,7 +81,10 @@ def _team_for_planning(session: Session, team_id: str) -> dict:
 
 
 def check_scope_covers_team(scope: Scope, team_id: str, area_codes) -> None:
-    """PlanScopeError unless ``scope`` covers every dong of the team."""
+    """Raise :class:`PlanScopeError` unless ``scope`` covers every dong in ``area_codes``.
+
+    ``area_codes`` are the team's dong codes; ``team_id`` only names the team in the message.
+    """
     outside = sorted(code for code in area_codes if not scope.allows(code))
     if outside:
         raise PlanScopeError(
@@ -88,7 +96,7 @@ def check_scope_covers_team(scope: Scope, team_id: str, area_codes) -> None:
 
 
 def settings_record(settings: PlanSettings) -> dict:
-    """The settings as JSON-ready values (times as ``HH:MM``), stored with each plan."""
+    """Return the settings as JSON-ready values (times as ``HH:MM``), as stored with a plan."""
     return {
         key: value.strftime("%H:%M") if isinstance(value, dt.time) else value
         for key, value in dataclasses.asdict(settings).items()
@@ -104,9 +112,28 @@ MAX_CANDIDATES = 400
 def visitable_alone(
     base: tuple[float, float], candidates: pd.DataFrame, settings: PlanSettings
 ) -> np.ndarray:
-    """Which candidates one visitor could visit on their own (from the base and back within
-    working hours, inside their availability window): the planner's own "too far" and
-    "window unreachable" checks, against the base only (linear in the candidates)."""
+    """Return which candidates one visitor could visit on their own.
+
+    A candidate is visitable alone when a visitor can go from the base and back within the
+    working hours, visiting inside the candidate's availability window: the planner's own
+    "too far" and "window unreachable" checks, against the base only (linear in the
+    candidates). A candidate not due yet (``days_overdue`` below 0) is never visitable.
+
+    Parameters
+    ----------
+    base : tuple of float
+        The base's ``(lon, lat)``, degrees.
+    candidates : pandas.DataFrame
+        Columns ``lon``, ``lat`` (degrees), ``tier``, ``days_overdue`` (days),
+        ``available_from`` and ``available_until`` (times of day, ``HH:MM`` text, or null).
+    settings : PlanSettings
+        Working hours, break, service minutes, travel speed and detour factor.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One value per candidate, in order.
+    """
     lons = np.concatenate([[base[0]], candidates["lon"].to_numpy(dtype=float)])
     lats = np.concatenate([[base[1]], candidates["lat"].to_numpy(dtype=float)])
     x, y = project_lonlat(lons, lats)
@@ -145,8 +172,11 @@ def visitable_alone(
 
 
 def team_capacity(visitors: int, settings: PlanSettings) -> int:
-    """An upper bound on the visits a team can make in a day: every visit takes at least the
-    shortest service time."""
+    """Return an upper bound on the visits ``visitors`` visitors can make in a day.
+
+    Every visit takes at least the shortest service time, so a visitor makes at most the
+    working time (the break left out) divided by it.
+    """
     shortest = min(settings.service_seconds(tier) for tier in range(3))
     return visitors * (settings.working_seconds // shortest)
 
@@ -159,17 +189,18 @@ def plan_capped(
     settings: PlanSettings,
     max_candidates: int = MAX_CANDIDATES,
 ) -> DayPlan:
-    """:func:`~routing.plan.plan_day` once, over the most urgent candidates (``candidates``
-    sorted most urgent first).
+    """Plan the day with :func:`~routing.plan.plan_day` once, over the most urgent candidates.
 
-    The head handed to the planner is the shortest prefix of ``candidates`` holding
-    ``max(max_candidates, capacity + 1)`` candidates that could each be visited alone
-    (:func:`visitable_alone`; ``capacity`` is :func:`team_capacity`). When candidates are
-    left out, the head holds more visitable candidates than the team can possibly visit, so
-    the day is full and every candidate left out ranks below every planned visit: they are
-    reported as dropped ``day_full_lowest_priority``. Candidates that cannot be visited
-    alone do not count towards the cap (they are dropped with their own reason when in the
-    head), so a dong full of unreachable residents cannot starve the plan.
+    ``candidates`` come sorted most urgent first (as :func:`geo.route_plans.team_candidates`
+    returns them). The head handed to the planner is the shortest prefix of ``candidates``
+    holding ``max(max_candidates, capacity + 1)`` candidates that could each be visited alone
+    (:func:`visitable_alone`; ``capacity`` is :func:`team_capacity`); when there are not so
+    many, every candidate is handed to the planner. When candidates are left out, the head holds
+    more visitable candidates than the team can possibly visit, so the day is full and every
+    candidate left out ranks below every planned visit: they are reported as dropped
+    ``day_full_lowest_priority``. Candidates that cannot be visited alone do not count towards
+    the cap (they are dropped with their own reason when in the head), so a dong full of
+    unreachable residents cannot starve the plan.
     """
     columns = ["resident_id", "lon", "lat", "tier", "days_overdue"]
     table = candidates[columns].assign(
@@ -211,13 +242,27 @@ def plan_team_day(
 
     Parameters
     ----------
+    session : Session
+        The caller's transaction; the plan is stored in it.
     scope : Scope
         The caller's scope; it must cover all of the team's dongs (PlanScopeError), since
         the stored plan becomes the team's plan for everyone.
     team_id : str
         The team's external id.
+    day : date
+        The day to plan.
+    created_by : str
+        Who asked for the plan (stored with it).
+    settings : PlanSettings, optional
+        Working hours, service minutes and travel (default: the defaults); stored with the
+        plan.
     run_id : int, optional
         Score run whose tiers and due dates are used (default: the latest).
+
+    Returns
+    -------
+    StoredDayPlan
+        The stored plan's id and version, with the planner's result.
 
     Raises
     ------
@@ -305,8 +350,12 @@ def plan_team_day(
 
 
 def plan_summary_lines(stored: StoredDayPlan) -> list[str]:
-    """A readable summary for the command line: per visitor the stops, walking km and the
-    time back at the base; the dropped visits by reason (Korean and English)."""
+    """Return a readable summary of a stored plan for the command line, one line per item.
+
+    The plan's totals and settings; per visitor the stops, the km travelled and the times
+    of leaving and coming back to the base; the dropped visits by reason (Korean and
+    English), the most frequent reason first.
+    """
     plan = stored.plan
     lines = [
         f"plan {stored.plan_id} (team {stored.team_id}, {stored.plan_date}, "

@@ -60,8 +60,9 @@ def score_residents(
         Who asked for the run (stored with it).
     follow_up : FollowUp, optional
         Retry and attempt gaps for due dates.
-    progress : callable, optional
-        Called with row counts while the scores are written.
+    progress : tqdm-like, optional
+        Its ``update(n)`` is called with the rows written, chunk by chunk, while the scores
+        are copied in.
 
     Returns
     -------

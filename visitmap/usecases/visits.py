@@ -1,7 +1,8 @@
-"""Record a visit: parse what was submitted, write the visit and its needs, mark or clear
-the unreachable state, rescore the resident in the latest run, and show the form.
+"""Record a visit, rescore its resident, and show the visit form.
 
-Everything runs in the caller's transaction, which commits or rolls back the whole visit.
+Parse what was submitted, write the visit and its needs, mark or clear the unreachable
+state, and rescore the resident in the latest run. Everything runs in the caller's
+transaction, which commits or rolls back the whole visit.
 Rules and limits: docs/visits.md.
 """
 
@@ -50,10 +51,31 @@ def _text(value) -> str | None:
 
 
 def visit_input_from_mapping(data: Mapping) -> VisitInput:
-    """Parse submitted values (form fields or JSON; ``needs`` a list of codes) into a
-    :class:`VisitInput`. Raises :class:`VisitError` naming every malformed field: text fields
-    must be strings (or absent/null) without NUL characters, ``needs`` a list of strings,
-    ``plan`` an integer or a string of digits."""
+    """Parse submitted values (form fields or JSON) into a :class:`VisitInput`.
+
+    Only the shape is checked here; whether the resident, outcome, needs, member and plan
+    exist is checked when the visit is recorded (:func:`record_visit`).
+
+    Parameters
+    ----------
+    data : Mapping
+        The submitted values by name. Text (a string, or absent/null), without NUL
+        characters: ``resident``, ``outcome``, ``idempotency_key``, ``visited_at`` (ISO 8601;
+        Korean time when it has no offset; not before 2000-01-01), ``next_visit_on``
+        (``YYYY-MM-DD``), ``member``, ``visitor_name`` and ``notes``. ``needs``: a list of
+        need category codes. ``plan``: a route plan id, an integer or a string of digits.
+
+    Returns
+    -------
+    VisitInput
+        Text stripped, empty text as None (the ids as ``""``), needs stripped and without
+        repeats, in their order.
+
+    Raises
+    ------
+    VisitError
+        Naming every malformed field.
+    """
     problems = []
     raw = {}
     for field in TEXT_FIELDS:
@@ -275,10 +297,14 @@ def rescore_resident(
 def visit_form(
     session: Session, scope: Scope, resident_id: str, *, plan_id: int | None = None
 ) -> dict | None:
-    """What the visit form shows: the resident (name, dong, tier, reasons, due date,
-    unreachable mark), the visitors to choose from (members of the plan's team, else of the
-    teams covering the resident's dong; active ones), the plan's visitor for this resident,
-    and the plan. None if the resident is unknown or out of ``scope``."""
+    """Return what the visit form shows, or None if the resident is unknown or out of ``scope``.
+
+    The form shows the resident (name, dong, status, unreachable mark, and the explanation of
+    their score in the latest run: score, tier, due date, reasons), the visitors to choose from
+    (the active members of the plan's team, else of the teams covering the resident's dong), the
+    member the plan gave this resident to, and the plan (its team and day; None when ``plan_id``
+    is None or names no plan).
+    """
     resident = resident_row(session, scope, resident_id)
     if resident is None:
         return None
