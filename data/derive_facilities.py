@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> None:
+    """Write ``seodaemun_facilities.csv`` beside this script from the two reference files."""
     rows = []
     with open(HERE / "seodaemun_community_centers.csv", encoding="utf-8") as f:
         for r in csv.DictReader(f):

@@ -7,6 +7,9 @@ exports with the same key, unlinkable without it), with the dong but no coordina
 year but no date, and no name, address, registration number, note or other free text.
 :func:`analyst_aggregates` counts residents per dong and tier (and optionally age band) and
 suppresses every count from 1 to 4 (docs/analysts.md).
+
+Length: the pseudonymisation and the suppression rules are one privacy policy, kept in one
+module so that a reviewer reads all of it at once.
 """
 
 from __future__ import annotations
