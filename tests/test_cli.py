@@ -68,6 +68,17 @@ def test_unreachable_database_is_a_clear_error(cli_env):
     assert "cannot connect to the database" in result.stderr
 
 
+def test_scoring_nobody_and_a_bad_demo_scale_are_clear_errors(cli_env, tmp_path):
+    run(cli_env, "db", "upgrade")
+    status = run(cli_env, "status")
+    assert dict(line.split() for line in status.stdout.splitlines()[2:])["residents"] == "0"
+    empty = run(cli_env, "score", "--no-progress", check=False)
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert "no active residents in scope to score" in empty.stderr
+    bad = run(cli_env, "demo", "load", "--dir", str(tmp_path / "d"), "--scale", "0", check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr, bad.stderr
+
+
 def test_demo_then_score_prints_run_and_tiers(cli_env, tmp_path):
     run(cli_env, "db", "upgrade")
     demo_dir = tmp_path / "demo"

@@ -26,6 +26,7 @@ from geo.score_runs import latest_run_id
 from geo.settings import load_rrn_key, load_settings, today_in_seoul
 from geo.visit_scores import refresh_unreachable
 from scoring.config import ScoringConfigError, default_config, load_config
+from visitmap.errors import VisitmapError
 from visitmap.usecases.scoring_runs import score_residents
 from webmap import create_app
 
@@ -213,7 +214,12 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
         or (region != "auto" and manifest.get("region") != region)
     ):
         click.echo(f"generating the demo into {demo_dir} ...")
-        generate_demo(demo_dir, seed=seed, scale=scale, region=region, progress=sys.stderr.isatty())
+        try:
+            generate_demo(
+                demo_dir, seed=seed, scale=scale, region=region, progress=sys.stderr.isatty()
+            )
+        except DemoError as exc:
+            raise click.ClickException(str(exc)) from exc
     else:
         click.echo(f"reusing {demo_dir} (generated as of {manifest.get('as_of')})")
     load_demo(
@@ -273,16 +279,19 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
             leave=False,
         ) as bar,
     ):
-        result = score_residents(
-            session,
-            Scope.everything(),
-            method=method,
-            config=config,
-            as_of=as_of,
-            created_by=created_by or getpass.getuser(),
-            follow_up=settings.follow_up(),
-            progress=bar,
-        )
+        try:
+            result = score_residents(
+                session,
+                Scope.everything(),
+                method=method,
+                config=config,
+                as_of=as_of,
+                created_by=created_by or getpass.getuser(),
+                follow_up=settings.follow_up(),
+                progress=bar,
+            )
+        except VisitmapError as exc:
+            raise click.ClickException(str(exc)) from exc
     run = result.stored
     counts = run.tier_counts
     click.echo(

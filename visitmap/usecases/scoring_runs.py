@@ -13,6 +13,11 @@ from geo.score_runs import StoredRun, labels_of, latest_run_id, store_run
 from scoring.cadence import FollowUp, due_dates
 from scoring.config import config_to_dict
 from scoring.methods import score_table
+from visitmap.errors import Conflict
+
+
+class NothingToScore(Conflict):
+    """No active resident is in the scope to be scored."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def score_residents(
 
     Raises
     ------
-    ValueError
+    NothingToScore
         When no active resident is in scope.
     """
     previous = latest_run_id(session)
@@ -79,7 +84,7 @@ def score_residents(
         session, scope, as_of=as_of, previous_run_id=previous, cadence_days=cadence
     )
     if table.features.empty:
-        raise ValueError("no active residents in scope to score")
+        raise NothingToScore("no active residents in scope to score")
     labelled = labels_of(table)
     scored = score_table(method, config, table.features, labelled)
     parameters = {
