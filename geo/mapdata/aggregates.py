@@ -7,6 +7,13 @@ cell. Both are built once, when the run is stored (:func:`build_run_aggregates`,
 heatmap read them and never write. Counting by due date rather than by overdue state keeps
 them valid on every day: a row is overdue on a day when its due date is before it
 (:func:`geo.mapdata.filters.overdue_sql`).
+
+Due dates before the run's ``as_of`` are counted on the day before it
+(:func:`due_bucket_sql`): on every day from ``as_of`` on they are overdue whatever their exact
+date, and a dong keeps a few hundred rows per tier instead of one per date back to the oldest
+registration (71,497 rows became about 7,000 for 196,437 residents of the 200k demo). For a
+day before the run's ``as_of`` the counts are made live from resident_scores instead
+(:func:`counts_are_exact_on`, :func:`area_counts_sql`), so they are exact on every day.
 """
 
 from __future__ import annotations
@@ -31,15 +38,36 @@ HEAT_CELL_SQL = (
 #: aggregates (the second key is the run id).
 AGGREGATES_LOCK = 50805
 
+#: The date a due date ``due`` of run :run_id is counted on: itself, or the day before the
+#: run's ``as_of`` when it is earlier (module docstring).
+RUN_AS_OF_SQL = "(SELECT sr.as_of FROM score_runs sr WHERE sr.id = :run_id)"
+
+
+def due_bucket_sql(due: str) -> str:
+    """Return the SQL of the date a due date is counted on in ``run_area_due_counts``.
+
+    Parameters
+    ----------
+    due : str
+        An SQL date expression.
+
+    Returns
+    -------
+    str
+        ``greatest(due, as_of - 1)`` for run ``:run_id``.
+    """
+    return f"greatest({due}, {RUN_AS_OF_SQL} - 1)"
+
+
 #: Per dong and tier of run :run_id, residents due on each date (the build's one statement).
-BUILD_DUE_COUNTS_SQL = """
+BUILD_DUE_COUNTS_SQL = f"""
     INSERT INTO run_area_due_counts (run_id, area_id, tier, due_on, residents)
-    SELECT :run_id, h.area_id, s.tier, s.next_due_on, count(*)
+    SELECT :run_id, h.area_id, s.tier, {due_bucket_sql("s.next_due_on")}, count(*)
     FROM resident_scores s
     JOIN residents r ON r.id = s.resident_id
     JOIN households h ON h.id = r.household_id
     WHERE s.run_id = :run_id
-    GROUP BY h.area_id, s.tier, s.next_due_on
+    GROUP BY 2, 3, 4
     ON CONFLICT DO NOTHING"""
 
 #: High-tier residents of run :run_id per heat cell and dong.
@@ -134,13 +162,13 @@ def adjust_run_aggregates(
         params,
     ).scalar_one()
     session.execute(
-        text("""
+        text(f"""
         INSERT INTO run_area_due_counts (run_id, area_id, tier, due_on, residents)
-        SELECT :run_id, :area_id, tier, due_on, sum(delta) FROM (
+        SELECT :run_id, :area_id, tier, {due_bucket_sql("due_on")}, sum(delta) FROM (
             VALUES (CAST(:old_tier AS smallint), CAST(:old_due AS date), -1),
                    (CAST(:new_tier AS smallint), CAST(:new_due AS date), 1)
         ) AS moves (tier, due_on, delta)
-        GROUP BY tier, due_on HAVING sum(delta) <> 0
+        GROUP BY 3, 4 HAVING sum(delta) <> 0
         ON CONFLICT (run_id, area_id, tier, due_on)
         DO UPDATE SET residents = run_area_due_counts.residents + EXCLUDED.residents"""),
         params,
@@ -166,17 +194,60 @@ def adjust_run_aggregates(
     )
 
 
+def _live_counts_sql(filters: ResidentFilters, today: dt.date, scope: Scope | None):
+    """Return the per-dong counts made from resident_scores, and their parameters."""
+    where, extra = filters.sql(today=today)
+    if scope is not None and scope.per_resident:
+        where += " AND r.id = ANY(:scope_residents)"
+        extra = extra | {"scope_residents": sorted(scope.resident_ids)}
+    sql = f"""SELECT h.area_id, s.tier, {overdue_sql()} AS overdue, count(*) AS residents
+        FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE s.run_id = :run_id{where} GROUP BY 1, 2, 3"""
+    return sql, {"today": today} | extra
+
+
+def counts_are_exact_on(session: Session, run_id: int, today: dt.date) -> bool:
+    """Tell whether a run's due-date counts answer for ``today``.
+
+    They do from the run's ``as_of`` on; before it they put every earlier due date on the day
+    before ``as_of`` (module docstring), and the counts must be made live.
+
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    run_id : int
+        The run.
+    today : date
+        The day overdue is judged on.
+
+    Returns
+    -------
+    bool
+        False also when the run does not exist (the live counts then find nothing).
+    """
+    as_of = session.execute(
+        text("SELECT as_of FROM score_runs WHERE id = :run_id"), {"run_id": run_id}
+    ).scalar()
+    return as_of is not None and today >= as_of
+
+
 def area_counts_sql(
-    filters: ResidentFilters, *, today: dt.date, scope: Scope | None = None
+    filters: ResidentFilters,
+    *,
+    today: dt.date,
+    scope: Scope | None = None,
+    from_counts: bool = True,
 ) -> tuple[str, dict]:
-    """Return the SQL counting run :run_id's residents matching ``filters`` per dong and tier.
+    """Return SQL for the rows (area_id, tier, overdue, residents) of run :run_id.
 
-    Its rows are (area_id, tier, overdue, residents).
-
-    Read from the run's due-date counts, or counted live when a crisis-signal filter applies
-    (residents with signals are few) or ``scope`` is limited to some residents (a visitor's or
-    an agency's: few, and the counts cannot tell them apart). Dong filters and the scope's
-    dongs are left to the caller, who joins ``areas a``.
+    Read from the run's due-date counts, or counted live from resident_scores when a
+    crisis-signal filter applies (residents with signals are few), when ``scope`` is limited
+    to some residents (a visitor's or an agency's: few, and the counts cannot tell them
+    apart), or when ``from_counts`` is false: the caller passes
+    :func:`counts_are_exact_on` (false for a day before the run's ``as_of``). Dong filters
+    and the scope's dongs are left to the caller, who joins ``areas a``.
 
     Parameters
     ----------
@@ -186,26 +257,21 @@ def area_counts_sql(
         The day overdue is judged on.
     scope : Scope, optional
         The caller's scope, when it may be limited to some residents.
+    from_counts : bool, default=True
+        Whether the run's counts answer for ``today`` (:func:`counts_are_exact_on`).
 
     Returns
     -------
     tuple of (str, dict)
         The SELECT and its parameters (``:run_id`` is the caller's).
     """
-    params: dict = {"today": today}
-    if not filters.only_tier_and_overdue or (scope is not None and scope.per_resident):
-        where, extra = filters.sql(today=today)
-        if scope is not None and scope.per_resident:
-            where += " AND r.id = ANY(:scope_residents)"
-            extra = extra | {"scope_residents": sorted(scope.resident_ids)}
-        return (
-            f"""SELECT h.area_id, s.tier, {overdue_sql()} AS overdue,
-                count(*) AS residents
-            FROM resident_scores s JOIN residents r ON r.id = s.resident_id
-            JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
-            WHERE s.run_id = :run_id{where} GROUP BY 1, 2, 3""",
-            params | extra,
-        )
+    live, params = _live_counts_sql(filters, today, scope)
+    if (
+        not from_counts
+        or not filters.only_tier_and_overdue
+        or (scope is not None and scope.per_resident)
+    ):
+        return live, params
     conditions = ""
     if filters.tiers is not None:
         conditions += " AND c.tier = ANY(:filter_tiers)"

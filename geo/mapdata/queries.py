@@ -17,7 +17,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.analyst_export import suppress_area_summaries
-from geo.mapdata.aggregates import HEAT_CELL_M, area_counts_sql, area_filter_sql
+from geo.mapdata.aggregates import (
+    HEAT_CELL_M,
+    area_counts_sql,
+    area_filter_sql,
+    counts_are_exact_on,
+)
 from geo.mapdata.filters import NO_FILTERS, MapQueryError, ResidentFilters
 from geo.scope import Scope
 from geo.score_runs import latest_run_id, resident_explanation
@@ -105,7 +110,8 @@ def area_summaries(
         (residents matching ``filters``), ``residents_shown`` (their sum), ``high_per_1000``
         (high-tier residents shown per 1,000 scored; None when none is scored).
     """
-    counts_sql, params = area_counts_sql(filters, today=today, scope=scope)
+    exact = counts_are_exact_on(session, run_id, today)
+    counts_sql, params = area_counts_sql(filters, today=today, scope=scope, from_counts=exact)
     # the scope's residents are in the counts; its dongs here
     scope_where, scope_params = Scope(scope.area_codes).sql()
     scored_sql = (

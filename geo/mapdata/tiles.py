@@ -15,7 +15,7 @@ import math
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.mapdata.aggregates import area_counts_sql, area_filter_sql
+from geo.mapdata.aggregates import area_counts_sql, area_filter_sql, counts_are_exact_on
 from geo.mapdata.filters import NO_FILTERS, MapQueryError, ResidentFilters, overdue_sql
 from geo.mapdata.queries import area_summaries
 from geo.scope import Scope
@@ -100,6 +100,7 @@ def area_tile_sql(
     *,
     today: dt.date,
     hidden_cells: list[str] | None = None,
+    from_counts: bool = True,
 ) -> tuple[str, dict]:
     """Return the per-dong layer's query and its parameters.
 
@@ -118,13 +119,16 @@ def area_tile_sql(
     hidden_cells : list of str, optional
         An analyst's view: counts left out of the tile (null), as ``code/tier`` or
         ``code/overdue_tier`` (tier names).
+    from_counts : bool, default=True
+        Whether the run's due-date counts answer for ``today``
+        (:func:`geo.mapdata.aggregates.counts_are_exact_on`); else the counts are made live.
 
     Returns
     -------
     tuple of (str, dict)
         The query and its parameters.
     """
-    counts, params = area_counts_sql(filters, today=today, scope=scope)
+    counts, params = area_counts_sql(filters, today=today, scope=scope, from_counts=from_counts)
     # the scope's residents are in the counts; its dongs here
     scope_where, scope_params = Scope(scope.area_codes).sql()
     area_where, area_params = area_filter_sql(filters)
@@ -232,7 +236,10 @@ def residents_tile(
         return (b"", 0) if with_count else b""
     if z <= AREA_ZOOM_MAX:
         hidden = _hidden_cells(session, scope, run_id, today, filters) if suppress_small else None
-        sql, params = area_tile_sql(scope, filters, today=today, hidden_cells=hidden)
+        exact = counts_are_exact_on(session, run_id, today)
+        sql, params = area_tile_sql(
+            scope, filters, today=today, hidden_cells=hidden, from_counts=exact
+        )
     else:
         sql, params = resident_tile_sql(scope, filters, today=today, with_ids=z >= RESIDENT_ID_ZOOM)
     tile, count = session.execute(

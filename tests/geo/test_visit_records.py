@@ -10,6 +10,7 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from geo.mapdata.queries import area_summaries
 from geo.scope import Scope
 from geo.score_runs import load_visit_labels
 from geo.settings import SettingsError, load_settings
@@ -242,15 +243,39 @@ def test_map_aggregates_follow_the_visit(town):
         {"run": run},
     ).all()
     fresh = db.execute(
-        text("""SELECT h.area_id, s.tier, s.next_due_on, count(*)
-        FROM resident_scores s JOIN residents r ON r.id = s.resident_id
-        JOIN households h ON h.id = r.household_id
+        text("""SELECT h.area_id, s.tier, greatest(s.next_due_on, run.as_of - 1), count(*)
+        FROM resident_scores s JOIN score_runs run ON run.id = s.run_id
+        JOIN residents r ON r.id = s.resident_id JOIN households h ON h.id = r.household_id
         WHERE s.run_id = :run GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""),
         {"run": run},
     ).all()
     assert [tuple(r) for r in cached] == [tuple(r) for r in fresh]
     assert not any(r.tier == 2 for r in cached)
     assert count(db, "run_high_cells") == 0  # the only high resident is medium now
+
+
+@pytest.mark.parametrize("days", [-400, -30, -1, 0, 1, 30, 400])
+def test_overdue_counts_are_exact_on_every_day_around_the_runs_as_of(town, days):
+    """Counts are read from the due-date buckets from the run's as_of on, and made live
+    before it; either way they equal a count of resident_scores on that day."""
+    db, run = town["db"], town["run"]
+    day = AS_OF + dt.timedelta(days=days)
+    shown = {
+        (a["code"], tier): (a["tier_counts"][tier], a["overdue_counts"][tier])
+        for a in area_summaries(db, EVERYTHING, run_id=run, today=day)
+        for tier in ("low", "medium", "high")
+    }
+    rows = db.execute(
+        text("""SELECT a.code, s.tier, count(*), count(*) FILTER (WHERE s.next_due_on < :day)
+        FROM resident_scores s JOIN residents r ON r.id = s.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE s.run_id = :run GROUP BY 1, 2"""),
+        {"run": run, "day": day},
+    ).all()
+    names = {0: "low", 1: "medium", 2: "high"}
+    expected = {(code, names[tier]): (n, late) for code, tier, n, late in rows}
+    assert expected and {k: shown[k] for k in expected} == expected
+    assert all(v == (0, 0) for k, v in shown.items() if k not in expected)
 
 
 def test_unreachable_after_three_not_found_then_cleared_by_a_meeting(town):

@@ -1,7 +1,8 @@
 """the map's per-dong counts by due date (run_area_due_counts) instead of by day counted
 (run_area_counts), built when a run is stored, so that reading the map writes nothing
 
-Existing runs get their counts, and their heat cells where they have none, here.
+Existing runs get their counts, and their heat cells where they have none, here. Due dates
+before a run's as_of are counted on the day before it (geo.mapdata.aggregates).
 
 Revision ID: 0012
 Revises: 0011
@@ -39,8 +40,9 @@ def upgrade() -> None:
     )
     op.execute("""
         INSERT INTO run_area_due_counts (run_id, area_id, tier, due_on, residents)
-        SELECT s.run_id, h.area_id, s.tier, s.next_due_on, count(*)
+        SELECT s.run_id, h.area_id, s.tier, greatest(s.next_due_on, run.as_of - 1), count(*)
         FROM resident_scores s
+        JOIN score_runs run ON run.id = s.run_id
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id
         GROUP BY 1, 2, 3, 4""")
