@@ -15,10 +15,11 @@ hold households (the busiest first, then a spread), and fetches each one:
   one at a time, in the same run.
 
 It prints tiles per second, p50 and p95 latency and the largest tile of each. The per-dong
-aggregates that low-zoom tiles read are built once before timing (as ``visitmap score``
-does after each run). ``--tiny`` makes a scratch database (``--database``, default
-``visitmap_bench_tiny``) with the demo at 200 residents and one score run, fetches 3 tiles
-per zoom, and drops the database: a check that the bench still runs.
+aggregates that low-zoom tiles read are built with each score run
+(``geo.mapdata.aggregates.build_run_aggregates``). ``--tiny`` makes a scratch database
+(``--database``, default ``visitmap_bench_tiny``) with the demo at 200 residents and one
+score run, fetches 3 tiles per zoom, and drops the database: a check that the bench still
+runs.
 """
 
 from __future__ import annotations
