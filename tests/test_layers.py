@@ -115,13 +115,29 @@ def test_no_lower_layer_imports_a_higher_one():
     assert not wrong, "\n".join(sorted(wrong))
 
 
+#: The one layer that may import inside a function: the command line defers its imports so
+#: that ``visitmap --help`` starts in 0.3 s rather than 3.3 s (Flask, folium, scikit-learn,
+#: geopandas). Nothing imports it (the layer check), so a deferred import there cannot be
+#: dodging a cycle.
+DEFERRING_LAYER = "command line"
+
+
 def test_no_project_import_hides_inside_a_function():
     hidden = {
         f"{path.relative_to(ROOT)}:{line}: {target}"
         for module, target, line, in_function, path in edges()
-        if in_function
+        if in_function and layer_of(module)[1] != DEFERRING_LAYER
     }
     assert not hidden, "\n".join(sorted(hidden))
+
+
+def test_nothing_imports_the_command_line_but_itself():
+    importers = {
+        module
+        for module, target, *_ in edges()
+        if layer_of(target)[1] == DEFERRING_LAYER and layer_of(module)[1] != DEFERRING_LAYER
+    }
+    assert not importers
 
 
 def test_the_module_graph_has_no_cycle():

@@ -10,14 +10,6 @@ from pathlib import Path
 
 import click
 
-from geo.analyst_export import (
-    ExportError,
-    analyst_aggregates,
-    analyst_residents,
-    load_pseudonym_key,
-)
-from geo.scope import Scope
-from geo.settings import load_settings, today_in_seoul
 from visitmap.db_session import cli_session
 
 
@@ -42,6 +34,15 @@ def analyst(out: Path, aggregates: Path | None, by_age: bool, run_id: int | None
     --aggregates file counts them per dong and tier (and age band with --by-age), with every
     count from 1 to 4 suppressed.
     """
+    from geo.analyst_export import (
+        ExportError,
+        analyst_aggregates,
+        analyst_residents,
+        load_pseudonym_key,
+    )
+    from geo.scope import Scope
+    from geo.settings import load_settings, today_in_seoul
+
     settings = load_settings()
     try:
         key = load_pseudonym_key(settings.var_dir)

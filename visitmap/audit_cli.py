@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from geo.audit import AuditError, prune_access, search_access
-from geo.settings import SEOUL, load_settings
 from visitmap.db_session import cli_session
-from webmap.audit_export import audit_csv
 
 
 def _retention_days() -> int:
     """Return ``VISITMAP_AUDIT_RETENTION_DAYS`` as geo.settings reads it (at least 730)."""
+    from geo.settings import load_settings
+
     return load_settings().audit_retention_days
 
 
@@ -47,6 +46,10 @@ def audit() -> None:
 )
 def audit_search(username, resident, since, until, endpoint, limit, output) -> None:
     """Print audit rows matching every filter given, newest first."""
+    from geo.audit import AuditError, search_access
+    from geo.settings import SEOUL
+    from webmap.audit_export import audit_csv
+
     try:
         with cli_session() as session:
             rows = search_access(
@@ -95,6 +98,8 @@ def audit_search(username, resident, since, until, endpoint, limit, output) -> N
 )
 def audit_prune(older_than_days, retention_days) -> None:
     """Delete audit rows older than the retention; refuses anything younger."""
+    from geo.audit import AuditError, prune_access
+
     retention = _retention_days() if retention_days is None else retention_days
     try:
         with cli_session() as session:

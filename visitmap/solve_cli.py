@@ -10,14 +10,6 @@ from pathlib import Path
 
 import click
 
-from routing.solomon import (
-    SolomonFormatError,
-    SolomonInfeasibleError,
-    read_solomon,
-    solution_as_json,
-    solve_solomon,
-)
-
 # Kept literal so that ``visitmap --help`` does not import PyVRP; a test checks it against
 # routing.solomon.OBJECTIVES.
 OBJECTIVE_CHOICES = ("distance", "vehicles")
@@ -50,6 +42,14 @@ def solve(file: Path, time_limit: float, seed: int, objective: str) -> None:
     visiting order], ...]}, with customer numbers as in FILE and the depot left out. Distances
     are unrounded Euclidean; see docs/solver.md.
     """
+    from routing.solomon import (
+        SolomonFormatError,
+        SolomonInfeasibleError,
+        read_solomon,
+        solution_as_json,
+        solve_solomon,
+    )
+
     try:
         instance = read_solomon(file)
     except SolomonFormatError as exc:

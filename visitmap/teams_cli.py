@@ -6,21 +6,7 @@ import datetime as dt
 
 import click
 
-from geo.scope import Scope
-from geo.teams import (
-    TeamError,
-    TeamNotFound,
-    add_member,
-    assign_areas,
-    create_team,
-    get_team,
-    list_teams,
-    set_member_active,
-)
-from routing.plan import PlanningError
-from routing.settings_input import SettingsInputError, plan_settings_from
 from visitmap.db_session import cli_session
-from visitmap.usecases.planning import PlanRequestError, plan_summary_lines, plan_team_day
 
 
 def _fail(exc: Exception):
@@ -35,6 +21,8 @@ def teams() -> None:
 @teams.command("list")
 def teams_list() -> None:
     """List the teams: id, name, base, dongs, active members."""
+    from geo.teams import list_teams
+
     with cli_session() as session:
         rows = list_teams(session)
     if not rows:
@@ -51,6 +39,8 @@ def teams_list() -> None:
 @click.argument("team_id")
 def teams_show(team_id: str) -> None:
     """Show one team with its dongs and members."""
+    from geo.teams import get_team
+
     with cli_session() as session:
         team = get_team(session, team_id)
     if team is None:
@@ -74,6 +64,8 @@ def teams_show(team_id: str) -> None:
 @click.option("--area", "area_codes", multiple=True, help="Dong code (10 digits); repeatable.")
 def teams_create(team_id, name, base_facility_id, area_codes) -> None:
     """Create team TEAM_ID."""
+    from geo.teams import TeamError, create_team
+
     try:
         with cli_session() as session:
             team = create_team(
@@ -95,6 +87,8 @@ def teams_create(team_id, name, base_facility_id, area_codes) -> None:
 @click.option("--role", help="e.g. 복지통장, 방문간호사, 복지담당.")
 def teams_add_member(team_id, member_id, name, role) -> None:
     """Add member MEMBER_ID (a visitor) to team TEAM_ID."""
+    from geo.teams import TeamError, TeamNotFound, add_member
+
     try:
         with cli_session() as session:
             add_member(session, team_id, member_id=member_id, name=name, role=role)
@@ -108,6 +102,8 @@ def teams_add_member(team_id, member_id, name, role) -> None:
 @click.option("--activate", is_flag=True, help="Make the member active again instead.")
 def teams_deactivate_member(member_id, activate) -> None:
     """Stop planning visits for MEMBER_ID (or start again with --activate)."""
+    from geo.teams import TeamError, TeamNotFound, set_member_active
+
     try:
         with cli_session() as session:
             set_member_active(session, member_id, activate)
@@ -122,6 +118,8 @@ def teams_deactivate_member(member_id, activate) -> None:
 @click.option("--replace", is_flag=True, help="The team covers exactly these dongs.")
 def teams_assign(team_id, area_codes, replace) -> None:
     """Assign dongs (10-digit codes) to team TEAM_ID."""
+    from geo.teams import TeamError, TeamNotFound, assign_areas
+
     try:
         with cli_session() as session:
             team = assign_areas(session, team_id, list(area_codes), replace=replace)
@@ -168,6 +166,12 @@ def routes_plan(
     plan.
     """
     import getpass
+
+    from geo.scope import Scope
+    from geo.teams import TeamNotFound
+    from routing.plan import PlanningError
+    from routing.settings_input import SettingsInputError, plan_settings_from
+    from visitmap.usecases.planning import PlanRequestError, plan_summary_lines, plan_team_day
 
     fields = {
         "time_limit_seconds": time_limit,

@@ -12,23 +12,13 @@ from contextlib import contextmanager
 
 import click
 
-from geo.accounts import (
-    AccountError,
-    create_token,
-    create_user,
-    list_accounts,
-    list_tokens,
-    revoke_token,
-    set_areas,
-    set_disabled,
-    set_password,
-)
-from geo.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
 from visitmap.db_session import cli_session
 
 
 @contextmanager
 def _account_errors():
+
+    from geo.accounts import AccountError
 
     try:
         yield
@@ -87,6 +77,8 @@ def users() -> None:
 )
 def create(username, roles, display_name, areas, all_areas, team, org, password_stdin) -> None:
     """Create the account USERNAME."""
+    from geo.accounts import create_user
+
     password = _read_password(prompt=True) if password_stdin else None
     with _account_errors(), cli_session() as session:
         account = create_user(
@@ -108,6 +100,8 @@ def create(username, roles, display_name, areas, all_areas, team, org, password_
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_(as_json: bool) -> None:
     """List the accounts."""
+    from geo.accounts import list_accounts
+
     with cli_session() as session:
         rows = [_describe(a) for a in list_accounts(session)]
     if as_json:
@@ -127,6 +121,8 @@ def list_(as_json: bool) -> None:
 @click.argument("username")
 def disable(username: str) -> None:
     """Disable USERNAME: its sessions end and its tokens stop working at once."""
+    from geo.accounts import set_disabled
+
     with _account_errors(), cli_session() as session:
         set_disabled(session, username, True)
     click.echo(f"disabled {username}")
@@ -136,6 +132,8 @@ def disable(username: str) -> None:
 @click.argument("username")
 def enable(username: str) -> None:
     """Enable USERNAME again."""
+    from geo.accounts import set_disabled
+
     with _account_errors(), cli_session() as session:
         set_disabled(session, username, False)
     click.echo(f"enabled {username}")
@@ -146,6 +144,8 @@ def enable(username: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def set_password_(username: str, password_stdin: bool) -> None:
     """Set USERNAME's password (its sessions end; a lock-out is lifted)."""
+    from geo.accounts import set_password
+
     password = _read_password(prompt=not password_stdin)
     with _account_errors(), cli_session() as session:
         set_password(session, username, password)
@@ -158,6 +158,8 @@ def set_password_(username: str, password_stdin: bool) -> None:
 @click.option("--all-areas", is_flag=True, help="Every dong.")
 def set_areas_(username: str, codes: tuple[str, ...], all_areas: bool) -> None:
     """Set the dongs USERNAME works in (replacing the old ones)."""
+    from geo.accounts import set_areas
+
     with _account_errors(), cli_session() as session:
         account = set_areas(session, username, codes, all_areas=all_areas)
     click.echo(f"{username}: areas {'all' if account.all_areas else ', '.join(account.area_codes)}")
@@ -166,6 +168,8 @@ def set_areas_(username: str, codes: tuple[str, ...], all_areas: bool) -> None:
 @users.command("create-demo")
 def create_demo() -> None:
     """Create the demo's accounts (one per role; demo passwords, see README). Idempotent."""
+    from geo.demo.accounts import DEMO_ACCOUNTS, create_demo_accounts
+
     with _account_errors(), cli_session() as session:
         created = create_demo_accounts(session)
     click.echo(
@@ -183,6 +187,8 @@ def tokens() -> None:
 @click.option("--user", "username", required=True, help="The user whose role and scope it has.")
 def token_create(name: str, username: str) -> None:
     """Create a token NAME for --user and print it (once: only its hash is kept)."""
+    from geo.accounts import create_token
+
     with _account_errors(), cli_session() as session:
         token, info = create_token(session, username, name)
     click.echo(f"token {info.id} '{info.name}' for {info.username} (shown once):", err=True)
@@ -193,6 +199,8 @@ def token_create(name: str, username: str) -> None:
 @click.option("--user", "username", help="Only this user's tokens.")
 def token_list(username: str | None) -> None:
     """List tokens: id, user, name, prefix, created, last used, revoked."""
+    from geo.accounts import list_tokens
+
     with cli_session() as session:
         rows = list_tokens(session, username)
     for t in rows:
@@ -209,6 +217,8 @@ def token_list(username: str | None) -> None:
 @click.argument("token_id", type=int)
 def token_revoke(token_id: int) -> None:
     """Revoke token TOKEN_ID (see `tokens list`); it stops working at once."""
+    from geo.accounts import revoke_token
+
     with _account_errors(), cli_session() as session:
         info = revoke_token(session, token_id)
     click.echo(f"revoked token {info.id} '{info.name}' of {info.username}")

@@ -7,14 +7,6 @@ import uuid
 
 import click
 
-from geo.db import make_engine, session_scope
-from geo.scope import Scope
-from geo.score_runs import latest_run_id
-from geo.settings import load_settings
-from geo.visit_scores import unreachable_residents
-from geo.visits import VisitError
-from visitmap.usecases.visits import record_visit, visit_input_from_mapping
-
 
 @click.group()
 def visits() -> None:
@@ -25,6 +17,12 @@ def visits() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def unreachable(as_json: bool) -> None:
     """List residents marked unreachable: dong, tier, since, attempts, last attempt."""
+    from geo.db import make_engine, session_scope
+    from geo.scope import Scope
+    from geo.score_runs import latest_run_id
+    from geo.settings import load_settings
+    from geo.visit_scores import unreachable_residents
+
     settings = load_settings()
     engine = make_engine(settings.database_url)
     try:
@@ -70,6 +68,12 @@ def record(
     idempotency_key,
 ) -> None:
     """Record a visit to RESIDENT with OUTCOME, as the form does (one transaction)."""
+    from geo.db import make_engine, session_scope
+    from geo.scope import Scope
+    from geo.settings import load_settings
+    from geo.visits import VisitError
+    from visitmap.usecases.visits import record_visit, visit_input_from_mapping
+
     settings = load_settings()
     values = {
         "resident": resident,
