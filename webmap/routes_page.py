@@ -36,6 +36,7 @@ from visitmap.usecases.planning import (
 )
 from webmap import style
 from webmap.access_log import plan_residents, shown
+from webmap.auth import current_account
 from webmap.db import get_session
 from webmap.map_page import SEODAEMUN_CENTRE, leaflet_map
 from webmap.pages import request_scope, team_in_reach
@@ -382,7 +383,14 @@ def plan_from_page():
                        error_field=exc.field)  # fmt: skip
         return page, 400
     try:
-        plan_team_day(session, request_scope(), team_id, day, created_by="web", settings=settings)
+        plan_team_day(
+            session,
+            request_scope(),
+            team_id,
+            day,
+            created_by=current_account().username,
+            settings=settings,
+        )
     except TeamNotFound:
         abort(404)
     except PlanRequestError as exc:

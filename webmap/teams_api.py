@@ -263,7 +263,7 @@ def routes_plan():
             request_scope(),
             team_id,
             day,
-            created_by=body.get("created_by") or "api",
+            created_by=current_account().username,
             settings=settings,
         )
     except PlanningError as exc:

@@ -489,3 +489,18 @@ def test_the_plan_form_is_korean_by_default_and_english_on_request(map_client):
                   "More settings", "Minutes per visit"):  # fmt: skip
         assert label in english, label
     assert "이동 수단" not in english
+
+
+def test_a_plan_records_the_signed_in_account_as_its_author(map_client, xss_team):
+    planned = map_client.post(
+        "/api/routes",
+        json={"team_id": xss_team, "date": "2026-11-03", "time_limit_seconds": 0.3},
+    )
+    assert planned.status_code == 201, planned.json
+    assert planned.json["created_by"] == "t.leader"
+    forged = map_client.post(
+        "/api/routes",
+        json={"team_id": xss_team, "date": "2026-11-03", "created_by": "someone.else"},
+    )
+    # a body cannot name another author: the field is not part of the request
+    assert forged.status_code == 201 and forged.json["created_by"] == "t.leader"

@@ -345,12 +345,12 @@ class TeamAreas(Body):
 class RoutePlanBody(Body):
     """The team, the day and the optional settings, stored with the plan.
 
-    :mod:`routing.settings_input` checks the settings' values and their order.
+    :mod:`routing.settings_input` checks the settings' values and their order. The plan records
+    the signed-in account as its author (no field names it).
     """
 
     team_id: StrictStr
     date: StrictStr = Field(json_schema_extra={"format": "date"})
-    created_by: Text = None
     time_limit_seconds: float | None = Field(None, ge=0.1, le=30)
     day_start: Text = Field(None, examples=["09:00"], pattern="^[0-2]?[0-9]:[0-5][0-9]$")
     day_end: Text = Field(None, examples=["18:00"], pattern="^[0-2]?[0-9]:[0-5][0-9]$")
