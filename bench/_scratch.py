@@ -119,3 +119,15 @@ def tiny_database(name: str, *, score: bool = False) -> Iterator[str]:
         yield url
     finally:
         drop_database(name)
+
+
+@contextmanager
+def bench_database(
+    database: str | None, *, tiny: bool, score: bool = False, default: str = "visitmap_city"
+) -> Iterator[str]:
+    """The URL a bench measures: a tiny scratch database (made, then dropped) or ``database``."""
+    if tiny:
+        with tiny_database(database or TINY_DATABASE, score=score) as url:
+            yield url
+    else:
+        yield database_url(database or default)

@@ -28,6 +28,7 @@ from geo.db import make_engine, session_scope
 from geo.settings import load_settings
 
 from _scratch import (
+    TINY_DATABASE,
     create_database,
     database_url,
     drop_database,
@@ -52,21 +53,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?")
     parser.add_argument("--fresh", action="store_true")
-    parser.add_argument("--database", default="visitmap_bench")
+    parser.add_argument("--database", help="default visitmap_bench (--tiny: visitmap_bench_tiny)")
     parser.add_argument("--tiny", action="store_true", help=f"{TINY_ROWS} generated rows")
     args = parser.parse_args()
     if args.tiny == (args.file is not None):
         parser.error("give FILE or --tiny")
     if not args.tiny:
-        run(database_url(args.database), Path(args.file), fresh=args.fresh)
+        run(database_url(args.database or "visitmap_bench"), Path(args.file), fresh=args.fresh)
         return
     try:
-        url = create_database(args.database)
+        url = create_database(args.database or TINY_DATABASE)
         load_areas_and_facilities(url)
         with tempfile.TemporaryDirectory(prefix="visitmap-bench-") as workdir:
             run(url, generate_residents(Path(workdir), TINY_ROWS), fresh=True)
     finally:
-        drop_database(args.database)
+        drop_database(args.database or TINY_DATABASE)
 
 
 def run(url: str, path: Path, *, fresh: bool) -> None:

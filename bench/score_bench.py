@@ -14,8 +14,8 @@ Needs a database holding the city-scale demo, e.g.:
 Measured in one run, each inside a transaction that is rolled back (nothing is kept):
 
 - in memory: the weighted index's score, tiers and contributions on the feature table;
-- the whole rescore: ``geo.score_runs.score_residents`` (feature query in PostGIS, score,
-  tiers, contributions, COPY of every resident's row into resident_scores);
+- the whole rescore: ``visitmap.usecases.scoring_runs.score_residents`` (feature query in
+  PostGIS, score, tiers, contributions, COPY of every resident's row into resident_scores);
 - its bare parts: reading the same feature table when it is already a table (COPY out), one
   numpy matrix product, and one COPY of the results into an unindexed temporary table.
 
@@ -44,7 +44,7 @@ from scoring.explain import contribution_matrix
 from scoring.weighted import WeightedIndexScorer
 from visitmap.usecases.scoring_runs import score_residents
 
-from _scratch import TINY_DATABASE, database_url, tiny_database
+from _scratch import bench_database
 
 
 def timed(label: str, results: dict, fn):
@@ -62,11 +62,8 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a scratch database of 200 residents")
     args = parser.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
-    if args.tiny:
-        with tiny_database(args.database or TINY_DATABASE) as url:
-            measure(url, as_of)
-    else:
-        measure(database_url(args.database or "visitmap_city"), as_of)
+    with bench_database(args.database, tiny=args.tiny) as url:
+        measure(url, as_of)
 
 
 def measure(url: str, as_of: dt.date) -> None:

@@ -29,7 +29,7 @@ from geo.db import make_engine
 from geo.scope import Scope
 from scoring.config import default_config
 
-from _scratch import TINY_DATABASE, database_url, tiny_database
+from _scratch import bench_database
 
 #: Where each step is looked up when it is called (the use-case imports its steps by name).
 STEPS = {
@@ -54,11 +54,8 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true", help="a scratch database of 200 residents")
     args = parser.parse_args()
     as_of = dt.date.fromisoformat(args.as_of)
-    if args.tiny:
-        with tiny_database(args.database or TINY_DATABASE) as url:
-            measure(url, as_of)
-    else:
-        measure(database_url(args.database or "visitmap_city"), as_of)
+    with bench_database(args.database, tiny=args.tiny) as url:
+        measure(url, as_of)
 
 
 def measure(url: str, as_of: dt.date) -> None:

@@ -51,7 +51,7 @@ from geo.score_runs import latest_run_id
 from geo.settings import today_in_seoul
 from webmap import create_app
 
-from _scratch import TINY_AS_OF, TINY_DATABASE, database_url, tiny_database
+from _scratch import TINY_AS_OF, bench_database
 
 ZOOMS = (8, 11, 14, 16)
 BENCH_USER = "bench.tiles"
@@ -121,11 +121,9 @@ def main() -> None:
     parser.add_argument("--tiles", type=int, default=200)
     parser.add_argument("--tiny", action="store_true", help=f"200 residents, --tiles {TINY_TILES}")
     args = parser.parse_args()
-    if args.tiny:
-        with tiny_database(args.database or TINY_DATABASE, score=True) as url:
-            measure(url, TINY_TILES, today=TINY_AS_OF)
-    else:
-        measure(database_url(args.database or "visitmap_city"), args.tiles, today=today_in_seoul())
+    today = TINY_AS_OF if args.tiny else today_in_seoul()
+    with bench_database(args.database, tiny=args.tiny, score=True) as url:
+        measure(url, TINY_TILES if args.tiny else args.tiles, today=today)
 
 
 def measure(url_text: str, count: int, *, today) -> None:
@@ -134,9 +132,7 @@ def measure(url_text: str, count: int, *, today) -> None:
         run_id = latest_run_id(session)
         if run_id is None:
             raise SystemExit("no score run: run `visitmap score` on this database first")
-        started = time.perf_counter()
-        session.commit()
-        print(f"run {run_id}; aggregates ready in {time.perf_counter() - started:.2f} s")
+        print(f"run {run_id}")
         residents = session.execute(
             text("SELECT count(*) FROM resident_scores WHERE run_id = :r"), {"r": run_id}
         ).scalar_one()
@@ -151,47 +147,48 @@ def measure(url_text: str, count: int, *, today) -> None:
         port = probe.getsockname()[1]
     server = create_server(app, host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
-
-    for z in ZOOMS:
-        print(f"z{z} ({len(tiles[z])} tiles, {len(set(tiles[z]))} distinct)")
-        connection = http.client.HTTPConnection("127.0.0.1", port)
-        first = f"/tiles/residents/{z}/{tiles[z][0][0]}/{tiles[z][0][1]}.pbf"
-        connection.request("GET", first, headers=headers)
-        connection.getresponse().read()  # warm-up
-        seconds, sizes = [], []
-        for x, y in tiles[z]:
-            start = time.perf_counter()
-            connection.request("GET", f"/tiles/residents/{z}/{x}/{y}.pbf", headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            seconds.append(time.perf_counter() - start)
-            assert response.status == 200, (response.status, body[:200])
-            sizes.append(len(body))
-        connection.close()
-        summary("service", seconds, sizes)
-
-        if z <= AREA_ZOOM_MAX:
-            sql, params = area_tile_sql(Scope.everything(), NO_FILTERS, today=today)
-        else:
-            sql, params = resident_tile_sql(
-                Scope.everything(), NO_FILTERS, today=today, with_ids=z >= RESIDENT_ID_ZOOM
-            )
-        seconds, sizes = [], []
-        with Session(engine) as session:
-            statement = text(sql)
-            session.execute(statement, params | {"z": z, "x": 0, "y": 0, "run_id": run_id})
+    try:
+        for z in ZOOMS:
+            print(f"z{z} ({len(tiles[z])} tiles, {len(set(tiles[z]))} distinct)")
+            connection = http.client.HTTPConnection("127.0.0.1", port)
+            first = f"/tiles/residents/{z}/{tiles[z][0][0]}/{tiles[z][0][1]}.pbf"
+            connection.request("GET", first, headers=headers)
+            connection.getresponse().read()  # warm-up
+            seconds, sizes = [], []
             for x, y in tiles[z]:
                 start = time.perf_counter()
-                tile = session.execute(
-                    statement, params | {"z": z, "x": x, "y": y, "run_id": run_id}
-                ).scalar_one()
+                connection.request("GET", f"/tiles/residents/{z}/{x}/{y}.pbf", headers=headers)
+                response = connection.getresponse()
+                body = response.read()
                 seconds.append(time.perf_counter() - start)
-                sizes.append(len(tile or b""))
-        summary("bare", seconds, sizes)
-    server.close()
-    with session_scope(engine) as session:
-        revoke_token(session, token_id)
-    engine.dispose()
+                assert response.status == 200, (response.status, body[:200])
+                sizes.append(len(body))
+            connection.close()
+            summary("service", seconds, sizes)
+
+            if z <= AREA_ZOOM_MAX:
+                sql, params = area_tile_sql(Scope.everything(), NO_FILTERS, today=today)
+            else:
+                sql, params = resident_tile_sql(
+                    Scope.everything(), NO_FILTERS, today=today, with_ids=z >= RESIDENT_ID_ZOOM
+                )
+            seconds, sizes = [], []
+            with Session(engine) as session:
+                statement = text(sql)
+                session.execute(statement, params | {"z": z, "x": 0, "y": 0, "run_id": run_id})
+                for x, y in tiles[z]:
+                    start = time.perf_counter()
+                    tile = session.execute(
+                        statement, params | {"z": z, "x": x, "y": y, "run_id": run_id}
+                    ).scalar_one()
+                    seconds.append(time.perf_counter() - start)
+                    sizes.append(len(tile or b""))
+            summary("bare", seconds, sizes)
+    finally:  # the all-dongs token never outlives the bench
+        server.close()
+        with session_scope(engine) as session:
+            revoke_token(session, token_id)
+        engine.dispose()
 
 
 if __name__ == "__main__":

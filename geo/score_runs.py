@@ -322,6 +322,8 @@ def write_run_partition(session: Session, run_id: int, frame, *, progress=None) 
     session.execute(
         text(f"ALTER TABLE resident_scores ATTACH PARTITION {partition} FOR VALUES IN ({run_id})")
     )
+    # statistics now, or the first tiles' plans are poor until autovacuum gets to the table
+    session.execute(text(f"ANALYZE {partition}"))
 
 
 def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:

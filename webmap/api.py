@@ -35,7 +35,7 @@ def residents(query: ResidentsQuery):
     """Residents in a bounding box (GeoJSON, paged, highest score first)."""
     session = get_session()
     bbox, filters, limit, offset = query.bbox, query.filters(), query.limit, query.offset
-    run_id = parse_run(session)
+    run_id = parse_run(session, query.run)
     if run_id is None:
         return jsonify(
             type="FeatureCollection",
@@ -71,7 +71,7 @@ def residents(query: ResidentsQuery):
 def resident(resident_id: str, query: RunQuery):
     """One resident's panel: tier, score, reasons, visits, needs, support."""
     session = get_session()
-    run_id = parse_run(session)
+    run_id = parse_run(session, query.run)
     panel = (
         resident_panel(session, request_scope(), resident_id, today=today(), run_id=run_id)
         if run_id is not None
@@ -89,7 +89,7 @@ def areas(query: MapQuery):
     """Dongs with residents scored, counts per tier and overdue."""
     session = get_session()
     filters = query.filters()
-    run_id = parse_run(session)
+    run_id = parse_run(session, query.run)
     rows = (
         area_summaries(
             session,
@@ -125,7 +125,7 @@ def resident_tile(z: int, x: int, y: int, query: MapQuery):
     """
     session = get_session()
     filters = query.filters()
-    run_id = parse_run(session)
+    run_id = parse_run(session, query.run)
     body = b""
     if run_id is not None:
         body, count = residents_tile(

@@ -45,8 +45,6 @@ def _district_wide_only():
 
 #: rows per page of /audit
 PAGE_SIZE = 50
-#: rows /api/audit returns by default and at most
-API_LIMIT, API_MAX_LIMIT = 100, 1000
 #: the most rows /audit.csv writes; more is refused (narrow the dates, or use the command line)
 CSV_MAX_ROWS = 50_000
 #: a row lists this many residents on the page; the rest are counted

@@ -37,10 +37,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import abort, current_app, jsonify, make_response
+from flask import current_app, jsonify, make_response
 from spectree import Response, SpecTree
 from spectree.plugins.flask_plugin import FlaskPlugin
 
+from geo.visits import VisitError
+from visitmap.errors import FieldError
 from webmap.schemas import requests as request_models
 from webmap.schemas.responses import ErrorBody
 
@@ -162,8 +164,9 @@ def invalid_request(req, resp, error, instance, model_adapter, *, listing: bool 
 
     Raises
     ------
-    werkzeug.exceptions.HTTPException
-        Carrying the 400 response, when ``error`` is not None.
+    visitmap.errors.FieldError
+        The first problem, when ``error`` is not None (:mod:`webmap.errors` answers it);
+        :class:`geo.visits.VisitError` with every problem when ``listing``.
     """
     if error is None:
         return
@@ -175,17 +178,10 @@ def invalid_request(req, resp, error, instance, model_adapter, *, listing: bool 
         and not isinstance(req.get_json(silent=True), dict)
         else request_problems(error)
     )
-    parameter, message = problems[0]
-    body = {
-        "error": "invalid_parameter",
-        "parameter": parameter,
-        "message": f"{parameter}: {message}",
-    }
     if listing:
-        body["problems"] = [{"parameter": p, "message": m} for p, m in problems]
-    response = jsonify(body)
-    response.status_code = 400
-    abort(response)
+        raise VisitError(problems)
+    parameter, message = problems[0]
+    raise FieldError(message, field=parameter)
 
 
 def invalid_request_listing(req, resp, error, instance, model_adapter):

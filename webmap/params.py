@@ -11,8 +11,8 @@ import datetime as dt
 from flask import current_app, request
 from sqlalchemy.orm import Session
 
+from geo.mapdata.aggregates import run_as_of
 from geo.mapdata.filters import MapQueryError
-from geo.mapdata.queries import run_exists
 from geo.score_runs import latest_run_id
 from geo.settings import today_in_seoul
 from visitmap.errors import NotFound
@@ -60,8 +60,15 @@ def parse_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     return value
 
 
-def parse_run(session: Session) -> int | None:
-    """Return the ``run`` parameter (a score run id), default the latest run.
+def parse_run(session: Session, run_id: int | None) -> int | None:
+    """Return the score run a request asks for, default the latest run.
+
+    Parameters
+    ----------
+    session : Session
+        The request's session.
+    run_id : int or None
+        The ``run`` parameter as the query model parsed it (1 to 2**31 - 1), or None.
 
     Returns
     -------
@@ -70,15 +77,11 @@ def parse_run(session: Session) -> int | None:
 
     Raises
     ------
-    geo.mapdata.filters.MapQueryError
-        If ``run`` is not an integer from 1 to 2**31 - 1 (400).
     visitmap.errors.NotFound
         If the run does not exist (404).
     """
-    raw = request.args.get("run")
-    if raw is None or raw == "":
+    if run_id is None:
         return latest_run_id(session)
-    run_id = parse_int("run", 0, minimum=1, maximum=2**31 - 1)
-    if not run_exists(session, run_id):
+    if run_as_of(session, run_id) is None:
         raise NotFound(f"score run {run_id} does not exist")
     return run_id

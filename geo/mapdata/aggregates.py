@@ -146,6 +146,8 @@ def adjust_run_aggregates(
     old_next_due_on, new_next_due_on : date
         Due dates before and after.
     """
+    if (old_tier, old_next_due_on) == (new_tier, new_next_due_on):
+        return  # nothing moves
     params = {
         "run_id": run_id,
         "rid": resident_db_id,
@@ -190,7 +192,9 @@ def adjust_run_aggregates(
         params,
     )
     session.execute(
-        text("DELETE FROM run_high_cells WHERE run_id = :run_id AND residents <= 0"), params
+        text("""DELETE FROM run_high_cells
+        WHERE run_id = :run_id AND area_id = :area_id AND residents <= 0"""),
+        params,
     )
 
 
@@ -205,6 +209,25 @@ def _live_counts_sql(filters: ResidentFilters, today: dt.date, scope: Scope | No
         JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
         WHERE s.run_id = :run_id{where} GROUP BY 1, 2, 3"""
     return sql, {"today": today} | extra
+
+
+def run_as_of(session: Session, run_id: int) -> dt.date | None:
+    """Return a stored score run's ``as_of`` day, or None when there is no such run.
+
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    run_id : int
+        The run.
+
+    Returns
+    -------
+    date or None
+    """
+    return session.execute(
+        text("SELECT as_of FROM score_runs WHERE id = :run_id"), {"run_id": run_id}
+    ).scalar()
 
 
 def counts_are_exact_on(session: Session, run_id: int, today: dt.date) -> bool:
@@ -227,9 +250,7 @@ def counts_are_exact_on(session: Session, run_id: int, today: dt.date) -> bool:
     bool
         False also when the run does not exist (the live counts then find nothing).
     """
-    as_of = session.execute(
-        text("SELECT as_of FROM score_runs WHERE id = :run_id"), {"run_id": run_id}
-    ).scalar()
+    as_of = run_as_of(session, run_id)
     return as_of is not None and today >= as_of
 
 
@@ -265,13 +286,13 @@ def area_counts_sql(
     tuple of (str, dict)
         The SELECT and its parameters (``:run_id`` is the caller's).
     """
-    live, params = _live_counts_sql(filters, today, scope)
     if (
         not from_counts
         or not filters.only_tier_and_overdue
         or (scope is not None and scope.per_resident)
     ):
-        return live, params
+        return _live_counts_sql(filters, today, scope)
+    params: dict = {"today": today}
     conditions = ""
     if filters.tiers is not None:
         conditions += " AND c.tier = ANY(:filter_tiers)"

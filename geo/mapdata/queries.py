@@ -439,25 +439,6 @@ def facility_points(session: Session) -> list[dict]:
     return [dict(row) for row in rows]
 
 
-def run_exists(session: Session, run_id: int) -> bool:
-    """Return whether a score run with this id is stored.
-
-    Parameters
-    ----------
-    session : Session
-        Any session.
-    run_id : int
-        The run's id.
-
-    Returns
-    -------
-    bool
-        True if it is.
-    """
-    found = session.execute(text("SELECT 1 FROM score_runs WHERE id = :id"), {"id": run_id})
-    return found.first() is not None
-
-
 @dataclass(frozen=True)
 class MapData:
     """What the map page draws on the server side.

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from geo.features import load_features
 from geo.scope import Scope
-from geo.score_runs import resident_explanation
+from geo.score_runs import resident_explanation, unpack_vectors
 from geo.settings import SEOUL
 from geo.visit_scores import (
     ScoreChange,
@@ -263,7 +263,7 @@ def rescore_resident(
     features = table.features.reindex(columns=names, fill_value=0.0)
     if run["method"] == "model":
         score, tier = float(old["score"]), int(old["tier"])
-        contributions = np.frombuffer(bytes(old["contributions"]), dtype="<f4")[None, :]
+        contributions = unpack_vectors(old["contributions"])[None, :]
     else:
         score, tier, contributions = rescore_row(run["method"], config, features)
     due = due_dates(
