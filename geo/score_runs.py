@@ -2,6 +2,10 @@
 
 A stored run keeps who, when, method, parameters, data counts and metrics, and each
 resident's score, tier, features and contributions.
+
+Length: the run's write path (digest, packed vectors, one COPY into its own partition) and
+its read-back (changes, labels, explanations) share the storage format; apart, each half
+would have to know the other's.
 """
 
 from __future__ import annotations
