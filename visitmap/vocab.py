@@ -126,3 +126,56 @@ LOGIN_EVENTS = MappingProxyType(
 
 #: Tier codes (as scoring computes them) -> names (as the API and the pages show them).
 TIER_NAMES = MappingProxyType({0: "low", 1: "medium", 2: "high"})
+
+#: A resident's visit state (issue 12), in the order a page lists them. Exactly one applies,
+#: decided by ``scoring.cadence.visit_states``: no longer a target (moved, deceased) first,
+#: then unreachable (with its retry date), then visited today (with the outcome), then
+#: overdue (the due date has passed; never met or not), then first visit needed (never met,
+#: due on its first-visit date), then due on a date.
+VISIT_STATES = MappingProxyType(
+    {
+        "inactive": ("방문 대상 아님", "No longer a target"),
+        "unreachable": ("연락 안 됨", "Unreachable"),
+        "visited": ("오늘 방문함", "Visited today"),
+        "overdue": ("기한 지남", "Overdue"),
+        "first_visit": ("첫 방문 필요", "First visit needed"),
+        "due": ("방문 예정", "Due"),
+    }
+)
+
+#: Overdue periods read in bands past two weeks (issue 12): (first day of the band, 한국어,
+#: English). Below the first band the exact number of days is shown. A band's index is its
+#: rank for the planner (a higher band is more urgent within a tier).
+OVERDUE_BANDS = (
+    (1, "{days}일 지남", "{days} days overdue"),
+    (14, "2주 이상 지남", "over 2 weeks overdue"),
+    (30, "1개월 이상 지남", "over a month overdue"),
+    (90, "3개월 이상 지남", "over 3 months overdue"),
+    (180, "6개월 이상 지남", "over 6 months overdue"),
+    (365, "1년 이상 지남", "over a year overdue"),
+)
+
+
+def overdue_band(days: int) -> int:
+    """Return the index in :data:`OVERDUE_BANDS` of ``days`` overdue (-1 if not overdue)."""
+    band = -1
+    for index, (first_day, _ko, _en) in enumerate(OVERDUE_BANDS):
+        if days >= first_day:
+            band = index
+    return band
+
+
+def overdue_words(days: int) -> tuple[str, str]:
+    """Return ``days`` overdue in words (한국어, English): exact below 14 days, then a band.
+
+    ``overdue_words(3) == ("3일 지남", "3 days overdue")``,
+    ``overdue_words(100) == ("3개월 이상 지남", "over 3 months overdue")``; 0 or less is
+    ``("기한 전", "not overdue")``.
+    """
+    band = overdue_band(int(days))
+    if band < 0:
+        return "기한 전", "not overdue"
+    _first, ko, en = OVERDUE_BANDS[band]
+    if band == 0 and int(days) == 1:
+        return "1일 지남", "1 day overdue"
+    return ko.format(days=int(days)), en.format(days=int(days))
