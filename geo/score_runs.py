@@ -497,7 +497,7 @@ def visits_since_run(session: Session, run_id: int) -> list[tuple[int, int, dt.d
         FROM visits v
         JOIN score_runs run ON run.id = :run_id
         JOIN resident_scores s ON s.run_id = run.id AND s.resident_id = v.resident_id
-        WHERE v.recorded_at > run.created_at
+        WHERE v.recorded_at >= run.created_at
           AND NOT EXISTS (SELECT 1 FROM score_updates u
                           WHERE u.run_id = run.id AND u.visit_id = v.id)
         ORDER BY v.resident_id, v.visited_at DESC, v.id DESC"""),

@@ -105,7 +105,7 @@ def export_env(notebook_env, tmp_path_factory):
     with session_scope(engine) as session:  # the export holds a score run's features
         score_residents(
             session, Scope.everything(), method="weighted", config=default_config(),
-            as_of=AS_OF, created_by="test",
+            as_of=AS_OF, created_by="test", publish=True,
         )  # fmt: skip
     engine.dispose()
     folder = tmp_path_factory.mktemp("nb_export")
