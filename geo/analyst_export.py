@@ -151,7 +151,7 @@ def analyst_residents(
     pseudonym_key : bytes
         The key of the pseudonyms (:func:`load_pseudonym_key`).
     run_id : int, optional
-        The score run (default: the latest).
+        The score run (default: the published run).
 
     Returns
     -------
@@ -350,7 +350,7 @@ def analyst_aggregates(
     scope : Scope
         The residents the caller may see.
     run_id : int, optional
-        The score run (default: the latest).
+        The score run (default: the published run).
     by_age : bool, optional
         Also count per age band (:data:`AGE_BANDS`).
     as_of_year : int
