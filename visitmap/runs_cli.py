@@ -23,9 +23,14 @@ def runs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def runs_list(limit: int, as_json: bool) -> None:
     """Print the newest runs: id, created, method, config version, as of, tiers, published."""
+    import datetime as dt
     import json
 
     from geo.mapdata.queries import list_runs
+    from geo.settings import SEOUL
+
+    def korean(stamp: str) -> str:
+        return dt.datetime.fromisoformat(stamp).astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
 
     with cli_session() as session:
         rows = list_runs(session, limit=limit)
@@ -36,22 +41,22 @@ def runs_list(limit: int, as_json: bool) -> None:
         click.echo("no score run yet (run `visitmap score`)")
         return
     click.echo(
-        f"{'id':>5}  {'created':<16}  {'method':<8}  {'config':<14}  {'as of':<10}  "
+        f"{'id':>5}  {'created (KST)':<16}  {'method':<8}  {'config':<14}  {'as of':<10}  "
         f"{'high':>6} {'medium':>7} {'low':>7}  published"
     )
     for row in rows:
         tiers = row["tier_counts"] or {}
         if row["is_current"]:
-            state = f"PUBLISHED {row['published_at'][:16]} by {row['published_by']}"
+            state = f"PUBLISHED {korean(row['published_at'])} by {row['published_by']}"
         elif row["is_published"]:
-            state = f"earlier ({row['published_at'][:16]} by {row['published_by']})"
+            state = f"earlier ({korean(row['published_at'])} by {row['published_by']})"
         else:
             state = "draft"
         click.echo(
-            f"{row['id']:>5}  {row['created_at'][:16].replace('T', ' '):<16}  "
+            f"{row['id']:>5}  {korean(row['created_at']):<16}  "
             f"{row['method']:<8}  {row['config_version'] or '-':<14}  {row['as_of']:<10}  "
             f"{tiers.get('high', 0):>6} {tiers.get('medium', 0):>7} {tiers.get('low', 0):>7}  "
-            f"{state.replace('T', ' ')}"
+            f"{state}"
         )
 
 

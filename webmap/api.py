@@ -148,6 +148,7 @@ def publish_run(run_id: int):
         published_by=publication.published_by,
         previous_run_id=publication.previous_run_id,
         changed=publication.changed,
+        caught_up=result.caught_up,
     )
 
 

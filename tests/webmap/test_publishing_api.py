@@ -91,6 +91,7 @@ def test_a_draft_is_seen_by_leaders_and_analysts_only_and_publishing_switches_th
         assert response.status_code == 200, response.get_json()
         body = response.get_json()
         assert body["changed"] and body["previous_run_id"] == published
+        assert body["caught_up"] == 0  # no visit was recorded since the draft
         assert body["published_by"] == "t.leader" and body["run_id"] == draft
         assert _page_run(leader.get("/")) == draft
         assert leader.get("/api/areas").get_json()["run_id"] == draft

@@ -229,6 +229,9 @@ class PublishedRun(Out):
         description="The run published before (the run itself when it was published already)."
     )
     changed: bool = Field(description="False when the run was the published run already.")
+    caught_up: int = Field(
+        description="Residents rescored in the run with visits recorded since it was stored."
+    )
 
 
 class ScoreRuns(Out):
