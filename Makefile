@@ -60,7 +60,7 @@ db-status:
 demo: venv db-start
 	$(VISITMAP) db upgrade
 	$(VISITMAP) demo load --dir $(DEMO_DIR)
-	$(VISITMAP) score --unless-scored
+	$(VISITMAP) score --unless-scored --publish
 	$(VISITMAP) users create-demo
 	$(VISITMAP) status
 	VISITMAP_DEMO=1 $(VISITMAP) serve --host $(HOST) --port $(PORT)

@@ -97,7 +97,7 @@ def generate_residents(out_dir: Path, rows: int) -> Path:
 @contextmanager
 def tiny_database(name: str, *, score: bool = False) -> Iterator[str]:
     """A fresh database ``name`` holding the whole demo at :data:`TINY_RESIDENTS` residents
-    (and one weighted score run if ``score``); yields its URL and drops it afterwards."""
+    (and one published weighted score run if ``score``); yields its URL and drops it afterwards."""
     url = create_database(name)
     try:
         settings = load_settings()
@@ -114,6 +114,7 @@ def tiny_database(name: str, *, score: bool = False) -> Iterator[str]:
                     config=default_config(),
                     as_of=TINY_AS_OF,
                     created_by="bench",
+                    publish=True,
                 )
         engine.dispose()
         yield url

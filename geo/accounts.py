@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.scope import Scope
+from geo.score_runs import PUBLISHED_RUN_SQL
 from visitmap.errors import FieldError, Unauthorized
 from visitmap.vocab import ROLES
 
@@ -658,7 +659,7 @@ def scope_for(session: Session, account: Account, *, today: dt.date) -> Scope:
 
     - leader: every resident of their dongs (all dongs with ``all_areas``);
     - visitor: in their team's dongs (and their own, if any are set), the residents due or
-      overdue in the latest score run, planned for their team from
+      overdue in the published score run, planned for their team from
       :data:`PLANNED_SINCE_DAYS` days ago on, or visited by their team in the last
       :data:`VISITED_DAYS` days;
     - agency: the residents their organisation has supported (any dong);
@@ -683,12 +684,12 @@ def scope_for(session: Session, account: Account, *, today: dt.date) -> Scope:
         if account.area_codes:
             codes &= set(account.area_codes)
         ids = session.execute(
-            text("""
+            text(f"""
             SELECT r.id FROM residents r JOIN households h ON h.id = r.household_id
             JOIN team_areas ta ON ta.area_id = h.area_id AND ta.team_id = :t
             WHERE r.id IN (
                 SELECT s.resident_id FROM resident_scores s
-                WHERE s.run_id = (SELECT max(id) FROM score_runs) AND s.next_due_on <= :today
+                WHERE s.run_id = {PUBLISHED_RUN_SQL} AND s.next_due_on <= :today
                 UNION
                 SELECT ps.resident_id FROM route_plan_stops ps
                 JOIN route_plans p ON p.id = ps.plan_id

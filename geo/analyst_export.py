@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from geo.features import CRISIS_LABEL_SQL
 from geo.scope import Scope
-from geo.score_runs import latest_run_id, unpack_vectors
+from geo.score_runs import published_run_id, unpack_vectors
 from geo.settings import read_or_create_key
 from visitmap.errors import FieldError
 from visitmap.vocab import TIER_NAMES
@@ -121,7 +121,7 @@ def pseudonym(external_id: str, key: bytes) -> str:
 
 
 def _run(session: Session, run_id: int | None) -> tuple[int, list[str]]:
-    run_id = latest_run_id(session) if run_id is None else run_id
+    run_id = published_run_id(session) if run_id is None else run_id
     names = (
         session.execute(
             text("SELECT feature_names FROM score_runs WHERE id = :id"), {"id": run_id}
@@ -151,7 +151,7 @@ def analyst_residents(
     pseudonym_key : bytes
         The key of the pseudonyms (:func:`load_pseudonym_key`).
     run_id : int, optional
-        The score run (default: the latest).
+        The score run (default: the published run).
 
     Returns
     -------
@@ -350,7 +350,7 @@ def analyst_aggregates(
     scope : Scope
         The residents the caller may see.
     run_id : int, optional
-        The score run (default: the latest).
+        The score run (default: the published run).
     by_age : bool, optional
         Also count per age band (:data:`AGE_BANDS`).
     as_of_year : int

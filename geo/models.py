@@ -424,7 +424,16 @@ class ScoreRun(Base):
     inputs_digest: Mapped[str] = mapped_column(String(64), nullable=False)
     tier_counts = mapped_column(JSONB, nullable=False)
     metrics = mapped_column(JSONB, nullable=False)
-    __table_args__ = (CheckConstraint("method IN ('weighted', 'rules', 'model')", name="method"),)
+    #: null while the run is a draft; the map's run is the most recently published
+    #: (geo.score_runs.published_run_id, docs/publishing.md)
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    published_by: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint("method IN ('weighted', 'rules', 'model')", name="method"),
+        CheckConstraint(
+            "(published_at IS NULL) = (published_by IS NULL)", name="published_by_whom"
+        ),
+    )
 
 
 class ResidentScore(Base):

@@ -1,4 +1,4 @@
-"""Score runs in PostGIS: store a run, find the latest, compare runs.
+"""Score runs in PostGIS: store a run, find the latest and the published one, compare runs.
 
 A stored run keeps who, when, method, parameters, data counts and metrics, and each
 resident's score, tier, features and contributions.
@@ -27,6 +27,7 @@ from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable
 from geo.mapdata.aggregates import build_run_aggregates
 from geo.scope import Scope
 from scoring.explain import reasons
+from visitmap.errors import NotFound
 from visitmap.vocab import TIER_NAMES
 
 
@@ -360,13 +361,13 @@ def resident_explanation(
 ) -> dict | None:
     """Return a resident's score, tier, next due date and top three reasons from a stored run.
 
-    The run is ``run_id`` (default: the latest); None if there is no run, or the resident
-    is unknown, not scored in it or outside ``scope``. Reasons come in Korean and English.
+    The run is ``run_id`` (default: the published run); None if there is no run, or the
+    resident is unknown, not scored in it or outside ``scope``. Reasons come in Korean and English.
 
     Reasons are the features with the largest positive contributions, worded from the
     feature values stored with the run (:func:`scoring.explain.reasons`).
     """
-    run_id = run_id if run_id is not None else latest_run_id(session)
+    run_id = run_id if run_id is not None else published_run_id(session)
     if run_id is None:
         return None
     scope_sql, scope_params = scope.sql()
@@ -404,3 +405,102 @@ def resident_explanation(
         "reasons_en": reasons_en,
         "contributions": dict(zip(names, contributions.tolist(), strict=True)),
     }
+
+
+# --- publishing: a run is a draft until published (docs/publishing.md) ----------------------
+
+
+#: The published run's id as an SQL scalar subquery (NULL when none is published).
+PUBLISHED_RUN_SQL = """(SELECT id FROM score_runs WHERE published_at IS NOT NULL
+        ORDER BY published_at DESC, id DESC LIMIT 1)"""
+
+
+def published_run_id(session: Session) -> int | None:
+    """Return the run the map, the planner and the field pages use, or None.
+
+    It is the most recently published run (by ``published_at``, then id); drafts (never
+    published) are left out. None when no run has been published.
+    """
+    return session.execute(text(f"SELECT {PUBLISHED_RUN_SQL}")).scalar()
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What :func:`publish_run` did.
+
+    Attributes
+    ----------
+    run_id : int
+        The run now published.
+    published_at : datetime
+        When it was published (aware).
+    published_by : str
+        Who published it.
+    previous_run_id : int or None
+        The run published before it (None if none; the run itself when nothing changed).
+    changed : bool
+        False when the run was the published run already (nothing was written).
+    """
+
+    run_id: int
+    published_at: dt.datetime
+    published_by: str
+    previous_run_id: int | None
+    changed: bool
+
+
+def publish_run(session: Session, run_id: int, by: str) -> Publication:
+    """Make score run ``run_id`` the published run, in the caller's transaction.
+
+    Publishing the run that is published already changes nothing (its first publication
+    keeps its time and author). Publishing any other run, a draft or one published before,
+    stamps it with the current time (``clock_timestamp()``, so that two publications in one
+    transaction keep their order) and ``by``: it becomes the most recent publication, which
+    is how an earlier run is put back.
+
+    Raises
+    ------
+    visitmap.errors.NotFound
+        If no run has the id.
+    """
+    exists = session.execute(
+        text("SELECT id FROM score_runs WHERE id = :id FOR UPDATE"), {"id": int(run_id)}
+    ).scalar()
+    if exists is None:
+        raise NotFound(f"score run {run_id} does not exist")
+    current = published_run_id(session)
+    if current != run_id:
+        session.execute(
+            text("""UPDATE score_runs SET published_at = clock_timestamp(), published_by = :by
+            WHERE id = :id"""),
+            {"id": int(run_id), "by": by},
+        )
+    row = session.execute(
+        text("SELECT published_at, published_by FROM score_runs WHERE id = :id"),
+        {"id": int(run_id)},
+    ).one()
+    return Publication(int(run_id), row[0], row[1], current, current != run_id)
+
+
+def visits_since_run(session: Session, run_id: int) -> list[tuple[int, int, dt.date]]:
+    """Return the visits a run has not seen, one per resident: the resident's latest.
+
+    They are the visits recorded through the form, the API or the command line
+    (``recorded_at`` set) after the run was stored, of residents scored in the run, that have
+    not rescored the run already (no row in ``score_updates`` for the run). Each is
+    (resident database id, visit id, visit day in Seoul), by resident id.
+    """
+    rows = session.execute(
+        text("""
+        SELECT DISTINCT ON (v.resident_id) v.resident_id, v.id,
+               (v.visited_at AT TIME ZONE 'Asia/Seoul')::date
+        FROM visits v
+        JOIN score_runs run ON run.id = :run_id
+        JOIN resident_scores s ON s.run_id = run.id AND s.resident_id = v.resident_id
+        WHERE v.recorded_at >= run.created_at
+          AND NOT EXISTS (SELECT 1 FROM score_updates u
+                          WHERE u.run_id = run.id AND u.visit_id = v.id)
+        ORDER BY v.resident_id, v.visited_at DESC, v.id DESC"""),
+        {"run_id": int(run_id)},
+    ).all()
+    return [(int(r[0]), int(r[1]), r[2]) for r in rows]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from geo.mapdata.aggregates import adjust_run_aggregates
 from geo.scope import Scope
-from geo.score_runs import latest_run_id, pack_vectors
+from geo.score_runs import pack_vectors, published_run_id
 from scoring.features import CONTACT_OUTCOMES
 from visitmap.vocab import TIER_NAMES
 
@@ -152,7 +152,7 @@ class ScoreChange:
 
 
 def rescoring_run(session: Session):
-    """Return the latest score run with what rescoring one resident needs, or None.
+    """Return the published score run with what rescoring one resident needs, or None.
 
     Parameters
     ----------
@@ -164,7 +164,7 @@ def rescoring_run(session: Session):
     mapping or None
         id, method, parameters, as_of, previous_run_id and feature_names.
     """
-    run_id = latest_run_id(session)
+    run_id = published_run_id(session)
     if run_id is None:
         return None
     return (

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.scope import Scope
-from geo.score_runs import latest_run_id
+from geo.score_runs import published_run_id
 from geo.settings import SEOUL
 from visitmap.errors import Conflict, FieldError
 from visitmap.vocab import NEED_CATEGORIES, TIER_NAMES, VISIT_OUTCOMES
@@ -408,7 +408,7 @@ def visit_summary(session: Session, scope: Scope, visit_external_id: str) -> dic
         .mappings()
         .one_or_none()
     )
-    run_id = latest_run_id(session)
+    run_id = published_run_id(session)
     current = (
         session.execute(
             text("""SELECT tier, next_due_on FROM resident_scores

@@ -98,7 +98,7 @@ def test_demo_then_score_prints_run_and_tiers(cli_env, tmp_path):
     assert "residents: 500" in generated.stdout
     loaded = run(cli_env, "demo", "load", "--dir", str(demo_dir), "--scale", "500", "--seed", "2")
     assert "reusing" in loaded.stdout and "500 inserted" in loaded.stdout
-    first = run(cli_env, "score", "--as-of", "2026-11-01", "--by", "analyst")
+    first = run(cli_env, "score", "--as-of", "2026-11-01", "--by", "analyst", "--publish")
     words = first.stdout.split()
     assert words[:2] == ["score", "run"] and "high" in words and "medium" in words
     counts = {

@@ -105,7 +105,7 @@ def export_env(notebook_env, tmp_path_factory):
     with session_scope(engine) as session:  # the export holds a score run's features
         score_residents(
             session, Scope.everything(), method="weighted", config=default_config(),
-            as_of=AS_OF, created_by="test",
+            as_of=AS_OF, created_by="test", publish=True,
         )  # fmt: skip
     engine.dispose()
     folder = tmp_path_factory.mktemp("nb_export")
@@ -135,3 +135,31 @@ def test_the_notebooks_run_from_the_pseudonymised_export_alone(export_env):
     execute("compare_scorers.ipynb", env)
     report = (out / "scorer_comparison.md").read_text(encoding="utf-8")
     assert all(scorer in report for scorer in ("weighted", "rules", "learned"))
+
+
+def _runs(url) -> list[tuple]:
+    from sqlalchemy import text
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                tuple(r)
+                for r in conn.execute(
+                    text("SELECT config_version, published_at IS NOT NULL FROM score_runs")
+                ).all()
+            ]
+    finally:
+        engine.dispose()
+
+
+def test_tune_weights_publishes_its_run_only_when_asked(notebook_env):
+    """Run as the tests run it, the notebook stores nothing; asked, it scores and publishes."""
+    env, _ = notebook_env
+    before = _runs(env["VISITMAP_DATABASE_URL"])
+    assert "not scored: set VISITMAP_NOTEBOOK_SCORE=1" in _text(execute("tune_weights.ipynb", env))
+    assert _runs(env["VISITMAP_DATABASE_URL"]) == before
+    text = _text(execute("tune_weights.ipynb", env | {"VISITMAP_NOTEBOOK_PUBLISH": "1"}))
+    assert "published score run" in text
+    after = _runs(env["VISITMAP_DATABASE_URL"])
+    assert sorted(set(after) - set(before)) == [("weighted_v1_tuned", True)]

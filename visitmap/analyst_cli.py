@@ -22,7 +22,7 @@ def export() -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Residents file.")
 @click.option("--aggregates", type=click.Path(path_type=Path), help="Counts per dong and tier.")
 @click.option("--by-age", is_flag=True, help="Count per age band too.")
-@click.option("--run", "run_id", type=int, help="Score run (default: the latest).")
+@click.option("--run", "run_id", type=int, help="Score run (default: the published run).")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
 )

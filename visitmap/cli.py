@@ -260,20 +260,29 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
 @click.option(
     "--unless-scored",
     is_flag=True,
-    help="Do nothing if a score run exists already (for make demo).",
+    help="Do nothing if a score run exists already (for make demo); with --publish, publish "
+    "the newest run if none is published.",
 )
-def score(method, config_path, as_of, created_by, progress, unless_scored) -> None:
-    """Score every active resident, store the run, print its id and the tier counts."""
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Publish the run: the map, the planner and the field pages use it (docs/publishing.md).",
+)
+def score(method, config_path, as_of, created_by, progress, unless_scored, publish) -> None:
+    """Score every active resident, store the run, print its id and the tier counts.
+
+    The run is a draft unless --publish is given (``visitmap runs publish ID`` later).
+    """
     import getpass
 
     from tqdm import tqdm
 
     from geo.db import session_scope
     from geo.scope import Scope
-    from geo.score_runs import latest_run_id
+    from geo.score_runs import latest_run_id, published_run_id
     from geo.settings import load_settings, today_in_seoul
     from scoring.config import ScoringConfigError, default_config, load_config
-    from visitmap.usecases.scoring_runs import score_residents
+    from visitmap.usecases.scoring_runs import publish_score_run, score_residents
 
     try:
         config = load_config(config_path) if config_path else default_config()
@@ -283,9 +292,17 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     as_of = as_of or today_in_seoul()
     if unless_scored:
         with session_scope(_engine(settings)) as session:
-            existing = latest_run_id(session)
+            existing, published = latest_run_id(session), published_run_id(session)
+            if existing is not None and publish and published is None:
+                publish_score_run(
+                    session, existing, by=created_by or getpass.getuser(),
+                    follow_up=settings.follow_up(),
+                )  # fmt: skip
+                published = existing
         if existing is not None:
             click.echo(f"score run {existing} exists; not scoring again")
+            if published is not None:
+                click.echo(f"  published run: {published}")
             return
     with (
         session_scope(_engine(settings)) as session,
@@ -306,6 +323,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
                 created_by=created_by or getpass.getuser(),
                 follow_up=settings.follow_up(),
                 progress=bar,
+                publish=publish,
             )
         except VisitmapError as exc:
             raise click.ClickException(str(exc)) from exc
@@ -317,6 +335,10 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     )
     if run.previous_run_id is not None:
         click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
+    if result.published:
+        click.echo(f"  published: the map, the planner and the field pages use run {run.run_id}")
+    else:
+        click.echo(f"  a draft: publish it with `visitmap runs publish {run.run_id}`")
 
 
 WEB_USER = "visitmap-web"
@@ -499,6 +521,10 @@ main.add_command(audit)
 from visitmap.analyst_cli import export  # noqa: E402
 
 main.add_command(export)
+
+from visitmap.runs_cli import runs  # noqa: E402
+
+main.add_command(runs)
 
 if __name__ == "__main__":
     main()

@@ -19,7 +19,7 @@ def unreachable(as_json: bool) -> None:
     """List residents marked unreachable: dong, tier, since, attempts, last attempt."""
     from geo.db import make_engine, session_scope
     from geo.scope import Scope
-    from geo.score_runs import latest_run_id
+    from geo.score_runs import published_run_id
     from geo.settings import load_settings
     from geo.visit_scores import unreachable_residents
 
@@ -27,7 +27,7 @@ def unreachable(as_json: bool) -> None:
     engine = make_engine(settings.database_url)
     try:
         with session_scope(engine) as session:
-            run_id = latest_run_id(session)
+            run_id = published_run_id(session)
             rows = unreachable_residents(session, Scope.everything(), run_id=run_id)
     finally:
         engine.dispose()

@@ -23,6 +23,11 @@ TEAMS_ADMIN = frozenset({"admin", "leader"})
 #: are kept from analysts and admins by their scope and by the tile view
 MAP = frozenset({"leader", "visitor", "agency", "analyst", "admin"})
 ANALYSIS = frozenset({"analyst", "leader"})
+#: may look at any stored score run (``?run=``, a draft too) and list runs; others see the
+#: published run only (docs/publishing.md)
+RUN_VIEWERS = frozenset({"leader", "analyst", "admin"})
+#: may publish a score run
+PUBLISHERS = frozenset({"leader", "admin"})
 
 ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
     {
@@ -38,7 +43,8 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "api.residents": CASEWORK,
         "api.resident": CASEWORK,
         "api.areas": MAP,
-        "api.score_runs": frozenset({"leader", "analyst", "admin"}),
+        "api.score_runs": RUN_VIEWERS,
+        "api.publish_run": PUBLISHERS,
         "tiles.resident_tile": MAP,
         # teams and day plans
         "teams_api.teams": TEAMS_ADMIN | {"visitor"},

@@ -6,18 +6,26 @@ Views parse the request, call one function of :mod:`geo.mapdata.queries` or
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from geo.mapdata.queries import area_summaries, list_runs, resident_panel, residents_in_box
 from geo.mapdata.tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
 from visitmap.errors import NotFound
+from visitmap.usecases.scoring_runs import publish_score_run
 from webmap.access_log import shown
+from webmap.auth import current_account
 from webmap.db import get_session
 from webmap.openapi import api_spec, openapi_document, responses
 from webmap.pages import aggregate_scope, request_scope, suppress_small_counts
 from webmap.params import parse_run, today
 from webmap.schemas.requests import MapQuery, ResidentsQuery, RunQuery, ScoreRunsQuery
-from webmap.schemas.responses import Areas, ResidentPage, ResidentPanel, ScoreRuns
+from webmap.schemas.responses import (
+    Areas,
+    PublishedRun,
+    ResidentPage,
+    ResidentPanel,
+    ScoreRuns,
+)
 
 api = Blueprint("api", __name__, url_prefix="/api")
 tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -110,6 +118,38 @@ def areas(query: MapQuery):
 def score_runs(query: ScoreRunsQuery):
     """Score runs, newest first."""
     return jsonify(runs=list_runs(get_session(), limit=query.limit))
+
+
+@api.post("/score-runs/<int:run_id>/publish")
+@api_spec.validate(
+    resp=responses(PublishedRun, 404),
+    tags=["map"],
+    path_parameter_descriptions={"run_id": "Score run id."},
+)
+def publish_run(run_id: int):
+    """Publish a score run: the map, the planner and the field pages use it from now on.
+
+    Leaders and admins only. Publishing the published run changes nothing (``changed``
+    false); publishing an earlier run puts it back. Residents visited since the run was
+    stored are rescored in it first (docs/publishing.md).
+    """
+    session = get_session()
+    result = publish_score_run(
+        session,
+        run_id,
+        by=current_account().username,
+        follow_up=current_app.config["VISITMAP_SETTINGS"].follow_up(),
+    )
+    session.commit()
+    publication = result.publication
+    return jsonify(
+        run_id=publication.run_id,
+        published_at=publication.published_at.isoformat(),
+        published_by=publication.published_by,
+        previous_run_id=publication.previous_run_id,
+        changed=publication.changed,
+        caught_up=result.caught_up,
+    )
 
 
 @tiles.get("/residents/<int:z>/<int:x>/<int:y>.pbf")

@@ -22,12 +22,11 @@ from shapely.geometry import shape
 
 from geo.analyst_export import SUPPRESS_BELOW
 from geo.mapdata.queries import MapData, map_data
-from geo.score_runs import latest_run_id
 from visitmap.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
 from webmap.db import get_session
 from webmap.pages import aggregate_scope, suppress_small_counts
-from webmap.params import today
+from webmap.params import requested_run, today
 from webmap.safe_html import TextTooltip
 
 bp = Blueprint("map", __name__)
@@ -239,7 +238,7 @@ def map_page():
     session = get_session()
     scope = aggregate_scope()  # the page carries counts per dong, never a resident
     locale = str(get_locale())
-    run_id = latest_run_id(session)
+    run_id = requested_run(session)  # the published run, or ?run= (docs/publishing.md)
     basemap = {
         "url": current_app.config.get("BASEMAP_URL", ""),
         "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),

@@ -202,7 +202,7 @@ api_spec = SpecTree(
     title="복지방문지도 Welfare visit map API",
     version="1",
     description=(
-        "Residents of the latest score run, by location, tier and visit due date, limited to "
+        "Residents of the published score run, by location, tier and visit due date, limited to "
         "the areas the caller may see. Pseudonymous ids only; free text (names, notes) only "
         "in a single resident's record. Every call needs a signed-in session or an API token "
         "(`Authorization: Bearer ...`)."

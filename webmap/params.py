@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from geo.mapdata.aggregates import run_as_of
 from geo.mapdata.filters import MapQueryError
-from geo.score_runs import latest_run_id
+from geo.score_runs import published_run_id
 from geo.settings import today_in_seoul
-from visitmap.errors import NotFound
+from visitmap.errors import Forbidden, NotFound
+from webmap.access import RUN_VIEWERS
+from webmap.auth import current_account
 
 
 def today() -> dt.date:
@@ -61,7 +63,10 @@ def parse_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
 
 
 def parse_run(session: Session, run_id: int | None) -> int | None:
-    """Return the score run a request asks for, default the latest run.
+    """Return the score run a request asks for, default the published run.
+
+    Any stored run, a draft too, for the roles of :data:`webmap.access.RUN_VIEWERS`
+    (leaders, admins, analysts); the others see only the published run (docs/publishing.md).
 
     Parameters
     ----------
@@ -73,15 +78,33 @@ def parse_run(session: Session, run_id: int | None) -> int | None:
     Returns
     -------
     int or None
-        The run's id; None when no ``run`` is given and nothing has been scored.
+        The run's id; None when no ``run`` is given and no run is published.
 
     Raises
     ------
     visitmap.errors.NotFound
         If the run does not exist (404).
+    visitmap.errors.Forbidden
+        If the run is not the published run and the caller's role may not look at other
+        runs (403).
     """
-    if run_id is None:
-        return latest_run_id(session)
+    published = published_run_id(session)
+    if run_id is None or run_id == published:
+        return published
     if run_as_of(session, run_id) is None:
         raise NotFound(f"score run {run_id} does not exist")
+    account = current_account()
+    if account is None or not account.has(*RUN_VIEWERS):
+        raise Forbidden(f"score run {run_id} is not published; your role sees the published run")
     return run_id
+
+
+def requested_run(session: Session) -> int | None:
+    """Return the run of a page's ``run`` query parameter (:func:`parse_run`).
+
+    Raises
+    ------
+    geo.mapdata.filters.MapQueryError
+        If ``run`` is not a run id (400).
+    """
+    return parse_run(session, parse_int("run", None, minimum=1, maximum=2**31 - 1))

@@ -14,7 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, redirect, render_templ
 from flask import url_for as flask_url_for
 from flask_babel import get_locale, gettext
 
-from geo.score_runs import latest_run_id
+from geo.score_runs import published_run_id
 from geo.settings import SEOUL
 from geo.visit_scores import unreachable_residents
 from geo.visits import (
@@ -224,7 +224,7 @@ def visit_done(visit_id: str):
 def unreachable_page():
     """Show the residents marked unreachable in the caller's areas, longest unreachable first."""
     session = get_session()
-    rows = unreachable_residents(session, request_scope(), run_id=latest_run_id(session))
+    rows = unreachable_residents(session, request_scope(), run_id=published_run_id(session))
     shown(r["resident_id"] for r in rows)
     index = _locale_index()
     return render_template(
@@ -242,7 +242,7 @@ def unreachable_page():
 def unreachable_api():
     """Residents marked unreachable in the caller's areas, longest unreachable first."""
     session = get_session()
-    run_id = latest_run_id(session)
+    run_id = published_run_id(session)
     rows = unreachable_residents(session, request_scope(), run_id=run_id)
     shown(r["resident_id"] for r in rows)
     return jsonify(run_id=run_id, residents=rows)

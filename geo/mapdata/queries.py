@@ -25,7 +25,7 @@ from geo.mapdata.aggregates import (
 )
 from geo.mapdata.filters import NO_FILTERS, MapQueryError, ResidentFilters
 from geo.scope import Scope
-from geo.score_runs import latest_run_id, resident_explanation
+from geo.score_runs import published_run_id, resident_explanation
 from visitmap.vocab import (
     NEED_CATEGORIES,
     NEED_STATUSES,
@@ -39,14 +39,17 @@ def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
     """Return the newest ``limit`` score runs, newest first.
 
     Each is a dict: id, when (``created_at``), by whom, method, configuration version,
-    ``as_of``, the dongs scored, the previous run, input and tier counts, metrics; dates as
-    ISO text. Runs carry no resident data; their counts are city totals of the run's own
-    scope.
+    ``as_of``, the dongs scored, the previous run, input and tier counts, metrics, when and
+    by whom it was last published (``published_at``, ``published_by``: None for a draft),
+    ``is_published`` (published at least once) and ``is_current`` (the published run, the
+    one the map, the planner and the field pages use); dates as ISO text. Runs carry no
+    resident data; their counts are city totals of the run's own scope.
     """
+    current = published_run_id(session)
     rows = session.execute(
         text("""
         SELECT id, created_at, created_by, method, config_version, as_of, scope_codes,
-               previous_run_id, input_counts, tier_counts, metrics
+               previous_run_id, input_counts, tier_counts, metrics, published_at, published_by
         FROM score_runs ORDER BY id DESC LIMIT :limit"""),
         {"limit": limit},
     ).mappings()
@@ -63,6 +66,12 @@ def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
             "input_counts": row["input_counts"],
             "tier_counts": row["tier_counts"],
             "metrics": row["metrics"],
+            "published_at": None
+            if row["published_at"] is None
+            else row["published_at"].isoformat(),
+            "published_by": row["published_by"],
+            "is_published": row["published_at"] is not None,
+            "is_current": row["id"] == current,
         }
         for row in rows
     ]
@@ -318,14 +327,14 @@ def resident_panel(
 ) -> dict | None:
     """Return everything the map's resident panel shows, or None if unknown or outside ``scope``.
 
-    The panel is of score run ``run_id`` (default: the latest; None when there is no run),
+    The panel is of score run ``run_id`` (default: the published run; None when there is no run),
     with days overdue judged on ``today`` and the ``recent_support`` newest support records.
     Pseudonymous id, name, dong, tier, score, the top three reasons (Korean and English),
     last visit (date, outcome, note), next due date and days overdue, open needs and the most
     recent support. Free text (name, note, support item) is returned as plain strings: the
     page renders it as text, never as HTML.
     """
-    run_id = run_id if run_id is not None else latest_run_id(session)
+    run_id = run_id if run_id is not None else published_run_id(session)
     explanation = (
         resident_explanation(session, scope, resident_id, run_id=run_id) if run_id else None
     )

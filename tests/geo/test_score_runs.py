@@ -45,6 +45,7 @@ def _run(db, method="weighted", config=None):
         config=config or default_config(),
         as_of=AS_OF,
         created_by="test",
+        publish=True,
     )
 
 

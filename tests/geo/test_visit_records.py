@@ -85,8 +85,9 @@ def town(db):
         {"rid": ids["other"]},
     )
     run = score_residents(
-        db, EVERYTHING, method="weighted", config=default_config(), as_of=AS_OF, created_by="t"
-    ).stored.run_id
+        db, EVERYTHING, method="weighted", config=default_config(), as_of=AS_OF, created_by="t",
+        publish=True,
+    ).stored.run_id  # fmt: skip
     return {"db": db, "run": run, "ids": ids, "areas": areas}
 
 

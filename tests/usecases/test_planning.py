@@ -46,8 +46,10 @@ def team(db):
     ).one()
     run_id = db.execute(
         text("""INSERT INTO score_runs (created_by, method, config_version, parameters, as_of,
-                feature_names, input_counts, inputs_digest, tier_counts, metrics)
-                VALUES ('test', 'weighted', 'v1', '{}', :day, '{}', '{}', 'd', '{}', '{}')
+                feature_names, input_counts, inputs_digest, tier_counts, metrics,
+                published_at, published_by)
+                VALUES ('test', 'weighted', 'v1', '{}', :day, '{}', '{}', 'd', '{}', '{}',
+                now(), 'test')
                 RETURNING id"""),
         {"day": DAY},
     ).scalar_one()

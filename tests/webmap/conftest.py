@@ -57,6 +57,7 @@ def build_scored_demo(map_engine, url, tmp_path_factory) -> dict:
             config=default_config(),
             as_of=AS_OF,
             created_by="test",
+            publish=True,
         )
     run_id = result.stored.run_id
     with session_scope(map_engine) as session:

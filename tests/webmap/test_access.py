@@ -103,6 +103,7 @@ def _requests(w) -> dict[str, tuple]:
         "api.resident": ("GET", f"/api/residents/{w['inside']}", None),
         "api.areas": ("GET", "/api/areas", None),
         "api.score_runs": ("GET", "/api/score-runs", None),
+        "api.publish_run": ("POST", "/api/score-runs/999999/publish", {}),
         "tiles.resident_tile": ("GET", f"/tiles/residents/15/{x}/{y}.pbf", None),
         "teams_api.teams": ("GET", "/api/teams", None),
         "teams_api.teams_create": ("POST", "/api/teams", {"json": {}}),

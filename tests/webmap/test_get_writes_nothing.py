@@ -24,6 +24,9 @@ def _state(url: str) -> dict:
             state["due_sum"] = conn.execute(
                 text("SELECT coalesce(sum(residents), 0) FROM run_area_due_counts")
             ).scalar_one()
+            state["published"] = conn.execute(  # reading never publishes a run
+                text("SELECT array_agg((id, published_at, published_by)) FROM score_runs")
+            ).scalar_one()
             state["tables"] = set(
                 conn.execute(
                     text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -41,7 +44,9 @@ def test_the_first_views_of_a_new_day_write_nothing(map_database):
     later = (AS_OF + dt.timedelta(days=40)).isoformat()  # a day nobody has viewed yet
     x, y = tile_of(126.9368, 37.5791, 12)
     with app_for(url, TODAY=later) as app, app.test_client() as client:
-        for path in ("/", "/overview", "/api/areas", f"/tiles/residents/12/{x}/{y}.pbf"):
+        run = map_database["run_id"]
+        paths = ("/", "/overview", "/api/areas", f"/tiles/residents/12/{x}/{y}.pbf")
+        for path in (*paths, f"/?run={run}", "/api/score-runs"):
             response = client.get(path)
             assert response.status_code == 200, path
         areas = client.get("/api/areas").get_json()

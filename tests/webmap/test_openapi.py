@@ -79,6 +79,7 @@ def world(app, api_db) -> dict:
         "visited": api_db["residents"][1],
         "plan": plan.get_json()["plan_id"],
         "xss": api_db["xss_id"],
+        "run": api_db["run_id"],
     }
 
 
@@ -138,6 +139,12 @@ CASES = [
     ("areas unknown run", "/api/areas", "GET", "/api/areas?run=999999", {}, 404),
     ("score runs", "/api/score-runs", "GET", "/api/score-runs?limit=3", {}, 200),
     ("score runs bad limit", "/api/score-runs", "GET", "/api/score-runs?limit=ten", {}, 400),
+    ("publish run", "/api/score-runs/{run_id}/publish", "POST",
+     "/api/score-runs/{run}/publish", {}, 200),
+    ("publish run unknown", "/api/score-runs/{run_id}/publish", "POST",
+     "/api/score-runs/999999/publish", {}, 404),
+    ("publish run role", "/api/score-runs/{run_id}/publish", "POST",
+     "/api/score-runs/{run}/publish", {"role": "visitor"}, 403),
     ("tile residents", "/tiles/residents/{z}/{x}/{y}.pbf", "GET",
      f"/tiles/residents/15/{Z15[0]}/{Z15[1]}.pbf", {}, 200),
     ("tile dongs", "/tiles/residents/{z}/{x}/{y}.pbf", "GET",

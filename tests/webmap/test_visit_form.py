@@ -556,6 +556,7 @@ def edge_town(database_url):
                 config=default_config(),
                 as_of=dt.date(2025, 6, 1),
                 created_by="t",
+                publish=True,
             ).stored.run_id
         yield {"url": url, "engine": edge_engine, "run": run}
         edge_engine.dispose()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo.route_plans import store_plan, team_candidates
 from geo.scope import Scope
-from geo.score_runs import latest_run_id
+from geo.score_runs import published_run_id
 from geo.teams import TeamNotFound, active_members, team_record
 from routing.day_problem import first_start, start_windows
 from routing.plan import DayPlan, DroppedVisit, DropReason, PlanSettings, plan_day
@@ -277,7 +277,7 @@ def plan_team_day(
     members = active_members(session, team["id"])
     if not members:
         raise PlanRequestError("team", f"team {team_id!r} has no active member", kind="no_member")
-    run_id = run_id if run_id is not None else latest_run_id(session)
+    run_id = run_id if run_id is not None else published_run_id(session)
     if run_id is None:
         raise PlanRequestError(
             "run", "no score run yet (run `visitmap score` first)", kind="no_run"

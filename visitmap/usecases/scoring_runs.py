@@ -1,4 +1,8 @@
-"""Score a population: load the features, score them, compute due dates, store the run."""
+"""Score a population: load the features, score them, compute due dates, store the run.
+
+A run is stored as a draft; :func:`publish_score_run` (or ``publish=True``) makes it the
+run the map, the planner and the field pages use (docs/publishing.md).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,20 @@ from sqlalchemy.orm import Session
 
 from geo.features import load_features
 from geo.scope import Scope
-from geo.score_runs import StoredRun, labels_of, latest_run_id, store_run
+from geo.score_runs import (
+    Publication,
+    StoredRun,
+    labels_of,
+    publish_run,
+    published_run_id,
+    store_run,
+    visits_since_run,
+)
 from scoring.cadence import FollowUp, due_dates
 from scoring.config import config_to_dict
 from scoring.methods import score_table
 from visitmap.errors import Conflict
+from visitmap.usecases.visits import rescore_resident
 
 
 class NothingToScore(Conflict):
@@ -22,11 +35,15 @@ class NothingToScore(Conflict):
 
 @dataclass(frozen=True)
 class ScoringResult:
-    """A stored run, how many residents moved into the high tier, and how many had labels."""
+    """A stored run, how many residents moved into the high tier, and how many had labels.
+
+    ``published``: whether the run was published as it was stored (``publish=True``).
+    """
 
     stored: StoredRun
     moved_into_high: int
     labelled: int
+    published: bool = False
 
 
 def score_residents(
@@ -39,6 +56,7 @@ def score_residents(
     created_by: str,
     follow_up: FollowUp | None = None,
     progress=None,
+    publish: bool = False,
 ) -> ScoringResult:
     """Score the active residents in ``scope`` at ``as_of`` and store the run.
 
@@ -68,6 +86,10 @@ def score_residents(
     progress : tqdm-like, optional
         Its ``update(n)`` is called with the rows written, chunk by chunk, while the scores
         are copied in.
+    publish : bool, default=False
+        Publish the run as well (by ``created_by``); else it is stored as a draft, and the
+        map, the planner and the field pages keep the published run (docs/publishing.md).
+        The run's previous run, against which tiers moved, is the published run.
 
     Returns
     -------
@@ -78,7 +100,7 @@ def score_residents(
     NothingToScore
         When no active resident is in scope.
     """
-    previous = latest_run_id(session)
+    previous = published_run_id(session)
     cadence = config.cadence.by_code()
     table = load_features(
         session, scope, as_of=as_of, previous_run_id=previous, cadence_days=cadence
@@ -117,4 +139,68 @@ def score_residents(
     # reading both runs back: ~4.5 s at a million residents)
     was_high = table.context["previous_tier"].to_numpy(dtype=float) == 2
     moved = int(((scored.tiers == 2) & ~was_high).sum()) if previous is not None else 0
-    return ScoringResult(stored, moved, int(len(labelled)))
+    if publish:
+        publish_run(session, stored.run_id, created_by)
+    return ScoringResult(stored, moved, int(len(labelled)), published=publish)
+
+
+# --- publishing (docs/publishing.md) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """A publication and how many residents' rows caught up with visits recorded since."""
+
+    publication: Publication
+    caught_up: int
+
+
+def publish_score_run(
+    session: Session, run_id: int, *, by: str, follow_up: FollowUp | None = None
+) -> PublishResult:
+    """Publish score run ``run_id``: the map, the planner and the field pages use it from now.
+
+    Publishing (:func:`geo.score_runs.publish_run`) stamps the run with the time and ``by``;
+    publishing the run that is published already changes nothing. A draft is a snapshot: the
+    visits recorded after it was stored rescored the run published then, not it. So the
+    residents visited since are rescored in it here, once each with their latest visit
+    (:func:`visitmap.usecases.visits.rescore_resident`, logged in ``score_updates``), so that
+    the run that becomes the teams' knows every visit recorded before it.
+
+    Parameters
+    ----------
+    session : Session
+        The caller's transaction (not committed here).
+    run_id : int
+        The run to publish.
+    by : str
+        Who publishes it (stored as ``published_by``).
+    follow_up : FollowUp, optional
+        Retry and attempt gaps for the due dates of the residents rescored (default: the
+        defaults of :class:`scoring.cadence.FollowUp`).
+
+    Returns
+    -------
+    PublishResult
+
+    Raises
+    ------
+    visitmap.errors.NotFound
+        If no run has the id.
+    """
+    follow_up = FollowUp() if follow_up is None else follow_up
+    publication = publish_run(session, run_id, by)
+    caught_up = 0
+    if publication.changed:
+        for resident_db_id, visit_id, visit_date in visits_since_run(session, run_id):
+            change = rescore_resident(
+                session,
+                Scope.everything(),
+                resident_db_id,
+                visit_id=visit_id,
+                visit_date=visit_date,
+                retry_days=follow_up.retry_days,
+                attempt_gap_days=follow_up.attempt_gap_days,
+            )
+            caught_up += change is not None
+    return PublishResult(publication, caught_up)

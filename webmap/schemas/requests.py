@@ -197,9 +197,13 @@ class Query(BaseModel):
 
 
 class RunQuery(Query):
-    """The score run to read (default: the latest)."""
+    """The score run to read (default: the published run; docs/publishing.md)."""
 
-    run: RunId = Field(None, description="Score run id (default: the latest run).")
+    run: RunId = Field(
+        None,
+        description="Score run id (default: the published run; another run: leaders, analysts "
+        "and admins only).",
+    )
 
 
 class MapQuery(RunQuery):

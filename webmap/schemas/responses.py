@@ -209,6 +209,29 @@ class ScoreRun(Out):
     input_counts: dict[str, int] | None
     tier_counts: dict[str, int] | None
     metrics: dict[str, Any] | None
+    published_at: DateTimeStr | None = Field(
+        description="When it was last published; null for a draft."
+    )
+    published_by: str | None = Field(description="Who last published it; null for a draft.")
+    is_published: bool = Field(description="Published at least once.")
+    is_current: bool = Field(
+        description="The published run: the one the map, the planner and the field pages use."
+    )
+
+
+class PublishedRun(Out):
+    """A score run just published."""
+
+    run_id: int
+    published_at: DateTimeStr
+    published_by: str
+    previous_run_id: int | None = Field(
+        description="The run published before (the run itself when it was published already)."
+    )
+    changed: bool = Field(description="False when the run was the published run already.")
+    caught_up: int = Field(
+        description="Residents rescored in the run with visits recorded since it was stored."
+    )
 
 
 class ScoreRuns(Out):
