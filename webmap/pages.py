@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import (
     Blueprint,
@@ -246,9 +246,12 @@ def thousands(value) -> str:
 def lang_url(locale: str) -> str:
     """Return this page's address in ``locale``: the same path and query, ``lang`` replaced.
 
-    After a form was posted the query is dropped (the link is a GET of the same path).
+    After a form was posted the query is dropped (the link is a GET of the same path). The path
+    is quoted and starts with one slash: an unknown path such as ``//host/x`` cannot make the
+    error page link to another site.
     """
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     if request.method != "GET":
         args = []
-    return f"{request.path}?{urlencode([*args, ('lang', locale)])}"
+    path = "/" + quote(request.path.lstrip("/"))
+    return f"{path}?{urlencode([*args, ('lang', locale)])}"

@@ -57,6 +57,13 @@ def test_the_current_page_is_marked_and_the_language_links_keep_the_query(map_ap
     assert korean in page
 
 
+def test_the_language_links_stay_on_this_site(map_app):
+    with map_app.test_client(role=None) as client:
+        path = '//evil.example/x#y"'  # as a server gets GET //evil.example/x%23y%22
+        page = client.get("/", environ_overrides={"PATH_INFO": path}).text
+    assert 'href="/evil.example/x%23y%22?lang=en"' in page and "//evil" not in page
+
+
 def test_signed_out_pages_show_the_title_and_languages_only(map_app):
     with map_app.test_client(role=None) as client:
         for path in ("/login", "/no-such-page"):
