@@ -175,3 +175,20 @@ def test_the_overview_hides_small_counts_from_analysts_and_scopes_a_dong_leader(
                for v in values) and SUPPRESS_BELOW == 5  # fmt: skip
     with map_app.test_client(role="dong") as client:
         assert len(_risk_rows(client.get("/overview").text)) == 1
+
+
+def test_an_error_of_the_table_on_a_page_is_the_page_with_its_status(map_app):
+    """A view that lets a kind of visitmap.errors through: the page (its own text under the
+    message) on a page, the JSON body under /api."""
+    from visitmap.errors import Conflict, NotFound
+    from webmap.errors import _answer
+
+    with map_app.test_request_context("/overview?lang=en"):
+        page, status = _answer(NotFound("score run 99 does not exist"))
+        assert status == 404 and "Page not found" in page
+        assert "score run 99 does not exist" in page
+        page, status = _answer(Conflict("<b>changed</b>"))
+        assert status == 409 and "&lt;b&gt;changed&lt;/b&gt;" in page
+    with map_app.test_request_context("/api/areas"):
+        response = _answer(NotFound("gone"))
+        assert response.status_code == 404 and response.get_json()["error"] == "not_found"
