@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
 
 from geo.analyst_export import load_pseudonym_key
 from geo.settings import load_settings
@@ -49,6 +50,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    # every page's header (templates/_nav.html): its links, its language links, the language
+    app.jinja_env.globals.update(
+        nav_links=pages.nav_links, lang_url=pages.lang_url, get_locale=get_locale
+    )
+    app.jinja_env.filters["thousands"] = pages.thousands
+    app.context_processor(lambda: {"locale": str(get_locale())})
 
     access_log.init_app(app)
     app.register_blueprint(audit_page.bp)

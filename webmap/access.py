@@ -36,6 +36,7 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "auth.login_post": PUBLIC,
         "auth.logout": ALL,
         "pages.healthz": PUBLIC,
+        "pages.favicon": PUBLIC,
         "map.map_page": MAP,
         "pages.overview": MAP,
         # JSON API

@@ -486,6 +486,8 @@ def _csrf_failed(exc: CSRFError):
     return (
         render_template(
             "forbidden.html",
+            code=400,
+            title=_("The form expired"),
             message=_("The form expired or came from another site. Reload the page and try again."),
         ),
         400,

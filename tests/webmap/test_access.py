@@ -96,6 +96,7 @@ def _requests(w) -> dict[str, tuple]:
         "auth.login_post": ("POST", "/login", {"username": "", "password": ""}),
         "auth.logout": ("POST", "/logout", {}),
         "pages.healthz": ("GET", "/healthz", None),
+        "pages.favicon": ("GET", "/favicon.ico", None),
         "map.map_page": ("GET", "/", None),
         "pages.overview": ("GET", "/overview", None),
         "api.openapi": ("GET", "/api/openapi.json", None),
