@@ -192,6 +192,7 @@ def store_run(
     metrics: dict,
     next_due: np.ndarray,
     progress=None,
+    tier_since: np.ndarray | None = None,
 ) -> StoredRun:
     """Write a run and every resident's score with one COPY; return its id and counts.
 
@@ -224,6 +225,9 @@ def store_run(
         Each resident's due date (datetime64[D]), from :func:`scoring.cadence.due_dates`.
     progress : optional
         A progress bar updated with the rows written (``update(n)``).
+    tier_since : ndarray, optional
+        The day each resident entered its tier (datetime64[D], :func:`scoring.cadence.tier_since`);
+        default the run's ``as_of`` for everyone.
 
     Returns
     -------
@@ -263,6 +267,8 @@ def store_run(
     db_ids = context["db_id"].to_numpy(dtype=np.int64)
     values, contributions = features.to_numpy(dtype=float), np.asarray(contributions)
     scores = np.asarray(scores, dtype=float)
+    if tier_since is None:
+        tier_since = np.full(len(db_ids), np.datetime64(table.as_of, "D"))
 
     def chunks(rows: int = 100_000):
         """Yield the rows to store as Arrow tables of ``rows`` rows.
@@ -281,6 +287,7 @@ def store_run(
                     "next_due_on": pa.array(next_due[part], type=pa.date32()),
                     "features": pack_vectors(values[part]),
                     "contributions": pack_vectors(contributions[part]),
+                    "tier_since": pa.array(tier_since[part], type=pa.date32()),
                 }
             )
 

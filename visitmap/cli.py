@@ -263,7 +263,7 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     help="Do nothing if a score run exists already (for make demo).",
 )
 def score(method, config_path, as_of, created_by, progress, unless_scored) -> None:
-    """Score every active resident, store the run, print its id and the tier counts."""
+    """Score every active resident, store the run, print per tier the count and overdue."""
     import getpass
 
     from tqdm import tqdm
@@ -273,7 +273,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
     from geo.score_runs import latest_run_id
     from geo.settings import load_settings, today_in_seoul
     from scoring.config import ScoringConfigError, default_config, load_config
-    from visitmap.usecases.scoring_runs import score_residents
+    from visitmap.usecases.scoring_runs import score_residents, tier_lines
 
     try:
         config = load_config(config_path) if config_path else default_config()
@@ -310,11 +310,12 @@ def score(method, config_path, as_of, created_by, progress, unless_scored) -> No
         except VisitmapError as exc:
             raise click.ClickException(str(exc)) from exc
     run = result.stored
-    counts = run.tier_counts
     click.echo(
         f"score run {run.run_id} ({method}, as of {as_of}): "
-        f"high {counts['high']}, medium {counts['medium']}, low {counts['low']}"
+        f"{sum(run.tier_counts.values())} residents"
     )
+    for line in tier_lines(run.tier_counts, result.overdue_counts):
+        click.echo(line)
     if run.previous_run_id is not None:
         click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
 
