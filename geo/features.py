@@ -63,8 +63,9 @@ class FeatureTable:
     ``context`` has db_id (residents.id), household_id (external), area_code, birth_year,
     registered_on, last_met_on (NaT if never met), previous_tier (the previous run's tier
     code; NaN if not scored then or no previous run), previous_tier_since (the day the
-    resident entered that tier, kept by that run; NaT where unknown), crisis_label (the learned scorer's
-    label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if never met), and for
+    resident entered that tier, kept by that run; NaT where unknown), crisis_label (the
+    learned scorer's label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if
+    never met), and for
     the due date (:func:`scoring.cadence.follow_up_due`) last_visit_on (any outcome),
     planned_on (the next visit date set on the latest visit) and unreachable_since. Dates
     are datetime64 columns, NaT where missing.
@@ -221,9 +222,7 @@ def _days(values) -> np.ndarray:
     return values.astype("datetime64[D]")
 
 
-def _previous_tiers(
-    db_ids: pd.Series, lists: pd.DataFrame | None
-) -> tuple[np.ndarray, np.ndarray]:
+def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     """Return each resident's tier in the previous run and the day it entered it.
 
     NaN and NaT where the resident was not scored in it (or, for the day, where the run

@@ -27,6 +27,7 @@ from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable
 from geo.mapdata.aggregates import build_run_aggregates
 from geo.scope import Scope
 from scoring.explain import reasons
+from scoring.features import CONTACT_OUTCOMES, MET_OUTCOMES
 from visitmap.vocab import TIER_NAMES
 
 
@@ -362,6 +363,26 @@ def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
     )
 
 
+def _none_on_record_sql() -> str:
+    """Return the SQL of the columns never_met and never_contacted of resident ``r``.
+
+    True when there is no such visit by the end of the run's day (the features' day): the
+    reasons then say so instead of a count of days (scoring.explain).
+    """
+    by_end = "((run.as_of + 1)::timestamp AT TIME ZONE 'Asia/Seoul')"
+    columns = []
+    for name, outcomes in (("never_met", MET_OUTCOMES), ("never_contacted", CONTACT_OUTCOMES)):
+        listed = ", ".join(f"'{o}'" for o in outcomes)
+        columns.append(
+            f"NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.outcome IN "
+            f"({listed}) AND v.visited_at < {by_end}) AS {name}"
+        )
+    return ", ".join(columns)
+
+
+_NONE_ON_RECORD_SQL = _none_on_record_sql()
+
+
 def resident_explanation(
     session: Session, scope: Scope, resident_id: str, *, run_id: int | None = None
 ) -> dict | None:
@@ -371,7 +392,10 @@ def resident_explanation(
     is unknown, not scored in it or outside ``scope``. Reasons come in Korean and English.
 
     Reasons are the features with the largest positive contributions, worded from the
-    feature values stored with the run (:func:`scoring.explain.reasons`).
+    feature values stored with the run (:func:`scoring.explain.reasons`); a resident with no
+    met visit (no visit that reached them) by the run's day reads "방문 기록 없음" ("연락
+    기록 없음") rather than days counted from the registration. ``tier_since`` is the day the
+    resident entered the tier.
     """
     run_id = run_id if run_id is not None else latest_run_id(session)
     if run_id is None:
@@ -381,7 +405,8 @@ def resident_explanation(
         session.execute(
             text(f"""
         SELECT r.external_id, a.code, s.score, s.tier, s.next_due_on, s.features,
-               s.contributions, run.feature_names, run.method, run.id AS run_id
+               s.contributions, run.feature_names, run.method, run.id AS run_id, s.tier_since,
+               {_NONE_ON_RECORD_SQL}
         FROM resident_scores s JOIN score_runs run ON run.id = s.run_id
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
@@ -397,7 +422,13 @@ def resident_explanation(
     values = unpack_vectors(row["features"]).astype(float)
     contributions = unpack_vectors(row["contributions"]).astype(float)
     order = [names[j] for j in np.argsort(-contributions, kind="stable") if contributions[j] > 0]
-    reasons_ko, reasons_en = reasons(order, dict(zip(names, values, strict=True)), top=3)
+    reasons_ko, reasons_en = reasons(
+        order,
+        dict(zip(names, values, strict=True)),
+        top=3,
+        never_met=row["never_met"],
+        never_contacted=row["never_contacted"],
+    )
     return {
         "resident_id": row["external_id"],
         "area_code": row["code"],
@@ -407,6 +438,7 @@ def resident_explanation(
         "tier": int(row["tier"]),
         "tier_name": TIER_NAMES[int(row["tier"])],
         "next_due_on": row["next_due_on"],
+        "tier_since": row["tier_since"],
         "reasons_ko": reasons_ko,
         "reasons_en": reasons_en,
         "contributions": dict(zip(names, contributions.tolist(), strict=True)),

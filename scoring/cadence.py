@@ -75,7 +75,7 @@ def _cadence(cadence) -> Cadence:
 
 
 def _first_visit(first_visit, cadence) -> FirstVisitDays:
-    """The first-visit days: given, else the configuration's (``cadence``), else the defaults."""
+    """Return the first-visit days given, else the configuration's (``cadence``), else defaults."""
     if first_visit is None:
         return cadence.first_visit if isinstance(cadence, ScoringConfig) else FirstVisitDays()
     if isinstance(first_visit, ScoringConfig):

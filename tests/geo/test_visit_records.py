@@ -106,6 +106,13 @@ def _row(db, run, rid):
     ).one()
 
 
+def _tier_since(db, run, rid):
+    return db.execute(
+        text("SELECT tier_since FROM resident_scores WHERE run_id = :run AND resident_id = :rid"),
+        {"run": run, "rid": rid},
+    ).scalar_one()
+
+
 def _counts(db) -> dict:
     return {t: count(db, t) for t in ("visits", "needs", "score_updates")}
 
@@ -113,7 +120,8 @@ def _counts(db) -> dict:
 def test_the_high_resident_is_high_before_any_visit(town):
     score, tier, due = _row(town["db"], town["run"], town["ids"]["high"])
     assert tier == 2 and score == pytest.approx(0.57, abs=1e-6)
-    assert due == dt.date(2020, 1, 31)  # registration + 30 days, never met
+    # never met: first scored high on the run's day + 14 days (not registration + 30, 2020)
+    assert due == dt.date(2026, 11, 15)
 
 
 def test_a_retried_submit_records_one_visit(town):
@@ -209,7 +217,9 @@ def test_meeting_the_high_resident_drops_the_tier_and_logs_the_change(town):
     assert (log["run_id"], log["old_tier"], log["new_tier"]) == (run, 2, 1)
     assert log["old_score"] == pytest.approx(0.57, abs=1e-6)
     assert log["new_score"] == pytest.approx(score)
-    assert (log["old_next_due_on"], log["new_next_due_on"]) == (dt.date(2020, 1, 31), due)
+    assert (log["old_next_due_on"], log["new_next_due_on"]) == (dt.date(2026, 11, 15), due)
+    # the visit moved the tier: the resident entered medium on the visit's day
+    assert _tier_since(db, run, rid) == dt.date(2026, 11, 20)
     assert result["score_update"]["new_tier"] == 1 and result["next_due_on"] == due.isoformat()
     days_since_met = db.execute(
         text("""SELECT s.features, r.feature_names FROM resident_scores s
@@ -228,6 +238,7 @@ def test_a_refusal_keeps_the_tier_and_the_form_date_overrides_the_cadence(town):
     record_visit(db, EVERYTHING, _visit("R-HIGH", "refused", next_visit_on=wanted), now=NOW)
     score, tier, due = _row(db, run, rid)
     assert tier == 2 and score == pytest.approx(0.57, abs=1e-6) and due == wanted
+    assert _tier_since(db, run, rid) == AS_OF  # the tier stayed: its day stays
 
 
 def test_map_aggregates_follow_the_visit(town):
@@ -290,9 +301,9 @@ def test_unreachable_after_three_not_found_then_cleared_by_a_meeting(town):
     assert since.scalar() == dt.date(2026, 11, 15)
     # retry cadence: 30 days after the last attempt, instead of the low tier's 182
     assert _row(db, run, rid).next_due_on == dt.date(2026, 12, 15)
-    # before: the low tier's date (2020-01-01 + 182 days) was long past, so the attempt gap
-    # applied: 7 days after the attempt of 11-12
-    assert tier_due_before.next_due_on == dt.date(2026, 11, 19)
+    # before: never met, the low tier's first-visit date (the run's day + 182) was later
+    # than the attempt gap (7 days after the attempt of 11-12)
+    assert tier_due_before.next_due_on == AS_OF + dt.timedelta(days=182)
     listed = unreachable_residents(db, EVERYTHING, run_id=run)
     assert [(r["resident_id"], r["attempts"], r["unreachable_since"]) for r in listed] == [
         ("R-LOW2", 3, "2026-11-15")

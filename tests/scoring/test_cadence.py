@@ -70,7 +70,10 @@ def test_never_met_high_scored_on_d_is_due_on_d_plus_14():
     custom = next_visits(
         [2, 2], [None, "2026-10-01"], tier_since=[d, d], as_of=d, first_visit={"high": 3}
     )
-    assert [x.date() for x in custom["next_due_on"]] == [dt.date(2026, 11, 4), dt.date(2026, 10, 31)]
+    assert [x.date() for x in custom["next_due_on"]] == [
+        dt.date(2026, 11, 4),
+        dt.date(2026, 10, 31),
+    ]
 
 
 def test_registration_date_no_longer_starts_the_clock():

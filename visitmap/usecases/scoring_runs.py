@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-
 from sqlalchemy.orm import Session
 
 from geo.features import load_features
