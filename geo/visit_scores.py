@@ -2,6 +2,8 @@
 
 The resident's unreachable state, and the resident's row of the latest score run (read,
 locked, written back with its log in score_updates and the map's aggregates adjusted).
+The visit states on a day are read by :func:`geo.visit_states.visit_states_of` (also
+importable from here, the name the issue 12 plan gave).
 
 All run inside the caller's transaction; the use-case that composes them is
 :func:`visitmap.usecases.visits.record_visit`. See docs/visits.md for the rules.
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from geo.mapdata.aggregates import adjust_run_aggregates
 from geo.scope import Scope
 from geo.score_runs import latest_run_id, pack_vectors
+from geo.visit_states import visit_states_of  # noqa: F401  (re-exported)
 from scoring.features import CONTACT_OUTCOMES
 from visitmap.vocab import TIER_NAMES
 

@@ -174,7 +174,7 @@ def _parse_date(ctx, param, value):
     type=click.Choice(["auto", "seodaemun", "seoul"]),
     help="auto: Seodaemun-gu up to 100,000 residents, else all of Seoul.",
 )
-@click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
+@click.option("--as-of", callback=_parse_date, help="Reference date (default: today in Seoul).")
 def demo_generate(out_dir: Path, seed: int, scale: int, region: str, as_of) -> None:
     """Write synthetic residents and their records as importable files."""
     from geo.demo import DemoError, generate_demo
@@ -254,7 +254,7 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Scoring configuration (default: scoring/configs/weighted_v1.toml).",
 )
-@click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
+@click.option("--as-of", callback=_parse_date, help="Reference date (default: today in Seoul).")
 @click.option("--by", "created_by", default=None, help="Who runs it (default: $USER).")
 @click.option("--progress/--no-progress", default=None)
 @click.option(

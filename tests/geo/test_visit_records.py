@@ -553,3 +553,69 @@ def test_visits_at_the_same_time_are_ordered_by_id(town):
     refresh_unreachable(db, after=3)
     since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
     assert since.scalar() is None
+
+
+def test_visit_states_of_before_and_after_visits(town):
+    """The visit states on a day from the run's due dates and the visits; the map's overdue
+    counts agree with their days overdue, before and after a visit."""
+    from geo.visit_scores import visit_states_of
+
+    db, run = town["db"], town["run"]
+    ids = ["R-HIGH", "R-LOW1", "R-LOW2", "R-OTHER", "R-NOBODY"]
+    on_run_day = visit_states_of(db, run, ids, AS_OF)
+    assert "R-NOBODY" not in on_run_day
+    high = on_run_day["R-HIGH"]
+    assert (high["state"], high["due_on"], high["never_met"]) == (
+        "first_visit",
+        dt.date(2026, 11, 15),  # first scored high on 11-01, + 14 days
+        True,
+    )
+    assert high["words_ko"] == "첫 방문 필요 (2026-11-15까지)"
+    assert high["tier"] == 2 and high["tier_since"] == AS_OF
+    assert on_run_day["R-LOW1"]["state"] == "first_visit"
+    day = dt.date(2026, 11, 20)
+    later = visit_states_of(db, run, ids, day)
+    assert (later["R-HIGH"]["state"], later["R-HIGH"]["days_overdue"]) == ("overdue", 5)
+    assert later["R-HIGH"]["words_ko"] == "5일 지남"
+
+    def map_overdue(on):
+        return {
+            (a["code"], tier): a["overdue_counts"][tier]
+            for a in area_summaries(db, EVERYTHING, run_id=run, today=on)
+            for tier in ("low", "medium", "high")
+        }
+
+    def states_overdue(on):
+        everyone = db.execute(text("SELECT external_id FROM residents")).scalars().all()
+        states = visit_states_of(db, run, everyone, on)
+        codes = dict(
+            db.execute(
+                text("""SELECT r.external_id, a.code FROM residents r
+                    JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id""")
+            ).all()
+        )
+        out = {}
+        for rid, s in states.items():
+            if s["tier"] is not None and s["days_overdue"] > 0:
+                key = (codes[rid], ("low", "medium", "high")[s["tier"]])
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    shown = map_overdue(day)
+    assert {k: v for k, v in shown.items() if v} == states_overdue(day)
+    record_visit(db, EVERYTHING, _visit("R-HIGH", "met", visited_at=at(20)), now=NOW)
+    for d in (10, 12, 15):  # three not found: unreachable, retry 30 days after the last
+        record_visit(db, EVERYTHING, _visit("R-LOW2", "not_home", visited_at=at(d)), now=NOW)
+    after = visit_states_of(db, run, ids, day)
+    assert after["R-HIGH"]["state"] == "visited" and after["R-HIGH"]["last_outcome"] == "met"
+    assert after["R-HIGH"]["words_ko"] == "오늘 방문함 (면담)"
+    assert after["R-HIGH"]["days_overdue"] == 0 and not after["R-HIGH"]["never_met"]
+    low2 = after["R-LOW2"]
+    assert (low2["state"], low2["retry_on"]) == ("unreachable", dt.date(2026, 12, 15))
+    assert visit_states_of(db, run, ["R-HIGH"], dt.date(2026, 11, 21))["R-HIGH"]["state"] == "due"
+    shown = map_overdue(day)
+    assert {k: v for k, v in shown.items() if v} == states_overdue(day)
+    db.execute(text("UPDATE residents SET status = 'moved' WHERE external_id = 'R-LOW1'"))
+    moved = visit_states_of(db, run, ["R-LOW1"], day)["R-LOW1"]
+    assert (moved["state"], moved["words_ko"]) == ("inactive", "방문 대상 아님 (전출)")
+    assert visit_states_of(db, None, ["R-LOW3"], day)["R-LOW3"]["due_on"] is None
