@@ -19,6 +19,9 @@ stays, else the run's day (or the visit's day when a visit's rescoring moves the
 :func:`follow_up_due`) is the one due-date rule of score runs and of the rescoring after a
 visit. :func:`visit_states` says, from the due date and the visits, which one state of
 :data:`visitmap.vocab.VISIT_STATES` each resident is in on a day.
+
+Length: the due-date rule and the visit states share their date handling and the one
+meaning of "overdue" (the due date before the day); split, the two halves could drift.
 """
 
 from __future__ import annotations
