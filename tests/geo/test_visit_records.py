@@ -601,9 +601,37 @@ def test_visit_states_of_before_and_after_visits(town):
                 out[key] = out.get(key, 0) + 1
         return out
 
+    def tile_overdue(on):
+        """The z16 tile of R-HIGH's household: each resident's overdue flag."""
+        import math
+
+        import mapbox_vector_tile
+
+        from geo.mapdata.filters import NO_FILTERS
+        from geo.mapdata.tiles import resident_tile_sql
+
+        lon, lat = db.execute(
+            text("""SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
+                JOIN households h ON h.id = r.household_id WHERE r.external_id = 'R-HIGH'""")
+        ).one()
+        n = 2**16
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        sql, params = resident_tile_sql(EVERYTHING, NO_FILTERS, today=on)
+        tile = db.execute(text(sql), params | {"z": 16, "x": x, "y": y, "run_id": run}).one()[0]
+        features = mapbox_vector_tile.decode(bytes(tile))["residents"]["features"]
+        return {f["properties"]["id"]: bool(f["properties"]["overdue"]) for f in features}
+
+    def states_flags(on, ids):
+        return {rid: s["days_overdue"] > 0 for rid, s in visit_states_of(db, run, ids, on).items()}
+
+    flags = tile_overdue(day)
+    assert flags["R-HIGH"] is True and flags == states_flags(day, list(flags))
     shown = map_overdue(day)
     assert {k: v for k, v in shown.items() if v} == states_overdue(day)
     record_visit(db, EVERYTHING, _visit("R-HIGH", "met", visited_at=at(20)), now=NOW)
+    flags = tile_overdue(day)
+    assert flags["R-HIGH"] is False and flags == states_flags(day, list(flags))
     for d in (10, 12, 15):  # three not found: unreachable, retry 30 days after the last
         record_visit(db, EVERYTHING, _visit("R-LOW2", "not_home", visited_at=at(d)), now=NOW)
     after = visit_states_of(db, run, ids, day)
