@@ -57,8 +57,8 @@ def inputs_digest(features: pd.DataFrame, parameters: dict, due_inputs=None) -> 
 
     The digest is over the parameters, the feature names, the resident ids and the float64
     values, row by row in the table's order, and ``due_inputs`` (a DataFrame of the due-date
-    rule's other inputs, e.g. the last visit and the next visit date set on the form, in the
-    same row order).
+    rule's other inputs, e.g. the last visit, the next visit date set on the form and the day
+    each resident entered its previous tier, in the same row order).
 
     :func:`geo.features.load_features` returns its rows sorted by database id, whatever order
     PostgreSQL produced them in, so the same inputs give the same digest. At a million
@@ -238,7 +238,9 @@ def store_run(
     features = table.features
     tiers = np.asarray(tiers, dtype=int)
     counts = {TIER_NAMES[t]: int((tiers == t).sum()) for t in TIER_NAMES}
-    due_inputs = table.context[["last_visit_on", "planned_on", "unreachable_since"]]
+    due_inputs = table.context[
+        ["last_visit_on", "planned_on", "unreachable_since", "previous_tier_since"]
+    ]
     digest = inputs_digest(features, parameters, due_inputs)
     run_id = session.execute(
         text("""
@@ -394,8 +396,7 @@ def resident_explanation(
     Reasons are the features with the largest positive contributions, worded from the
     feature values stored with the run (:func:`scoring.explain.reasons`); a resident with no
     met visit (no visit that reached them) by the run's day reads "방문 기록 없음" ("연락
-    기록 없음") rather than days counted from the registration. ``tier_since`` is the day the
-    resident entered the tier.
+    기록 없음") rather than days counted from the registration.
     """
     run_id = run_id if run_id is not None else latest_run_id(session)
     if run_id is None:
@@ -405,7 +406,7 @@ def resident_explanation(
         session.execute(
             text(f"""
         SELECT r.external_id, a.code, s.score, s.tier, s.next_due_on, s.features,
-               s.contributions, run.feature_names, run.method, run.id AS run_id, s.tier_since,
+               s.contributions, run.feature_names, run.method, run.id AS run_id,
                {_NONE_ON_RECORD_SQL}
         FROM resident_scores s JOIN score_runs run ON run.id = s.run_id
         JOIN residents r ON r.id = s.resident_id
@@ -438,7 +439,6 @@ def resident_explanation(
         "tier": int(row["tier"]),
         "tier_name": TIER_NAMES[int(row["tier"])],
         "next_due_on": row["next_due_on"],
-        "tier_since": row["tier_since"],
         "reasons_ko": reasons_ko,
         "reasons_en": reasons_en,
         "contributions": dict(zip(names, contributions.tolist(), strict=True)),
