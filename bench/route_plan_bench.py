@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from geo.settings import today_in_seoul
 from routing.plan import DayPlan, PlanSettings, greedy_nearest_neighbour_plan, plan_day
 
 BASE = (126.931, 37.566)  # near 연희동 주민센터, 서울 서대문구 (lon, lat)
@@ -131,7 +131,7 @@ def main() -> None:
     for row in rows:
         values = "  ".join(f"{column.get(row, '0'):>24}" for column in columns.values())
         print(f"{row:<{width}}  {values}")
-    print(f"\nrun on {dt.date.today().isoformat()}")
+    print(f"\nrun on {today_in_seoul().isoformat()}")
 
 
 if __name__ == "__main__":

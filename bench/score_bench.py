@@ -114,7 +114,7 @@ def measure(url: str, as_of: dt.date) -> None:
             text(
                 "CREATE TEMP TABLE bare_scores (resident_id bigint, score float8, "
                 "tier smallint, next_due_on date, features bytea, "
-                "contributions bytea)"
+                "contributions bytea, tier_since date)"
             )
         )
 
@@ -132,6 +132,7 @@ def measure(url: str, as_of: dt.date) -> None:
                         "next_due_on": pa.array([as_of] * len(scores)),
                         "features": pa.array(packed),
                         "contributions": pa.array(packed),
+                        "tier_since": pa.array([as_of] * len(scores)),
                     }
                 ),
             )

@@ -62,8 +62,10 @@ class FeatureTable:
 
     ``context`` has db_id (residents.id), household_id (external), area_code, birth_year,
     registered_on, last_met_on (NaT if never met), previous_tier (the previous run's tier
-    code; NaN if not scored then or no previous run), crisis_label (the learned scorer's
-    label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if never met), and for
+    code; NaN if not scored then or no previous run), previous_tier_since (the day the
+    resident entered that tier, kept by that run; NaT where unknown), crisis_label (the
+    learned scorer's label from visits up to ``as_of``, :data:`CRISIS_LABEL_SQL`; NA if
+    never met), and for
     the due date (:func:`scoring.cadence.follow_up_due`) last_visit_on (any outcome),
     planned_on (the next visit date set on the latest visit) and unreachable_since. Dates
     are datetime64 columns, NaT where missing.
@@ -196,9 +198,12 @@ def features_sql(
         only_previous = (
             " AND resident_id = ANY(:resident_db_ids)" if resident_db_ids is not None else ""
         )
+        # grouped by the day each entered its tier too: still a few rows (tiers x run days)
         queries["previous_tiers"] = (
-            f"""SELECT tier AS previous_tier, string_agg(resident_id::text, ',') AS db_ids
-            FROM resident_scores WHERE run_id = :previous_run_id{only_previous} GROUP BY tier""",
+            f"""SELECT tier AS previous_tier, tier_since AS previous_tier_since,
+                string_agg(resident_id::text, ',') AS db_ids
+            FROM resident_scores WHERE run_id = :previous_run_id{only_previous}
+            GROUP BY tier, tier_since""",
             narrow,
         )
     return queries
@@ -217,19 +222,24 @@ def _days(values) -> np.ndarray:
     return values.astype("datetime64[D]")
 
 
-def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> np.ndarray:
-    """Return each resident's tier in the previous run (NaN if not scored in it).
+def _previous_tiers(db_ids: pd.Series, lists: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Return each resident's tier in the previous run and the day it entered it.
 
-    ``lists`` holds the run's residents as one comma-separated id list per tier.
+    NaN and NaT where the resident was not scored in it (or, for the day, where the run
+    did not keep it). ``lists`` holds the run's residents as one comma-separated id list per
+    tier and ``tier_since`` day.
     """
     out = np.full(len(db_ids), np.nan)
+    since = np.full(len(db_ids), np.datetime64("NaT"), dtype="datetime64[D]")
     if lists is None:
-        return out
+        return out, since
     index = pd.Index(db_ids)
-    for tier, ids in zip(lists["previous_tier"], lists["db_ids"], strict=True):
+    days = _days(lists["previous_tier_since"])
+    for tier, day, ids in zip(lists["previous_tier"], days, lists["db_ids"], strict=True):
         position = index.get_indexer(np.fromstring(ids, dtype=np.int64, sep=","))
         out[position[position >= 0]] = tier
-    return out
+        since[position[position >= 0]] = day
+    return out, since
 
 
 def _signal_counts(
@@ -341,7 +351,7 @@ def load_features(
     if previous_sql is not None:  # three rows of long text: a plain query, not the CSV reader
         frames["previous_tiers"] = pd.DataFrame(
             session.execute(text(previous_sql), previous_params | bound).all(),
-            columns=["previous_tier", "db_ids"],
+            columns=["previous_tier", "previous_tier_since", "db_ids"],
         )
     # Rows come in the planner's order; order by the database id (an integer sort, where an
     # ORDER BY external_id in SQL spilled ~300 MB to disk at 1M rows).
@@ -383,7 +393,7 @@ def load_features(
     values["days_since_last_contact"] = since["last_contact_on"]
     values["days_since_met_visit"] = since["last_met_on"]
     values.update(_signal_counts(db_id, row, household_db_ids, frames["signals"]))
-    previous_tier = _previous_tiers(pd.Series(db_id), frames.get("previous_tiers"))
+    previous_tier, previous_since = _previous_tiers(pd.Series(db_id), frames.get("previous_tiers"))
     tiers = np.where(np.isnan(previous_tier), DEFAULT_PREVIOUS_TIER, previous_tier).astype(int)
     cadence_of = np.array([cadence[t] for t in range(max(cadence) + 1)], dtype=np.int64)
     values["days_overdue"] = np.maximum(values["days_since_met_visit"] - cadence_of[tiers], 0)
@@ -408,6 +418,7 @@ def load_features(
         "last_met_on": last_on["last_met_on"],
         "last_visit_on": last_on["last_visit_on"],
         "planned_on": planned_on,
+        "previous_tier_since": previous_since,
         # the mark as it stood at as_of (a backdated run does not see later marks)
         "unreachable_since": np.where(
             _days(column["unreachable_since"]) <= as_of_day,
@@ -425,6 +436,7 @@ def load_features(
             "registered_on": dates["registered_on"],
             "last_met_on": dates["last_met_on"],
             "previous_tier": previous_tier,
+            "previous_tier_since": dates["previous_tier_since"],
             "last_visit_on": dates["last_visit_on"],
             "planned_on": dates["planned_on"],
             "unreachable_since": dates["unreachable_since"],

@@ -457,6 +457,9 @@ class ResidentScore(Base):
     next_due_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
     features: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     contributions: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    # The day the resident entered this tier (issue 12, migration 0013): the start of a
+    # never-met resident's first-visit clock (scoring.cadence.due_dates). NULL: not kept.
+    tier_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     # One partition per run (resident_scores_run_<id>), created and attached by
     # geo.score_runs.store_run after one COPY; see migration 0005.
     __table_args__ = (

@@ -27,6 +27,7 @@ from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable
 from geo.mapdata.aggregates import build_run_aggregates
 from geo.scope import Scope
 from scoring.explain import reasons
+from scoring.features import CONTACT_OUTCOMES, MET_OUTCOMES
 from visitmap.errors import NotFound
 from visitmap.vocab import TIER_NAMES
 
@@ -57,8 +58,8 @@ def inputs_digest(features: pd.DataFrame, parameters: dict, due_inputs=None) -> 
 
     The digest is over the parameters, the feature names, the resident ids and the float64
     values, row by row in the table's order, and ``due_inputs`` (a DataFrame of the due-date
-    rule's other inputs, e.g. the last visit and the next visit date set on the form, in the
-    same row order).
+    rule's other inputs, e.g. the last visit, the next visit date set on the form and the day
+    each resident entered its previous tier, in the same row order).
 
     :func:`geo.features.load_features` returns its rows sorted by database id, whatever order
     PostgreSQL produced them in, so the same inputs give the same digest. At a million
@@ -193,6 +194,7 @@ def store_run(
     metrics: dict,
     next_due: np.ndarray,
     progress=None,
+    tier_since: np.ndarray | None = None,
 ) -> StoredRun:
     """Write a run and every resident's score with one COPY; return its id and counts.
 
@@ -225,6 +227,9 @@ def store_run(
         Each resident's due date (datetime64[D]), from :func:`scoring.cadence.due_dates`.
     progress : optional
         A progress bar updated with the rows written (``update(n)``).
+    tier_since : ndarray, optional
+        The day each resident entered its tier (datetime64[D], :func:`scoring.cadence.tier_since`);
+        default the run's ``as_of`` for everyone.
 
     Returns
     -------
@@ -234,7 +239,9 @@ def store_run(
     features = table.features
     tiers = np.asarray(tiers, dtype=int)
     counts = {TIER_NAMES[t]: int((tiers == t).sum()) for t in TIER_NAMES}
-    due_inputs = table.context[["last_visit_on", "planned_on", "unreachable_since"]]
+    due_inputs = table.context[
+        ["last_visit_on", "planned_on", "unreachable_since", "previous_tier_since"]
+    ]
     digest = inputs_digest(features, parameters, due_inputs)
     run_id = session.execute(
         text("""
@@ -264,6 +271,8 @@ def store_run(
     db_ids = context["db_id"].to_numpy(dtype=np.int64)
     values, contributions = features.to_numpy(dtype=float), np.asarray(contributions)
     scores = np.asarray(scores, dtype=float)
+    if tier_since is None:
+        tier_since = np.full(len(db_ids), np.datetime64(table.as_of, "D"))
 
     def chunks(rows: int = 100_000):
         """Yield the rows to store as Arrow tables of ``rows`` rows.
@@ -282,6 +291,7 @@ def store_run(
                     "next_due_on": pa.array(next_due[part], type=pa.date32()),
                     "features": pack_vectors(values[part]),
                     "contributions": pack_vectors(contributions[part]),
+                    "tier_since": pa.array(tier_since[part], type=pa.date32()),
                 }
             )
 
@@ -356,6 +366,26 @@ def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
     )
 
 
+def _none_on_record_sql() -> str:
+    """Return the SQL of the columns never_met and never_contacted of resident ``r``.
+
+    True when there is no such visit by the end of the run's day (the features' day): the
+    reasons then say so instead of a count of days (scoring.explain).
+    """
+    by_end = "((run.as_of + 1)::timestamp AT TIME ZONE 'Asia/Seoul')"
+    columns = []
+    for name, outcomes in (("never_met", MET_OUTCOMES), ("never_contacted", CONTACT_OUTCOMES)):
+        listed = ", ".join(f"'{o}'" for o in outcomes)
+        columns.append(
+            f"NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id AND v.outcome IN "
+            f"({listed}) AND v.visited_at < {by_end}) AS {name}"
+        )
+    return ", ".join(columns)
+
+
+_NONE_ON_RECORD_SQL = _none_on_record_sql()
+
+
 def resident_explanation(
     session: Session, scope: Scope, resident_id: str, *, run_id: int | None = None
 ) -> dict | None:
@@ -365,7 +395,9 @@ def resident_explanation(
     resident is unknown, not scored in it or outside ``scope``. Reasons come in Korean and English.
 
     Reasons are the features with the largest positive contributions, worded from the
-    feature values stored with the run (:func:`scoring.explain.reasons`).
+    feature values stored with the run (:func:`scoring.explain.reasons`); a resident with no
+    met visit (no visit that reached them) by the run's day reads "방문 기록 없음" ("연락
+    기록 없음") rather than days counted from the registration.
     """
     run_id = run_id if run_id is not None else published_run_id(session)
     if run_id is None:
@@ -375,7 +407,8 @@ def resident_explanation(
         session.execute(
             text(f"""
         SELECT r.external_id, a.code, s.score, s.tier, s.next_due_on, s.features,
-               s.contributions, run.feature_names, run.method, run.id AS run_id
+               s.contributions, run.feature_names, run.method, run.id AS run_id,
+               {_NONE_ON_RECORD_SQL}
         FROM resident_scores s JOIN score_runs run ON run.id = s.run_id
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
@@ -391,7 +424,13 @@ def resident_explanation(
     values = unpack_vectors(row["features"]).astype(float)
     contributions = unpack_vectors(row["contributions"]).astype(float)
     order = [names[j] for j in np.argsort(-contributions, kind="stable") if contributions[j] > 0]
-    reasons_ko, reasons_en = reasons(order, dict(zip(names, values, strict=True)), top=3)
+    reasons_ko, reasons_en = reasons(
+        order,
+        dict(zip(names, values, strict=True)),
+        top=3,
+        never_met=row["never_met"],
+        never_contacted=row["never_contacted"],
+    )
     return {
         "resident_id": row["external_id"],
         "area_code": row["code"],

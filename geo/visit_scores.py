@@ -2,6 +2,8 @@
 
 The resident's unreachable state, and the resident's row of the latest score run (read,
 locked, written back with its log in score_updates and the map's aggregates adjusted).
+The visit states on a day are read by :func:`geo.visit_states.visit_states_of` (also
+importable from here, the name the issue 12 plan gave).
 
 All run inside the caller's transaction; the use-case that composes them is
 :func:`visitmap.usecases.visits.record_visit`. See docs/visits.md for the rules.
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 from geo.mapdata.aggregates import adjust_run_aggregates
 from geo.scope import Scope
 from geo.score_runs import pack_vectors, published_run_id
+from geo.visit_states import visit_states_of  # noqa: F401  (re-exported)
 from scoring.features import CONTACT_OUTCOMES
 from visitmap.vocab import TIER_NAMES
 
@@ -149,6 +152,9 @@ class ScoreChange:
     new_tier: int
     old_next_due_on: dt.date
     new_next_due_on: dt.date
+    #: The day the resident entered ``new_tier`` (the visit's day when the tier moved);
+    #: None leaves the stored day as it is.
+    new_tier_since: dt.date | None = None
 
 
 def rescoring_run(session: Session):
@@ -194,12 +200,12 @@ def lock_score_row(session: Session, run_id: int, resident_db_id: int):
     Returns
     -------
     mapping or None
-        score, tier, next_due_on and contributions (packed).
+        score, tier, next_due_on, tier_since (None if not kept) and contributions (packed).
     """
     return (
         session.execute(
             text("""
-        SELECT score, tier, next_due_on, contributions FROM resident_scores
+        SELECT score, tier, next_due_on, tier_since, contributions FROM resident_scores
         WHERE run_id = :run_id AND resident_id = :rid FOR UPDATE"""),
             {"run_id": run_id, "rid": resident_db_id},
         )
@@ -235,9 +241,11 @@ def save_score_change(
     session.execute(
         text("""
         UPDATE resident_scores SET score = :score, tier = :tier, next_due_on = :due,
-               features = CAST(:features AS bytea), contributions = CAST(:contributions AS bytea)
+               features = CAST(:features AS bytea), contributions = CAST(:contributions AS bytea),
+               tier_since = coalesce(CAST(:since AS date), tier_since)
         WHERE run_id = :run_id AND resident_id = :rid"""),
         {
+            "since": change.new_tier_since,
             "score": change.new_score,
             "tier": change.new_tier,
             "due": change.new_next_due_on,

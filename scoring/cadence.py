@@ -1,11 +1,27 @@
-"""Visit cadence: when each resident is next due, and how many days overdue at a date.
+"""Visit cadence: when each resident is next due, how many days overdue, and in what state.
 
-The cadence (days between visits) depends on the tier (:class:`scoring.config.Cadence`;
-defaults high 30, medium 91, low 182). The clock starts at the last visit in which the
-resident was met, or at the registration date if the resident was never met::
+A resident met before is due the tier's cadence after the last visit that met them
+(:class:`scoring.config.Cadence`; defaults high 30, medium 91, low 182). A resident never met
+is due for a first visit some days after the day they were first scored into their current
+tier, ``tier_since`` (:class:`scoring.config.FirstVisitDays`; defaults high 14, medium 60,
+low 182)::
 
-    next_due_on  = (last_met_on or registered_on) + cadence_days[tier]
-    days_overdue = max(0, as_of - next_due_on)        # in days; 0 on the due date itself
+    next_due_on  = last_met_on + cadence_days[tier]            # met before
+                 = tier_since + first_visit_days[tier]         # never met
+    days_overdue = max(0, as_of - next_due_on)       # in days; 0 on the due date itself
+
+Not the registration date: a resident registered in 1967 and never visited is not 59 years
+overdue for a visit nobody asked for until the first score run. ``tier_since`` is kept per
+resident with each run (:func:`tier_since`): carried from the previous run while the tier
+stays, else the run's day (or the visit's day when a visit's rescoring moves the tier).
+
+:func:`due_dates` (the cadence, then the visits that did not meet the resident,
+:func:`follow_up_due`) is the one due-date rule of score runs and of the rescoring after a
+visit. :func:`visit_states` says, from the due date and the visits, which one state of
+:data:`visitmap.vocab.VISIT_STATES` each resident is in on a day.
+
+Length: the due-date rule and the visit states share their date handling and the one
+meaning of "overdue" (the due date before the day); split, the two halves could drift.
 """
 
 from __future__ import annotations
@@ -16,8 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scoring.config import Cadence, ScoringConfig
+from scoring.config import Cadence, FirstVisitDays, ScoringConfig
 from visitmap.errors import FieldError
+from visitmap.vocab import OVERDUE_BANDS, VISIT_STATES
 
 
 class CadenceError(FieldError):
@@ -60,15 +77,32 @@ def _cadence(cadence) -> Cadence:
         ) from error
 
 
+def _first_visit(first_visit, cadence) -> FirstVisitDays:
+    """Return the first-visit days given, else the configuration's (``cadence``), else defaults."""
+    if first_visit is None:
+        return cadence.first_visit if isinstance(cadence, ScoringConfig) else FirstVisitDays()
+    if isinstance(first_visit, ScoringConfig):
+        return first_visit.first_visit
+    if isinstance(first_visit, FirstVisitDays):
+        return first_visit
+    try:
+        return FirstVisitDays.from_mapping(first_visit)
+    except (TypeError, ValueError) as error:
+        raise CadenceError(
+            f"first_visit must map low/medium/high (or 0/1/2) to days, got {first_visit!r}"
+        ) from error
+
+
 def next_visits(
     tiers,
     last_met_on,
     *,
     as_of: dt.date | str,
-    registered_on=None,
+    tier_since=None,
     cadence: Cadence | ScoringConfig | dict | None = None,
+    first_visit: FirstVisitDays | ScoringConfig | dict | None = None,
 ) -> pd.DataFrame:
-    """Next due date and days overdue per resident (vectorised).
+    """Next due date and days overdue per resident by the tier (vectorised).
 
     Parameters
     ----------
@@ -78,25 +112,32 @@ def next_visits(
         Last visit in which the resident was met; missing (None, NaT, NaN) if never met.
     as_of : date or ISO 8601 string
         The date at which overdue days are counted.
-    registered_on : array-like of dates, optional
-        Registration date, the start of the clock for residents never met.
+    tier_since : array-like of dates, optional
+        The day each resident entered its current tier (:func:`tier_since`): the start of
+        the clock of a resident never met. Missing (or not given): ``as_of``, i.e. first
+        scored into the tier that day.
     cadence : Cadence, ScoringConfig, mapping or None, default=None
-        Days per tier (a mapping by name or by tier code); None is the default (high 30,
-        medium 91, low 182).
+        Days between visits per tier (a mapping by name or by tier code); None is the
+        default (high 30, medium 91, low 182).
+    first_visit : FirstVisitDays, ScoringConfig, mapping or None, default=None
+        Days to the first visit of a resident never met; None is the configuration's when
+        ``cadence`` is a ScoringConfig, else the default (high 14, medium 60, low 182).
 
     Returns
     -------
     DataFrame
-        Columns ``tier``, ``cadence_days``, ``started_on`` (the last met visit or the
-        registration), ``next_due_on`` (datetime64 dates), ``days_overdue`` (int, days,
-        >= 0) and ``is_due`` (``next_due_on <= as_of``).
+        Columns ``tier``, ``never_met`` (bool), ``cadence_days`` (the days counted: the
+        cadence, or the first-visit days of a resident never met), ``started_on`` (the last
+        met visit or ``tier_since``), ``next_due_on`` (datetime64 dates), ``days_overdue``
+        (int, days, >= 0) and ``is_due`` (``next_due_on <= as_of``).
 
     Raises
     ------
     CadenceError
-        Tiers other than 0/1/2, mismatched lengths, or a resident with neither date.
+        Tiers other than 0/1/2, mismatched lengths, dates that are not dates.
     """
     days_table = _cadence(cadence)
+    first_table = _first_visit(first_visit, cadence)
     index = tiers.index if isinstance(tiers, pd.Series) else None
     tier_values = np.asarray(tiers)
     if tier_values.ndim != 1:
@@ -108,23 +149,20 @@ def next_visits(
         raise CadenceError(f"tiers must be 0, 1 or 2, got {bad}")
     tier_values = tier_values.astype(np.int64)
     met = _dates(last_met_on, "last_met_on", n, index)
-    registered = _dates(registered_on, "registered_on", n, index)
-    started = met.fillna(registered)
-    missing = started.isna().to_numpy()
-    if missing.any():
-        where = [str(i) for i in index[missing][:5]]
-        raise CadenceError(
-            f"{int(missing.sum())} resident(s) have neither a met visit nor a registration "
-            f"date (e.g. {', '.join(where)})"
-        )
     as_of = pd.Timestamp(as_of).normalize()
-    cadence_days = days_table.days_for(tier_values)
-    next_due = started + pd.Series(pd.to_timedelta(cadence_days, unit="D"), index=index)
+    since = _dates(tier_since, "tier_since", n, index).fillna(as_of)
+    never_met = met.isna().to_numpy()
+    started = met.where(~never_met, since)
+    days = np.where(
+        never_met, first_table.days_for(tier_values), days_table.days_for(tier_values)
+    ).astype(np.int64)
+    next_due = started + pd.Series(pd.to_timedelta(days, unit="D"), index=index)
     overdue = (as_of - next_due).dt.days.to_numpy().astype(np.int64)
     return pd.DataFrame(
         {
             "tier": tier_values,
-            "cadence_days": cadence_days,
+            "never_met": never_met,
+            "cadence_days": days,
             "started_on": started,
             "next_due_on": next_due,
             "days_overdue": np.maximum(overdue, 0),
@@ -132,6 +170,35 @@ def next_visits(
         },
         index=index,
     )
+
+
+def tier_since(tiers, previous_tiers, previous_since, *, as_of) -> np.ndarray:
+    """Return the day each resident entered its current tier (datetime64[D], vectorised).
+
+    The previous run's ``tier_since`` where the tier is the same as in that run (and known),
+    else ``as_of`` (a run's day, or the day of the visit whose rescoring moved the tier). A
+    carried date is never after ``as_of`` (a backdated run).
+
+    Parameters
+    ----------
+    tiers : array-like of int
+        The tiers now.
+    previous_tiers : array-like of float or int
+        The tiers in the previous run; NaN (or None) where the resident was not scored in it.
+    previous_since : array-like of dates
+        ``tier_since`` in the previous run; missing where unknown.
+    as_of : date
+        The day of the new tiers.
+    """
+    tiers = np.asarray(tiers)
+    n = len(tiers)
+    before = np.asarray(previous_tiers, dtype=float)  # None -> NaN
+    if len(before) != n:
+        raise CadenceError(f"previous_tiers has {len(before)} values for {n} residents")
+    since = _days(previous_since, "previous_since", n)
+    day = np.datetime64(pd.Timestamp(as_of).date(), "D")
+    same = (before == tiers) & ~np.isnat(since)
+    return np.where(same, np.minimum(since, day), day).astype("datetime64[D]")
 
 
 @dataclass(frozen=True)
@@ -208,27 +275,33 @@ def due_dates(
     context: pd.DataFrame,
     *,
     as_of: dt.date,
+    tier_since=None,
     cadence: Cadence | ScoringConfig | dict | None = None,
+    first_visit: FirstVisitDays | ScoringConfig | dict | None = None,
     follow_up: FollowUp | None = None,
 ) -> np.ndarray:
     """Return each resident's next due date by the one due-date rule.
 
-    The rule is the tier cadence (:func:`next_visits`), then the visits that did not meet the
-    resident (:func:`follow_up_due`). Score runs and the rescoring of one resident after a
-    visit both call this, so they cannot disagree.
+    The rule is the tier's clock (:func:`next_visits`: the last met visit + the cadence, or
+    for a resident never met ``tier_since`` + the first-visit days), then the visits that did
+    not meet the resident (:func:`follow_up_due`). Score runs and the rescoring of one
+    resident after a visit both call this, so they cannot disagree.
 
     Parameters
     ----------
     tiers : array-like of int
         Tier codes 0 (low), 1 (medium), 2 (high), in ``context``'s row order.
     context : DataFrame
-        Per resident: ``last_met_on``, ``registered_on``, ``last_visit_on``, ``planned_on``
-        (dates, missing allowed) and ``unreachable_since`` (a date or missing).
+        Per resident: ``last_met_on``, ``last_visit_on``, ``planned_on`` (dates, missing
+        allowed) and ``unreachable_since`` (a date or missing).
     as_of : date
-        The day of the computation. The due dates do not depend on it: it only dates the
-        days overdue of :func:`next_visits`, which are not returned.
+        The day of the computation (the tiers' day when ``tier_since`` is not given).
+    tier_since : array-like of dates, optional
+        The day each resident entered its tier (:func:`tier_since`); default ``as_of``.
     cadence : Cadence, ScoringConfig, mapping or None, default=None
-        Days per tier (see :func:`next_visits`).
+        Days between visits per tier (see :func:`next_visits`).
+    first_visit : FirstVisitDays, ScoringConfig, mapping or None, default=None
+        Days to a first visit per tier (see :func:`next_visits`).
     follow_up : FollowUp or None, default=None
         The retry and attempt gaps (see :func:`follow_up_due`).
 
@@ -240,10 +313,11 @@ def due_dates(
     tiers = pd.Series(np.asarray(tiers), index=context.index)
     planned = next_visits(
         tiers,
-        context["last_met_on"],
+        context["last_met_on"].to_numpy(),
         as_of=as_of,
-        registered_on=context["registered_on"],
+        tier_since=None if tier_since is None else np.asarray(tier_since),
         cadence=cadence,
+        first_visit=first_visit,
     )
     return follow_up_due(
         planned["next_due_on"].to_numpy(),
@@ -252,4 +326,106 @@ def due_dates(
         planned_on=context["planned_on"].to_numpy(),
         unreachable=context["unreachable_since"].notna().to_numpy(),
         follow_up=follow_up,
+    )
+
+
+#: The first day of each band of :data:`visitmap.vocab.OVERDUE_BANDS`, for a vectorised lookup.
+_BAND_STARTS = np.array([first for first, _ko, _en in OVERDUE_BANDS], dtype=np.int64)
+#: The state codes in their order of precedence (the first that applies wins).
+STATE_ORDER = tuple(VISIT_STATES)
+
+
+def visit_states(
+    due_on,
+    *,
+    today: dt.date,
+    last_met_on=None,
+    last_visit_on=None,
+    last_outcome=None,
+    unreachable_since=None,
+    active=None,
+) -> pd.DataFrame:
+    """Return each resident's one visit state on ``today`` (vectorised, no database).
+
+    The first that applies, in the order of :data:`visitmap.vocab.VISIT_STATES`:
+
+    1. ``inactive``: no longer a target (``active`` false: moved, deceased);
+    2. ``unreachable``: marked unreachable on or before ``today``; ``retry_on`` is its due
+       date (the last attempt + the retry days, :func:`follow_up_due`);
+    3. ``visited``: a visit today (any outcome; ``last_outcome`` says which);
+    4. ``overdue``: the due date is before ``today`` (never met or not);
+    5. ``first_visit``: never met, due on ``due_on`` (its first-visit date) or later;
+    6. ``due``: met before, next due on ``due_on``.
+
+    Parameters
+    ----------
+    due_on : array-like of dates
+        Each resident's due date as stored with the run (:func:`due_dates`); missing for a
+        resident not scored (who is then never overdue).
+    today : date
+        The day (Seoul's: :func:`geo.settings.today_in_seoul`).
+    last_met_on, last_visit_on : array-like of dates, optional
+        The last visit that met the resident and the last visit of any outcome, up to
+        ``today``; missing where none. Not given: nobody was visited.
+    last_outcome : array-like of str, optional
+        The outcome code of the last visit (:data:`visitmap.vocab.VISIT_OUTCOMES`), None
+        where none.
+    unreachable_since : array-like of dates, optional
+        The unreachable mark (residents.unreachable_since); missing where not marked.
+    active : array-like of bool, optional
+        Whether the resident is still a target (status ``active``); default all.
+
+    Returns
+    -------
+    DataFrame
+        One row per resident, in the input order: ``state`` (code), ``due_on``
+        (datetime64[D]), ``days_overdue`` (int, 0 unless past the due date),
+        ``overdue_band`` (index in :data:`visitmap.vocab.OVERDUE_BANDS`, -1 if not overdue),
+        ``retry_on`` (datetime64[D], NaT unless unreachable), ``last_outcome``,
+        ``last_visit_on``, ``last_met_on`` and ``never_met`` (bool).
+    """
+    due = _days(due_on, "due_on", len(due_on) if due_on is not None else 0)
+    n = len(due)
+    met = _days(last_met_on, "last_met_on", n)
+    visited = _days(last_visit_on, "last_visit_on", n)
+    marked = _days(unreachable_since, "unreachable_since", n)
+    outcome = (
+        np.full(n, None, dtype=object)
+        if last_outcome is None
+        else np.asarray(last_outcome, dtype=object)
+    )
+    if len(outcome) != n:
+        raise CadenceError(f"last_outcome has {len(outcome)} values for {n} residents")
+    target = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    if len(target) != n:
+        raise CadenceError(f"active has {len(target)} values for {n} residents")
+    day = np.datetime64(pd.Timestamp(today).date(), "D")
+    # days after the due date; a missing due date is never overdue
+    late = np.where(np.isnat(due), 0, (day - np.where(np.isnat(due), day, due)).astype(np.int64))
+    days_overdue = np.maximum(late, 0)
+    never_met = np.isnat(met)
+    unreachable = ~np.isnat(marked) & (np.where(np.isnat(marked), day, marked) <= day)
+    conditions = [
+        ~target,
+        unreachable,
+        ~np.isnat(visited) & (visited == day),
+        days_overdue > 0,
+        never_met,
+    ]
+    state = np.select(conditions, list(STATE_ORDER[: len(conditions)]), default="due")
+    band = np.searchsorted(_BAND_STARTS, days_overdue, side="right") - 1
+    return pd.DataFrame(
+        {
+            "state": state.astype(object),
+            "due_on": due,
+            "days_overdue": days_overdue,
+            "overdue_band": np.where(days_overdue > 0, band, -1).astype(np.int64),
+            "retry_on": np.where(state == "unreachable", due, np.datetime64("NaT")).astype(
+                "datetime64[D]"
+            ),
+            "last_outcome": outcome,
+            "last_visit_on": visited,
+            "last_met_on": met,
+            "never_met": never_met,
+        }
     )

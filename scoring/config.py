@@ -44,6 +44,7 @@ _TOP_LEVEL_KEYS = (
     "features",
     "tiers",
     "cadence_days",
+    "first_visit_days",
     "capacity",
 )
 _METHODS = ("weighted",)
@@ -269,13 +270,10 @@ class TierCutoffs:
         return {name: [float(v) for v in getattr(self, name)] for name in TIER_NAMES}
 
 
-@dataclass(frozen=True)
-class Cadence:
-    """Days between visits per tier (defaults: high 30, medium 91, low 182)."""
+class _DaysPerTier:
+    """Whole days per tier (low, medium, high), validated; the key names the TOML table."""
 
-    low: int = DEFAULT_CADENCE_DAYS[0]
-    medium: int = DEFAULT_CADENCE_DAYS[1]
-    high: int = DEFAULT_CADENCE_DAYS[2]
+    _KEY: ClassVar[str] = ""
 
     def __post_init__(self):
         """Check that each tier's days are a positive whole number, and store them as int."""
@@ -284,18 +282,18 @@ class Cadence:
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
                 raise ScoringConfigError(
                     f"must be a positive whole number of days, got {value!r}",
-                    key=f"cadence_days.{name}",
+                    key=f"{self._KEY}.{name}",
                 )
             object.__setattr__(self, name, int(value))
 
     def days_for(self, tiers) -> np.ndarray:
-        """Cadence in days for each tier code."""
+        """Return the days for each tier code."""
         tiers = np.asarray(tiers)
         table = np.array([self.low, self.medium, self.high], dtype=np.int64)
         return table[tiers]
 
     def to_dict(self) -> dict[str, int]:
-        """Return the cadence's TOML table: days by tier name."""
+        """Return the TOML table: days by tier name."""
         return {"high": self.high, "medium": self.medium, "low": self.low}
 
     def by_code(self) -> dict[int, int]:
@@ -303,7 +301,7 @@ class Cadence:
         return {LOW: self.low, MEDIUM: self.medium, HIGH: self.high}
 
     @classmethod
-    def from_mapping(cls, mapping) -> Cadence:
+    def from_mapping(cls, mapping):
         """From ``{"low": .., "medium": .., "high": ..}`` or ``{0: .., 1: .., 2: ..}``."""
         names = {LOW: "low", MEDIUM: "medium", HIGH: "high"}
         converted = {}
@@ -312,10 +310,36 @@ class Cadence:
             if name not in TIER_NAMES:
                 raise ScoringConfigError(
                     f"unknown tier {key!r} (expected low, medium, high or 0, 1, 2)",
-                    key="cadence_days",
+                    key=cls._KEY,
                 )
             converted[name] = days
         return cls(**converted)
+
+
+@dataclass(frozen=True)
+class Cadence(_DaysPerTier):
+    """Days between visits per tier (defaults: high 30, medium 91, low 182)."""
+
+    _KEY: ClassVar[str] = "cadence_days"
+    low: int = DEFAULT_CADENCE_DAYS[0]
+    medium: int = DEFAULT_CADENCE_DAYS[1]
+    high: int = DEFAULT_CADENCE_DAYS[2]
+
+
+@dataclass(frozen=True)
+class FirstVisitDays(_DaysPerTier):
+    """Days from a never-met resident's first scoring into its tier to its first visit.
+
+    Defaults: high 14, medium 60, low 182 (``[first_visit_days]`` in the TOML; the rule is
+    :func:`scoring.cadence.due_dates`). The clock starts on the day the resident entered its
+    current tier (``tier_since``), not at registration, so nobody is overdue by years for a
+    visit nobody had asked for.
+    """
+
+    _KEY: ClassVar[str] = "first_visit_days"
+    low: int = 182
+    medium: int = 60
+    high: int = 14
 
 
 # --------------------------------------------------------------------------- the config
@@ -343,6 +367,7 @@ class ScoringConfig:
     features: tuple[FeatureSpec, ...]
     tiers: TierCutoffs = field(default_factory=TierCutoffs)
     cadence: Cadence = field(default_factory=Cadence)
+    first_visit: FirstVisitDays = field(default_factory=FirstVisitDays)
     visits_per_month: int = 100
     method: str = "weighted"
     description: str = ""
@@ -395,7 +420,11 @@ class ScoringConfig:
             raise ScoringConfigError(
                 "all weights are zero: at least one must be positive", source=src, key="features"
             )
-        for name, expected in (("tiers", TierCutoffs), ("cadence", Cadence)):
+        for name, expected in (
+            ("tiers", TierCutoffs),
+            ("cadence", Cadence),
+            ("first_visit", FirstVisitDays),
+        ):
             if not isinstance(getattr(self, name), expected):
                 raise ScoringConfigError(f"must be a {expected.__name__}", source=src, key=name)
         visits = self.visits_per_month
@@ -504,6 +533,18 @@ def _parse_feature(name: str, table: Any, source: str) -> FeatureSpec:
     return FeatureSpec(name=name, weight=float(weight), transform=transform)
 
 
+def _days_table(data: Mapping[str, Any], key: str, kind: type, source: str):
+    """Return the days-per-tier table ``key`` of ``data`` as ``kind`` (its defaults if absent)."""
+    if key not in data:
+        return kind()
+    table = _table(data, key, source)
+    _unknown_keys(table, TIER_NAMES, source, key)
+    try:
+        return kind(**dict(table))
+    except ScoringConfigError as error:
+        raise _rekeyed(error, source, None) from None
+
+
 def config_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> ScoringConfig:
     """Validate a parsed TOML document (nested dicts) and build a :class:`ScoringConfig`.
 
@@ -536,14 +577,8 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Scor
     except ScoringConfigError as error:
         raise _rekeyed(error, source, None) from None
 
-    cadence = Cadence()
-    if "cadence_days" in data:
-        cadence_table = _table(data, "cadence_days", source)
-        _unknown_keys(cadence_table, TIER_NAMES, source, "cadence_days")
-        try:
-            cadence = Cadence(**dict(cadence_table))
-        except ScoringConfigError as error:
-            raise _rekeyed(error, source, None) from None
+    cadence = _days_table(data, "cadence_days", Cadence, source)
+    first_visit = _days_table(data, "first_visit_days", FirstVisitDays, source)
 
     visits_per_month = ScoringConfig.__dataclass_fields__["visits_per_month"].default
     if "capacity" in data:
@@ -558,6 +593,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Scor
         features=features,
         tiers=tiers,
         cadence=cadence,
+        first_visit=first_visit,
         visits_per_month=visits_per_month,
         source=source,
     )
@@ -571,6 +607,7 @@ def config_to_dict(config: ScoringConfig) -> dict[str, Any]:
         "description": config.description,
         "tiers": config.tiers.to_dict(),
         "cadence_days": config.cadence.to_dict(),
+        "first_visit_days": config.first_visit.to_dict(),
         "capacity": {"visits_per_month": config.visits_per_month},
         "features": {
             spec.name: {"weight": float(spec.weight), **spec.transform.to_dict()}

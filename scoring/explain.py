@@ -20,22 +20,33 @@ What adds up to what (``frame.attrs["adds_up_to"]``):
 Reasons come from the features with the largest positive contributions; related features
 are said once (lives alone with the age, the 6- and 12-month counts of a signal kind).
 Signal kinds use the labels of :data:`visitmap.vocab.CRISIS_SIGNAL_KINDS`.
+
+A reason never states more days than the records behind it. The days since the last met
+visit (or contact) of a resident with none on record count from the registration, which may
+be decades old: such a reason reads "방문 기록 없음" / "no visit on record" ("연락 기록
+없음" / "no contact on record"), when the caller says so (``never_met``,
+``never_contacted``) or when the number is longer than the visit records' span
+(``records_days``: no recorded visit can be older). Days overdue read in the bands of
+:func:`visitmap.vocab.overdue_words` past two weeks ("방문 예정일 3개월 이상 지남").
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from visitmap.vocab import CRISIS_SIGNAL_KINDS
+from visitmap.vocab import CRISIS_SIGNAL_KINDS, overdue_words
 
 _WINDOWS = ("12m", "6m")  # preferred first
 
 
-def explain(scorer, X, *, top: int = 3) -> pd.DataFrame:
+def explain(
+    scorer, X, *, top: int = 3, never_met=None, records_days: float | None = None
+) -> pd.DataFrame:
     """Contributions and the top reasons for each row of X under a fitted scorer.
 
     Parameters
@@ -46,6 +57,12 @@ def explain(scorer, X, *, top: int = 3) -> pd.DataFrame:
         The feature table.
     top : int, default=3
         Most reasons per resident.
+    never_met : array-like of bool, optional
+        Per row: no met visit on record (its days since the last met visit say "방문 기록
+        없음").
+    records_days : float, optional
+        Days the visit records span up to the features' day: longer day counts cannot come
+        from a recorded visit and say "no ... on record" too.
 
     Returns
     -------
@@ -58,6 +75,7 @@ def explain(scorer, X, *, top: int = 3) -> pd.DataFrame:
     names = list(parts.raw.columns)
     position = {name: j for j, name in enumerate(names)}
     values = parts.raw.to_numpy(dtype=float)
+    unmet = np.zeros(len(values), dtype=bool) if never_met is None else np.asarray(never_met)
     reasons_ko, reasons_en = [], []
     for i, features in enumerate(parts.reason_features):
         row = values[i]
@@ -66,7 +84,8 @@ def explain(scorer, X, *, top: int = 3) -> pd.DataFrame:
             j = position.get(name)
             return None if j is None else float(row[j])
 
-        ko, en = _reasons(features, value_of, top=top)
+        records = _Records(bool(unmet[i]), False, records_days)
+        ko, en = _reasons(features, value_of, top=top, records=records)
         reasons_ko.append(ko)
         reasons_en.append(en)
     frame = pd.DataFrame(
@@ -78,8 +97,30 @@ def explain(scorer, X, *, top: int = 3) -> pd.DataFrame:
     return frame
 
 
+class _Records(NamedTuple):
+    """What the records behind a resident's reasons hold (see the module doc)."""
+
+    never_met: bool = False
+    never_contacted: bool = False
+    days: float | None = None
+
+    def none_since(self, value: float, never: bool) -> bool:
+        """Whether a count of days since a visit means there is no such visit on record."""
+        return never or (self.days is not None and value > self.days)
+
+
+#: Nothing said about the records: every count of days is worded as it is.
+_NO_RECORDS_GIVEN = _Records()
+
+
 def reasons(
-    features: Sequence[str], row: Mapping[str, float], *, top: int = 3
+    features: Sequence[str],
+    row: Mapping[str, float],
+    *,
+    top: int = 3,
+    never_met: bool = False,
+    never_contacted: bool = False,
+    records_days: float | None = None,
 ) -> tuple[list[str], list[str]]:
     """Korean and English phrases for ``features`` (most important first), from raw values.
 
@@ -91,6 +132,12 @@ def reasons(
         Raw feature values by name (units of :mod:`scoring.features`).
     top : int, default=3
         Most phrases returned.
+    never_met, never_contacted : bool, default=False
+        The resident has no met visit (no visit that reached them) on record: the days
+        since then read "방문 기록 없음" ("연락 기록 없음") instead of a number.
+    records_days : float, optional
+        Days the visit records span: a longer count of days since a visit cannot come from
+        a recorded visit and reads the same way.
 
     Examples
     --------
@@ -102,10 +149,17 @@ def reasons(
         value = row.get(name)
         return None if value is None else float(value)
 
-    return _reasons(features, value_of, top=top)
+    records = _Records(bool(never_met), bool(never_contacted), records_days)
+    return _reasons(features, value_of, top=top, records=records)
 
 
-def _reasons(features, value_of: Callable[[str], float | None], *, top: int):
+def _reasons(
+    features,
+    value_of: Callable[[str], float | None],
+    *,
+    top: int,
+    records: _Records = _NO_RECORDS_GIVEN,
+):
     seen, ko, en = set(), [], []
     for feature in features:
         if len(ko) >= top:
@@ -114,8 +168,8 @@ def _reasons(features, value_of: Callable[[str], float | None], *, top: int):
         if group in seen:
             continue
         seen.add(group)
-        phrase = _phrase(group, feature, value_of)
-        if phrase is not None:
+        phrase = _phrase(group, feature, value_of, records)
+        if phrase is not None and phrase[0] not in ko:  # e.g. "방문 기록 없음" said once
             ko.append(phrase[0])
             en.append(phrase[1])
     return ko, en
@@ -168,7 +222,9 @@ def _signal_phrase(kind: str, value_of) -> tuple[str, str] | None:
     return None
 
 
-def _phrase(group: str, feature: str, value_of) -> tuple[str, str] | None:
+def _phrase(
+    group: str, feature: str, value_of, records: _Records = _NO_RECORDS_GIVEN
+) -> tuple[str, str] | None:
     """(Korean, English) for a group of features, or None when its values are missing."""
     if group.startswith("signals:") and group != "signals:all":
         return _signal_phrase(group.removeprefix("signals:"), value_of)
@@ -201,17 +257,24 @@ def _phrase(group: str, feature: str, value_of) -> tuple[str, str] | None:
         if feature == "age_years":
             return f"{_whole(value)}세", f"aged {_whole(value)}"
         return "혼자 살지 않음", "does not live alone"
+    if feature in ("days_since_met_visit", "days_overdue"):
+        since_met = value_of("days_since_met_visit")
+        if since_met is not None and records.none_since(since_met, records.never_met):
+            return "방문 기록 없음", "no visit on record"
     if feature == "days_since_met_visit":
         days = _whole(value)
         return f"{days:,}일 동안 방문 없음", f"not visited for {_days_en(days)}"
     if feature == "days_since_last_contact":
+        if records.none_since(value, records.never_contacted):
+            return "연락 기록 없음", "no contact on record"
         days = _whole(value)
         return f"{days:,}일 동안 연락 안 됨", f"not reached for {_days_en(days)}"
     if feature == "days_overdue":
         days = _whole(value)
         if days <= 0:
             return "방문 예정일 전", "visit not yet due"
-        return f"방문 예정일보다 {days:,}일 지남", f"visit {_days_en(days)} overdue"
+        ko, en = overdue_words(days)
+        return f"방문 예정일 {ko}", f"visit {en}"
     if feature == "income_to_median_ratio":
         percent = _whole(100 * value)
         return f"기준 중위소득의 {percent}%", f"income {percent}% of the median"

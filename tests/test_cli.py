@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,6 +108,14 @@ def test_demo_then_score_prints_run_and_tiers(cli_env, tmp_path):
         if w in ("high", "medium", "low")
     }
     assert sum(counts.values()) > 450  # active residents of 500
+    # one line per tier: its residents and how many are overdue on the run's day
+    tier_lines = [
+        line for line in first.stdout.splitlines() if re.match(r"(high|medium|low) ", line)
+    ]
+    assert [line.split()[0] for line in tier_lines] == ["high", "medium", "low"]
+    for line in tier_lines:
+        match = re.fullmatch(r"(high|medium|low) (\d+) \(overdue (\d+)\)", line)
+        assert match and int(match[3]) <= int(match[2]), line
     second = run(cli_env, "score", "--method", "rules", "--as-of", "2026-11-01")
     assert "moved into high since run" in second.stdout
     skipped = run(cli_env, "score", "--unless-scored")

@@ -174,7 +174,7 @@ def _parse_date(ctx, param, value):
     type=click.Choice(["auto", "seodaemun", "seoul"]),
     help="auto: Seodaemun-gu up to 100,000 residents, else all of Seoul.",
 )
-@click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
+@click.option("--as-of", callback=_parse_date, help="Reference date (default: today in Seoul).")
 def demo_generate(out_dir: Path, seed: int, scale: int, region: str, as_of) -> None:
     """Write synthetic residents and their records as importable files."""
     from geo.demo import DemoError, generate_demo
@@ -254,7 +254,7 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     type=click.Path(exists=True, path_type=Path),
     help="Scoring configuration (default: scoring/configs/weighted_v1.toml).",
 )
-@click.option("--as-of", callback=_parse_date, help="Reference date (default: today).")
+@click.option("--as-of", callback=_parse_date, help="Reference date (default: today in Seoul).")
 @click.option("--by", "created_by", default=None, help="Who runs it (default: $USER).")
 @click.option("--progress/--no-progress", default=None)
 @click.option(
@@ -269,7 +269,7 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     help="Publish the run: the map, the planner and the field pages use it (docs/publishing.md).",
 )
 def score(method, config_path, as_of, created_by, progress, unless_scored, publish) -> None:
-    """Score every active resident, store the run, print its id and the tier counts.
+    """Score every active resident, store the run, print per tier the count and overdue.
 
     The run is a draft unless --publish is given (``visitmap runs publish ID`` later).
     """
@@ -282,7 +282,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored, publi
     from geo.score_runs import latest_run_id, published_run_id
     from geo.settings import load_settings, today_in_seoul
     from scoring.config import ScoringConfigError, default_config, load_config
-    from visitmap.usecases.scoring_runs import publish_score_run, score_residents
+    from visitmap.usecases.scoring_runs import publish_score_run, score_residents, tier_lines
 
     try:
         config = load_config(config_path) if config_path else default_config()
@@ -328,11 +328,12 @@ def score(method, config_path, as_of, created_by, progress, unless_scored, publi
         except VisitmapError as exc:
             raise click.ClickException(str(exc)) from exc
     run = result.stored
-    counts = run.tier_counts
     click.echo(
         f"score run {run.run_id} ({method}, as of {as_of}): "
-        f"high {counts['high']}, medium {counts['medium']}, low {counts['low']}"
+        f"{sum(run.tier_counts.values())} residents"
     )
+    for line in tier_lines(run.tier_counts, result.overdue_counts):
+        click.echo(line)
     if run.previous_run_id is not None:
         click.echo(f"  {result.moved_into_high} moved into high since run {run.previous_run_id}")
     if result.published:

@@ -49,6 +49,7 @@ from geo.demo.welfare import (
     median_income,
     median_income_year,
 )
+from geo.settings import today_in_seoul
 from visitmap.errors import FieldError
 
 __all__ = ["DemoError", "DemoSummary", "generate_demo", "IMPORT_ORDER", "FILE_NAMES"]
@@ -121,7 +122,7 @@ def _validate(seed: object, scale: object, region: object, as_of: object) -> dat
     if region not in REGIONS:
         raise DemoError(f"region must be one of {', '.join(REGIONS)}; got {region!r}")
     if as_of is None:
-        as_of = datetime.date.today()
+        as_of = today_in_seoul()
     if isinstance(as_of, datetime.datetime):
         as_of = as_of.date()
     if not isinstance(as_of, datetime.date):

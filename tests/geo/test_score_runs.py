@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -15,7 +16,7 @@ from geo.features import load_features
 from geo.importers import import_file
 from geo.scope import Scope
 from geo.score_runs import inputs_digest, labels_of, load_visit_labels, run_changes, unpack_vectors
-from scoring.config import default_config
+from scoring.config import TierCutoffs, default_config
 from tests.conftest import TEST_RRN_KEY
 from visitmap.usecases.scoring_runs import score_residents
 
@@ -85,7 +86,8 @@ def test_weighted_run_is_stored_whole(demo):
 
 
 def test_next_due_follows_the_tier_cadence(demo):
-    """Tier cadence from the last met visit (or registration), but not before 7 days after a
+    """Tier cadence from the last met visit (never met: first-visit days from the day the
+    resident entered the tier, here the first run's day), but not before 7 days after a
     later visit that did not meet the resident, and 30 days after the last attempt for the
     unreachable (scoring.cadence.FollowUp)."""
     result = _run(demo)
@@ -103,19 +105,72 @@ def test_next_due_follows_the_tier_cadence(demo):
         GROUP BY r.external_id, r.registered_on, r.unreachable_since""")
     ).all()
     gone = {r[0] for r in rows if r[4] is not None}  # marked by the demo's import
-    start = {r[0]: r[1] for r in rows}
+    met = {r[0]: r[3] for r in rows}
     attempt = {r[0]: r[2] for r in rows if r[2] is not None and (r[3] is None or r[2] > r[3])}
     assert len(attempt) > 10  # the demo has residents whose latest visit did not meet them
     cadence = {0: 182, 1: 91, 2: 30}
+    first_visit = {0: 182, 1: 60, 2: 14}
+
+    def tier_due(i, t):
+        if met[i] is None:  # first scored into the tier on the run's day
+            return AS_OF + dt.timedelta(days=first_visit[t])
+        return met[i] + dt.timedelta(days=cadence[t])
+
     expected = [
         attempt[i] + dt.timedelta(days=30)
         if i in gone
-        else max(start[i] + dt.timedelta(days=cadence[t]), attempt[i] + dt.timedelta(days=7))
+        else max(tier_due(i, t), attempt[i] + dt.timedelta(days=7))
         if i in attempt
-        else start[i] + dt.timedelta(days=cadence[t])
+        else tier_due(i, t)
         for i, t in scores["tier"].items()
     ]
+    assert sum(v is None for v in met.values()) > 100  # never met, in the demo
     assert list(scores["next_due_on"]) == expected
+    # overdue on the run's day: counted per tier for `visitmap score`
+    late = {
+        name: int(((scores["tier"] == code) & (scores["next_due_on"] < AS_OF)).sum())
+        for code, name in ((0, "low"), (1, "medium"), (2, "high"))
+    }
+    assert result.overdue_counts == late
+
+
+def _tier_since(db, run_id) -> pd.Series:
+    rows = db.execute(
+        text("""SELECT r.external_id, s.tier_since FROM resident_scores s
+            JOIN residents r ON r.id = s.resident_id WHERE s.run_id = :run"""),
+        {"run": run_id},
+    ).all()
+    return pd.Series(dict(rows))
+
+
+def test_tier_since_is_carried_across_runs_and_reset_by_a_tier_change(demo):
+    first = _run(demo)
+    assert set(_tier_since(demo, first.stored.run_id)) == {AS_OF}
+    later = AS_OF + dt.timedelta(days=10)
+    config = default_config()
+    # other tier edges: some residents change tier in the second run
+    moved_config = dataclasses.replace(config, tiers=TierCutoffs.from_edges(0.3, 0.5))
+    second = score_residents(
+        demo, Scope.everything(), method="weighted", config=moved_config, as_of=later,
+        created_by="test",
+    )  # fmt: skip
+    before = _scores(demo, first.stored.run_id)["tier"]
+    after = _scores(demo, second.stored.run_id)
+    since = _tier_since(demo, second.stored.run_id)
+    same = before.reindex(after.index) == after["tier"]
+    assert same.sum() > 100 and (~same).sum() > 10
+    assert set(since[same[same].index]) == {AS_OF}  # carried
+    assert set(since[same[~same].index]) == {later}  # entered the tier on the run's day
+    never_met = set(
+        demo.execute(
+            text("""SELECT r.external_id FROM residents r WHERE r.status = 'active' AND NOT EXISTS
+                (SELECT 1 FROM visits v WHERE v.resident_id = r.id)""")
+        ).scalars()
+    )
+    first_visit = {0: 182, 1: 60, 2: 14}
+    for rid in list(never_met & set(after.index))[:200]:
+        tier = int(after.loc[rid, "tier"])
+        assert after.loc[rid, "next_due_on"] == since[rid] + dt.timedelta(days=first_visit[tier])
 
 
 def test_same_inputs_and_parameters_reproduce_the_run(demo):
@@ -206,6 +261,42 @@ def test_resident_explanation_from_the_stored_run(demo):
     assert sum(explained["contributions"].values()) == pytest.approx(explained["score"], abs=1e-5)
     assert resident_explanation(demo, Scope.of_areas(set()), top) is None
     assert resident_explanation(demo, Scope.everything(), "no-such-resident") is None
+
+
+def test_reasons_of_the_never_met_state_no_day_count_beyond_the_records(demo):
+    """The demo's visits span about two years; never-met residents registered decades ago
+    read "방문 기록 없음", and no reason of any resident states more days than that."""
+    import re
+
+    from geo.score_runs import resident_explanation
+
+    result = _run(demo)
+    first_visit = demo.execute(
+        text("SELECT min((visited_at AT TIME ZONE 'Asia/Seoul')::date) FROM visits")
+    ).scalar_one()
+    span = (AS_OF - first_visit).days
+    never_met = set(
+        demo.execute(
+            text("""SELECT r.external_id FROM residents r WHERE r.status = 'active'
+                AND r.registered_on < :first AND NOT EXISTS (SELECT 1 FROM visits v
+                WHERE v.resident_id = r.id AND v.outcome IN ('met', 'crisis_confirmed'))"""),
+            {"first": first_visit},
+        ).scalars()
+    )
+    scores = _scores(demo, result.stored.run_id)
+    sample = list(scores.sort_values("score", ascending=False).index[:150])
+    said = 0
+    for rid in sample:
+        explained = resident_explanation(demo, Scope.everything(), rid)
+        for phrase in explained["reasons_ko"] + explained["reasons_en"]:
+            numbers = [
+                int(n.replace(",", "")) for n in re.findall(r"(\d[\d,]*)\s*(?:일|day)", phrase)
+            ]
+            assert all(n <= span for n in numbers), (rid, phrase)
+        if rid in never_met and "방문 기록 없음" in explained["reasons_ko"]:
+            said += 1
+            assert "no visit on record" in explained["reasons_en"]
+    assert said > 0
 
 
 def test_inputs_digest_covers_values_ids_and_parameters():

@@ -107,6 +107,13 @@ def _row(db, run, rid):
     ).one()
 
 
+def _tier_since(db, run, rid):
+    return db.execute(
+        text("SELECT tier_since FROM resident_scores WHERE run_id = :run AND resident_id = :rid"),
+        {"run": run, "rid": rid},
+    ).scalar_one()
+
+
 def _counts(db) -> dict:
     return {t: count(db, t) for t in ("visits", "needs", "score_updates")}
 
@@ -114,7 +121,8 @@ def _counts(db) -> dict:
 def test_the_high_resident_is_high_before_any_visit(town):
     score, tier, due = _row(town["db"], town["run"], town["ids"]["high"])
     assert tier == 2 and score == pytest.approx(0.57, abs=1e-6)
-    assert due == dt.date(2020, 1, 31)  # registration + 30 days, never met
+    # never met: first scored high on the run's day + 14 days (not registration + 30, 2020)
+    assert due == dt.date(2026, 11, 15)
 
 
 def test_a_retried_submit_records_one_visit(town):
@@ -210,7 +218,9 @@ def test_meeting_the_high_resident_drops_the_tier_and_logs_the_change(town):
     assert (log["run_id"], log["old_tier"], log["new_tier"]) == (run, 2, 1)
     assert log["old_score"] == pytest.approx(0.57, abs=1e-6)
     assert log["new_score"] == pytest.approx(score)
-    assert (log["old_next_due_on"], log["new_next_due_on"]) == (dt.date(2020, 1, 31), due)
+    assert (log["old_next_due_on"], log["new_next_due_on"]) == (dt.date(2026, 11, 15), due)
+    # the visit moved the tier: the resident entered medium on the visit's day
+    assert _tier_since(db, run, rid) == dt.date(2026, 11, 20)
     assert result["score_update"]["new_tier"] == 1 and result["next_due_on"] == due.isoformat()
     days_since_met = db.execute(
         text("""SELECT s.features, r.feature_names FROM resident_scores s
@@ -229,6 +239,7 @@ def test_a_refusal_keeps_the_tier_and_the_form_date_overrides_the_cadence(town):
     record_visit(db, EVERYTHING, _visit("R-HIGH", "refused", next_visit_on=wanted), now=NOW)
     score, tier, due = _row(db, run, rid)
     assert tier == 2 and score == pytest.approx(0.57, abs=1e-6) and due == wanted
+    assert _tier_since(db, run, rid) == AS_OF  # the tier stayed: its day stays
 
 
 def test_map_aggregates_follow_the_visit(town):
@@ -291,9 +302,9 @@ def test_unreachable_after_three_not_found_then_cleared_by_a_meeting(town):
     assert since.scalar() == dt.date(2026, 11, 15)
     # retry cadence: 30 days after the last attempt, instead of the low tier's 182
     assert _row(db, run, rid).next_due_on == dt.date(2026, 12, 15)
-    # before: the low tier's date (2020-01-01 + 182 days) was long past, so the attempt gap
-    # applied: 7 days after the attempt of 11-12
-    assert tier_due_before.next_due_on == dt.date(2026, 11, 19)
+    # before: never met, the low tier's first-visit date (the run's day + 182) was later
+    # than the attempt gap (7 days after the attempt of 11-12)
+    assert tier_due_before.next_due_on == AS_OF + dt.timedelta(days=182)
     listed = unreachable_residents(db, EVERYTHING, run_id=run)
     assert [(r["resident_id"], r["attempts"], r["unreachable_since"]) for r in listed] == [
         ("R-LOW2", 3, "2026-11-15")
@@ -543,3 +554,97 @@ def test_visits_at_the_same_time_are_ordered_by_id(town):
     refresh_unreachable(db, after=3)
     since = db.execute(text("SELECT unreachable_since FROM residents WHERE id = :r"), {"r": rid})
     assert since.scalar() is None
+
+
+def test_visit_states_of_before_and_after_visits(town):
+    """The visit states on a day from the run's due dates and the visits; the map's overdue
+    counts agree with their days overdue, before and after a visit."""
+    from geo.visit_scores import visit_states_of
+
+    db, run = town["db"], town["run"]
+    ids = ["R-HIGH", "R-LOW1", "R-LOW2", "R-OTHER", "R-NOBODY"]
+    on_run_day = visit_states_of(db, run, ids, AS_OF)
+    assert "R-NOBODY" not in on_run_day
+    high = on_run_day["R-HIGH"]
+    assert (high["state"], high["due_on"], high["never_met"]) == (
+        "first_visit",
+        dt.date(2026, 11, 15),  # first scored high on 11-01, + 14 days
+        True,
+    )
+    assert high["words_ko"] == "첫 방문 필요 (2026-11-15까지)"
+    assert high["tier"] == 2 and high["tier_since"] == AS_OF
+    assert on_run_day["R-LOW1"]["state"] == "first_visit"
+    day = dt.date(2026, 11, 20)
+    later = visit_states_of(db, run, ids, day)
+    assert (later["R-HIGH"]["state"], later["R-HIGH"]["days_overdue"]) == ("overdue", 5)
+    assert later["R-HIGH"]["words_ko"] == "5일 지남"
+
+    def map_overdue(on):
+        return {
+            (a["code"], tier): a["overdue_counts"][tier]
+            for a in area_summaries(db, EVERYTHING, run_id=run, today=on)
+            for tier in ("low", "medium", "high")
+        }
+
+    def states_overdue(on):
+        everyone = db.execute(text("SELECT external_id FROM residents")).scalars().all()
+        states = visit_states_of(db, run, everyone, on)
+        codes = dict(
+            db.execute(
+                text("""SELECT r.external_id, a.code FROM residents r
+                    JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id""")
+            ).all()
+        )
+        out = {}
+        for rid, s in states.items():
+            if s["tier"] is not None and s["days_overdue"] > 0:
+                key = (codes[rid], ("low", "medium", "high")[s["tier"]])
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    def tile_overdue(on):
+        """The z16 tile of R-HIGH's household: each resident's overdue flag."""
+        import math
+
+        import mapbox_vector_tile
+
+        from geo.mapdata.filters import NO_FILTERS
+        from geo.mapdata.tiles import resident_tile_sql
+
+        lon, lat = db.execute(
+            text("""SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
+                JOIN households h ON h.id = r.household_id WHERE r.external_id = 'R-HIGH'""")
+        ).one()
+        n = 2**16
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        sql, params = resident_tile_sql(EVERYTHING, NO_FILTERS, today=on)
+        tile = db.execute(text(sql), params | {"z": 16, "x": x, "y": y, "run_id": run}).one()[0]
+        features = mapbox_vector_tile.decode(bytes(tile))["residents"]["features"]
+        return {f["properties"]["id"]: bool(f["properties"]["overdue"]) for f in features}
+
+    def states_flags(on, ids):
+        return {rid: s["days_overdue"] > 0 for rid, s in visit_states_of(db, run, ids, on).items()}
+
+    flags = tile_overdue(day)
+    assert flags["R-HIGH"] is True and flags == states_flags(day, list(flags))
+    shown = map_overdue(day)
+    assert {k: v for k, v in shown.items() if v} == states_overdue(day)
+    record_visit(db, EVERYTHING, _visit("R-HIGH", "met", visited_at=at(20)), now=NOW)
+    flags = tile_overdue(day)
+    assert flags["R-HIGH"] is False and flags == states_flags(day, list(flags))
+    for d in (10, 12, 15):  # three not found: unreachable, retry 30 days after the last
+        record_visit(db, EVERYTHING, _visit("R-LOW2", "not_home", visited_at=at(d)), now=NOW)
+    after = visit_states_of(db, run, ids, day)
+    assert after["R-HIGH"]["state"] == "visited" and after["R-HIGH"]["last_outcome"] == "met"
+    assert after["R-HIGH"]["words_ko"] == "오늘 방문함 (면담)"
+    assert after["R-HIGH"]["days_overdue"] == 0 and not after["R-HIGH"]["never_met"]
+    low2 = after["R-LOW2"]
+    assert (low2["state"], low2["retry_on"]) == ("unreachable", dt.date(2026, 12, 15))
+    assert visit_states_of(db, run, ["R-HIGH"], dt.date(2026, 11, 21))["R-HIGH"]["state"] == "due"
+    shown = map_overdue(day)
+    assert {k: v for k, v in shown.items() if v} == states_overdue(day)
+    db.execute(text("UPDATE residents SET status = 'moved' WHERE external_id = 'R-LOW1'"))
+    moved = visit_states_of(db, run, ["R-LOW1"], day)["R-LOW1"]
+    assert (moved["state"], moved["words_ko"]) == ("inactive", "방문 대상 아님 (전출)")
+    assert visit_states_of(db, None, ["R-LOW3"], day)["R-LOW3"]["due_on"] is None

@@ -18,6 +18,7 @@ from scoring.config import (
     StepTransform,
     TierCutoffs,
     config_from_dict,
+    config_to_dict,
     default_config,
     load_config,
     save_config,
@@ -254,3 +255,18 @@ def test_config_from_dict_default_source():
 )
 def test_transforms_by_hand(transform, values, expected):
     np.testing.assert_allclose(transform.apply(values), expected, atol=1e-15)
+
+
+def test_first_visit_days_default_validated_and_kept():
+    config = default_config()
+    assert config.first_visit.by_code() == {0: 182, 1: 60, 2: 14}
+    document = config_to_dict(config)
+    assert document["first_visit_days"] == {"high": 14, "medium": 60, "low": 182}
+    assert config_from_dict(document) == config
+    # absent (e.g. a run stored before issue 12): the defaults
+    older = {k: v for k, v in document.items() if k != "first_visit_days"}
+    assert config_from_dict(older).first_visit == config.first_visit
+    for bad, key in (({"high": 0}, "first_visit_days.high"), ({"urgent": 3}, "first_visit_days")):
+        with pytest.raises(ScoringConfigError) as error:
+            config_from_dict(document | {"first_visit_days": bad}, source="x.toml")
+        assert f"x.toml: {key}" in str(error.value)

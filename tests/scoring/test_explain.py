@@ -77,8 +77,15 @@ from visitmap.vocab import CRISIS_SIGNAL_KINDS
         (
             ["days_overdue"],
             {"days_overdue": 15},
-            "방문 예정일보다 15일 지남",
-            "visit 15 days overdue",
+            "방문 예정일 2주 이상 지남",
+            "visit over 2 weeks overdue",
+        ),
+        (["days_overdue"], {"days_overdue": 3}, "방문 예정일 3일 지남", "visit 3 days overdue"),
+        (
+            ["days_overdue"],
+            {"days_overdue": 400},
+            "방문 예정일 1년 이상 지남",
+            "visit over a year overdue",
         ),
         (
             ["income_to_median_ratio"],
@@ -227,3 +234,55 @@ def test_top_must_be_a_count():
     X = np.array([[0.0], [1.0]])
     with pytest.raises(ValueError, match="top"):
         WeightedIndexScorer().fit(X).explain(X, top=-1)
+
+
+def test_never_met_says_no_visit_on_record_not_a_number():
+    """A never-met resident's days count from registration: no number is stated."""
+    row = {"days_since_met_visit": 17174, "days_since_last_contact": 17174, "days_overdue": 16992}
+    features = ["days_since_met_visit", "days_overdue", "days_since_last_contact"]
+    ko, en = reasons(features, row, never_met=True, never_contacted=True)
+    assert ko == ["방문 기록 없음", "연락 기록 없음"]  # said once, though two features ask
+    assert en == ["no visit on record", "no contact on record"]
+    # without the flags, the records' span caps: 730 days of visits cannot hold a visit
+    # 17,174 days ago
+    ko, en = reasons(features, row, records_days=730)
+    assert ko == ["방문 기록 없음", "연락 기록 없음"]
+    # within the span the number is the records'
+    ko, _ = reasons(["days_since_met_visit"], {"days_since_met_visit": 212}, records_days=730)
+    assert ko == ["212일 동안 방문 없음"]
+    # met, never reached since: only the contact reason changes
+    ko, _ = reasons(
+        features[:1] + features[2:], row | {"days_since_met_visit": 40}, never_contacted=True
+    )
+    assert ko == ["40일 동안 방문 없음", "연락 기록 없음"]
+
+
+def test_no_reason_states_more_days_than_the_records():
+    """Whatever the values, with the span given no reason holds a day count above it."""
+    import re
+
+    span = 730
+    rng = np.random.default_rng(3)
+    names = ["days_since_met_visit", "days_since_last_contact", "days_overdue"]
+    for _ in range(200):
+        met = float(rng.integers(0, 30000))
+        row = {
+            "days_since_met_visit": met,
+            "days_since_last_contact": float(rng.integers(0, 30000)),
+            "days_overdue": max(0.0, met - 30),
+        }
+        ko, en = reasons(names, row, records_days=span)
+        for phrase in ko + en:
+            numbers = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", phrase)]
+            assert all(n <= span for n in numbers), phrase
+
+
+def test_explain_takes_never_met():
+    config = ScoringConfig(
+        version="t",
+        features=(FeatureSpec("days_since_met_visit", 1.0, LinearTransform(low=0.0, high=365.0)),),
+    )
+    X = pd.DataFrame({"days_since_met_visit": [20000.0, 100.0]})
+    scorer = WeightedIndexScorer(config=config).fit(X)
+    frame = explain(scorer, X, never_met=[True, False])
+    assert frame["reasons_ko"].tolist() == [["방문 기록 없음"], ["100일 동안 방문 없음"]]

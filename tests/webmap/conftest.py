@@ -27,6 +27,8 @@ from visitmap.usecases.scoring_runs import score_residents
 from webmap import create_app
 
 AS_OF = dt.date(2026, 11, 1)
+#: Days before AS_OF of the demo's earlier score runs (build_scored_demo).
+HISTORY_DAYS = (200, 30)
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_NOTE = "${globalThis.x=1}<script>globalThis.x=2</script><b>굵게</b>"
 MAP_DB = "visitmap_test_map"
@@ -49,16 +51,21 @@ def build_scored_demo(map_engine, url, tmp_path_factory) -> dict:
     generate_demo(demo_dir, seed=5, scale=2500, region="seodaemun", as_of=AS_OF)
     with session_scope(map_engine) as session:
         load_demo_files(session, demo_dir, rrn_key=TEST_RRN_KEY, progress=False)
-    with session_scope(map_engine) as session:
-        result = score_residents(
-            session,
-            Scope.everything(),
-            method="weighted",
-            config=default_config(),
-            as_of=AS_OF,
-            created_by="test",
-            publish=True,
-        )
+    # The office has scored before (200 and 30 days earlier): never-met residents whose tier
+    # held since are due for their first visit by AS_OF (docs/scoring.md, "Cadence"); the
+    # top-scored one entered the high tier 30 days before AS_OF, so it is due too.
+    for days_before in (*HISTORY_DAYS, 0):
+        day = AS_OF - dt.timedelta(days=days_before)
+        with session_scope(map_engine) as session:
+            result = score_residents(
+                session,
+                Scope.everything(),
+                method="weighted",
+                config=default_config(),
+                as_of=day,
+                created_by="test",
+                publish=True,
+            )
     run_id = result.stored.run_id
     with session_scope(map_engine) as session:
         # the top-scored resident gets the attack strings as name and last visit note

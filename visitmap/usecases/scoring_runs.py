@@ -7,8 +7,9 @@ run the map, the planner and the field pages use (docs/publishing.md).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from geo.features import load_features
@@ -22,11 +23,12 @@ from geo.score_runs import (
     store_run,
     visits_since_run,
 )
-from scoring.cadence import FollowUp, due_dates
+from scoring.cadence import FollowUp, due_dates, tier_since
 from scoring.config import config_to_dict
 from scoring.methods import score_table
 from visitmap.errors import Conflict
 from visitmap.usecases.visits import rescore_resident
+from visitmap.vocab import TIER_NAMES
 
 
 class NothingToScore(Conflict):
@@ -38,12 +40,14 @@ class ScoringResult:
     """A stored run, how many residents moved into the high tier, and how many had labels.
 
     ``published``: whether the run was published as it was stored (``publish=True``).
+    ``overdue_counts``: residents per tier name whose due date is before the run's day.
     """
 
     stored: StoredRun
     moved_into_high: int
     labelled: int
     published: bool = False
+    overdue_counts: dict[str, int] = field(default_factory=dict)
 
 
 def score_residents(
@@ -60,8 +64,10 @@ def score_residents(
 ) -> ScoringResult:
     """Score the active residents in ``scope`` at ``as_of`` and store the run.
 
-    Due dates follow :func:`scoring.cadence.due_dates` (the tier cadence, moved by the
-    visits that did not meet a resident and by the next visit dates set on the visit form).
+    Due dates follow :func:`scoring.cadence.due_dates` (the tier cadence after the last met
+    visit, or for a resident never met the first-visit days after the day they entered their
+    tier, which is kept per resident, :func:`run_tier_since`; moved by the visits that did
+    not meet a resident and by the next visit dates set on the visit form).
     The learned scorer is trained on the recorded visit outcomes of the residents in scope,
     without the visit-derived features, which would leak the labels (docs/scoring.md);
     metrics compare the scores with those labels. The map's aggregates of the run are built
@@ -116,8 +122,15 @@ def score_residents(
         "scope": None if scope.is_everything else sorted(scope.area_codes or []),
         "follow_up": asdict(FollowUp() if follow_up is None else follow_up),
     }
+    since = run_tier_since(table, scored.tiers)
     next_due = due_dates(
-        scored.tiers, table.context, as_of=table.as_of, cadence=cadence, follow_up=follow_up
+        scored.tiers,
+        table.context,
+        as_of=table.as_of,
+        tier_since=since,
+        cadence=cadence,
+        first_visit=config.first_visit,
+        follow_up=follow_up,
     )
     stored = store_run(
         session,
@@ -134,14 +147,50 @@ def score_residents(
         metrics=scored.metrics,
         next_due=next_due,
         progress=progress,
+        tier_since=since,
     )
     # who moved into high: the previous tiers came with the features (= run_changes, without
     # reading both runs back: ~4.5 s at a million residents)
     was_high = table.context["previous_tier"].to_numpy(dtype=float) == 2
     moved = int(((scored.tiers == 2) & ~was_high).sum()) if previous is not None else 0
+    overdue = overdue_by_tier(scored.tiers, next_due, as_of=table.as_of)
     if publish:
         publish_run(session, stored.run_id, created_by)
-    return ScoringResult(stored, moved, int(len(labelled)), published=publish)
+    return ScoringResult(stored, moved, int(len(labelled)), publish, overdue)
+
+
+def run_tier_since(table, tiers) -> np.ndarray:
+    """Return the day each resident of ``table`` entered its tier in a run at ``table.as_of``.
+
+    Carried from the previous run (``previous_tier``, ``previous_tier_since`` of the
+    context) where the tier is unchanged, else the run's day (:func:`scoring.cadence.tier_since`).
+    """
+    context = table.context
+    return tier_since(
+        tiers,
+        context["previous_tier"].to_numpy(dtype=float),
+        context["previous_tier_since"].to_numpy(),
+        as_of=table.as_of,
+    )
+
+
+def overdue_by_tier(tiers, next_due, *, as_of: dt.date) -> dict[str, int]:
+    """Return, per tier name, how many residents are overdue on ``as_of`` (due before it)."""
+    tiers = np.asarray(tiers)
+    late = np.asarray(next_due).astype("datetime64[D]") < np.datetime64(as_of, "D")
+    return {name: int((late & (tiers == code)).sum()) for code, name in TIER_NAMES.items()}
+
+
+def tier_lines(tier_counts: dict[str, int], overdue_counts: dict[str, int]) -> list[str]:
+    """Return one line per tier, high first: ``high 93 (overdue 8)``.
+
+    What ``visitmap score`` prints: each tier's residents and how many of them are overdue
+    on the run's day.
+    """
+    return [
+        f"{name} {tier_counts.get(name, 0)} (overdue {overdue_counts.get(name, 0)})"
+        for name in ("high", "medium", "low")
+    ]
 
 
 # --- publishing (docs/publishing.md) ---------------------------------------------------------

@@ -217,7 +217,8 @@ def rescore_resident(
     and tier come from the run's method and stored configuration; a learned run (``model``)
     stores no fitted model, so its score, tier and contributions are kept and only the
     features and the due date change. The due date follows the one rule of score runs
-    (:func:`scoring.cadence.due_dates`), with the visit just recorded in its inputs.
+    (:func:`scoring.cadence.due_dates`), with the visit just recorded in its inputs; a tier
+    the visit moved starts its ``tier_since`` on the visit's day (:func:`rescored_tier_since`).
 
     Parameters
     ----------
@@ -266,11 +267,14 @@ def rescore_resident(
         contributions = unpack_vectors(old["contributions"])[None, :]
     else:
         score, tier, contributions = rescore_row(run["method"], config, features)
+    since = rescored_tier_since(old, tier, visit_date=visit_date, run_as_of=run["as_of"])
     due = due_dates(
         [tier],
         table.context,
         as_of=as_of,
+        tier_since=[since],
         cadence=cadence,
+        first_visit=config.first_visit,
         follow_up=FollowUp(retry_days=retry_days, attempt_gap_days=attempt_gap_days),
     )[0].astype(dt.date)
     change = ScoreChange(
@@ -282,6 +286,7 @@ def rescore_resident(
         new_tier=tier,
         old_next_due_on=old["next_due_on"],
         new_next_due_on=due,
+        new_tier_since=since,
     )
     save_score_change(
         session,
@@ -292,6 +297,17 @@ def rescore_resident(
         contributions=np.asarray(contributions),
     )
     return change
+
+
+def rescored_tier_since(old, tier: int, *, visit_date: dt.date, run_as_of: dt.date) -> dt.date:
+    """Return the day a rescored resident entered ``tier``.
+
+    The stored day (else the run's day) while the tier stays; the visit's day when the visit
+    moved it (scoring.cadence's first-visit clock then starts again).
+    """
+    if int(old["tier"]) == int(tier):
+        return old["tier_since"] or run_as_of
+    return visit_date
 
 
 def visit_form(
