@@ -171,7 +171,8 @@ def draw_identities(rng: np.random.Generator, population: Population, as_of: dat
     dict
         ``birth_year`` (int), ``name``, ``rrn`` (``""`` when not issued a checked number) and
         ``registered_on`` (``datetime64[D]``): the household's move-in date, ``as_of`` minus an
-        exponential stay (mean 9 years, at most 60), or the birth date if later.
+        exponential stay (mean 9 years, at most 60), or the birth date if later; ``birth``
+        (``datetime64[D]``).
     """
     birth = birth_dates(rng, population.age, as_of)
     birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -189,6 +190,7 @@ def draw_identities(rng: np.random.Generator, population: Population, as_of: dat
         "name": synthetic_names(rng, population.is_male, birth_year, surname),
         "rrn": synthetic_rrns(rng, birth, population.is_male),
         "registered_on": registered_on,
+        "birth": birth,
     }
 
 
