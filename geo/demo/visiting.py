@@ -29,6 +29,7 @@ functions below it.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -53,7 +54,6 @@ from geo.demo.welfare import (
 )
 from scoring.config import ScoringConfig, default_config
 from scoring.features import SENIOR_OR_WELFARE_KINDS, SIGNAL_WINDOWS_DAYS, nearest_facility_m
-from scoring.weighted import WeightedIndexScorer
 
 #: Days from being first scored into a tier to the first visit's due date (low, medium, high).
 FIRST_VISIT_DAYS = np.array([182, 60, 14])
@@ -75,6 +75,7 @@ ELDERLY_CARE, CASE_MANAGEMENT, CRISIS_DETECTION, ROUTINE = range(4)
 #: Outcome code of a visit that confirmed a crisis (0-3 index VISIT_OUTCOMES).
 CONFIRMED = 4
 _NEVER = np.iinfo(np.int64).min // 4  # "no date" in the day-number arrays
+_LATER = np.iinfo(np.int64).max // 4  # "not before the end of time"
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ class TierProxy:
         self.population = population
         self.residents = residents
         household = population.household
-        self.scorer = WeightedIndexScorer(config=self.config)
+        self._static_score = None
         self.static = {
             "lives_alone": (population.household_size[household] == 1).astype(float),
             "household_size": population.household_size[household].astype(float),
@@ -172,13 +173,22 @@ class TierProxy:
         return counts + per_household[self.population.household]
 
     def features(
-        self, day: int, last_met: np.ndarray, last_contact: np.ndarray, tier: np.ndarray
-    ) -> pd.DataFrame:
-        """Return the configuration's features for every resident at ``day`` (a day number)."""
+        self,
+        day: int,
+        last_met: np.ndarray,
+        last_contact: np.ndarray,
+        tier: np.ndarray,
+        names=None,
+    ) -> dict[str, np.ndarray]:
+        """Return the configuration's features (or ``names``) of every resident at ``day``.
+
+        ``day`` is a day number (days since 1970-01-01); ``last_met`` and ``last_contact``
+        day numbers or :data:`_NEVER`; ``tier`` the previous tiers (for ``days_overdue``).
+        """
         registered = self.residents.registered_on.astype(np.int64)
         year = int(np.datetime64(day, "D").astype("datetime64[Y]").astype(np.int64) + 1970)
         columns = {}
-        for name in self.config.feature_names:
+        for name in self.config.feature_names if names is None else names:
             if name in self.static:
                 columns[name] = self.static[name]
             elif name == "age_years":
@@ -194,7 +204,7 @@ class TierProxy:
                 columns[name] = np.maximum(day - since - cadence, 0.0)
             else:
                 columns[name] = self._signal_feature(name, day)
-        return pd.DataFrame(columns)
+        return columns
 
     def _signal_feature(self, name: str, day: int) -> np.ndarray:
         for window, days in SIGNAL_WINDOWS_DAYS.items():
@@ -205,13 +215,37 @@ class TierProxy:
                     return self._signal_counts(day, days, index)
         raise ValueError(f"the demo's tier proxy cannot compute the feature {name!r}")
 
+    def scores(
+        self, day: int, last_met: np.ndarray, last_contact: np.ndarray, tier: np.ndarray
+    ) -> np.ndarray:
+        """Return every resident's weighted index at ``day``.
+
+        The same sum as :meth:`scoring.weighted.WeightedIndexScorer.score_samples` on
+        :meth:`features`, with the part of the features that never change computed once.
+        """
+        weights = self.config.normalised_weights
+        if self._static_score is None:
+            self._static_score = np.zeros(len(self.population.age))
+            for name, weight, transform in zip(
+                self.config.feature_names, weights, self.config.transforms, strict=True
+            ):
+                if name in self.static:
+                    self._static_score += weight * transform.apply(self.static[name])
+        score = self._static_score.copy()
+        dynamic = [name for name in self.config.feature_names if name not in self.static]
+        features = self.features(day, last_met, last_contact, tier, dynamic)
+        for name, weight, transform in zip(
+            self.config.feature_names, weights, self.config.transforms, strict=True
+        ):
+            if name in features:
+                score += weight * transform.apply(features[name])
+        return np.clip(score, 0.0, 1.0)
+
     def tiers(
         self, day: int, last_met: np.ndarray, last_contact: np.ndarray, tier: np.ndarray
     ) -> np.ndarray:
         """Return the tier code (0 low, 1 medium, 2 high) of every resident at ``day``."""
-        features = self.features(day, last_met, last_contact, tier)
-        scores = self.scorer.fit(features).score_samples(features)
-        return self.config.tiers.assign(scores)
+        return self.config.tiers.assign(self.scores(day, last_met, last_contact, tier))
 
 
 def _detections(
@@ -258,6 +292,36 @@ def _reasons(population: Population) -> np.ndarray:
     return np.where(elderly, ELDERLY_CARE, np.where(case, CASE_MANAGEMENT, ROUTINE))
 
 
+@dataclass(frozen=True)
+class DayRecord:
+    """What one simulated working day looked like (for tests and checks).
+
+    Attributes
+    ----------
+    day
+        The day number (days since 1970-01-01).
+    ready
+        Residents who were due (or retried, or detected) and could be visited that day.
+    team, tier, urgent, priority
+        Of each ready resident: the team (dong index), the tier, whether a detection visit
+        was due, and the sort key (higher first).
+    visited
+        Of each ready resident: visited that day.
+    member
+        Of each ready resident: the member (index within the team) who visited, -1 if not
+        visited.
+    """
+
+    day: int
+    ready: np.ndarray
+    team: np.ndarray
+    tier: np.ndarray
+    urgent: np.ndarray
+    priority: np.ndarray
+    visited: np.ndarray
+    member: np.ndarray
+
+
 def simulate_visits(
     rng: np.random.Generator,
     population: Population,
@@ -268,6 +332,7 @@ def simulate_visits(
     team_size: np.ndarray,
     as_of: datetime.date,
     config: ScoringConfig | None = None,
+    observe: Callable[[DayRecord], None] | None = None,
 ) -> VisitPlan:
     """Simulate the teams' visits of the 24 months before ``as_of`` (see the module notes).
 
@@ -277,6 +342,8 @@ def simulate_visits(
         Members of each dong's team (index = dong index of the population).
     config
         Scoring configuration of the tier proxy and the cadence (default: the shipped one).
+    observe
+        Called with a :class:`DayRecord` after each working day with residents ready.
 
     Returns
     -------
@@ -319,15 +386,31 @@ def simulate_visits(
     onset = crisis.household_onset[household].astype(np.int64)  # NaT: a very negative number
     in_crisis = crisis.resident_in_crisis & ~np.isnat(crisis.household_onset[household])
     isolation = crisis.household_kind[household] == "isolation"
-    hard_to_meet_always = crisis.lone_middle_aged_man
+    hard_to_meet = crisis.lone_middle_aged_man | (in_crisis & isolation)
 
     tier = np.full(n, -1, dtype=np.int64)
     tier_since = np.full(n, _NEVER, dtype=np.int64)
     last_met = np.full(n, _NEVER, dtype=np.int64)
     last_contact = np.full(n, _NEVER, dtype=np.int64)
     retry_on = np.full(n, _NEVER, dtype=np.int64)
-    detection_due = detected_on.copy()
+    detection_due = np.where(detection_left > 0, detected_on, _LATER)
 
+    def regular_due(who) -> np.ndarray:
+        """Next due day: last met + cadence, or first scored into the tier + first-visit days."""
+        return np.where(
+            last_met[who] == _NEVER,
+            tier_since[who] + FIRST_VISIT_DAYS[tier[who]],
+            last_met[who] + cadence[tier[who]],
+        )
+
+    def ready_day(who) -> np.ndarray:
+        """First day each resident may be visited (``_LATER``: never)."""
+        due = np.minimum(regular_due(who), detection_due[who])
+        day = np.maximum(np.maximum(due, retry_on[who]), eligible_from[who])
+        return np.where(candidate[who], day, _LATER)
+
+    everyone = np.arange(n)
+    ready_on = np.full(n, _LATER, dtype=np.int64)
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     evaluate = np.r_[True, months[1:] != months[:-1]]
     rows = {key: [] for key in ("resident", "day", "team", "member", "tier", "urgent", "u")}
@@ -338,35 +421,44 @@ def simulate_visits(
             changed = (new_tier != tier) | (tier_since == _NEVER)
             tier_since = np.where(changed, np.maximum(day, eligible_from), tier_since)
             tier = new_tier
-        regular_due = np.where(
-            last_met == _NEVER, tier_since + FIRST_VISIT_DAYS[tier], last_met + cadence[tier]
-        )
-        urgent = (detection_left > 0) & (detection_due <= day)
-        due = np.where(urgent, detection_due, regular_due)
-        ready = candidate & (eligible_from <= day) & (retry_on <= day) & (due <= day)
-        chosen = np.flatnonzero(ready)
+            ready_on = ready_day(everyone)
+        chosen = np.flatnonzero(ready_on <= day)
         if not len(chosen):
             continue
+        urgent = detection_due[chosen] <= day
+        due = np.where(urgent, detection_due[chosen], regular_due(chosen))
         # most urgent first: detections, tier, met before (overdue) over first visits, days
-        # past due; then the resident index
+        # past due; then the resident index (the sort is stable)
         priority = (
-            urgent[chosen] * (1 << 40)
+            urgent.astype(np.int64) * (1 << 40)
             + tier[chosen] * (1 << 36)
             + (last_met[chosen] != _NEVER) * (1 << 35)
-            + np.minimum(day - due[chosen], (1 << 34) - 1)
+            + np.clip(day - due, 0, (1 << 34) - 1)
         )
-        order = np.lexsort((chosen, -priority, dong[chosen]))
-        chosen = chosen[order]
         team = dong[chosen]
+        order = np.argsort(team * (1 << 42) + ((1 << 42) - 1 - priority), kind="stable")
+        chosen, priority, urgent, team = chosen[order], priority[order], urgent[order], team[order]
         first_of_team = np.searchsorted(team, np.arange(n_dongs))
         rank = np.arange(len(chosen)) - first_of_team[team]
         keep = rank < team_capacity[team]
-        chosen, team, rank = chosen[keep], team[keep], rank[keep]
+        if observe is not None:
+            member_of_ready = np.full(len(chosen), -1, dtype=np.int64)
+            member_of_ready[keep] = member_of_rank[team[keep], rank[keep]]
+            observe(
+                DayRecord(
+                    day=int(day),
+                    ready=chosen,
+                    team=team,
+                    tier=tier[chosen],
+                    urgent=urgent,
+                    priority=priority,
+                    visited=keep,
+                    member=member_of_ready,
+                )
+            )
+        chosen, team, rank, urgent = chosen[keep], team[keep], rank[keep], urgent[keep]
         member = member_of_rank[team, rank]
-        outcome_index = _outcomes(
-            rng.random(len(chosen)),
-            hard_to_meet_always[chosen] | (in_crisis[chosen] & isolation[chosen]),
-        )
+        outcome_index = _outcomes(rng.random(len(chosen)), hard_to_meet[chosen])
         crisis_now = in_crisis[chosen] & (day >= onset[chosen])
         confirm_probability = np.where(
             crisis_now,
@@ -381,16 +473,19 @@ def simulate_visits(
         retry_on[chosen] = np.where(
             met, _NEVER, day + np.where(outcome_index == 3, UNREACHABLE_RETRY_DAYS, RETRY_DAYS)
         )
-        was_urgent = urgent[chosen]
-        detection_left[chosen[was_urgent]] -= 1
-        detection_due[chosen[was_urgent]] = day + DETECTION_FOLLOW_UP_DAYS
+        detected = chosen[urgent]
+        detection_left[detected] -= 1
+        detection_due[detected] = np.where(
+            detection_left[detected] > 0, day + DETECTION_FOLLOW_UP_DAYS, _LATER
+        )
+        ready_on[chosen] = ready_day(chosen)
         rows["resident"].append(chosen)
         rows["day"].append(np.full(len(chosen), day))
         rows["team"].append(team)
         rows["member"].append(member)
         rows["tier"].append(tier[chosen])
-        rows["urgent"].append(was_urgent)
-        rows["u"].append(outcome_index)
+        rows["urgent"].append(urgent)
+        rows["u"].append(outcome_index.astype(np.int8))
     columns = {
         key: (np.concatenate(value) if value else np.zeros(0, dtype=np.int64))
         for key, value in rows.items()
