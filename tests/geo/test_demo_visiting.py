@@ -19,6 +19,7 @@ from geo.demo.services import member_capacities, team_sizes
 from geo.demo.visiting import (
     DayRecord,
     Residents,
+    TierProxy,
     simulate_visits,
     working_days,
 )
@@ -29,6 +30,8 @@ from geo.demo.welfare import (
     load_standard_median_income,
     median_income,
 )
+from scoring.config import default_config
+from scoring.weighted import WeightedIndexScorer
 
 AS_OF = datetime.date(2026, 4, 1)
 SCALE = 3_000
@@ -62,11 +65,12 @@ def simulated():
         streams[5], population, crisis, finances, signals, residents, sizes, AS_OF,
         observe=records.append,
     )  # fmt: skip
-    return population, residents, sizes, plan, records
+    proxy = TierProxy(population, finances, signals, residents)
+    return population, residents, sizes, plan, records, proxy
 
 
 def test_no_team_or_member_exceeds_its_daily_capacity(simulated):
-    _, _, sizes, plan, records = simulated
+    _, _, sizes, plan, records, _ = simulated
     visits = plan.visits
     per_team_day = visits.groupby(["visited_on", "team"]).size()
     capacity = np.array([member_capacities(int(s)).sum() for s in sizes])
@@ -83,7 +87,7 @@ def test_priority_holds_within_each_team_and_day(simulated):
     """Nobody left waiting outranks anyone visited that day in the same team's area: a due
     high-tier resident is never skipped while a medium or low one is visited, and detection
     visits come before everything else."""
-    _, _, _, _, records = simulated
+    _, _, _, _, records, _ = simulated
     skipped_days = 0
     for record in records:
         for team in np.unique(record.team[~record.visited]):
@@ -102,7 +106,7 @@ def test_priority_holds_within_each_team_and_day(simulated):
 
 
 def test_visits_only_on_working_days_after_moving_in_and_never_blind_spots(simulated):
-    population, residents, _, plan, _ = simulated
+    population, residents, _, plan, _, _ = simulated
     visits = plan.visits
     days = visits["visited_on"].to_numpy().astype("datetime64[D]")
     reference = np.datetime64(AS_OF, "D")
@@ -120,7 +124,7 @@ def test_visits_only_on_working_days_after_moving_in_and_never_blind_spots(simul
 
 
 def test_cadence_after_a_met_visit_and_retry_after_a_missed_one(simulated):
-    _, _, _, plan, _ = simulated
+    _, _, _, plan, _, _ = simulated
     visits = plan.visits.sort_values(["resident", "visited_on"], kind="stable")
     following = visits.groupby("resident").shift(-1)
     gap = (following["visited_on"] - visits["visited_on"]).dt.days
@@ -159,3 +163,22 @@ def test_visits_needs_and_support_never_precede_the_birth_year(tmp_path):
     assert (visits["visited_at"].str[:10].to_numpy() >= registered).all()
     young = residents.index[birth_year >= AS_OF.year - 1]
     assert len(young) > 0  # babies exist, and are visited only after they were born
+
+
+def test_the_tier_proxy_is_the_weighted_scorer(simulated):
+    """The simulation's tiers are the shipped weighted scorer's on the same features."""
+    population, _, _, plan, _, proxy = simulated
+    n = len(population.age)
+    day = int(np.datetime64(AS_OF, "D").astype(np.int64))
+    last_met = np.full(n, np.iinfo(np.int64).min // 4)
+    met = plan.visits[plan.visits["outcome"].isin(["met", "crisis_confirmed"])]
+    last = met.groupby("resident")["visited_on"].max()
+    last_met[last.index.to_numpy()] = last.to_numpy().astype("datetime64[D]").astype(np.int64)
+    tier = np.ones(n, dtype=np.int64)
+    features = pd.DataFrame(proxy.features(day, last_met, last_met, tier))
+    config = default_config()
+    expected = WeightedIndexScorer(config=config).fit(features).score_samples(features)
+    np.testing.assert_allclose(proxy.scores(day, last_met, last_met, tier), expected, atol=1e-12)
+    tiers = proxy.tiers(day, last_met, last_met, tier)
+    assert set(np.unique(tiers)) == {0, 1, 2}
+    assert features["days_since_met_visit"].min() >= 0
