@@ -515,7 +515,9 @@ def _visit_table(
     day = columns["day"]
     outcome_index = columns["u"]
     n_visits = len(resident)
-    outcome = np.append(VISIT_OUTCOMES, "crisis_confirmed")[outcome_index]
+    outcome = pd.Categorical.from_codes(
+        outcome_index, categories=[*VISIT_OUTCOMES, "crisis_confirmed"]
+    )
     reason = np.where(columns["urgent"], CRISIS_DETECTION, _reasons(population)[resident])
     household = population.household[resident]
     pool = visitor_pool(rng, int(population.household_dong.max()) + 1 if len(household) else 1)
@@ -524,7 +526,7 @@ def _visit_table(
     minute_of_day = 9 * 60 + 5 * rng.integers(0, 9 * 12, n_visits)
     notes = np.full(n_visits, "", dtype=object)
     for outcome_name, options in VISIT_NOTES.items():
-        rows = np.flatnonzero(outcome == outcome_name)
+        rows = np.flatnonzero(np.asarray(outcome == outcome_name))
         notes[rows] = np.array(options, dtype=object)[rng.integers(0, len(options), len(rows))]
     notes[rng.random(n_visits) < 0.3] = ""
     visits = pd.DataFrame(
