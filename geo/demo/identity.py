@@ -149,7 +149,8 @@ def zero_pad(values: np.ndarray, width: int) -> np.ndarray:
     values = np.asarray(values, dtype=np.int64)
     if len(values) == 0:  # numpy's zfill fails on empty arrays
         return np.empty(0, dtype=f"<U{width}")
-    return np.char.zfill(values.astype(str), width)
+    digits = max(width, len(str(int(values.max()))))  # not astype(str): 21 characters each
+    return np.char.zfill(values.astype(f"<U{digits}"), width)
 
 
 def birth_dates(rng: np.random.Generator, age: np.ndarray, as_of: datetime.date) -> np.ndarray:

@@ -479,11 +479,11 @@ def simulate_visits(
             detection_left[detected] > 0, day + DETECTION_FOLLOW_UP_DAYS, _LATER
         )
         ready_on[chosen] = ready_day(chosen)
-        rows["resident"].append(chosen)
-        rows["day"].append(np.full(len(chosen), day))
-        rows["team"].append(team)
-        rows["member"].append(member)
-        rows["tier"].append(tier[chosen])
+        rows["resident"].append(chosen.astype(np.int32))
+        rows["day"].append(np.full(len(chosen), day, dtype=np.int32))
+        rows["team"].append(team.astype(np.int32))
+        rows["member"].append(member.astype(np.int8))
+        rows["tier"].append(tier[chosen].astype(np.int8))
         rows["urgent"].append(urgent)
         rows["u"].append(outcome_index.astype(np.int8))
     columns = {
@@ -522,26 +522,34 @@ def _visit_table(
     household = population.household[resident]
     pool = visitor_pool(rng, int(population.household_dong.max()) + 1 if len(household) else 1)
     dong = population.household_dong[household]
-    visitor = pool[dong, reason, columns["member"] % 2, (columns["member"] // 2) % 2]
+    member = columns["member"].astype(np.int64)
+    labels, label_code = np.unique(pool.astype(str).ravel(), return_inverse=True)
+    label_code = label_code.reshape(pool.shape)[dong, reason, member % 2, (member // 2) % 2]
+    visitor = pd.Categorical.from_codes(label_code, categories=labels)
     minute_of_day = 9 * 60 + 5 * rng.integers(0, 9 * 12, n_visits)
-    notes = np.full(n_visits, "", dtype=object)
+    # categorical columns: millions of visits share a few thousand labels and phrases
+    note_texts = [""] + [text for options in VISIT_NOTES.values() for text in options]
+    note_code = np.zeros(n_visits, dtype=np.int16)
+    first = 1
     for outcome_name, options in VISIT_NOTES.items():
         rows = np.flatnonzero(np.asarray(outcome == outcome_name))
-        notes[rows] = np.array(options, dtype=object)[rng.integers(0, len(options), len(rows))]
-    notes[rng.random(n_visits) < 0.3] = ""
+        note_code[rows] = first + rng.integers(0, len(options), len(rows))
+        first += len(options)
+    note_code[rng.random(n_visits) < 0.3] = 0
+    notes = pd.Categorical.from_codes(note_code, categories=note_texts)  # texts are unique
+    order = np.lexsort((resident, minute_of_day, day))  # by time, then resident
     visits = pd.DataFrame(
         {
-            "resident": resident,
-            "visited_on": day.astype("datetime64[D]"),
-            "minute_of_day": minute_of_day,
-            "visitor": visitor,
-            "outcome": outcome,
-            "notes": notes,
-            "team": columns["team"],
-            "member": columns["member"],
-            "tier": columns["tier"],
-            "urgent": columns["urgent"],
+            "resident": resident[order].astype(np.int64),
+            "visited_on": day[order].astype("datetime64[D]"),
+            "minute_of_day": minute_of_day[order],
+            "visitor": visitor[order],
+            "outcome": outcome[order],
+            "notes": notes[order],
+            "team": columns["team"][order],
+            "member": columns["member"][order],
+            "tier": columns["tier"][order],
+            "urgent": columns["urgent"][order],
         }
     )
-    visits = visits.sort_values(["visited_on", "minute_of_day", "resident"], kind="stable")
-    return visits.reset_index(drop=True)
+    return visits
