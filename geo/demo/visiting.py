@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 
 from geo.demo.population import DATA_DIR, ELDERLY_AGE, Population, as_days
-from geo.demo.services import HOLIDAYS, member_capacities
+from geo.demo.services import HOLIDAYS, RESIDENTS_PER_MEMBER, member_capacities
 from geo.demo.welfare import (
     CONFIRM_PROBABILITY,
     CONFIRM_PROBABILITY_ISOLATION,
@@ -374,6 +374,11 @@ def simulate_visits(
     proxy = TierProxy(population, finances, signals, residents, config)
     capacity_of = [member_capacities(int(size)) for size in team_size]
     team_capacity = np.array([c.sum() for c in capacity_of], dtype=np.int64)
+    # a team larger than its dong's demo residents call for (the 3-member floor of small
+    # demos) spends only that share of its days on them: visits per day of each team
+    residents_per_dong = np.bincount(dong, minlength=n_dongs)
+    share = np.minimum(residents_per_dong / (RESIDENTS_PER_MEMBER * team_size), 1.0)
+    team_rate = team_capacity * share
     member_of_rank = np.zeros((n_dongs, max(int(team_capacity.max()), 1)), dtype=np.int64)
     for index, capacities in enumerate(capacity_of):
         ranks = np.repeat(np.arange(len(capacities)), capacities)
@@ -414,7 +419,8 @@ def simulate_visits(
     months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     evaluate = np.r_[True, months[1:] != months[:-1]]
     rows = {key: [] for key in ("resident", "day", "team", "member", "tier", "urgent", "u")}
-    for day, monthly in zip(days, evaluate, strict=True):
+    for day_index, (day, monthly) in enumerate(zip(days, evaluate, strict=True)):
+        today_capacity = np.floor((day_index + 1) * team_rate) - np.floor(day_index * team_rate)
         if monthly:
             previous = np.where(tier < 0, 1, tier)  # no previous run: medium, as in scoring
             new_tier = proxy.tiers(int(day), last_met, last_contact, previous)
@@ -440,7 +446,7 @@ def simulate_visits(
         chosen, priority, urgent, team = chosen[order], priority[order], urgent[order], team[order]
         first_of_team = np.searchsorted(team, np.arange(n_dongs))
         rank = np.arange(len(chosen)) - first_of_team[team]
-        keep = rank < team_capacity[team]
+        keep = rank < today_capacity[team]
         if observe is not None:
             member_of_ready = np.full(len(chosen), -1, dtype=np.int64)
             member_of_ready[keep] = member_of_rank[team[keep], rank[keep]]
