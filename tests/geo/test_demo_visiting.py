@@ -15,7 +15,7 @@ import pytest
 from geo.demo import generate_demo
 from geo.demo.identity import draw_identities, draw_places, draw_statuses
 from geo.demo.population import apportion, build_population, load_region_targets
-from geo.demo.services import member_capacities, team_sizes
+from geo.demo.services import RESIDENTS_PER_MEMBER, member_capacities, team_sizes
 from geo.demo.visiting import (
     DayRecord,
     Residents,
@@ -79,6 +79,15 @@ def test_no_team_or_member_exceeds_its_daily_capacity(simulated):
     limit = [member_capacities(int(sizes[t]))[m] for t, m in zip(
         per_member_day["team"], per_member_day["member"], strict=True)]  # fmt: skip
     assert (per_member_day[0].to_numpy() <= np.array(limit)).all()
+    # a team above its dong's caseload (the 3-member floor) works part time
+    population = simulated[0]
+    residents = np.bincount(population.household_dong[population.household], minlength=len(sizes))
+    share = np.minimum(residents / (RESIDENTS_PER_MEMBER * sizes), 1.0)
+    assert (share < 1).any()
+    reference = np.datetime64(AS_OF, "D")
+    n_days = len(working_days(reference - np.timedelta64(730, "D"), reference))
+    per_team = visits.groupby("team").size().reindex(range(len(sizes)), fill_value=0)
+    assert (per_team.to_numpy() <= np.floor(capacity * share * n_days) + 1).all()
     # teams were busy: some days a team had more ready residents than it could visit
     assert any((~record.visited).any() for record in records)
 
