@@ -10,8 +10,9 @@ generator uses them:
 - ``generate``: the public API, the stages in order, the manifest;
 - ``population``: the calibration targets, households and recipients;
 - ``identity``: names, registration numbers, dates, statuses, locations, addresses;
-- ``welfare``: income, the hidden crisis, signals, visits;
-- ``services``: providers, needs, support, teams;
+- ``welfare``: income, the hidden crisis, signals, visit outcomes;
+- ``visiting``: the teams' 24 months of visits, simulated with their capacity;
+- ``services``: providers, needs, support, teams and their capacity;
 - ``tables``: the output columns and the CSV writer;
 - ``accounts``: the demo's sign-in accounts (one per role), made by
   ``visitmap users create-demo``; the only module here that writes to the database.

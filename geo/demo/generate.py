@@ -28,7 +28,13 @@ from tqdm import tqdm
 
 from geo.demo.identity import draw_identities, draw_places, draw_statuses
 from geo.demo.population import apportion, build_population, load_region_targets
-from geo.demo.services import draw_needs, draw_support, provider_table, teams_table
+from geo.demo.services import (
+    draw_needs,
+    draw_support,
+    provider_table,
+    team_sizes,
+    teams_table,
+)
 from geo.demo.tables import (
     columns_of,
     ground_truth_table,
@@ -40,11 +46,11 @@ from geo.demo.tables import (
     visits_table,
     write_csv,
 )
+from geo.demo.visiting import Residents, simulate_visits
 from geo.demo.welfare import (
     draw_crisis,
     draw_finances,
     draw_signals,
-    draw_visits,
     load_standard_median_income,
     median_income,
     median_income_year,
@@ -62,8 +68,9 @@ FILE_NAMES = MappingProxyType({kind: kind.replace("-", "_") + ".csv" for kind in
 GROUND_TRUTH_FILE = "ground_truth.csv"
 MANIFEST_FILE = "manifest.json"
 #: Bumped when the generator's output changes in a way that an older demo directory should
-#: not be reused (2: needs are never resolved after the demo's date)
-GENERATOR_VERSION = 2
+#: not be reused (2: needs are never resolved after the demo's date; 3: visits simulated
+#: with the teams' capacity, team sizes follow the dong's residents)
+GENERATOR_VERSION = 3
 AREA_FILES = {
     "seodaemun": "data/seodaemun_admdong_2021.geojson",
     "seoul": "data/seoul_admdong_2021.geojson",
@@ -229,6 +236,7 @@ def _generate_tables(
     stage(2)
     identity = draw_identities(streams[1], population, as_of)
     lon, lat, address = draw_places(streams[2], population, targets)
+    members_per_dong = team_sizes(residents_per_dong)
     stage(3)
     median_table = load_standard_median_income()
     medians = median_income(median_table, population.household_size, as_of.year)
@@ -236,7 +244,18 @@ def _generate_tables(
     crisis = draw_crisis(streams[3], population, finances, as_of)
     stage(4)
     signals = draw_signals(streams[4], population, crisis, as_of)
-    plan = draw_visits(streams[5], population, crisis, signals, as_of)
+    status = draw_statuses(streams[1], population, crisis)
+    residents_for_visits = Residents(
+        birth=identity["birth"],
+        registered_on=identity["registered_on"],
+        active=status == "active",
+        lon=lon,
+        lat=lat,
+    )
+    plan = simulate_visits(
+        streams[5], population, crisis, finances, signals, residents_for_visits,
+        members_per_dong, as_of,
+    )  # fmt: skip
     stage(5)
     needs = draw_needs(streams[6], population, crisis, plan.visits, as_of)
     support = draw_support(streams[7], population, finances, needs, median_table, as_of)
@@ -245,7 +264,6 @@ def _generate_tables(
 
     resident_ids = sequential_ids("R-", len(population.age))
     household_ids = sequential_ids("H-", len(population.household_size))
-    status = draw_statuses(streams[1], population, crisis)
     residents = residents_table(
         population, identity, status, finances, address, lon, lat, resident_ids, household_ids
     )
@@ -260,7 +278,7 @@ def _generate_tables(
         "visits": visits_table(plan.visits, resident_ids),
         "needs": needs_table(needs, resident_ids),
         "support": support_table(support, resident_ids, slot_provider, resident_dong),
-        "teams": columns_of(teams_table(targets.dongs)),
+        "teams": columns_of(teams_table(targets.dongs, members_per_dong)),
         "ground_truth": ground_truth,
         "median_year": median_income_year(median_table, as_of.year),
     }

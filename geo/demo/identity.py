@@ -149,7 +149,8 @@ def zero_pad(values: np.ndarray, width: int) -> np.ndarray:
     values = np.asarray(values, dtype=np.int64)
     if len(values) == 0:  # numpy's zfill fails on empty arrays
         return np.empty(0, dtype=f"<U{width}")
-    return np.char.zfill(values.astype(str), width)
+    digits = max(width, len(str(int(values.max()))))  # not astype(str): 21 characters each
+    return np.char.zfill(values.astype(f"<U{digits}"), width)
 
 
 def birth_dates(rng: np.random.Generator, age: np.ndarray, as_of: datetime.date) -> np.ndarray:
@@ -171,7 +172,8 @@ def draw_identities(rng: np.random.Generator, population: Population, as_of: dat
     dict
         ``birth_year`` (int), ``name``, ``rrn`` (``""`` when not issued a checked number) and
         ``registered_on`` (``datetime64[D]``): the household's move-in date, ``as_of`` minus an
-        exponential stay (mean 9 years, at most 60), or the birth date if later.
+        exponential stay (mean 9 years, at most 60), or the birth date if later; ``birth``
+        (``datetime64[D]``).
     """
     birth = birth_dates(rng, population.age, as_of)
     birth_year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -189,6 +191,7 @@ def draw_identities(rng: np.random.Generator, population: Population, as_of: dat
         "name": synthetic_names(rng, population.is_male, birth_year, surname),
         "rrn": synthetic_rrns(rng, birth, population.is_male),
         "registered_on": registered_on,
+        "birth": birth,
     }
 
 

@@ -12,6 +12,7 @@ serves which dong; split, every part would need the others' draws.
 from __future__ import annotations
 
 import datetime
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -195,21 +196,33 @@ def provider_table(dongs: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     return providers.sort_values("provider_id").reset_index(drop=True), slot_provider
 
 
-def teams_table(dongs: pd.DataFrame) -> pd.DataFrame:
+def teams_table(dongs: pd.DataFrame, members_per_dong: np.ndarray) -> pd.DataFrame:
     """Return one 찾아가는 복지팀 per Seodaemun dong, based at that dong's community centre.
 
     북가좌제2동's centre has no point, so its team is based at 북가좌제1동's
     (:data:`FALLBACK_BASE_FACILITY`).
+
+    Parameters
+    ----------
+    dongs
+        The region's dongs (``adm_cd2``, ``dong_nm``, ``sgg_cd``).
+    members_per_dong
+        Team size of each dong's team, in the order of ``dongs``
+        (:func:`team_sizes`).
     """
-    seodaemun = dongs[dongs["sgg_cd"] == SEODAEMUN_SGG_CD]
-    codes = seodaemun["adm_cd2"].to_numpy()
+    seodaemun = (dongs["sgg_cd"] == SEODAEMUN_SGG_CD).to_numpy()
+    codes = dongs["adm_cd2"].to_numpy()[seodaemun]
+    sizes = np.asarray(members_per_dong)[seodaemun]
     return pd.DataFrame(
         {
             "team_id": "T-" + codes,
-            "name": seodaemun["dong_nm"].to_numpy() + " 찾아가는 복지팀",
+            "name": dongs["dong_nm"].to_numpy()[seodaemun] + " 찾아가는 복지팀",
             "base_facility_id": [FALLBACK_BASE_FACILITY.get(code, f"CC-{code}") for code in codes],
             "adm_cd2s": codes,
-            "members": [_demo_members("T-" + code, i) for i, code in enumerate(codes)],
+            "members": [
+                _demo_members("T-" + code, i, int(size))
+                for i, (code, size) in enumerate(zip(codes, sizes, strict=True))
+            ],
         }
     )
 
@@ -218,16 +231,40 @@ def teams_table(dongs: pd.DataFrame) -> pd.DataFrame:
 #: "sharing", 돌봄 "care", ...), so that nobody mistakes them for real staff.
 DEMO_SURNAMES = ("김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한")
 DEMO_GIVEN_NAMES = ("이음", "나눔", "돌봄", "다정", "온기", "보람", "새싹", "햇살", "미소")
-DEMO_ROLES = ("복지담당", "방문간호사", "복지통장", "복지통장", "복지통장")
+#: Roles of a team's members in order: a team of n has the first n (at most 8).
+DEMO_ROLES = ("복지담당", "방문간호사", "복지통장", "복지통장", "복지통장", "복지담당", "복지통장",
+              "방문간호사")  # fmt: skip
+#: Home visits a member makes on a working day, by role (the calibration of
+#: docs/demo_data.md §10): a 복지담당 (welfare official: 복지플래너 or 주무관, with desk work)
+#: 3, a 방문간호사 (visiting nurse) 5 and a 복지통장 (a neighbourhood head who checks in on
+#: neighbours) 4.
+VISITS_PER_DAY_BY_ROLE = MappingProxyType({"복지담당": 3, "방문간호사": 5, "복지통장": 4})
+#: A team gets one member per this many demo residents of its dong, 3 to 8 members.
+RESIDENTS_PER_MEMBER = 450
+MIN_MEMBERS, MAX_MEMBERS = 3, len(DEMO_ROLES)
 
 
-def _demo_members(team_id: str, team_index: int) -> str:
-    """Return 3-5 synthetic members of a demo team as the import file's ``members`` cell.
+def team_sizes(residents_per_dong: np.ndarray) -> np.ndarray:
+    """Return the size of each dong's visit team (members).
+
+    One member per :data:`RESIDENTS_PER_MEMBER` demo residents of the dong, rounded, and
+    between :data:`MIN_MEMBERS` and :data:`MAX_MEMBERS`.
+    """
+    wanted = np.rint(np.asarray(residents_per_dong, dtype=float) / RESIDENTS_PER_MEMBER)
+    return np.clip(wanted, MIN_MEMBERS, MAX_MEMBERS).astype(np.int64)
+
+
+def member_capacities(size: int) -> np.ndarray:
+    """Return the visits per working day of each member of a team of ``size``, in order."""
+    return np.array([VISITS_PER_DAY_BY_ROLE[role] for role in DEMO_ROLES[:size]], dtype=np.int64)
+
+
+def _demo_members(team_id: str, team_index: int, count: int) -> str:
+    """Return ``count`` synthetic members of a demo team as the import file's ``members`` cell.
 
     The entries are ``member_id:name:role`` joined by ``|``; deterministic, so re-imports
     change nothing.
     """
-    count = 3 + team_index % 3
     entries = []
     for k in range(count):
         surname = DEMO_SURNAMES[(team_index * 5 + k * 3) % len(DEMO_SURNAMES)]

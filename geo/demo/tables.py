@@ -17,7 +17,27 @@ from geo.demo.identity import zero_pad
 from geo.demo.population import ELDERLY_AGE, Population, RegionTargets
 from geo.demo.welfare import CrisisTruth, Finances, VisitPlan
 
-Columns = dict[str, np.ndarray]  # an output table: column name -> values, in file order
+Columns = dict  # an output table: column name -> values (an array or a LazyColumn), in file order
+
+
+class LazyColumn:
+    """A column made chunk by chunk when written (ids and time stamps of millions of rows).
+
+    ``make(start, stop)`` returns the values of rows ``start:stop``.
+    """
+
+    def __init__(self, length: int, make):
+        self.length = length
+        self.make = make
+
+    def __len__(self) -> int:
+        """Return the number of rows."""
+        return self.length
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        """Return the values of a slice of rows (step 1)."""
+        start, stop, _ = rows.indices(self.length)
+        return np.asarray(self.make(start, stop))
 
 
 def columns_of(frame: pd.DataFrame) -> Columns:
@@ -158,24 +178,47 @@ def signals_table(
 
 
 def visits_table(visits: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
-    """Build the ``visits`` import file; ``visited_at`` is Korean time (``+09:00``)."""
-    minute = visits["minute_of_day"].to_numpy()
+    """Build the ``visits`` import file; ``visited_at`` is Korean time (``+09:00``).
+
+    The time stamps are built once per distinct day and minute and shared (millions of
+    visits fall on a few tens of thousands of them).
+    """
+    days = visits["visited_on"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    key = days * 1440 + visits["minute_of_day"].to_numpy()
+    unique, inverse = np.unique(key, return_inverse=True)
+    minute = unique % 1440
     clock = np.char.add(
         np.char.add(zero_pad(minute // 60, 2), ":"),
         zero_pad(minute % 60, 2),
     )
-    visited_at = np.char.add(
-        np.char.add(_dates(visits["visited_on"].to_numpy()).astype(str), "T"),
+    stamps = np.char.add(
+        np.char.add(_dates((unique // 1440).astype("datetime64[D]")).astype(str), "T"),
         np.char.add(clock, ":00+09:00"),
     )
+    resident = visits["resident"].to_numpy()
+    inverse = inverse.ravel()
     return {
-        "visit_id": sequential_ids("V-", len(visits)),
-        "resident_id": resident_ids[visits["resident"].to_numpy()],
-        "visited_at": visited_at,
-        "visitor": visits["visitor"].to_numpy(),
-        "outcome": visits["outcome"].to_numpy(),
-        "notes": visits["notes"].to_numpy(),
+        "visit_id": LazyColumn(
+            len(visits),
+            lambda start, stop: np.char.add("V-", zero_pad(np.arange(start + 1, stop + 1), 7)),
+        ),
+        "resident_id": LazyColumn(len(visits), lambda a, b: resident_ids[resident[a:b]]),
+        "visited_at": LazyColumn(len(visits), lambda a, b: stamps[inverse[a:b]]),
+        "visitor": _shared_labels(visits["visitor"]),
+        "outcome": _shared_labels(visits["outcome"]),
+        "notes": _shared_labels(visits["notes"]),
     }
+
+
+def _shared_labels(column: pd.Series) -> np.ndarray:
+    """Return a column's values as an object array; a categorical one shares its labels.
+
+    (``to_numpy`` on a categorical with string categories makes one string per row.)
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = np.array(column.cat.categories.tolist(), dtype=object)
+        return categories[column.cat.codes.to_numpy()]
+    return column.to_numpy()
 
 
 def needs_table(needs: pd.DataFrame, resident_ids: np.ndarray) -> Columns:
@@ -249,7 +292,10 @@ def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100
     int
         The number of rows written (without the header).
     """
-    arrays = [np.asarray(values) for values in columns.values()]
+    arrays = [
+        values if isinstance(values, LazyColumn) else np.asarray(values)
+        for values in columns.values()
+    ]
     n_rows = len(arrays[0]) if arrays else 0
     float_format = f"{{:.{decimals}f}}".format
     with open(path, "w", encoding="utf-8", newline="") as handle:
@@ -258,7 +304,8 @@ def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100
         for start in range(0, n_rows, chunk_rows):
             cells = []
             for values in arrays:
-                chunk = values[start : start + chunk_rows].tolist()
-                cells.append(list(map(float_format, chunk)) if values.dtype.kind == "f" else chunk)
+                chunk = values[start : start + chunk_rows]
+                floats = chunk.dtype.kind == "f"
+                cells.append(list(map(float_format, chunk.tolist())) if floats else chunk.tolist())
             writer.writerows(zip(*cells, strict=True))
     return n_rows

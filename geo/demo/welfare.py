@@ -1,10 +1,11 @@
-"""Hidden crisis model, household finances, crisis signals and visits for the demo generator.
+"""Hidden crisis model, household finances, crisis signals and visit outcomes for the demo.
 
 The generative model is documented in ``docs/demo_data.md``. In short: each household has a
 latent crisis probability from its observable risk factors plus a hidden frailty; households
 in crisis get a kind and an onset date, produce many more arrears signals, and their visited
 members are confirmed in crisis only with some probability (a noisy label). Some residents in
-crisis are blind spots: never visited at all.
+crisis are blind spots: never visited at all. The visits themselves are simulated in
+:mod:`geo.demo.visiting`.
 
 Length: the hidden crisis model and everything drawn from it (finances, signals, visits)
 must stay consistent with one latent state per household.
@@ -65,7 +66,7 @@ SIGNALS_PER_OTHER_HOUSEHOLD = 0.06
 VISIT_OUTCOMES = np.array(["met", "not_home", "refused", "unreachable"])
 CONFIRM_PROBABILITY = 0.45  # per visit after onset, resident in crisis
 CONFIRM_PROBABILITY_ISOLATION = 0.30
-FALSE_CONFIRM_PROBABILITY = 0.015  # per visit, resident not (yet) in crisis
+FALSE_CONFIRM_PROBABILITY = 0.005  # per visit, resident not (yet) in crisis
 VISIT_REASONS = ("elderly_care", "case_management", "crisis_detection", "routine")
 VISITOR_ROLES = {
     "elderly_care": ("생활지원사", "방문간호사"),
@@ -369,7 +370,8 @@ class VisitPlan:
     ----------
     visits
         Columns ``resident``, ``visited_on`` (``datetime64[D]``), ``minute_of_day``,
-        ``visitor``, ``outcome``, ``notes``; sorted by time.
+        ``visitor``, ``outcome``, ``notes`` (and what the simulation adds: ``team``,
+        ``member``, ``tier``, ``urgent``); sorted by time.
     blind_spot
         Residents excluded from every visit by design (only drawn for residents in crisis).
     """
@@ -378,7 +380,7 @@ class VisitPlan:
     blind_spot: np.ndarray
 
 
-def _visitor_pool(rng: np.random.Generator, n_dongs: int) -> np.ndarray:
+def visitor_pool(rng: np.random.Generator, n_dongs: int) -> np.ndarray:
     """Draw synthetic visitor labels, shape (n_dongs, n_reasons, 2 roles, 2 people)."""
     labels = np.empty((n_dongs, len(VISIT_REASONS), 2, 2), dtype=object)
     surnames = draw_surnames(rng, labels.size).reshape(labels.shape)
@@ -389,122 +391,3 @@ def _visitor_pool(rng: np.random.Generator, n_dongs: int) -> np.ndarray:
                 np.char.add(f"{role} ", names), "○○"
             )
     return labels
-
-
-def _weekday_dates(dates: np.ndarray) -> np.ndarray:
-    """Move Saturdays and Sundays back to the Friday before."""
-    weekday = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    return dates - as_days(np.maximum(weekday - 4, 0))
-
-
-def draw_visits(
-    rng: np.random.Generator,
-    population: Population,
-    crisis: CrisisTruth,
-    signals: pd.DataFrame,
-    as_of: datetime.date,
-) -> VisitPlan:
-    """Draw 24 months of home visits with realistic targeting, blind spots and label noise.
-
-    Expected visits per resident over 24 months (Poisson): lone elderly heads 2.5 (80+: 4.0),
-    elderly heads of larger households 0.4, recipient heads 2.0 and heads with a disability
-    0.8 (case management), every head 0.05 and every other member 0.01 (routine). Households
-    with two or more signals are detected with probability 0.7, 7-45 days after the second
-    signal, and their head gets 1 + Poisson(1.5) visits after that. Residents in crisis are
-    blind spots (no visit at all) with probability 0.6 for lone middle-aged men, 0.35 for other
-    single people under 65 and 0.12 otherwise.
-    """
-    reference = np.datetime64(as_of, "D")
-    window_start = reference - as_days(HISTORY_DAYS - 2)  # weekend shifts move at most 2 days
-    age = population.age
-    size_of = population.household_size[population.household]
-    is_head = population.is_head
-    blsa = population.household_blsa[population.household]
-    lone_elderly = is_head & (size_of == 1) & (age >= ELDERLY_AGE)
-    n_residents = len(age)
-
-    elderly_rate = np.where(lone_elderly, np.where(age >= OLDEST_OLD_AGE, 4.0, 2.5), 0.0)
-    elderly_rate += 0.4 * (is_head & (size_of > 1) & (age >= ELDERLY_AGE))
-    case_rate = 2.0 * (is_head & blsa) + 0.8 * (is_head & population.disability)
-    routine_rate = np.where(is_head, 0.05, 0.01)
-
-    signal_owner = signals["owner"].to_numpy()
-    signal_count = np.bincount(signal_owner, minlength=len(population.household_size))
-    second_signal = np.full(len(signal_count), np.datetime64("NaT"), dtype="datetime64[D]")
-    by_owner = signals.sort_values(["owner", "observed_on"], kind="stable")
-    rank = by_owner.groupby("owner").cumcount().to_numpy()
-    second = by_owner[rank == 1]
-    second_signal[second["owner"].to_numpy()] = second["observed_on"].to_numpy()
-    detected = (signal_count >= 2) & (rng.random(len(signal_count)) < 0.7)
-    detected_on = second_signal + as_days(rng.integers(7, 46, len(signal_count)))
-    detected &= detected_on < reference
-    detection_visits = np.where(detected, 1 + rng.poisson(1.5, len(signal_count)), 0)
-    detection_count = np.zeros(n_residents, dtype=np.int64)
-    detection_count[population.household_head] = detection_visits
-
-    blind_probability = np.where(
-        crisis.lone_middle_aged_man,
-        0.6,
-        np.where((size_of == 1) & (age < ELDERLY_AGE), 0.35, 0.12),
-    )
-    blind_spot = crisis.resident_in_crisis & (rng.random(n_residents) < blind_probability)
-
-    counts = np.column_stack(
-        [
-            rng.poisson(elderly_rate),
-            rng.poisson(case_rate),
-            detection_count,
-            rng.poisson(routine_rate),
-        ]
-    )
-    counts[blind_spot] = 0
-    resident = np.repeat(np.tile(np.arange(n_residents), 4), counts.T.ravel())
-    reason = np.repeat(np.repeat(np.arange(4), n_residents), counts.T.ravel())
-    household = population.household[resident]
-    start = np.where(reason == 2, detected_on[household], window_start)
-    start = np.where(np.isnat(start), window_start, np.maximum(start, window_start))
-    span = np.maximum((reference - start).astype(np.int64), 1)
-    visited_on = _weekday_dates(start + as_days(np.floor(rng.random(len(resident)) * span)))
-    minute_of_day = 9 * 60 + 5 * rng.integers(0, 9 * 12, len(resident))
-
-    onset = crisis.household_onset[household]
-    in_crisis_now = crisis.resident_in_crisis[resident] & ~np.isnat(onset)
-    in_crisis_now &= visited_on >= np.where(np.isnat(onset), reference, onset)
-    isolation = crisis.household_kind[household] == "isolation"
-    confirm_probability = np.where(
-        in_crisis_now,
-        np.where(isolation, CONFIRM_PROBABILITY_ISOLATION, CONFIRM_PROBABILITY),
-        FALSE_CONFIRM_PROBABILITY,
-    )
-    confirmed = rng.random(len(resident)) < confirm_probability
-    hard_to_meet = crisis.lone_middle_aged_man[resident] | (in_crisis_now & isolation)
-    outcome_weights = np.where(
-        hard_to_meet[:, None], [0.45, 0.27, 0.17, 0.11], [0.78, 0.14, 0.04, 0.04]
-    )
-    cumulative = np.cumsum(outcome_weights, axis=1)
-    outcome_index = np.minimum((rng.random(len(resident))[:, None] > cumulative).sum(axis=1), 3)
-    outcome = np.where(confirmed, "crisis_confirmed", VISIT_OUTCOMES[outcome_index])
-
-    pool = _visitor_pool(rng, int(population.household_dong.max()) + 1 if n_residents else 1)
-    dong = population.household_dong[household]
-    visitor = pool[
-        dong, reason, rng.integers(0, 2, len(resident)), rng.integers(0, 2, len(resident))
-    ]
-    notes = np.full(len(resident), "", dtype=object)
-    for outcome_name, options in VISIT_NOTES.items():
-        rows = np.flatnonzero(outcome == outcome_name)
-        notes[rows] = np.array(options, dtype=object)[rng.integers(0, len(options), len(rows))]
-    notes[rng.random(len(resident)) < 0.3] = ""
-
-    visits = pd.DataFrame(
-        {
-            "resident": resident,
-            "visited_on": visited_on,
-            "minute_of_day": minute_of_day,
-            "visitor": visitor,
-            "outcome": outcome,
-            "notes": notes,
-        }
-    )
-    visits = visits.sort_values(["visited_on", "minute_of_day", "resident"], kind="stable")
-    return VisitPlan(visits=visits.reset_index(drop=True), blind_spot=blind_spot)

@@ -4,6 +4,7 @@ on the committed map database (a small Seodaemun demo with its teams and members
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import html
 import io
 import re
@@ -208,9 +209,18 @@ def test_api_route_plan_json(map_client, planned, xss_team):
     for route in planned["routes"]:
         assert [s["order"] for s in route["stops"]] == list(range(1, len(route["stops"]) + 1))
         assert all(s["arrival"] >= "09:00" and s["departure"] <= "18:00" for s in route["stops"])
-    # "lowest priority" drops rank at or below every planned visit (tier, then days overdue)
-    least_urgent = min((s["tier"], s["days_overdue"]) for s in stops)
-    lowest = [d for d in planned["dropped"] if d["reason"] == "day_full_lowest_priority"]
+    # "lowest priority" drops rank at or below every planned visit (tier, then days overdue);
+    # the demo's teams keep a day's due list short, so an hour's day (the day before, to
+    # leave AS_OF's plan the latest) makes it full
+    with map_client.application.test_client() as client:
+        short = client.post(
+            "/api/routes",
+            json={"team_id": xss_team, "date": (AS_OF - dt.timedelta(days=1)).isoformat(),
+                  "time_limit_seconds": 0.5, "day_end": "10:00", "break": "none"},
+        ).json  # fmt: skip
+    short_stops = [s for r in short["routes"] for s in r["stops"]]
+    least_urgent = min((s["tier"], s["days_overdue"]) for s in short_stops)
+    lowest = [d for d in short["dropped"] if d["reason"] == "day_full_lowest_priority"]
     assert lowest and all((d["tier"], d["days_overdue"]) <= least_urgent for d in lowest)
     latest = map_client.get(f"/api/routes?team={xss_team}&date={AS_OF.isoformat()}")
     assert latest.status_code == 200 and latest.json["plan_id"] == planned["plan_id"]

@@ -261,7 +261,8 @@ def test_unreachable_page_and_api(client, visit_db):
     assert response.get_json()["unreachable_since"] == "2026-11-05"
     assert response.get_json()["next_due_on"] == "2026-12-05"
     listed = client.get("/api/unreachable").get_json()["residents"]
-    assert [(r["resident_id"], r["attempts"]) for r in listed] == [(rid, 3)]
+    # (demo residents missed three times in a row by the demo's teams are listed too)
+    assert [r["attempts"] for r in listed if r["resident_id"] == rid] == [3]
     page = client.get("/unreachable").get_data(as_text=True)
     assert "연락두절 주민" in page and rid in page and "2026-11-05" in page
     assert "Unreachable residents" in client.get("/unreachable?lang=en").get_data(as_text=True)
@@ -329,8 +330,16 @@ def test_tiles_show_the_new_state_right_after_a_submit(client, visit_db):
 
     from geo.mapdata.tiles import tile_of
 
-    rid = _resident(visit_db, 7)
     with Session(visit_db["engine"]) as session:
+        # an overdue resident among those no other test uses (the demo's teams keep most
+        # residents visited on time)
+        rid = session.execute(
+            text("""SELECT r.external_id FROM residents r
+                JOIN resident_scores s ON s.resident_id = r.id AND s.run_id = :run
+                WHERE r.external_id = ANY(:ids) AND s.next_due_on < :day
+                ORDER BY r.id LIMIT 1"""),
+            {"run": visit_db["run_id"], "ids": visit_db["residents"][11:], "day": AS_OF},
+        ).scalar_one()
         lon, lat = session.execute(
             text("""SELECT ST_X(h.geom), ST_Y(h.geom) FROM residents r
             JOIN households h ON h.id = r.household_id WHERE r.external_id = :id"""),
