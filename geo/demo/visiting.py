@@ -55,8 +55,6 @@ from geo.demo.welfare import (
 from scoring.config import ScoringConfig, default_config
 from scoring.features import SENIOR_OR_WELFARE_KINDS, SIGNAL_WINDOWS_DAYS, nearest_facility_m
 
-#: Days from being first scored into a tier to the first visit's due date (low, medium, high).
-FIRST_VISIT_DAYS = np.array([182, 60, 14])
 #: Earliest retry after a visit that did not meet the resident: not home or refused, and
 #: unreachable.
 RETRY_DAYS = 7
@@ -371,6 +369,7 @@ def simulate_visits(
     detected_on, detection_left = _detections(rng, population, signals, reference)
 
     cadence = np.array(config.cadence.days_for(np.arange(3)), dtype=np.int64)
+    first_visit_days = np.array(config.first_visit.days_for(np.arange(3)), dtype=np.int64)
     proxy = TierProxy(population, finances, signals, residents, config)
     capacity_of = [member_capacities(int(size)) for size in team_size]
     team_capacity = np.array([c.sum() for c in capacity_of], dtype=np.int64)
@@ -404,7 +403,7 @@ def simulate_visits(
         """Next due day: last met + cadence, or first scored into the tier + first-visit days."""
         return np.where(
             last_met[who] == _NEVER,
-            tier_since[who] + FIRST_VISIT_DAYS[tier[who]],
+            tier_since[who] + first_visit_days[tier[who]],
             last_met[who] + cadence[tier[who]],
         )
 
