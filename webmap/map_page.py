@@ -283,7 +283,7 @@ def run_choices(session, run_id: int | None) -> tuple[dict | None, list[dict]]:
     shown = next((r for r in runs if r["id"] == run_id), None)
     account = current_account()
     may_pick = account is not None and account.has(*RUN_VIEWERS)
-    return shown, runs if may_pick and len(runs) > 1 else []
+    return shown, runs if may_pick else []
 
 
 @bp.get("/")

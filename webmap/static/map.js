@@ -72,12 +72,16 @@
     ctx.arc(x + r * 0.9, y - r * 0.9, d, 0, 2 * Math.PI);
   }
 
+  // a tile's canvas reaches this far (px) past each edge, so that a symbol near the edge is
+  // drawn whole (the tile's own buffer holds only points within 4 px of it)
+  const PAD = 12;
+
   /** Draw a decoded tile (see tileData) into its canvas. */
   function drawTile(canvas, tile, zoom) {
     const ctx = canvas.getContext("2d");
-    const ratio = canvas.width / tile.size;
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, tile.size, tile.size);
+    const ratio = canvas.width / (tile.size + 2 * PAD);
+    ctx.setTransform(ratio, 0, 0, ratio, PAD * ratio, PAD * ratio);
+    ctx.clearRect(-PAD, -PAD, tile.size + 2 * PAD, tile.size + 2 * PAD);
     ctx.lineJoin = "round";
     ctx.strokeStyle = cfg.outline;
     // dongs (to zoom 13): one symbol per tier, largest (low) first so that high is on top
@@ -184,8 +188,12 @@
     createTile: function (coords, done) {
       const size = this.getTileSize().x;
       const ratio = Math.min(2, window.devicePixelRatio || 1);
-      const canvas = L.DomUtil.create("canvas", "vm-tile");
-      canvas.width = canvas.height = Math.round(size * ratio);
+      // the tile is a div of the tile's size holding a canvas PAD px larger on every side
+      const box = L.DomUtil.create("div", "vm-tile");
+      const canvas = L.DomUtil.create("canvas", "", box);
+      canvas.width = canvas.height = Math.round((size + 2 * PAD) * ratio);
+      canvas.style.cssText = "position:absolute;left:" + -PAD + "px;top:" + -PAD + "px;width:" +
+        (size + 2 * PAD) + "px;height:" + (size + 2 * PAD) + "px";
       const key = this._tileCoordsToKey(coords);
       const controller = new AbortController();
       this._pending.set(key, controller);
@@ -202,13 +210,13 @@
           tile.coords = coords;
           this._tiles_data.set(key, tile);
           drawTile(canvas, tile, coords.z);
-          done(null, canvas);
+          done(null, box);
         })
         .catch((error) => {
           this._pending.delete(key);
-          if (error.name !== "AbortError") done(error, canvas);
+          if (error.name !== "AbortError") done(error, box);
         });
-      return canvas;
+      return box;
     },
 
     /** The resident or dong symbol nearest ``latlng`` within a few pixels, or null. */
@@ -231,7 +239,8 @@
           const oy = (ty + dy) * size - point.y;
           for (let i = 0; i < tile.x.length; i++) {
             const d = Math.hypot(tile.x[i] + ox, tile.y[i] + oy) * scale;
-            if (d <= r * 1.4 + slack && d < bestDistance) {
+            // "<=": of residents at one spot (a household), the one drawn last, on top
+            if (d <= r * 1.4 + slack && d <= bestDistance) {
               bestDistance = d;
               best = { kind: "resident", id: tile.id[i], tier: tierNames[tile.tier[i]] };
             }
