@@ -99,37 +99,53 @@
         ctx.stroke();
       }
     }
-    // residents: one path per tier (low, medium, high: high on top), then the overdue marks
+    // residents: low, then medium, then high (on top); each a copy of its tier's sprite
     const r = residentRadius(zoom);
     const n = tile.x.length;
     for (let t = 0; t < 3; t++) {
-      ctx.beginPath();
-      let any = false;
+      const plain = sprite(t, false, r, ratio);
+      const late = sprite(t, true, r, ratio);
       for (let i = 0; i < n; i++) {
         if (tile.tier[i] !== t) continue;
-        shapePath(ctx, cfg.shapes[tierNames[t]], tile.x[i], tile.y[i], r);
-        any = true;
+        const s = tile.overdue[i] ? late : plain;
+        ctx.drawImage(s.canvas, Math.round(tile.x[i]) - s.half, Math.round(tile.y[i]) - s.half,
+          2 * s.half, 2 * s.half);
       }
-      if (!any) continue;
-      ctx.fillStyle = cfg.tiers[tierNames[t]];
-      ctx.fill();
-      ctx.lineWidth = zoom >= 15 ? 1.25 : 1;
-      ctx.stroke();
     }
+  }
+
+  // One small canvas per tier, overdue or not, size and pixel ratio: copying it is much
+  // cheaper than filling and stroking a path per resident (a z14 tile holds ~2,700).
+  const sprites = new Map();
+  function sprite(tier, overdue, r, ratio) {
+    const key = tier + ":" + overdue + ":" + r + ":" + ratio;
+    let made = sprites.get(key);
+    if (made) return made;
+    const half = Math.ceil(r * 1.6 + 3 + (overdue ? Math.max(2.2, r * 0.5) : 0));
+    const canvas = document.createElement("canvas");
+    canvas.width = canvas.height = Math.ceil(2 * half * ratio);
+    const ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, half * ratio, half * ratio);
+    ctx.lineJoin = "round";
     ctx.beginPath();
-    let overdue = false;
-    for (let i = 0; i < n; i++) {
-      if (!tile.overdue[i]) continue;
-      overdueMark(ctx, tile.x[i], tile.y[i], r);
-      overdue = true;
-    }
+    shapePath(ctx, cfg.shapes[tierNames[tier]], 0, 0, r);
+    ctx.fillStyle = cfg.tiers[tierNames[tier]];
+    ctx.fill();
+    ctx.strokeStyle = cfg.outline;
+    ctx.lineWidth = r >= 5 ? 1.25 : 1;
+    ctx.stroke();
     if (overdue) {
+      ctx.beginPath();
+      overdueMark(ctx, 0, 0, r);
       ctx.fillStyle = cfg.overdue_colour;
       ctx.fill();
       ctx.strokeStyle = "#ffffff";
       ctx.lineWidth = 1.25;
       ctx.stroke();
     }
+    made = { canvas: canvas, half: half };
+    sprites.set(key, made);
+    return made;
   }
 
   /** The points of a decoded tile in tile pixels, as flat arrays (kept for hit-testing). */
@@ -175,6 +191,7 @@
       this._url = url;
       this._tiles_data = new Map();
       this._pending = new Map();
+      this._busy_ms = 0; // decoding and drawing, all tiles so far
       L.setOptions(this, options);
       this.on("tileunload", (event) => {
         const key = this._tileCoordsToKey(event.coords);
@@ -206,10 +223,12 @@
         })
         .then((buffer) => {
           this._pending.delete(key);
+          const started = performance.now();
           const tile = tileData(window.visitmapMVT.decode(buffer), size);
           tile.coords = coords;
           this._tiles_data.set(key, tile);
           drawTile(canvas, tile, coords.z);
+          this._busy_ms += performance.now() - started;
           done(null, box);
         })
         .catch((error) => {
@@ -217,6 +236,18 @@
           if (error.name !== "AbortError") done(error, box);
         });
       return box;
+    },
+
+    // A tile shows at once, without Leaflet's fade-in: the fade repaints every tile on every
+    // frame until the last one has faded in, which on a slow tablet outlasted the drawing.
+    _tileReady: function (coords, error, tile) {
+      const fade = this._map._fadeAnimated;
+      this._map._fadeAnimated = false;
+      try {
+        L.GridLayer.prototype._tileReady.call(this, coords, error, tile);
+      } finally {
+        this._map._fadeAnimated = fade;
+      }
     },
 
     /** The resident or dong symbol nearest ``latlng`` within a few pixels, or null. */
@@ -275,7 +306,8 @@
     stats: function () {
       let points = 0;
       for (const tile of this._tiles_data.values()) points += tile.x.length;
-      return { tiles: this._tiles_data.size, residents: points, pending: this._pending.size };
+      return { tiles: this._tiles_data.size, residents: points, pending: this._pending.size,
+        busy_ms: Math.round(this._busy_ms) };
     },
   });
 
