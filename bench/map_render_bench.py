@@ -226,7 +226,9 @@ def measure(url_text: str, repeat: int, before: str, *, today) -> None:
                       "| zoom 16 settled (s) |")  # fmt: skip
                 print("|---|---|---|---|---|")
                 for label, scripts in variants:
-                    runs = [one_run(browser, base, token, (lat, lon), scripts) for _ in range(repeat)]
+                    runs = [
+                        one_run(browser, base, token, (lat, lon), scripts) for _ in range(repeat)
+                    ]
                     print(
                         f"| {label} | {statistics.median(r['nodes'] for r in runs):.0f} "
                         f"| {statistics.median(r['symbols'] for r in runs):.0f} "

@@ -82,5 +82,5 @@ def contrast(a: str, b: str) -> float:
 
 
 def heat_stops() -> list[tuple[int, str]]:
-    """The heatmap's ramp as (percent, colour), for the legend's gradient."""
+    """Return the heatmap's ramp as (percent, colour), for the legend's gradient."""
     return [(round(stop * 100), colour) for stop, colour in sorted(HEAT_GRADIENT.items())]

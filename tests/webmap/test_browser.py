@@ -86,7 +86,8 @@ CENTRE_PIXELS = """() => {
             let alone = true;
             for (let j = 0; j < tile.x.length && alone; j++) {
                 if (j === i) continue;
-                const later = tile.tier[j] > tile.tier[i] || (tile.tier[j] === tile.tier[i] && j > i);
+                const later = tile.tier[j] > tile.tier[i]
+                    || (tile.tier[j] === tile.tier[i] && j > i);
                 const near = Math.hypot(tile.x[j] - tile.x[i], tile.y[j] - tile.y[i]);
                 const mark = Math.hypot(tile.x[j] + 4.95 - tile.x[i], tile.y[j] - 4.95 - tile.y[i]);
                 alone = !(later && near < 24) && !(tile.overdue[j] && mark < 5);
@@ -102,9 +103,7 @@ CENTRE_PIXELS = """() => {
 }"""
 
 
-def test_page_shows_legend_and_residents_in_their_tier_colour_and_shape(
-    page, server, map_database
-):
+def test_page_shows_legend_and_residents_in_their_tier_colour_and_shape(page, server, map_database):
     page.goto(server + "/")
     legend = page.locator("#legend")
     for code, (name, colour) in style.TIERS.items():

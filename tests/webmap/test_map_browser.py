@@ -91,7 +91,9 @@ def test_the_panel_by_keyboard_focus_in_escape_out(browser, server, map_database
     panel = page.locator("#resident-panel")
     panel.locator("#panel-title").wait_for(timeout=10_000)
     assert panel.get_attribute("data-resident-id") == rid
-    assert page.evaluate("document.getElementById('resident-panel').contains(document.activeElement)")
+    assert page.evaluate(
+        "document.getElementById('resident-panel').contains(document.activeElement)"
+    )
     # Tab reaches the close button inside the panel
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "panel-close"
@@ -143,7 +145,7 @@ def test_phone_folds_legend_and_filters_and_the_filter_box_stays_small(browser, 
         summary = page.locator(f"{box} > summary")
         assert summary.is_visible()
         left, top, right, bottom = summary.evaluate(RECT)
-        assert 0 <= left and right <= PHONE["width"] and bottom <= PHONE["height"], box
+        assert left >= 0 and right <= PHONE["width"] and bottom <= PHONE["height"], box
     mapbox = page.locator(".leaflet-container").evaluate(RECT)
     map_area = (mapbox[2] - mapbox[0]) * (mapbox[3] - mapbox[1])
     for state in ("folded", "open"):

@@ -39,13 +39,17 @@ OSM_LAND = "#f2efe9"
 def lab(linear) -> np.ndarray:
     """CIELAB (D65) of linear-light RGB."""
     rgb = np.clip(np.asarray(linear, dtype=float), 0, 1)
-    xyz = np.array(
-        [
-            [0.4124, 0.3576, 0.1805],
-            [0.2126, 0.7152, 0.0722],
-            [0.0193, 0.1192, 0.9505],
-        ]
-    ) @ rgb / np.array([0.95047, 1.0, 1.08883])
+    xyz = (
+        np.array(
+            [
+                [0.4124, 0.3576, 0.1805],
+                [0.2126, 0.7152, 0.0722],
+                [0.0193, 0.1192, 0.9505],
+            ]
+        )
+        @ rgb
+        / np.array([0.95047, 1.0, 1.08883])
+    )
     f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
     return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
 
@@ -62,7 +66,9 @@ def blend(colour: str, over: str, opacity: float) -> str:
     """``colour`` at ``opacity`` over ``over`` (sRGB, as a browser composites)."""
     a = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     b = [int(over[i : i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(opacity * x + (1 - opacity) * y):02x}" for x, y in zip(a, b))
+    return "#" + "".join(
+        f"{round(opacity * x + (1 - opacity) * y):02x}" for x, y in zip(a, b, strict=True)
+    )
 
 
 def hue(colour: str) -> float:
