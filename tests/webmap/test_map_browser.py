@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tests.webmap.conftest import chromium, login, served
 from tests.webmap.test_browser import POINT_OF, _show, _xss_location
 from webmap import style
+from webmap.map_page import _run_state
 
 pytestmark = pytest.mark.db
 
@@ -203,3 +204,13 @@ def test_the_map_names_its_run_and_leaders_may_pick_one(browser, server, map_dat
     else:
         assert picker.count() == 0
     context.close()
+
+
+def test_a_run_is_named_published_published_earlier_or_draft(map_app):
+    with map_app.test_request_context("/?lang=en"):
+        assert _run_state({"is_current": True, "published_at": "x"}) == ("published", "Published")
+        assert _run_state({"is_current": False, "published_at": "x"})[0] == "earlier"
+        # a row without the publishing keys (before migration 0014) reads as a draft
+        assert _run_state({})[0] == "draft"
+    with map_app.test_request_context("/?lang=ko"):
+        assert _run_state({})[1] == "초안 (게시 안 됨)"
