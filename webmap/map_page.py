@@ -4,6 +4,10 @@ Folium builds the Leaflet map (dong choropleth, facilities, heatmap); the page's
 the residents as vector tiles, the filters, the legend and the resident panel. The page
 carries per-dong counts, facilities and heat cells, never individual residents: its size
 does not grow with the number of residents.
+
+The page names the score run it shows (method, configuration, as-of date, published or
+draft); who may look at other runs (:data:`webmap.access.RUN_VIEWERS`) picks one from a list,
+which opens the page with ``?run=ID`` without publishing anything.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from folium.plugins import HeatMap
 from shapely.geometry import shape
 
 from geo.analyst_export import SUPPRESS_BELOW
-from geo.mapdata.queries import MapData, map_data
+from geo.mapdata.queries import MapData, list_runs, map_data
 from visitmap.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
+from webmap.access import RUN_VIEWERS
+from webmap.auth import current_account
 from webmap.db import get_session
 from webmap.pages import aggregate_scope, suppress_small_counts
 from webmap.params import requested_run, today
@@ -32,7 +38,10 @@ from webmap.safe_html import TextTooltip
 bp = Blueprint("map", __name__)
 
 SEODAEMUN_CENTRE = (37.5791, 126.9368)
-VECTORGRID_JS = "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+#: the page's scripts, in order: the tile decoder, then the page (residents drawn on canvas)
+PAGE_SCRIPTS = ("mvt.js", "map.js")
+#: how many recent runs the run picker lists
+RUNS_LISTED = 30
 
 
 def _local_assets(element, js=(), css=()) -> None:
@@ -163,7 +172,7 @@ def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
         name="choropleth",
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.3,
+            "fillOpacity": 0.35,
             "color": "#555",
             "weight": 1,
         },
@@ -195,6 +204,7 @@ def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
         radius=18,
         blur=15,
         min_opacity=0.3,
+        gradient={str(stop): colour for stop, colour in style.HEAT_GRADIENT.items()},
         show=False,
     )
     _local_assets(heat, js=[("leaflet-heat.js", "vendor/heat/leaflet-heat.js")])
@@ -225,6 +235,55 @@ def _js_texts() -> dict[str, str]:
         "error": gettext("Could not load this resident."),
         "record_visit": gettext("Record a visit"),
     }
+
+
+def _run_state(row: dict) -> tuple[str, str]:
+    """Return a run's state code and its words: the published run, published earlier, draft."""
+    if row.get("is_current"):
+        return "published", gettext("Published")
+    if row.get("published_at"):
+        return "earlier", gettext("Published earlier")
+    return "draft", gettext("Draft (not published)")
+
+
+def run_choices(session, run_id: int | None) -> tuple[dict | None, list[dict]]:
+    """Return the run the page shows and the runs its caller may pick from.
+
+    Parameters
+    ----------
+    session : Session
+        The request's session.
+    run_id : int or None
+        The run shown.
+
+    Returns
+    -------
+    tuple of (dict or None, list of dict)
+        The shown run (id, method, configuration version, as-of date, state and its words),
+        None if there is none; and the newest runs for the run picker (empty for a role that
+        may not look at other runs), each with the same keys and ``is_current``.
+    """
+    rows = list_runs(session, limit=RUNS_LISTED)
+    if run_id is not None and all(row["id"] != run_id for row in rows):
+        rows += [row for row in list_runs(session, limit=10**6) if row["id"] == run_id]
+    runs = []
+    for row in rows:
+        state, label = _run_state(row)
+        runs.append(
+            {
+                "id": row["id"],
+                "method": row["method"],
+                "config_version": row["config_version"],
+                "as_of": row["as_of"],
+                "state": state,
+                "state_label": label,
+                "is_current": bool(row.get("is_current")),
+            }
+        )
+    shown = next((r for r in runs if r["id"] == run_id), None)
+    account = current_account()
+    may_pick = account is not None and account.has(*RUN_VIEWERS)
+    return shown, runs if may_pick else []
 
 
 @bp.get("/")
@@ -264,6 +323,9 @@ def map_page():
         "visit_form": url_for("visits.new_visit"),
         "resident_zoom": 14,
         "tiers": style.tier_colours(),
+        "tier_text": style.TIER_TEXT,
+        "shapes": style.TIER_SHAPES,
+        "outline": style.SYMBOL_OUTLINE,
         "overdue_colour": style.OVERDUE_COLOUR,
         "texts": _js_texts(),
     }
@@ -271,6 +333,8 @@ def map_page():
         name: style.TIER_LABELS[code][0 if locale == "ko" else 1]
         for code, (name, _colour) in style.TIERS.items()
     }
+    config["tier_labels"] = tier_labels
+    run, runs = run_choices(session, run_id)
     areas = sorted(parts.areas, key=lambda a: a["name"])
     signals = {k: v[0 if locale == "ko" else 1] for k, v in CRISIS_SIGNAL_KINDS.items()}
     controls = render_template(
@@ -287,14 +351,22 @@ def map_page():
         },
         locale=locale,
         run_id=run_id,
+        run=run,
+        runs=runs,
+        shapes=style.TIER_SHAPES,
+        outline=style.SYMBOL_OUTLINE,
+        heat=style.heat_stops(),
     )
     root = fmap.get_root()
     root.header.add_child(
         folium.Element(
             f"<title>{html.escape(gettext('Welfare visit map'))}</title>"
-            f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
-            f'<script defer src="{url_for("static", filename=VECTORGRID_JS)}"></script>'
-            f'<script defer src="{url_for("static", filename="map.js")}"></script>'
+            + render_template("_head.html")
+            + f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
+            + "".join(
+                f'<script defer src="{url_for("static", filename=name)}"></script>'
+                for name in PAGE_SCRIPTS
+            )
         )
     )
     root.html.add_child(folium.Element(controls))  # kept verbatim (webmap.safe_html)

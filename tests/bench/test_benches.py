@@ -131,10 +131,26 @@ def check_tiles_bench(out: str) -> None:
         assert largest["service"] == largest["bare"], block.group(0)
 
 
+def check_map_render_bench(out: str) -> None:
+    assert 0 < number(r"^residents scored: (\d+)$", out) <= TINY_ROWS
+    assert "CPU throttled 4x, zoom 16" in out
+    rows = dict(
+        (label.split(" ")[0], [float(v) for v in values.split(" | ")])
+        for label, values in re.findall(r"^\| (svg \(.+?\)|canvas) \| (.+) \|$", out, re.MULTILINE)
+    )
+    assert "canvas" in rows, out
+    assert "svg" in rows or "svg: not measured" in out, out
+    for nodes, symbols, page_s, zoom_s in rows.values():
+        assert nodes > 0 and page_s > 0 and zoom_s > 0
+        assert 0 <= symbols <= TINY_ROWS
+    assert rows["canvas"][0] < 2000  # the goal of issue 12 (counts, not times)
+
+
 CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     # bench name: (uses a scratch database, check of its output)
     "import_bench": (True, check_import_bench),
     "import_phases": (True, check_import_phases),
+    "map_render_bench": (True, check_map_render_bench),
     "route_plan_bench": (False, check_route_plan_bench),
     "score_bench": (True, check_score_bench),
     "score_phases": (True, check_score_phases),

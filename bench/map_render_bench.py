@@ -1,0 +1,249 @@
+"""Benchmark: the map page in Chromium with the CPU slowed 4x, residents as SVG vs on canvas.
+
+    .venv/bin/python bench/map_render_bench.py [--database visitmap] [--repeat 3]
+    .venv/bin/python bench/map_render_bench.py --tiny   # 200 residents, one run each
+
+Needs a database with residents and a published score run (the demo: ``make demo``). The app
+is served by waitress in this process; headless Chromium (Playwright, Debian's ``chromium``)
+opens the map at a tablet's size (820 x 1180) with the CPU slowed 4x
+(``Emulation.setCPUThrottlingRate``), signed in with an API token of a leader of all dongs
+(``bench.map``, made if missing; the token is revoked afterwards). For each renderer it
+measures:
+
+- page settled: from navigation start to the last activity (a tile's response, a change of
+  the page's DOM, a long task) before 1 s with none and no tile pending, at the page's own
+  first view;
+- zoom settled: the same, from a ``setView`` at zoom 16 on the densest dong (active residents
+  per km²) to its last activity;
+- the DOM nodes in the map pane (``.leaflet-map-pane *``) at zoom 16, and the symbols drawn.
+
+"canvas" is the page as it is; "svg" is the page with the map script of ``--before`` (a git
+revision; default the commit before residents went on canvas) and its Leaflet.VectorGrid,
+read with ``git show`` and served in place of ``mvt.js`` and ``map.js``: the same page, data
+and server, one SVG node per resident. Without git or that revision the svg row is left out.
+Times are medians over ``--repeat`` fresh browser contexts. ``--tiny`` makes a scratch
+database (``--database``, default ``visitmap_bench_tiny``) with the demo at 200 residents,
+runs once each, and drops it: a check that the bench still runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from waitress.server import create_server
+
+from geo.accounts import create_token, create_user, get_account, revoke_token
+from geo.db import make_engine, session_scope
+from geo.score_runs import published_run_id
+from geo.settings import today_in_seoul
+from webmap import create_app
+
+from _scratch import TINY_AS_OF, bench_database
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_USER = "bench.map"
+#: the map script before residents went on canvas, and the library it drew them with
+BEFORE = "5a9eaca~1"
+VECTORGRID = "webmap/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js"
+VIEWPORT = (820, 1180)
+THROTTLE = 4
+ZOOM = 16
+QUIET_MS = 1000
+CHROMIUM = "/usr/bin/chromium"
+
+#: records the page's last activity: tile responses, DOM changes, long tasks; tiles in flight
+WATCH = """
+(() => {
+  window.__vm = { last: 0, pending: 0 };
+  const touch = (t) => { window.__vm.last = Math.max(window.__vm.last, t); };
+  const realFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const tile = String(input && input.url || input).includes("/tiles/");
+    if (tile) window.__vm.pending++;
+    return realFetch(input, init).finally(() => {
+      if (tile) { window.__vm.pending--; touch(performance.now()); }
+    });
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) touch(e.startTime + e.duration);
+  }).observe({ type: "longtask", buffered: true });
+  const watch = () => new MutationObserver(() => touch(performance.now())).observe(
+    document.documentElement, { subtree: true, childList: true, attributes: true });
+  if (document.documentElement) watch(); else addEventListener("DOMContentLoaded", watch);
+})();
+"""
+QUIET = f"""() => window.visitmap !== undefined && window.__vm.pending === 0
+    && performance.now() - window.__vm.last >= {QUIET_MS}"""
+NODES = "document.querySelectorAll('.leaflet-map-pane *').length"
+SYMBOLS = """() => { const l = visitmap.residents && visitmap.residents();
+    return l ? l.stats().residents : document.querySelectorAll('path.vm-resident').length; }"""
+
+
+def git_show(revision: str, path: str) -> str | None:
+    """The file at ``path`` in git ``revision`` of this checkout, or None."""
+    try:
+        done = subprocess.run(
+            ["git", "show", f"{revision}:{path}"], cwd=ROOT, capture_output=True, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout.decode() if done.returncode == 0 else None
+
+
+def densest_dong(session: Session) -> tuple[str, str, float, float, float]:
+    """(code, name, lat, lon, residents per km²) of the dong densest in active residents."""
+    row = session.execute(
+        text("""SELECT a.code, a.name, ST_Y(a.label_point) AS lat, ST_X(a.label_point) AS lon,
+                count(*) / (ST_Area(a.geom::geography) / 1e6) AS density
+            FROM areas a JOIN households h ON h.area_id = a.id
+            JOIN residents r ON r.household_id = h.id
+            WHERE r.status = 'active' GROUP BY a.id ORDER BY density DESC LIMIT 1""")
+    ).one()
+    return row.code, row.name, row.lat, row.lon, float(row.density)
+
+
+def bench_token(engine) -> tuple[str, int]:
+    """An API token of :data:`BENCH_USER` (a leader of every dong, made if missing)."""
+    with session_scope(engine) as session:
+        if get_account(session, username=BENCH_USER) is None:
+            create_user(
+                session,
+                BENCH_USER,
+                display_name="map render benchmark",
+                roles=["leader"],
+                password=None,
+                all_areas=True,
+            )
+        token, info = create_token(session, BENCH_USER, f"map bench {time.time_ns()}")
+    return token, info.id
+
+
+def _serve(body: str):
+    """A Playwright route handler answering ``body`` as a script."""
+
+    def handler(route, request) -> None:
+        route.fulfill(status=200, content_type="text/javascript", body=body)
+
+    return handler
+
+
+def one_run(browser, base: str, token: str, centre, scripts: dict | None) -> dict:
+    """Open the map once in a fresh context; returns settle times (s), nodes and symbols."""
+    context = browser.new_context(
+        viewport={"width": VIEWPORT[0], "height": VIEWPORT[1]},
+        extra_http_headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        context.add_init_script(WATCH)
+        page = context.new_page()
+        for name, body in (scripts or {}).items():
+            page.route(f"**/static/{name}", _serve(body))
+        cdp = context.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLE})
+        page.goto(base + "/", wait_until="domcontentloaded")
+        page.wait_for_function(QUIET, polling=250, timeout=120_000)
+        page_settled = page.evaluate("window.__vm.last") / 1000
+        lat, lon = centre
+        start = page.evaluate(
+            f"""() => {{ const t = performance.now(); window.__vm.last = t;
+                visitmap.map.setView([{lat}, {lon}], {ZOOM}, {{animate: false}}); return t; }}"""
+        )
+        page.wait_for_function(QUIET, polling=250, timeout=120_000)
+        zoom_settled = (page.evaluate("window.__vm.last") - start) / 1000
+        assert page.evaluate("visitmap.map.getZoom()") == ZOOM
+        return {
+            "page": page_settled,
+            "zoom": zoom_settled,
+            "nodes": page.evaluate(NODES),
+            "symbols": page.evaluate(SYMBOLS),
+        }
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="default visitmap (--tiny: visitmap_bench_tiny)")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", default=BEFORE, help=f"git revision of the SVG page ({BEFORE})")
+    parser.add_argument("--tiny", action="store_true", help="200 residents, --repeat 1")
+    args = parser.parse_args()
+    today = TINY_AS_OF if args.tiny else today_in_seoul()
+    with bench_database(args.database, tiny=args.tiny, score=True, default="visitmap") as url:
+        measure(url, 1 if args.tiny else args.repeat, args.before, today=today)
+
+
+def measure(url_text: str, repeat: int, before: str, *, today) -> None:
+    from playwright.sync_api import sync_playwright
+
+    engine = make_engine(url_text)
+    with Session(engine) as session:
+        run_id = published_run_id(session)
+        if run_id is None:
+            raise SystemExit("no published score run: run `visitmap score --publish` first")
+        residents = session.execute(
+            text("SELECT count(*) FROM resident_scores WHERE run_id = :r"), {"r": run_id}
+        ).scalar_one()
+        code, name, lat, lon, density = densest_dong(session)
+    print(f"run {run_id}")
+    print(f"residents scored: {residents:,}")
+    print(f"densest dong: {name} ({code}) at {lat:.5f}, {lon:.5f}; {density:,.0f} residents/km²")
+    print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}, CPU throttled {THROTTLE}x, zoom {ZOOM}, "
+          f"median of {repeat}")  # fmt: skip
+
+    variants: list[tuple[str, dict | None]] = []
+    old_js, vectorgrid = git_show(before, "webmap/static/map.js"), git_show(before, VECTORGRID)
+    if old_js and vectorgrid and "vectorGrid" in old_js:
+        variants.append((f"svg ({before})", {"mvt.js": vectorgrid, "map.js": old_js}))
+    else:
+        print(f"svg: not measured (no git revision {before} with the SVG map script)")
+    variants.append(("canvas", None))
+
+    token, token_id = bench_token(engine)
+    app = create_app({"DATABASE_URL": url_text, "TODAY": today.isoformat(), "BASEMAP_URL": ""})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    threading.Thread(target=server.run, daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            try:
+                print("| renderer | DOM nodes in map pane | symbols drawn | page settled (s) "
+                      "| zoom 16 settled (s) |")  # fmt: skip
+                print("|---|---|---|---|---|")
+                for label, scripts in variants:
+                    runs = [
+                        one_run(browser, base, token, (lat, lon), scripts) for _ in range(repeat)
+                    ]
+                    print(
+                        f"| {label} | {statistics.median(r['nodes'] for r in runs):.0f} "
+                        f"| {statistics.median(r['symbols'] for r in runs):.0f} "
+                        f"| {statistics.median(r['page'] for r in runs):.2f} "
+                        f"| {statistics.median(r['zoom'] for r in runs):.2f} |",
+                        flush=True,
+                    )
+            finally:
+                browser.close()
+    finally:  # the all-dongs token never outlives the bench
+        server.close()
+        with session_scope(engine) as session:
+            revoke_token(session, token_id)
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
