@@ -225,7 +225,7 @@ def _js_texts() -> dict[str, str]:
         "last_visit": gettext("Last visit"),
         "never_visited": gettext("Never visited"),
         "next_due": gettext("Next visit due"),
-        "days_overdue": gettext("days overdue"),
+        "visit_state": gettext("Visit state"),
         "open_needs": gettext("Open needs"),
         "recent_support": gettext("Recent support"),
         "none": gettext("None"),

@@ -26,6 +26,7 @@ from geo.mapdata.aggregates import (
 from geo.mapdata.filters import NO_FILTERS, MapQueryError, ResidentFilters
 from geo.scope import Scope
 from geo.score_runs import published_run_id, resident_explanation
+from geo.visit_states import visit_states_of
 from visitmap.vocab import (
     NEED_CATEGORIES,
     NEED_STATUSES,
@@ -378,10 +379,14 @@ def resident_panel(
         {"rid": person["id"], "n": recent_support},
     ).mappings()
     due = explanation["next_due_on"]
+    state = visit_states_of(session, run_id, [resident_id], today).get(resident_id)
     return {
         **{k: v for k, v in explanation.items() if k != "contributions"},
         "next_due_on": due.isoformat(),
         "days_overdue": max(0, (today - due).days),
+        "visit_state": None
+        if state is None
+        else {key: state[key] for key in ("state", "state_ko", "state_en", "words_ko", "words_en")},
         "name": person["name"],
         "area_name": person["area_name"],
         "age_years": today.year - person["birth_year"],

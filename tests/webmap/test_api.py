@@ -14,6 +14,7 @@ from geo.mapdata.queries import resident_panel, residents_in_box
 from geo.mapdata.tiles import residents_tile, tile_of
 from geo.scope import Scope
 from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE
+from visitmap.vocab import VISIT_STATES, overdue_words
 
 pytestmark = pytest.mark.db
 
@@ -121,6 +122,16 @@ def test_resident_record_has_reasons_visits_and_text_as_given(map_client, map_da
     assert data["last_visit"]["visited_on"] == "2026-10-30"
     assert data["next_due_on"] and data["days_overdue"] >= 0
     assert isinstance(data["open_needs"], list) and isinstance(data["recent_support"], list)
+    # the panel's state in words agrees with its due date
+    state = data["visit_state"]
+    assert state["state"] in VISIT_STATES
+    assert state["state_ko"] == VISIT_STATES[state["state"]][0]
+    if state["state"] == "overdue":
+        assert data["days_overdue"] > 0
+        assert overdue_words(data["days_overdue"])[0] in state["words_ko"]
+    assert "일 동안" not in " ".join(data["reasons_ko"]) or all(
+        int(r.split("일")[0].replace(",", "")) <= 800 for r in data["reasons_ko"] if "일 동안" in r
+    )
 
 
 def test_areas_have_per_tier_counts_that_add_up(map_client, map_database):

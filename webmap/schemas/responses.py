@@ -111,6 +111,16 @@ class LastVisit(Out):
     notes: str | None
 
 
+class PanelVisitState(Out):
+    """The resident's visit state today (:data:`visitmap.vocab.VISIT_STATES`), in words."""
+
+    state: str
+    state_ko: str
+    state_en: str
+    words_ko: str
+    words_en: str
+
+
 class OpenNeed(Out):
     """A need found and not yet met."""
 
@@ -155,6 +165,7 @@ class ResidentPanel(Out):
     reasons_en: list[str]
     next_due_on: DateStr
     days_overdue: int
+    visit_state: PanelVisitState | None
     name: str | None
     age_years: int
     lives_alone: bool

@@ -354,8 +354,9 @@
       ? visit.visited_on + " · " + (ko ? visit.outcome_ko : visit.outcome_en)
       : texts.never_visited));
     if (visit && visit.notes) list.append(...section(texts.note, visit.notes));
-    list.append(...section(texts.next_due, data.next_due_on +
-      (data.days_overdue > 0 ? " (" + data.days_overdue + " " + texts.days_overdue + ")" : "")));
+    const state = data.visit_state;
+    if (state) list.append(...section(texts.visit_state, ko ? state.words_ko : state.words_en));
+    list.append(...section(texts.next_due, data.next_due_on));
     const needs = el("ul");
     for (const need of data.open_needs) {
       needs.append(el("li", {}, (ko ? need.category_ko : need.category_en) + " · " +
