@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import get_locale
 
 from geo.analyst_export import load_pseudonym_key
 from geo.settings import load_settings
@@ -47,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     i18n.init_app(app)
+    app.jinja_env.globals["get_locale"] = get_locale  # _nav.html (issue 12; "pages" owns this)
     auth.init_app(app)
     errors.init_app(app)
 
