@@ -18,7 +18,7 @@
       iconSize: [26, 26], iconAnchor: [13, 13] }) }).addTo(map);
     data.stops.forEach(function (s) {
       var div = document.createElement("div");
-      div.className = "route-stop" + (s[3] ? " done" : "");
+      div.className = "print-stop" + (s[3] ? " done" : "");
       div.style.background = colour;
       div.textContent = String(s[2]);
       L.marker([s[0], s[1]], { icon: L.divIcon({ className: "", html: div, iconSize: [24, 24],
