@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.webmap.conftest import AS_OF, chromium, login, served
-from tests.webmap.test_routes_field_day import make_field_plan
+from tests.webmap.test_routes_field_day import drop_plan, make_field_plan
 
 pytestmark = pytest.mark.db
 
@@ -19,9 +19,11 @@ def server(map_app):
 
 
 @pytest.fixture(scope="module")
-def field_plan(map_app, map_database) -> dict:
+def field_plan(map_app, map_database):
     """This module's own plan of the visitor's team, one stop visited."""
-    return make_field_plan(map_app, map_database)
+    made = make_field_plan(map_app, map_database)
+    yield made
+    drop_plan(map_database, made["plan"]["plan_id"])
 
 
 @pytest.fixture(scope="module")
