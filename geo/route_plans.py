@@ -18,6 +18,10 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.score_runs import resident_explanation
+from scoring.features import MET_OUTCOMES
+from visitmap.vocab import VISIT_OUTCOMES, VISIT_STATES, overdue_band, overdue_words
+
+_MET_SQL = ", ".join(f"'{outcome}'" for outcome in MET_OUTCOMES)
 
 CANDIDATE_COLUMNS = (
     "resident_id",
@@ -30,7 +34,46 @@ CANDIDATE_COLUMNS = (
     "next_due_on",
     "available_from",
     "available_until",
+    "never_met",
+    "state",
 )
+
+
+def stop_state(*, days_overdue: int, never_met: bool, visit_outcome: str | None = None) -> dict:
+    """Return a stop's visit state on its plan's day, with its words in Korean and English.
+
+    A stand-in for the per-resident states of ``scoring.cadence.visit_states`` (issue 12):
+    it decides from what a plan holds. Visited on the day (any outcome recorded) comes first,
+    then overdue (``days_overdue`` above 0, never met or not), then first visit needed
+    (never met), else due.
+
+    Returns
+    -------
+    dict
+        ``state`` (a code of :data:`visitmap.vocab.VISIT_STATES`), ``state_ko`` /
+        ``state_en`` (its label, with the overdue period in words or the visit's outcome),
+        ``outcome`` (the day's visit outcome or None).
+    """
+    if visit_outcome is not None:
+        state = "visited"
+        detail = VISIT_OUTCOMES.get(visit_outcome, (visit_outcome, visit_outcome))
+    elif days_overdue > 0:
+        state, detail = "overdue", overdue_words(days_overdue)
+    elif never_met:
+        state, detail = "first_visit", None
+    else:
+        state, detail = "due", None
+    ko, en = VISIT_STATES[state]
+    if detail is not None:
+        ko, en = f"{ko} · {detail[0]}", f"{en} · {detail[1]}"
+    return {"state": state, "state_ko": ko, "state_en": en, "outcome": visit_outcome}
+
+
+def _urgency(row) -> tuple[int, int, int, int]:
+    # routing.candidates.Candidate.priority, with the days overdue as the last tie-break
+    rank = ("due", "first_visit", "overdue").index(row.state)
+    band = overdue_band(int(row.days_overdue)) if row.state == "overdue" else -1
+    return (int(row.tier), rank, band, int(row.days_overdue))
 
 
 def team_candidates(
@@ -59,8 +102,10 @@ def team_candidates(
     DataFrame
         One row per resident (columns :data:`CANDIDATE_COLUMNS`; ``lon``/``lat`` of the
         household in WGS84 degrees, ``days_overdue = day - next_due_on`` in days, the
-        availability window or None), most urgent first: highest tier, then most days
-        overdue, then resident id.
+        availability window or None, ``never_met`` (no visit that met them before ``day``),
+        ``state`` ``overdue``, ``first_visit`` or ``due`` as :func:`stop_state` decides),
+        most urgent first as the planner ranks them (tier, state, overdue band; then most
+        days overdue, then resident id).
     """
     scope_sql, scope_params = scope.sql("a.code")
     rows = session.execute(
@@ -68,7 +113,11 @@ def team_candidates(
         SELECT r.external_id AS resident_id, r.id AS resident_pk, a.code AS area_code,
                ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, s.tier,
                (CAST(:day AS date) - s.next_due_on) AS days_overdue, s.next_due_on,
-               r.available_from, r.available_until
+               r.available_from, r.available_until,
+               NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id
+                           AND v.outcome IN ({_MET_SQL})
+                           AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date < :day)
+                   AS never_met
         FROM resident_scores s
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id
@@ -78,7 +127,16 @@ def team_candidates(
         ORDER BY s.tier DESC, days_overdue DESC, r.external_id"""),
         {"team": team_pk, "run": run_id, "day": day} | scope_params,
     ).all()
-    return pd.DataFrame.from_records(rows, columns=list(CANDIDATE_COLUMNS))
+    table = pd.DataFrame.from_records(rows, columns=list(CANDIDATE_COLUMNS[:-1]))
+    table["state"] = [
+        stop_state(days_overdue=int(d), never_met=bool(n))["state"]
+        for d, n in zip(table["days_overdue"], table["never_met"], strict=True)
+    ]
+    if table.empty:
+        return table
+    keys = [_urgency(row) for row in table.itertuples(index=False)]
+    order = sorted(range(len(table)), key=lambda i: keys[i], reverse=True)  # stable
+    return table.iloc[order].reset_index(drop=True)
 
 
 def store_plan(
@@ -190,6 +248,11 @@ def load_plan(
     it are left out and counted in ``hidden_stops`` / ``hidden_drops``. Stops carry the
     resident's name and address (free text: escape when rendering) and, with
     ``with_reasons``, the top reasons of the plan's score run in Korean and English.
+
+    Each stop also carries its state on the plan's day (:func:`stop_state`: ``state``,
+    ``state_ko``, ``state_en``, ``outcome``) and the day's latest visit (``visit_id``,
+    ``visit_outcome``, ``visited_at``, or None); each route its ``done`` count; the plan its
+    ``progress``: stops ``planned`` (shown), ``done`` (visited on the day) and ``dropped``.
     """
     plan = (
         session.execute(
@@ -230,16 +293,32 @@ def load_plan(
                r.external_id AS resident_id, r.name, h.address, a.code AS area_code,
                a.name AS area_name, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, ps.tier,
                ps.days_overdue, ps.arrival, ps.start, ps.departure, ps.travel_metres,
-               ps.wait_minutes
+               ps.wait_minutes,
+               NOT EXISTS (SELECT 1 FROM visits m WHERE m.resident_id = r.id
+                           AND m.outcome IN ({_MET_SQL})
+                           AND (m.visited_at AT TIME ZONE 'Asia/Seoul')::date < :day)
+                   AS never_met,
+               today.external_id AS visit_id, today.outcome AS visit_outcome,
+               today.visited_at AS visited_at
         FROM route_plan_stops ps JOIN residents r ON r.id = ps.resident_id
         JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        LEFT JOIN LATERAL (
+            SELECT v.external_id, v.outcome, v.visited_at FROM visits v
+            WHERE v.resident_id = r.id
+              AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date = :day
+            ORDER BY v.visited_at DESC LIMIT 1) today ON true
         WHERE ps.plan_id = :id{scope_sql}
         ORDER BY ps.member_id, ps.stop_order"""),
-        {"id": plan_id} | scope_params,
+        {"id": plan_id, "day": plan["plan_date"]} | scope_params,
     ).mappings()
     shown_stops = 0
     for stop in stops:
         stop = dict(stop)
+        stop |= stop_state(
+            days_overdue=stop["days_overdue"],
+            never_met=stop["never_met"],
+            visit_outcome=stop["visit_outcome"],
+        )
         routes[stop.pop("member_pk")]["stops"].append(stop)
         shown_stops += 1
     drops = [
@@ -264,11 +343,18 @@ def load_plan(
         _add_reasons(session, scope, plan["run_id"], routes.values())
     for route in routes.values():
         route.pop("member_pk")
+        route["done"] = sum(stop["state"] == "visited" for stop in route["stops"])
+    shown_routes = list(routes.values())
     return dict(plan) | {
-        "routes": list(routes.values()),
+        "routes": shown_routes,
         "dropped": drops,
         "hidden_stops": totals[0] - shown_stops,
         "hidden_drops": totals[1] - len(drops),
+        "progress": {
+            "planned": shown_stops,
+            "done": sum(route["done"] for route in shown_routes),
+            "dropped": len(drops),
+        },
     }
 
 

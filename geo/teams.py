@@ -369,3 +369,27 @@ def set_member_active(session: Session, member_id: str, active: bool) -> None:
     ).first()
     if done is None:
         raise TeamNotFound(f"member {member_id!r} does not exist")
+
+
+def member_record(session: Session, member_id: str) -> dict | None:
+    """Return an active member with their team, or None (unknown or inactive).
+
+    ``member_id``, ``name``, ``role``, ``team_id`` (external ids), ``team_name`` and
+    ``area_codes`` (the team's dongs) — for the field day page, where a visitor picks
+    themselves.
+    """
+    row = (
+        session.execute(
+            text("""
+        SELECT m.external_id AS member_id, m.name, m.role, t.external_id AS team_id,
+               t.name AS team_name,
+               array(SELECT a.code FROM team_areas ta JOIN areas a ON a.id = ta.area_id
+                     WHERE ta.team_id = t.id ORDER BY a.code) AS area_codes
+        FROM visit_team_members m JOIN visit_teams t ON t.id = m.team_id
+        WHERE m.external_id = :m AND m.active"""),
+            {"m": member_id},
+        )
+        .mappings()
+        .one_or_none()
+    )
+    return None if row is None else dict(row) | {"area_codes": list(row["area_codes"])}

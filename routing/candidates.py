@@ -16,11 +16,17 @@ import pandas as pd
 
 from routing.plan_settings import TIERS, PlanningError
 from visitmap.crs import KOREA_BOUNDS
+from visitmap.vocab import overdue_band
 
 #: Columns the candidate table must have.
 REQUIRED_COLUMNS: tuple[str, ...] = ("resident_id", "lon", "lat", "tier", "days_overdue")
 #: Optional availability columns (times of day; missing = unknown = available all day).
 WINDOW_COLUMNS: tuple[str, ...] = ("available_from", "available_until")
+#: Optional column ``state``: the resident's visit state (codes of
+#: :data:`visitmap.vocab.VISIT_STATES`) among those a planner sees, least urgent first; its
+#: position is the state's rank in :attr:`Candidate.priority`. Missing or null: ``overdue``
+#: when ``days_overdue`` is above 0, else ``due``.
+PLANNED_STATES: tuple[str, ...] = ("due", "first_visit", "overdue")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Candidate:
         The resident's availability window; None where unknown.
     row : object
         The row's index label in the input table (for messages).
+    state : str
+        ``overdue``, ``first_visit`` or ``due`` (:data:`PLANNED_STATES`).
     """
 
     resident_id: str
@@ -50,11 +58,20 @@ class Candidate:
     available_from: dt.time | None
     available_until: dt.time | None
     row: object
+    state: str = "due"
 
     @property
-    def priority(self) -> tuple[int, int]:
-        """Sort key, larger is more urgent: tier first, then days overdue."""
-        return (self.tier, self.days_overdue)
+    def priority(self) -> tuple[int, int, int]:
+        """Sort key, larger is more urgent: tier, then state, then the overdue band.
+
+        ``(tier, rank of the state in PLANNED_STATES, visitmap.vocab.overdue_band(days))``:
+        any high-tier resident outranks any medium one; within a tier an overdue resident
+        outranks a first visit, which outranks one merely due; among the overdue a longer
+        band (``3개월 이상`` over ``2주 이상``) is more urgent, and days inside one band do
+        not count (they are as precise as the records behind them, no more).
+        """
+        band = overdue_band(self.days_overdue) if self.state == "overdue" else -1
+        return (self.tier, PLANNED_STATES.index(self.state), band)
 
 
 def validate_base(base: Sequence[float]) -> tuple[float, float]:
@@ -202,6 +219,14 @@ def validate_candidates(candidates: pd.DataFrame) -> tuple[Candidate, ...]:
                 f"got {record['tier']!r}"
             )
         days_overdue = _integer(record["days_overdue"], "days_overdue", row, resident_id)
+        state = record.get("state")
+        if _missing(state):
+            state = "overdue" if days_overdue > 0 else "due"
+        if state not in PLANNED_STATES:
+            raise PlanningError(
+                f"{_where('state', row, resident_id)}: expected one of {list(PLANNED_STATES)}, "
+                f"got {state!r}"
+            )
         available_from, available_until = (
             _time_of_day(record.get(column), column, row, resident_id) for column in WINDOW_COLUMNS
         )
@@ -224,6 +249,7 @@ def validate_candidates(candidates: pd.DataFrame) -> tuple[Candidate, ...]:
                 available_from=available_from,
                 available_until=available_until,
                 row=row,
+                state=state,
             )
         )
     return tuple(rows)

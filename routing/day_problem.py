@@ -10,6 +10,7 @@ the break (at most two intervals).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -122,9 +123,38 @@ class DayProblem:
         """Candidates that could be visited on their own, in table order."""
         return [i for i in range(len(self.candidates)) if i not in self.prescreen]
 
-    def priority(self, candidate: int) -> tuple[int, int]:
+    def priority(self, candidate: int) -> tuple[int, int, int]:
         """Priority key of a candidate (larger = more urgent)."""
         return self.candidates[candidate].priority
+
+    @property
+    def early_deadline(self) -> int:
+        """Working-clock instant by which an *early* visit ends: the break, else mid-day."""
+        instant = self.settings.break_instant
+        return instant if instant is not None else self.working_seconds // 2
+
+    def early_windows(self, candidate: int) -> StartWindows | None:
+        """Start windows of a visit that ends by :attr:`early_deadline`, or None.
+
+        None when the resident's availability leaves no such start, or when a visit alone
+        from the base could not make one (the windows do not allow an early visit).
+        """
+        service = self.service[candidate]
+        early = tuple(
+            (first, min(last, self.early_deadline - service))
+            for first, last in self.windows[candidate]
+            if first <= min(last, self.early_deadline - service)
+        )
+        if not early or not _fits_alone(
+            self.seconds, candidate + 1, service, early, self.working_seconds
+        ):
+            return None
+        return early
+
+    def with_windows(self, windows: dict[int, StartWindows]) -> DayProblem:
+        """Return the problem with some candidates' start windows replaced."""
+        replaced = tuple(windows.get(i, w) for i, w in enumerate(self.windows))
+        return dataclasses.replace(self, windows=replaced)
 
 
 def start_windows(

@@ -48,12 +48,13 @@ def _next_pick(
         if end > problem.working_seconds:
             continue
         walk = problem.metres[location][candidate + 1]
-        tier, overdue = problem.priority(candidate)
+        tier, *urgency = problem.priority(candidate)
+        less_urgent = tuple(-value for value in urgency)
         if pick == "nearest":
-            key = (start, walk, -tier, -overdue, candidate)
+            key = (start, walk, -tier, *less_urgent, candidate)
         else:
             waits = start > clock + problem.seconds[location][candidate + 1]
-            key = (waits, -tier, start, walk, -overdue, candidate)
+            key = (waits, -tier, start, walk, *less_urgent, candidate)
         if best_key is None or key < best_key:
             best_key, best = key, (candidate, start)
     return best

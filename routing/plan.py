@@ -4,7 +4,8 @@ Pure planning core (no database, no web): give the base, the visitors and the ca
 (see :func:`plan_day`) and get a :class:`~routing.plan_result.DayPlan`. The model, what it
 guarantees and the measured performance are in ``docs/route_planning.md``. In short:
 
-* **Priority.** A candidate's priority is its tier, then its days overdue. Tiers are planned
+* **Priority.** A candidate's priority is its tier, then its state (overdue by band of
+  :func:`visitmap.vocab.overdue_band`, then first visit, then due). Tiers are planned
   strictly in order with PyVRP: first a prize-collecting run over the high tier alone, then
   the medium tier (and high-tier residents still unplanned) with every visit already planned
   made *required*, then the low tier likewise, each run warm-started from the previous plan.
@@ -14,6 +15,12 @@ guarantees and the measured performance are in ``docs/route_planning.md``. In sh
   a more urgent visit to a less urgent one when either fits. A deterministic repair then
   makes the final plan priority-stable whatever the heuristic found: no dropped visit fits
   anywhere, and none could take the place of a less urgent planned visit.
+* **High tier early.** In the high tier's run, a high-tier visit gets start windows that end
+  the visit by the break (mid-day without a break) wherever its availability and the walk
+  from the base allow; the visits planned so keep those windows in every later run and in
+  the balancing run, and the high-tier visits that did not fit the morning compete again,
+  with their whole windows, in the next tier's run. The priority repair uses the whole
+  windows, so no visit that fits the day is dropped to keep a high-tier visit early.
 * **Balance.** A last run keeps the planned set fixed (all required) and penalises each
   visitor's route duration above the team mean (PyVRP's overtime cost), traded against
   travel at ``PlanSettings.balance_metres_per_minute``.
@@ -62,6 +69,8 @@ MIN_RUN_SECONDS = 0.05
 #: (small days finish well before the time limit; time left over goes to the next run).
 STALL_ITERATIONS_PER_CLIENT = 20
 MIN_STALL_ITERATIONS = 500
+#: The tier whose visits are first planned to end by the break (or mid-day without one).
+EARLY_TIER = 2
 #: Cost units per metre in the balancing run, so that balance_metres_per_minute per minute of
 #: overtime is an integer cost per second.
 _BALANCE_DISTANCE_COST = 60
@@ -208,8 +217,9 @@ def _vehicle_type(problem: DayProblem, **overrides) -> VehicleType:
 def _solve(problem: DayProblem) -> tuple[list[list[int]], set[int], float, int]:
     # Tier by tier (high first), repair, balance, repair. Returns the routes, the dropped
     # eligible candidates, the solver's time and the number of repairs. Each tier run gets the
-    # time left over in proportion to its number of candidates.
-    settings = problem.settings
+    # time left over in proportion to its number of candidates; the high tier's visits keep
+    # their early windows (where they got them) through the tier runs and the balancing.
+    settings, full = problem.settings, problem
     routes: list[list[int]] = [[] for _ in problem.visitors]
     eligible = problem.eligible
     if not eligible:
@@ -223,18 +233,43 @@ def _solve(problem: DayProblem) -> tuple[list[list[int]], set[int], float, int]:
         planned = {c for route in routes for c in route}
         # This tier, and the more urgent ones dropped so far (a new layout may make room).
         optional = [c for c in eligible if problem.candidates[c].tier >= tier and c not in planned]
-        model = _Model(problem, sorted(planned), optional, _vehicle_type(problem))
+        early: dict[int, tuple] = {}
+        if tier == EARLY_TIER:  # the high tier first goes in the morning where it can
+            early = {c: w for c in optional if (w := problem.early_windows(c)) is not None}
+        run_problem = problem.with_windows(early) if early else problem
+        model = _Model(run_problem, sorted(planned), optional, _vehicle_type(problem))
         seconds = (tiers_budget - solver_seconds) * sizes[run] / sum(sizes[run:])
         routes, used = model.improve(routes, max(MIN_RUN_SECONDS, seconds))
         solver_seconds += used
+        if early:  # those planned keep their early windows in every later run and repair
+            kept = {c for route in routes for c in route}
+            problem = problem.with_windows({c: w for c, w in early.items() if c in kept})
+    # The repair works with the whole windows: a visit that fits the day is never dropped
+    # to keep a high-tier visit in the morning (it may move one to the afternoon instead).
+    problem = full
     dropped = set(eligible) - {c for route in routes for c in route}
     repairs = repair_priorities(problem, routes, dropped)
     if balance and len(dropped) < len(eligible):
         seconds = max(MIN_RUN_SECONDS, settings.time_limit_seconds - solver_seconds)
-        routes, used = _balance(problem, routes, seconds)
+        routes, used = _balance(_keep_early(problem, routes), routes, seconds)
         solver_seconds += used
         repairs += repair_priorities(problem, routes, dropped)
     return routes, dropped, solver_seconds, repairs
+
+
+def _keep_early(problem: DayProblem, routes: list[list[int]]) -> DayProblem:
+    # The problem with early windows for the high-tier visits that the routes make early,
+    # so that the balancing run keeps them there.
+    early = {}
+    for route in routes:
+        times = route_times(problem, route)
+        for candidate, start in zip(route, times.starts if times else (), strict=False):
+            if problem.candidates[candidate].tier != EARLY_TIER:
+                continue
+            windows = problem.early_windows(candidate)
+            if windows and any(first <= start <= last for first, last in windows):
+                early[candidate] = windows
+    return problem.with_windows(early)
 
 
 def _balance(

@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     i18n.init_app(app)
+    app.jinja_env.globals["get_locale"] = get_locale  # _nav.html (issue 12; "pages" owns this)
     auth.init_app(app)
     errors.init_app(app)
     # every page's header (templates/_nav.html): its links, its language links, the language

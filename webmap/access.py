@@ -61,6 +61,8 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "routes.plan_from_page": FIELD,
         "routes.route_csv": FIELD,
         "routes.route_gpx": FIELD,
+        "routes.my_day": FIELD,
+        "routes.my_day_pick": FIELD,
         # visits
         "visits.new_visit": FIELD,
         "visits.submit_visit": FIELD,

@@ -30,11 +30,23 @@ CSV_COLUMNS = (
     "area_code",
     "tier",
     "days_overdue",
+    "state",
+    "state_ko",
+    "state_en",
+    "visit_outcome",
+    "plan_progress",
     "travel_metres",
     "lon",
     "lat",
     "reasons_ko",
 )
+
+
+def progress_words(plan: dict) -> tuple[str, str]:
+    """Return the plan's progress in words (한국어, English): "40곳 중 3곳 완료", "3 of 40 done"."""
+    progress = plan["progress"]
+    done, planned = progress["done"], progress["planned"]
+    return f"{planned}곳 중 {done}곳 완료", f"{done} of {planned} done"
 
 
 #: Characters XML 1.0 does not allow (C0 controls but tab, newline and carriage return,
@@ -86,11 +98,16 @@ def _cell(value) -> str:
 
 
 def plan_csv(plan: dict) -> str:
-    """One row per stop in visiting order, visitor by visitor (UTF-8 with BOM, for Excel)."""
+    """One row per stop in visiting order, visitor by visitor (UTF-8 with BOM, for Excel).
+
+    Each row has the stop's state on the plan's day (code and words, the day's visit outcome)
+    and the plan's progress as ``done/planned``.
+    """
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    progress = f"{plan['progress']['done']}/{plan['progress']['planned']}"
     for route in plan["routes"]:
         for stop in route["stops"]:
             row = {
@@ -99,6 +116,7 @@ def plan_csv(plan: dict) -> str:
                 "visitor": route["visitor"],
                 "member_id": route["member_id"],
                 **stop,
+                "plan_progress": progress,
                 "reasons_ko": " / ".join(stop.get("reasons_ko", [])),
             }
             writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
@@ -112,7 +130,8 @@ def plan_gpx(plan: dict) -> bytes:
     stops in order back to the base. A stop's ``<rtept>`` is named by its order and resident
     id and described by its arrival and departure times; the base's by the times the
     visitor leaves and is back. Residents appear by their pseudonymous id only: GPX files
-    end up on devices. Every text goes through :func:`xml_text`.
+    end up on devices. The progress (stops done of planned) describes the document and each
+    route, the state each stop. Every text goes through :func:`xml_text`.
     """
     ET.register_namespace("", GPX_NS)
     ET.register_namespace("xsi", XSI_NS)
@@ -128,6 +147,7 @@ def plan_gpx(plan: dict) -> bytes:
     ET.SubElement(metadata, f"{{{GPX_NS}}}name").text = xml_text(
         f"{plan['team_name']} {_plain(plan['plan_date'])} (plan {plan['plan_id']})"
     )
+    ET.SubElement(metadata, f"{{{GPX_NS}}}desc").text = " / ".join(progress_words(plan))
     base = (plan["base_lat"], plan["base_lon"])
 
     def point(tag: str, parent, lat: float, lon: float, name: str, desc: str | None = None):
@@ -146,6 +166,10 @@ def plan_gpx(plan: dict) -> bytes:
         ET.SubElement(rte, f"{{{GPX_NS}}}name").text = xml_text(
             f"{route['visitor']} ({route['member_id']})"
         )
+        ET.SubElement(rte, f"{{{GPX_NS}}}desc").text = (
+            f"{len(route['stops'])}곳 중 {route['done']}곳 완료 / "
+            f"{route['done']} of {len(route['stops'])} done"
+        )
         ET.SubElement(rte, f"{{{GPX_NS}}}number").text = str(plan["routes"].index(route) + 1)
         point("rtept", rte, *base, base_name, f"{_plain(route['leave_base'])}")
         for stop in route["stops"]:
@@ -155,7 +179,8 @@ def plan_gpx(plan: dict) -> bytes:
                 stop["lat"],
                 stop["lon"],
                 f"{stop['order']}. {stop['resident_id']}",
-                f"{_plain(stop['arrival'])}-{_plain(stop['departure'])}",
+                f"{_plain(stop['arrival'])}-{_plain(stop['departure'])} · "
+                f"{stop['state_ko']} / {stop['state_en']}",
             )
         point("rtept", rte, *base, base_name, f"{_plain(route['back_at_base'])}")
     return ET.tostring(gpx, encoding="utf-8", xml_declaration=True)

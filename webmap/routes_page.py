@@ -20,11 +20,21 @@ import html
 from urllib.parse import urlencode
 
 import folium
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale, gettext
 
 from geo.route_plans import latest_plan_id, load_plan
-from geo.teams import TeamNotFound, get_team, list_teams
+from geo.teams import TeamNotFound, get_team, list_teams, member_record
 from routing.day_problem import DropReason
 from routing.plan_settings import PlanSettings
 from routing.settings_input import SettingsInputError, plan_settings_from
@@ -34,6 +44,7 @@ from visitmap.usecases.planning import (
     plan_team_day,
     settings_record,
 )
+from visitmap.vocab import overdue_words
 from webmap import style
 from webmap.access_log import plan_residents, shown
 from webmap.auth import current_account
@@ -248,6 +259,20 @@ def build_route_map(plan: dict, *, locale: str, basemap: dict) -> folium.Map:
     return fmap
 
 
+def route_points(plan: dict, route: dict) -> dict:
+    """Return what a visitor's small print map draws: base and stops, numbers only.
+
+    ``{"base": [lat, lon], "stops": [[lat, lon, order, done], ...]}`` — no free text, so it
+    may sit in a data attribute read by ``static/routes.js``.
+    """
+    return {
+        "base": [plan["base_lat"], plan["base_lon"]],
+        "stops": [
+            [s["lat"], s["lon"], s["order"], s["state"] == "visited"] for s in route["stops"]
+        ],
+    }
+
+
 def _query(**overrides) -> str:
     """Return the request's query string with some parameters replaced."""
     return urlencode({**request.args.to_dict(), **overrides})
@@ -290,6 +315,12 @@ def _render(
         "reason_field": "reasons_ko" if locale == "ko" else "reasons_en",
         "reason_text": lambda code: getattr(DropReason(code), f"message_{locale}"),
         "drop_counts": _drop_counts(plan),
+        "state_field": "state_ko" if locale == "ko" else "state_en",
+        "overdue_text": lambda days: overdue_words(days)[0 if locale == "ko" else 1],
+        "route_points": route_points,
+        "basemap_url": current_app.config.get("BASEMAP_URL", ""),
+        "basemap_attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
+        "my_day_url": url_for("routes.my_day"),
         "max_drops": MAX_DROPS_SHOWN,
         "visits": sum(len(r["stops"]) for r in plan["routes"]) if plan else 0,
         "query": _query,
@@ -301,8 +332,6 @@ def _render(
     body = render_template("routes.html", **context)
     if plan is None:
         return render_template("routes_page.html", body=body, locale=locale, head="")
-    from flask import current_app
-
     fmap = build_route_map(
         plan,
         locale=locale,
@@ -317,6 +346,7 @@ def _render(
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(gettext('Visit routes'))}</title>"
             f'<link rel="stylesheet" href="{url_for("static", filename="routes.css")}">'
+            f'<script src="{url_for("static", filename="routes.js")}" defer></script>'
         )
     )
     root.html.add_child(folium.Element(body))  # kept verbatim (webmap.safe_html)
@@ -450,3 +480,117 @@ def route_csv(plan_id: int):
 def route_gpx(plan_id: int):
     """Download a plan as GPX 1.1, for devices (:func:`webmap.route_export.plan_gpx`)."""
     return _download(plan_id, plan_gpx, "application/gpx+xml", "gpx")
+
+
+# -- the field day: "오늘 내 방문" -------------------------------------------------------------
+
+#: The cookie that remembers who a visitor is on this device: ``username:member_id``, used only
+#: while that account is signed in (a shared tablet does not hand one visitor's day to another).
+ME_COOKIE = "vm_me"
+ME_COOKIE_DAYS = 365
+
+
+def _remembered_member() -> str | None:
+    account = current_account()
+    raw = request.cookies.get(ME_COOKIE, "")
+    username, _sep, member_id = raw.rpartition(":")
+    if account is None or not member_id or username != account.username:
+        return None
+    return member_id
+
+
+def _account_member(session) -> str | None:
+    """Return the member named as the account (display name), in the account's own team."""
+    account = current_account()
+    if account is None or not account.team_id:
+        return None
+    team = get_team(session, account.team_id)
+    names = [
+        m["member_id"]
+        for m in (team or {}).get("members", [])
+        if m["active"] and m["name"] == account.display_name
+    ]
+    return names[0] if len(names) == 1 else None
+
+
+def _me(session) -> dict | None:
+    """Return the member the visitor picked (or their account names), if within reach."""
+    member_id = _remembered_member() or _account_member(session)
+    member = member_record(session, member_id) if member_id else None
+    if member is None or not team_in_reach(member["team_id"], member["area_codes"]):
+        return None
+    return member
+
+
+@bp.get("/routes/today")
+def my_day():
+    """Show the field day page: the signed-in visitor's own stops for the day, in order.
+
+    The visitor picks themselves once (remembered on the device for their account, see
+    :data:`ME_COOKIE`); an account whose display name is a member of its team needs no
+    pick. ``?date=YYYY-MM-DD`` shows another day; ``?pick=1`` shows the picker again.
+    """
+    session = get_session()
+    locale = str(get_locale())
+    raw_day = request.args.get("date")
+    day = _parse_day(raw_day)
+    if raw_day and day is None:
+        abort(400)
+    day = day or today()
+    me = None if request.args.get("pick") == "1" else _me(session)
+    context = {
+        "locale": locale,
+        "day": day,
+        "me": me,
+        "plan": None,
+        "route": None,
+        "state_field": "state_ko" if locale == "ko" else "state_en",
+        "tier_labels": {
+            code: labels[0 if locale == "ko" else 1] for code, labels in style.TIER_LABELS.items()
+        },
+        "tier_colours": {code: colour for code, (_name, colour) in style.TIERS.items()},
+        "visit_form_url": visit_form_url,
+    }
+    if me is None:
+        teams = [t for t in _teams_in_reach(session) if t["active_members"]]
+        members = [
+            (team, [m for m in get_team(session, team["team_id"])["members"] if m["active"]])
+            for team in teams
+        ]
+        return render_template("my_day.html", teams=members, **context)
+    plan_id = latest_plan_id(session, me["team_id"], day)
+    plan = load_plan(session, request_scope(), plan_id) if plan_id else None
+    route = next((r for r in (plan or {}).get("routes", []) if r["member_id"] == me["member_id"]),
+                 None)  # fmt: skip
+    if route is not None:
+        shown({stop["resident_id"] for stop in route["stops"]})
+    return render_template("my_day.html", teams=[], **context | {"plan": plan, "route": route})
+
+
+@bp.post("/routes/today")
+def my_day_pick():
+    """Remember on this device which member the signed-in visitor is (or forget it)."""
+    session = get_session()
+    account = current_account()
+    member_id = request.form.get("member", "")
+    if not member_id:
+        response = make_response(redirect(url_for("routes.my_day", pick=1, **_lang()), 303))
+        response.delete_cookie(ME_COOKIE)
+        return response
+    response = make_response(redirect(url_for("routes.my_day", **_lang()), 303))
+    member = member_record(session, member_id)
+    if member is None or not team_in_reach(member["team_id"], member["area_codes"]):
+        abort(404)
+    response.set_cookie(
+        ME_COOKIE,
+        f"{account.username}:{member_id}",
+        max_age=ME_COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+    return response
+
+
+def _lang() -> dict:
+    return {"lang": request.args["lang"]} if request.args.get("lang") else {}

@@ -106,6 +106,7 @@ def _render_form(context, values, *, errors=(), conflict=False, status=200):
         for field in dict.fromkeys(f for f, _ in errors)
         if field in FIELD_MESSAGES
     ]
+    plan = context.get("plan")
     body = render_template(
         "visit_form.html",
         ctx=context,
@@ -119,10 +120,46 @@ def _render_form(context, values, *, errors=(), conflict=False, status=200):
         notes_max=NOTES_MAX_CHARS,
         now_local=_now_local(),
         errors=messages,
+        field_errors={field: message for field, _label, message in messages},
         conflict=conflict,
+        back_url=back_url(plan, values.get("from")),
         locale=str(get_locale()),
     )
     return body, status
+
+
+def back_url(plan: dict | None, came_from: str | None) -> str | None:
+    """Return where the form and its confirmation lead back to: the route it came from.
+
+    ``came_from == "today"``: the visitor's own day (``/routes/today``); else the route page
+    of the plan's team and day; None without a plan.
+    """
+    lang = {"lang": "en"} if str(get_locale()) == "en" else {}
+    if came_from == "today":
+        day = {"date": plan["plan_date"].isoformat()} if plan else {}
+        return flask_url_for("routes.my_day", **day, **lang)
+    if plan is None:
+        return None
+    return flask_url_for(
+        "routes.route_page", team=plan["team_id"], date=plan["plan_date"].isoformat(), **lang
+    )
+
+
+def _came_from(raw: str | None) -> str:
+    return "today" if raw == "today" else ""
+
+
+def _not_found(message_ko: str, message_en: str):
+    """Render the localized 404 page (templates/error.html) rather than a bare "Not Found"."""
+    english = str(get_locale()) == "en"
+    body = render_template(
+        "error.html",
+        code=404,
+        title=gettext("Not found"),
+        message=message_en if english else message_ko,
+        locale=str(get_locale()),
+    )
+    return body, 404
 
 
 @bp.get("/visits/new")
@@ -130,13 +167,19 @@ def new_visit():
     """Show the visit form for ``?resident=`` (404 outside the caller's areas).
 
     ``?plan=`` ties the visit to a route plan and chooses the planned visitor; a malformed
-    plan id is a 404.
+    plan id is a 404. An unknown resident renders the localized 404 page
+    (``templates/error.html``). ``?from=today`` leads back to the visitor's own day
+    (``/routes/today``) instead of the team's route page.
     """
     resident_id = request.args.get("resident", "")
     plan_id = _plan_id()
     context = visit_form(get_session(), request_scope(), resident_id, plan_id=plan_id)
     if context is None:
-        abort(404)
+        return _not_found(
+            "이 주민을 찾을 수 없습니다. 주민 번호를 확인하거나 방문 경로에서 다시 여세요.",
+            "No such resident in your areas. Check the resident id, or open the form again "
+            "from the route.",
+        )
     shown([resident_id])
     values = {
         "idempotency_key": str(uuid.uuid4()),
@@ -144,6 +187,7 @@ def new_visit():
         "member": context["planned_member"],
         "needs": [],
         "plan": "" if plan_id is None else str(plan_id),
+        "from": _came_from(request.args.get("from")),
     }
     return _render_form(context, values)
 
@@ -189,9 +233,12 @@ def submit_visit():
             status=409 if conflict else 400,
         )
     session.commit()
-    target = flask_url_for("visits.visit_done", visit_id=summary["visit_id"])
-    if visit.plan_id is not None:
-        target += f"?plan={visit.plan_id}"
+    query = {"plan": visit.plan_id} if visit.plan_id is not None else {}
+    if _came_from(values.get("from")):
+        query["from"] = "today"
+    if str(get_locale()) == "en":
+        query["lang"] = "en"
+    target = flask_url_for("visits.visit_done", visit_id=summary["visit_id"], **query)
     return redirect(target, code=303)
 
 
@@ -199,7 +246,7 @@ def submit_visit():
 def visit_done(visit_id: str):
     """Show a recorded visit and its score change (404 outside the caller's areas).
 
-    ``?plan=`` adds a link back to the route.
+    ``?plan=`` adds a link back to the route (``&from=today``: to the visitor's own day).
     """
     session = get_session()
     summary = visit_summary(session, request_scope(), visit_id)
@@ -213,6 +260,7 @@ def visit_done(visit_id: str):
         "visit_done.html",
         visit=summary,
         plan=plan,
+        back_url=back_url(plan, _came_from(request.args.get("from"))),
         outcome=VISIT_OUTCOMES[summary["outcome"]][index],
         needs=[NEED_CATEGORIES[n][index] for n in summary["needs"]],
         tier_label=None if summary["tier"] is None else style.TIER_LABELS[summary["tier"]][index],

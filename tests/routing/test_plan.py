@@ -167,13 +167,15 @@ def test_when_the_day_is_full_the_lowest_priority_visits_are_dropped():
     # 20 medium-tier residents in one building 100 m away (130 m, 117 s on foot), 30 min each.
     # Morning: 117 s + 5 visits = 152 min (6 would end after 12:00); afternoon from 13:00:
     # 9 visits and the walk back = 272 min of the 300 (10 would not be back by 18:00). So 14
-    # visits fit and the 6 least overdue are dropped.
-    rows = [resident(f"R{d:02d}", east=100, days_overdue=d) for d in range(1, 21)]
+    # visits fit and the 6 least urgent are dropped: 3 merely due, 3 overdue under two weeks
+    # (band "N일 지남"), while the 14 overdue two weeks or more are planned.
+    days = [0, 0, 0, 4, 5, 6] + [14 * d for d in range(1, 15)]
+    rows = [resident(f"R{i:02d}", east=100, days_overdue=d) for i, d in enumerate(days, 1)]
     plan = plan_day(BASE, ["kim"], table(*rows), settings=FAST)
     assert plan.visits == 14
     assert sorted(visit.resident_id for visit in plan.dropped) == [f"R{d:02d}" for d in range(1, 7)]
     assert {visit.reason for visit in plan.dropped} == {DropReason.DAY_FULL_LOWEST_PRIORITY}
-    assert [visit.days_overdue for visit in plan.dropped] == [6, 5, 4, 3, 2, 1]
+    assert [visit.days_overdue for visit in plan.dropped] == [4, 5, 6, 0, 0, 0]
 
 
 def test_a_far_high_tier_resident_is_kept_over_a_near_low_tier_one():

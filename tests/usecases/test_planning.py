@@ -142,7 +142,7 @@ def test_stops_on_a_line_are_visited_in_order_and_stored(team):
 def test_full_day_drops_the_lowest_priority_with_reasons(team):
     db = team["db"]
     add_resident(team, "R-high", east_m=100, tier=2, overdue=1)
-    add_resident(team, "R-mid-5", east_m=150, tier=1, overdue=5)
+    add_resident(team, "R-mid-20", east_m=150, tier=1, overdue=20)  # band 2주 이상
     add_resident(team, "R-mid-1", east_m=120, tier=1, overdue=1)
     add_resident(team, "R-low", east_m=110, tier=0, overdue=40)
     add_resident(team, "R-later", east_m=130, tier=2, overdue=-3)
@@ -154,7 +154,7 @@ def test_full_day_drops_the_lowest_priority_with_reasons(team):
     plan = load_plan(db, Scope.everything(), stored.plan_id)
     planned = {s["resident_id"] for s in plan["routes"][0]["stops"]}
     # 90 minutes: high (40 min) + medium (30 min) + walking; the next one does not fit
-    assert planned == {"R-high", "R-mid-5"}
+    assert planned == {"R-high", "R-mid-20"}
     assert [(d["resident_id"], d["reason"]) for d in plan["dropped"]] == [
         ("R-mid-1", "day_full_lowest_priority"),
         ("R-low", "day_full_lowest_priority"),

@@ -127,6 +127,8 @@ def _requests(w) -> dict[str, tuple]:
         "routes.plan_from_page": ("POST", "/routes/plan", {}),
         "routes.route_csv": ("GET", f"/routes/{w['plan']}.csv", None),
         "routes.route_gpx": ("GET", f"/routes/{w['plan']}.gpx", None),
+        "routes.my_day": ("GET", "/routes/today", None),
+        "routes.my_day_pick": ("POST", "/routes/today", {}),
         "visits.new_visit": ("GET", f"/visits/new?resident={w['inside']}", None),
         "visits.submit_visit": ("POST", "/visits", {}),
         "visits.visit_done": ("GET", "/visits/V-XSS", None),

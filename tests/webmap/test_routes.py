@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from geo.scope import Scope
 from tests.webmap.conftest import AS_OF, XSS_NAME, XSS_NOTE
 from visitmap.cli import main
+from visitmap.vocab import overdue_band
 
 pytestmark = pytest.mark.db
 
@@ -209,9 +210,18 @@ def test_api_route_plan_json(map_client, planned, xss_team):
     for route in planned["routes"]:
         assert [s["order"] for s in route["stops"]] == list(range(1, len(route["stops"]) + 1))
         assert all(s["arrival"] >= "09:00" and s["departure"] <= "18:00" for s in route["stops"])
-    # "lowest priority" drops rank at or below every planned visit (tier, then days overdue);
+    # each stop in words, none visited yet; the progress counts them
+    assert all(s["state"] in ("overdue", "first_visit", "due") and s["state_ko"] for s in stops)
+    assert planned["progress"] == {
+        "planned": len(stops), "done": 0, "dropped": len(planned["dropped"])
+    }  # fmt: skip
+
+    # "lowest priority" drops rank at or below every planned visit (tier, then overdue band);
     # the demo's teams keep a day's due list short, so an hour's day (the day before, to
     # leave AS_OF's plan the latest) makes it full
+    def rank(visit):
+        return (visit["tier"], overdue_band(visit["days_overdue"]))
+
     with map_client.application.test_client() as client:
         short = client.post(
             "/api/routes",
@@ -219,9 +229,9 @@ def test_api_route_plan_json(map_client, planned, xss_team):
                   "time_limit_seconds": 0.5, "day_end": "10:00", "break": "none"},
         ).json  # fmt: skip
     short_stops = [s for r in short["routes"] for s in r["stops"]]
-    least_urgent = min((s["tier"], s["days_overdue"]) for s in short_stops)
+    least_urgent = min(rank(s) for s in short_stops)
     lowest = [d for d in short["dropped"] if d["reason"] == "day_full_lowest_priority"]
-    assert lowest and all((d["tier"], d["days_overdue"]) <= least_urgent for d in lowest)
+    assert lowest and all(rank(d) <= least_urgent for d in lowest)
     latest = map_client.get(f"/api/routes?team={xss_team}&date={AS_OF.isoformat()}")
     assert latest.status_code == 200 and latest.json["plan_id"] == planned["plan_id"]
     assert map_client.get("/api/routes/99999999").status_code == 404
@@ -254,7 +264,7 @@ def test_gpx_is_gpx_1_1_with_one_route_per_visitor(map_client, planned):
     # GPX 1.1 order: metadata, wpt*, rte*, trk*
     assert children == [f"{GPX}metadata", f"{GPX}wpt"] + [f"{GPX}rte"] * len(planned["routes"])
     for rte, route in zip(root.findall(f"{GPX}rte"), planned["routes"], strict=True):
-        assert [child.tag for child in rte][:2] == [f"{GPX}name", f"{GPX}number"]
+        assert [child.tag for child in rte][:3] == [f"{GPX}name", f"{GPX}desc", f"{GPX}number"]
         points = rte.findall(f"{GPX}rtept")
         assert len(points) == len(route["stops"]) + 2  # from the base and back
         for point, stop in zip(points[1:-1], route["stops"], strict=True):

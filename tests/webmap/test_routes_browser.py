@@ -78,7 +78,7 @@ def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phon
     visitors_with_stops = sum(
         1 for s in phone.locator("section.route").all() if s.locator("li.stop").count()
     )
-    assert phone.locator("path.leaflet-interactive").count() == visitors_with_stops
+    assert phone.locator(".folium-map path.leaflet-interactive").count() == visitors_with_stops
     # phone layout: the map on top, full width, the list below it
     box = phone.locator(".folium-map").bounding_box()
     first = items.first.bounding_box()
@@ -88,7 +88,7 @@ def test_route_page_on_a_phone_plans_then_shows_numbered_stops_and_the_list(phon
     assert link.startswith("/visits/new?resident=R-") and "&plan=" in link
     # the member named XSS_NOTE is shown as text, and nothing of it ran
     assert XSS_NOTE in phone.locator("section.route h2").all_inner_texts()
-    for line in phone.locator("path.leaflet-interactive").all():
+    for line in phone.locator(".folium-map path.leaflet-interactive").all():
         line.hover(force=True)
     phone.locator(".route-stop").first.hover(force=True)
     assert phone.errors == [] and phone.dialogs == [] and phone.outside == []

@@ -192,17 +192,18 @@ def plan_capped(
     """Plan the day with :func:`~routing.plan.plan_day` once, over the most urgent candidates.
 
     ``candidates`` come sorted most urgent first (as :func:`geo.route_plans.team_candidates`
-    returns them). The head handed to the planner is the shortest prefix of ``candidates``
-    holding ``max(max_candidates, capacity + 1)`` candidates that could each be visited alone
-    (:func:`visitable_alone`; ``capacity`` is :func:`team_capacity`); when there are not so
-    many, every candidate is handed to the planner. When candidates are left out, the head holds
-    more visitable candidates than the team can possibly visit, so the day is full and every
-    candidate left out ranks below every planned visit: they are reported as dropped
-    ``day_full_lowest_priority``. Candidates that cannot be visited alone do not count towards
-    the cap (they are dropped with their own reason when in the head), so a dong full of
-    unreachable residents cannot starve the plan.
+    returns them, with the ``state`` the planner ranks by). The head handed to the planner is
+    the shortest prefix of ``candidates`` holding ``max(max_candidates, capacity + 1)``
+    candidates that could each be visited alone (:func:`visitable_alone`; ``capacity`` is
+    :func:`team_capacity`); when there are not so many, every candidate is handed to the
+    planner. When candidates are left out, the head holds more visitable candidates than the
+    team can possibly visit, so the day is full and every candidate left out ranks below every
+    planned visit: they are reported as dropped ``day_full_lowest_priority``. Candidates that
+    cannot be visited alone do not count towards the cap (they are dropped with their own reason
+    when in the head), so a dong full of unreachable residents cannot starve the plan.
     """
     columns = ["resident_id", "lon", "lat", "tier", "days_overdue"]
+    columns += ["state"] if "state" in candidates.columns else []
     table = candidates[columns].assign(
         available_from=candidates["available_from"],
         available_until=candidates["available_until"],

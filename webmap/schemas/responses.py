@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from visitmap.vocab import NEED_CATEGORIES, ROUTE_DROP_REASONS, VISIT_OUTCOMES
+from visitmap.vocab import NEED_CATEGORIES, ROUTE_DROP_REASONS, VISIT_OUTCOMES, VISIT_STATES
 
 TierCode = Literal[0, 1, 2]
 TierName = Literal["low", "medium", "high"]
@@ -327,6 +327,16 @@ class Stop(Out):
     wait_minutes: float
     reasons_ko: list[str]
     reasons_en: list[str]
+    never_met: bool = Field(description="No visit met the resident before the plan's day.")
+    state: Literal[tuple(VISIT_STATES)] = Field(  # type: ignore[valid-type]
+        description="The stop's visit state on the plan's day (visited once a visit is recorded)."
+    )
+    state_ko: str = Field(description="The state in words, Korean (기한 지남 · 2주 이상 지남).")
+    state_en: str = Field(description="The state in words, English.")
+    outcome: str | None = Field(description="The outcome of the day's visit, if recorded.")
+    visit_id: str | None
+    visit_outcome: str | None
+    visited_at: DateTimeStr | None
 
 
 class Route(Out):
@@ -341,7 +351,16 @@ class Route(Out):
     travel_minutes: float
     service_minutes: float
     wait_minutes: float
+    done: int = Field(description="Stops visited on the plan's day (any outcome).")
     stops: list[Stop]
+
+
+class PlanProgress(Out):
+    """How far the day has got: stops planned, done (a visit recorded), dropped."""
+
+    planned: int
+    done: int
+    dropped: int
 
 
 class Dropped(Out):
@@ -382,6 +401,7 @@ class Plan(Out):
     dropped: list[Dropped]
     hidden_stops: int
     hidden_drops: int
+    progress: PlanProgress
 
 
 # --- visits -----------------------------------------------------------------------------------
