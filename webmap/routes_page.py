@@ -345,7 +345,8 @@ def _render(
         folium.Element(
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(gettext('Visit routes'))}</title>"
-            f'<link rel="stylesheet" href="{url_for("static", filename="routes.css")}">'
+            + render_template("_head.html")
+            + f'<link rel="stylesheet" href="{url_for("static", filename="routes.css")}">'
             f'<script src="{url_for("static", filename="routes.js")}" defer></script>'
         )
     )
