@@ -32,6 +32,7 @@ from visitmap.vocab import NEED_CATEGORIES, VISIT_OUTCOMES
 from webmap import style
 from webmap.access_log import shown
 from webmap.db import get_session
+from webmap.errors import error_page
 from webmap.openapi import api_spec, invalid_request_listing, responses
 from webmap.pages import request_scope
 from webmap.schemas.requests import VisitBody, VisitHeaders
@@ -150,16 +151,9 @@ def _came_from(raw: str | None) -> str:
 
 
 def _not_found(message_ko: str, message_en: str):
-    """Render the localized 404 page (templates/error.html) rather than a bare "Not Found"."""
+    """Return the localized 404 page (:func:`webmap.errors.error_page`) with this message."""
     english = str(get_locale()) == "en"
-    body = render_template(
-        "error.html",
-        code=404,
-        title=gettext("Not found"),
-        message=message_en if english else message_ko,
-        locale=str(get_locale()),
-    )
-    return body, 404
+    return error_page(404, message=message_en if english else message_ko)
 
 
 @bp.get("/visits/new")

@@ -146,8 +146,22 @@ def check_map_render_bench(out: str) -> None:
     assert rows["canvas"][0] < 2000  # the goal of issue 12 (counts, not times)
 
 
+def check_high_tier_early_bench(out: str) -> None:
+    rows = re.findall(
+        r"^synthetic rule (off|on) +candidates (\d+) \(high (\d+)\) visits (\d+) "
+        r"high/medium/low \[(\d+), (\d+), (\d+)\] high ending by 12:00 (\d+)/(\d+)$",
+        out,
+        re.MULTILINE,
+    )
+    assert [row[0] for row in rows] == ["off", "on"], out
+    for _, candidates, high, visits, *by_tier, early, planned_high in rows:
+        assert int(candidates) == TINY_CANDIDATES and int(visits) == sum(map(int, by_tier))
+        assert int(by_tier[0]) == int(planned_high) <= int(high) and int(early) <= int(planned_high)
+
+
 CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     # bench name: (uses a scratch database, check of its output)
+    "high_tier_early_bench": (False, check_high_tier_early_bench),
     "import_bench": (True, check_import_bench),
     "import_phases": (True, check_import_phases),
     "map_render_bench": (True, check_map_render_bench),

@@ -21,10 +21,11 @@ NAV_LINK = re.compile(r'<a href="([^"]+)" data-endpoint="([^"]+)"')
 
 #: role -> the pages its header links to, in order
 EXPECTED_NAV = {
-    "leader": ["map.map_page", "pages.overview", "routes.route_page",
+    "leader": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page",
                "visits.unreachable_page", "audit.audit_page"],
-    "dong": ["map.map_page", "pages.overview", "routes.route_page", "visits.unreachable_page"],
-    "visitor": ["map.map_page", "pages.overview", "routes.route_page"],
+    "dong": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page",
+             "visits.unreachable_page"],
+    "visitor": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page"],
     "agency": ["map.map_page", "pages.overview"],
     "analyst": ["map.map_page", "pages.overview"],
     "admin": ["map.map_page", "pages.overview", "audit.audit_page"],

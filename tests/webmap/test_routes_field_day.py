@@ -147,7 +147,7 @@ def test_a_member_of_another_team_cannot_be_picked_outside_the_callers_reach(map
 def test_an_unknown_resident_on_the_form_is_a_localized_404_page(map_client, lang, words):
     response = map_client.get(f"/visits/new?resident=R-NOPE&lang={lang}")
     assert response.status_code == 404
-    assert words in response.text and 'id="error-title"' in response.text
+    assert words in response.text and 'id="error"' in response.text
     assert "Not Found</h1>" not in response.text
 
 
