@@ -114,9 +114,27 @@ def test_on_paper_each_visitor_gets_a_page_map_first_and_no_dropped_list(
             )
             stops = section.locator("li.stop").count()
             assert shown_map.locator(".print-stop").count() == stops
+            _every_stop_inside_its_map(shown_map)
         assert page.errors == []
+        # ?print=1 (the page's own print view, on screen): the maps sit in the page, with
+        # every numbered stop inside its map, not cut off at its edge
+        page.emulate_media(media="screen")
+        page.goto(f"{server}/routes?team={field_plan['team']}&date={AS_OF.isoformat()}&print=1")
+        page.wait_for_selector(".visitor-map .print-stop")
+        for shown_map in page.locator(".visitor-map").all():
+            assert shown_map.bounding_box()["x"] >= 0
+            _every_stop_inside_its_map(shown_map)
     finally:
         context.close()
+
+
+def _every_stop_inside_its_map(shown_map) -> None:
+    box = shown_map.bounding_box()
+    for stop in shown_map.locator(".print-stop").all():
+        mark = stop.bounding_box()
+        centre = (mark["x"] + mark["width"] / 2, mark["y"] + mark["height"] / 2)
+        assert box["x"] <= centre[0] <= box["x"] + box["width"], (box, mark)
+        assert box["y"] <= centre[1] <= box["y"] + box["height"], (box, mark)
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,22 @@
       L.marker([s[0], s[1]], { icon: L.divIcon({ className: "", html: div, iconSize: [24, 24],
         iconAnchor: [12, 12] }) }).addTo(map);
     });
-    map.fitBounds(L.latLngBounds(line), { padding: [16, 16] });
-    maps.push(map);
+    var bounds = L.latLngBounds(line);
+    map.fitBounds(bounds, { padding: [16, 16] });
+    maps.push({ map: map, bounds: bounds });
   }
-  function refresh() { maps.forEach(function (m) { m.invalidateSize(); }); }
+  // the maps are drawn off-screen (17 cm wide) and shown at the page's width: take the new
+  // size and fit the route again, so that no stop is cut off
+  function refresh() {
+    maps.forEach(function (m) {
+      m.map.invalidateSize();
+      m.map.fitBounds(m.bounds, { padding: [16, 16] });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     if (typeof L === "undefined") { return; }
     document.querySelectorAll(".visitor-map[data-route]").forEach(draw);
+    refresh();
   });
   window.addEventListener("beforeprint", refresh);
   if (window.matchMedia) { window.matchMedia("print").addListener(refresh); }
