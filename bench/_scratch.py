@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from geo.accounts import create_token, create_user, get_account
 from geo.db import make_engine, session_scope
 from geo.demo import generate_demo
 from geo.demo_load import DATA_DIR, load_demo
@@ -132,3 +134,22 @@ def bench_database(
             yield url
     else:
         yield database_url(database or default)
+
+
+def leader_token(engine, username: str, label: str) -> tuple[str, int]:
+    """Return an API token of ``username``, a leader of every dong made if missing, and its id.
+
+    The benches that sign in with a token (tiles, map render) revoke it when they end.
+    """
+    with session_scope(engine) as session:
+        if get_account(session, username=username) is None:
+            create_user(
+                session,
+                username,
+                display_name=label,
+                roles=["leader"],
+                password=None,
+                all_areas=True,
+            )
+        token, info = create_token(session, username, f"{label} {time.time_ns()}")
+    return token, info.id

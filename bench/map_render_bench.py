@@ -33,20 +33,19 @@ import socket
 import statistics
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from waitress.server import create_server
 
-from geo.accounts import create_token, create_user, get_account, revoke_token
+from geo.accounts import revoke_token
 from geo.db import make_engine, session_scope
 from geo.score_runs import published_run_id
 from geo.settings import today_in_seoul
 from webmap import create_app
 
-from _scratch import TINY_AS_OF, bench_database
+from _scratch import TINY_AS_OF, bench_database, leader_token
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_USER = "bench.map"
@@ -108,22 +107,6 @@ def densest_dong(session: Session) -> tuple[str, str, float, float, float]:
             WHERE r.status = 'active' GROUP BY a.id ORDER BY density DESC LIMIT 1""")
     ).one()
     return row.code, row.name, row.lat, row.lon, float(row.density)
-
-
-def bench_token(engine) -> tuple[str, int]:
-    """An API token of :data:`BENCH_USER` (a leader of every dong, made if missing)."""
-    with session_scope(engine) as session:
-        if get_account(session, username=BENCH_USER) is None:
-            create_user(
-                session,
-                BENCH_USER,
-                display_name="map render benchmark",
-                roles=["leader"],
-                password=None,
-                all_areas=True,
-            )
-        token, info = create_token(session, BENCH_USER, f"map bench {time.time_ns()}")
-    return token, info.id
 
 
 def _serve(body: str):
@@ -207,7 +190,7 @@ def measure(url_text: str, repeat: int, before: str, *, today) -> None:
         print(f"svg: not measured (no git revision {before} with the SVG map script)")
     variants.append(("canvas", None))
 
-    token, token_id = bench_token(engine)
+    token, token_id = leader_token(engine, BENCH_USER, "map render benchmark")
     app = create_app({"DATABASE_URL": url_text, "TODAY": today.isoformat(), "BASEMAP_URL": ""})
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

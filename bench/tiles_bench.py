@@ -36,7 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from waitress.server import create_server
 
-from geo.accounts import create_token, create_user, get_account, revoke_token
+from geo.accounts import revoke_token
 from geo.db import make_engine, session_scope
 from geo.mapdata.filters import NO_FILTERS
 from geo.mapdata.tiles import (
@@ -51,7 +51,7 @@ from geo.score_runs import latest_run_id
 from geo.settings import today_in_seoul
 from webmap import create_app
 
-from _scratch import TINY_AS_OF, bench_database
+from _scratch import TINY_AS_OF, bench_database, leader_token
 
 ZOOMS = (8, 11, 14, 16)
 BENCH_USER = "bench.tiles"
@@ -99,22 +99,6 @@ def summary(label: str, seconds: list[float], sizes: list[int]) -> dict:
     return result
 
 
-def bench_token(engine) -> tuple[str, int]:
-    """An API token of :data:`BENCH_USER` (a leader of every dong, made if missing)."""
-    with session_scope(engine) as session:
-        if get_account(session, username=BENCH_USER) is None:
-            create_user(
-                session,
-                BENCH_USER,
-                display_name="tiles benchmark",
-                roles=["leader"],
-                password=None,
-                all_areas=True,
-            )
-        token, info = create_token(session, BENCH_USER, f"tiles bench {time.time_ns()}")
-    return token, info.id
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="default visitmap_city (--tiny: visitmap_bench_tiny)")
@@ -139,7 +123,7 @@ def measure(url_text: str, count: int, *, today) -> None:
         print(f"residents scored: {residents:,}")
         tiles = {z: pick_tiles(session, z, count) for z in ZOOMS}
 
-    token, token_id = bench_token(engine)
+    token, token_id = leader_token(engine, BENCH_USER, "tiles benchmark")
     headers = {"Authorization": f"Bearer {token}"}
     app = create_app({"DATABASE_URL": url_text, "TODAY": today.isoformat(), "BASEMAP_URL": ""})
     with socket.socket() as probe:
