@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.score_runs import resident_explanation
+from geo.visit_states import visit_states_of
+from scoring.cadence import visit_states
 from scoring.features import MET_OUTCOMES
 from visitmap.vocab import VISIT_OUTCOMES, VISIT_STATES, overdue_band, overdue_words
 
@@ -39,13 +41,13 @@ CANDIDATE_COLUMNS = (
 )
 
 
-def stop_state(*, days_overdue: int, never_met: bool, visit_outcome: str | None = None) -> dict:
-    """Return a stop's visit state on its plan's day, with its words in Korean and English.
+def stop_words(entry: dict) -> dict:
+    """Return a stop's state on its plan's day with its words, from one visit-state entry.
 
-    A stand-in for the per-resident states of ``scoring.cadence.visit_states`` (issue 12):
-    it decides from what a plan holds. Visited on the day (any outcome recorded) comes first,
-    then overdue (``days_overdue`` above 0, never met or not), then first visit needed
-    (never met), else due.
+    ``entry`` is a resident's entry of :func:`geo.visit_states.visit_states_of` (the one
+    state rule, :func:`scoring.cadence.visit_states`) on the plan's day: visited on the day
+    (the outcome), overdue (the period in words), first visit needed, due, unreachable or no
+    longer a target.
 
     Returns
     -------
@@ -54,19 +56,17 @@ def stop_state(*, days_overdue: int, never_met: bool, visit_outcome: str | None 
         ``state_en`` (its label, with the overdue period in words or the visit's outcome),
         ``outcome`` (the day's visit outcome or None).
     """
-    if visit_outcome is not None:
-        state = "visited"
-        detail = VISIT_OUTCOMES.get(visit_outcome, (visit_outcome, visit_outcome))
-    elif days_overdue > 0:
-        state, detail = "overdue", overdue_words(days_overdue)
-    elif never_met:
-        state, detail = "first_visit", None
-    else:
-        state, detail = "due", None
+    state = entry["state"]
     ko, en = VISIT_STATES[state]
+    outcome = entry["last_outcome"] if state == "visited" else None
+    detail = None
+    if outcome is not None:
+        detail = VISIT_OUTCOMES.get(outcome, (outcome, outcome))
+    elif state == "overdue":
+        detail = overdue_words(entry["days_overdue"])
     if detail is not None:
         ko, en = f"{ko} · {detail[0]}", f"{en} · {detail[1]}"
-    return {"state": state, "state_ko": ko, "state_en": en, "outcome": visit_outcome}
+    return {"state": state, "state_ko": ko, "state_en": en, "outcome": outcome}
 
 
 def _urgency(row) -> tuple[int, int, int, int]:
@@ -103,7 +103,7 @@ def team_candidates(
         One row per resident (columns :data:`CANDIDATE_COLUMNS`; ``lon``/``lat`` of the
         household in WGS84 degrees, ``days_overdue = day - next_due_on`` in days, the
         availability window or None, ``never_met`` (no visit that met them before ``day``),
-        ``state`` ``overdue``, ``first_visit`` or ``due`` as :func:`stop_state` decides),
+        ``state`` ``overdue``, ``first_visit`` or ``due`` by :func:`scoring.cadence.visit_states`),
         most urgent first as the planner ranks them (tier, state, overdue band; then most
         days overdue, then resident id).
     """
@@ -114,10 +114,9 @@ def team_candidates(
                ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, s.tier,
                (CAST(:day AS date) - s.next_due_on) AS days_overdue, s.next_due_on,
                r.available_from, r.available_until,
-               NOT EXISTS (SELECT 1 FROM visits v WHERE v.resident_id = r.id
-                           AND v.outcome IN ({_MET_SQL})
-                           AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date < :day)
-                   AS never_met
+               (SELECT max((v.visited_at AT TIME ZONE 'Asia/Seoul')::date) FROM visits v
+                WHERE v.resident_id = r.id AND v.outcome IN ({_MET_SQL})
+                  AND (v.visited_at AT TIME ZONE 'Asia/Seoul')::date < :day) AS last_met_on
         FROM resident_scores s
         JOIN residents r ON r.id = s.resident_id
         JOIN households h ON h.id = r.household_id
@@ -127,11 +126,15 @@ def team_candidates(
         ORDER BY s.tier DESC, days_overdue DESC, r.external_id"""),
         {"team": team_pk, "run": run_id, "day": day} | scope_params,
     ).all()
-    table = pd.DataFrame.from_records(rows, columns=list(CANDIDATE_COLUMNS[:-1]))
-    table["state"] = [
-        stop_state(days_overdue=int(d), never_met=bool(n))["state"]
-        for d, n in zip(table["days_overdue"], table["never_met"], strict=True)
-    ]
+    columns = [*CANDIDATE_COLUMNS[:-2], "last_met_on"]
+    table = pd.DataFrame.from_records(rows, columns=columns)
+    # the one state rule (candidates are due by the day: overdue, first visit or due)
+    states = visit_states(
+        table["next_due_on"].to_numpy(), today=day, last_met_on=table["last_met_on"].to_numpy()
+    )
+    table["never_met"] = states["never_met"].to_numpy(dtype=bool)
+    table["state"] = states["state"].to_numpy()
+    table = table.drop(columns="last_met_on")
     if table.empty:
         return table
     keys = [_urgency(row) for row in table.itertuples(index=False)]
@@ -249,7 +252,7 @@ def load_plan(
     resident's name and address (free text: escape when rendering) and, with
     ``with_reasons``, the top reasons of the plan's score run in Korean and English.
 
-    Each stop also carries its state on the plan's day (:func:`stop_state`: ``state``,
+    Each stop also carries its state on the plan's day (:func:`stop_words`: ``state``,
     ``state_ko``, ``state_en``, ``outcome``) and the day's latest visit (``visit_id``,
     ``visit_outcome``, ``visited_at``, or None); each route its ``done`` count; the plan its
     ``progress``: stops ``planned`` (shown), ``done`` (visited on the day) and ``dropped``.
@@ -294,10 +297,6 @@ def load_plan(
                a.name AS area_name, ST_X(h.geom) AS lon, ST_Y(h.geom) AS lat, ps.tier,
                ps.days_overdue, ps.arrival, ps.start, ps.departure, ps.travel_metres,
                ps.wait_minutes,
-               NOT EXISTS (SELECT 1 FROM visits m WHERE m.resident_id = r.id
-                           AND m.outcome IN ({_MET_SQL})
-                           AND (m.visited_at AT TIME ZONE 'Asia/Seoul')::date < :day)
-                   AS never_met,
                today.external_id AS visit_id, today.outcome AS visit_outcome,
                today.visited_at AS visited_at
         FROM route_plan_stops ps JOIN residents r ON r.id = ps.resident_id
@@ -311,14 +310,16 @@ def load_plan(
         ORDER BY ps.member_id, ps.stop_order"""),
         {"id": plan_id, "day": plan["plan_date"]} | scope_params,
     ).mappings()
+    stops = [dict(stop) for stop in stops]
+    # each stop's state on the plan's day by the one state rule (geo.visit_states)
+    states = visit_states_of(
+        session, plan["run_id"], [stop["resident_id"] for stop in stops], plan["plan_date"]
+    )
     shown_stops = 0
     for stop in stops:
-        stop = dict(stop)
-        stop |= stop_state(
-            days_overdue=stop["days_overdue"],
-            never_met=stop["never_met"],
-            visit_outcome=stop["visit_outcome"],
-        )
+        entry = states[stop["resident_id"]]
+        stop["never_met"] = entry["never_met"]
+        stop |= stop_words(entry)
         routes[stop.pop("member_pk")]["stops"].append(stop)
         shown_stops += 1
     drops = [

@@ -12,7 +12,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
+from geo.visit_states import visit_states_of
 from tests.webmap.conftest import AS_OF
 
 pytestmark = pytest.mark.db
@@ -92,6 +94,18 @@ def test_a_stop_visited_on_the_day_shows_as_visited_and_counts_as_done(map_clien
         if stop["state"] == "overdue":
             assert "지남" in stop["state_ko"] and "overdue" in stop["state_en"]
             assert all(int(n) < 14 for n in re.findall(r"\d+", stop["state_ko"]))
+
+
+def test_stops_and_the_map_panel_agree_on_the_state(map_client, map_database, field_plan):
+    """One state rule: the route's stops say what geo.visit_states says on the plan's day."""
+    plan = map_client.get(f"/api/routes/{field_plan['plan']['plan_id']}").json
+    stops = {s["resident_id"]: s for r in plan["routes"] for s in r["stops"]}
+    with Session(map_database["engine"]) as session:
+        states = visit_states_of(session, plan["run_id"], list(stops), AS_OF)
+    assert {rid: s["state"] for rid, s in stops.items()} == {
+        rid: states[rid]["state"] for rid in stops
+    }
+    assert len({s["state"] for s in stops.values()}) >= 2  # visited and at least one other
 
 
 def test_the_exports_carry_the_states_and_the_progress(map_client, field_plan):
