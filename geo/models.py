@@ -51,6 +51,9 @@ from visitmap.vocab import (
     RESIDENT_STATUSES,
     ROLES,
     ROUTE_DROP_REASONS,
+    SUPPORT_FUNDING,
+    SUPPORT_MINOR,
+    SUPPORT_PERIODS,
     VISIT_OUTCOMES,
     sql_in,
 )
@@ -244,6 +247,11 @@ class Need(Base):
     source: Mapped[str | None] = mapped_column(Text)
     #: The visit that found the need (NULL for imported needs).
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    #: Who entered the need: a username, or "import <file name>" (migration 0015).
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
     __table_args__ = (
         CheckConstraint(f"category IN ({sql_in(NEED_CATEGORIES)})", name="category"),
         CheckConstraint(f"status IN ({sql_in(NEED_STATUSES)})", name="status"),
@@ -265,8 +273,31 @@ class SupportRecord(Base):
     quantity: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(Text)
     provided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    # Issue 13 (migration 0015): the support taxonomy and what the shared records need.
+    #: One of visitmap.vocab.SUPPORT_MINOR; its major category and need domain follow from it.
+    minor_category: Mapped[str] = mapped_column(Text, nullable=False)
+    #: weekly / monthly / quarterly / yearly for recurring support, NULL if given once.
+    recurring_period: Mapped[str | None] = mapped_column(Text)
+    #: donation or budget.
+    funding: Mapped[str] = mapped_column(Text, nullable=False)
+    #: Use-by date of perishable goods.
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: The need this support meets.
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"), index=True)
+    #: Who entered the record: a username, or "import <file name>" for an imported file.
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
     __table_args__ = (
         CheckConstraint(f"category IN ({sql_in(NEED_CATEGORIES)})", name="category"),
+        CheckConstraint(f"minor_category IN ({sql_in(SUPPORT_MINOR)})", name="minor_category"),
+        CheckConstraint(
+            f"recurring_period IS NULL OR recurring_period IN ({sql_in(SUPPORT_PERIODS)})",
+            name="recurring_period",
+        ),
+        CheckConstraint(f"funding IN ({sql_in(SUPPORT_FUNDING)})", name="funding"),
+        Index("ix_support_records_minor_category_provided_on", "minor_category", "provided_on"),
         CheckConstraint("num_nonnulls(amount_krw, quantity) >= 1", name="amount_or_quantity"),
         CheckConstraint("amount_krw IS NULL OR amount_krw >= 0", name="amount_nonnegative"),
         CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
@@ -656,4 +687,224 @@ class AccessAudit(Base):
         Index("ix_access_audit_at", "at"),
         Index("ix_access_audit_username_at", "username", "at"),
         Index("ix_access_audit_resident_ids", "resident_ids", postgresql_using="gin"),
+    )
+
+
+# --------------------------------------------------------------------------- shared support
+# Issue 13, migration 0015: consent to sharing, person links, donors, stock, sponsorships and
+# the stored warnings of the dashboard (종합현황판). Imported here so that this section stays
+# one appended block.
+from visitmap.vocab import (  # noqa: E402
+    DONOR_KINDS,
+    STOCK_MOVEMENTS,
+    WARNING_KINDS,
+    WARNING_LEVELS,
+)
+
+
+class SharingConsent(Base):
+    """A resident's current consent to share support records between agencies.
+
+    Recorded and changed by community-centre staff; every change is also appended to
+    ``consent_events``. No row means no consent.
+    """
+
+    __tablename__ = "sharing_consents"
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    consented: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    #: The day the resident gave (or withdrew) consent.
+    decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_at: Mapped[dt.datetime] = _created_at()
+
+
+class ConsentEvent(Base):
+    """One change of a resident's consent to sharing (append-only log)."""
+
+    __tablename__ = "consent_events"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), nullable=False, index=True)
+    consented: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    decided_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_at: Mapped[dt.datetime] = _created_at()
+    #: Where the change came from: "form", "api" or "import <file name>".
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class ResidentLink(Base):
+    """A resident row found to be the same person as another (record linkage).
+
+    ``person_id`` is the smallest resident id of the person's rows; only rows linked to
+    another are stored. ``method`` is ``rrn_hmac`` (same keyed registration-number hash) or
+    ``probabilistic`` (name, birth year and address; ``match_probability`` from the linkage
+    model).
+    """
+
+    __tablename__ = "resident_links"
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), nullable=False, index=True)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    match_probability: Mapped[float | None] = mapped_column(Float)
+    linked_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (CheckConstraint("method IN ('rrn_hmac', 'probabilistic')", name="method"),)
+
+
+class Donor(Base):
+    """A donor or sponsor (후원처)."""
+
+    __tablename__ = "donors"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    #: The dong the donor is based in, if local.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_in(DONOR_KINDS)})", name="kind"),)
+
+
+class Donation(Base):
+    """Goods or money a donor gave to a centre (a provider); goods enter its stock."""
+
+    __tablename__ = "donations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), nullable=False, index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), nullable=False, index=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    minor_category: Mapped[str] = mapped_column(Text, nullable=False)
+    item: Mapped[str] = mapped_column(Text, nullable=False)
+    quantity: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(Text)
+    amount_krw: Mapped[int | None] = mapped_column(BigInteger)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (
+        CheckConstraint(f"minor_category IN ({sql_in(SUPPORT_MINOR)})", name="minor_category"),
+        CheckConstraint("num_nonnulls(amount_krw, quantity) >= 1", name="amount_or_quantity"),
+        CheckConstraint("quantity IS NULL OR quantity > 0", name="quantity_positive"),
+        CheckConstraint("amount_krw IS NULL OR amount_krw >= 0", name="amount_nonnegative"),
+    )
+
+
+class StockMovement(Base):
+    """One movement of goods in or out of a centre's stock.
+
+    A centre's stock of an item is the signed sum of its movements per (centre, minor
+    category, item, unit, expiry): received and transferred_in add, issued, transferred_out
+    and expired take away, adjusted carries its own sign. An issue to a recipient points at
+    its support record; a transfer's two rows point at each other's centre.
+    """
+
+    __tablename__ = "stock_movements"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The id in an imported file (NULL for movements made by the service).
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    moved_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    minor_category: Mapped[str] = mapped_column(Text, nullable=False)
+    item: Mapped[str] = mapped_column(Text, nullable=False)
+    unit: Mapped[str] = mapped_column(Text, nullable=False)
+    quantity: Mapped[float] = mapped_column(Float, nullable=False)
+    expires_on: Mapped[dt.date | None] = mapped_column(Date)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    support_record_id: Mapped[int | None] = mapped_column(ForeignKey("support_records.id"))
+    #: The other centre of a transfer.
+    counterpart_centre_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"))
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({sql_in(STOCK_MOVEMENTS)})", name="kind"),
+        CheckConstraint(f"minor_category IN ({sql_in(SUPPORT_MINOR)})", name="minor_category"),
+        CheckConstraint("kind = 'adjusted' OR quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "(kind IN ('transferred_out', 'transferred_in')) = (counterpart_centre_id IS NOT NULL)",
+            name="transfer_counterpart",
+        ),
+        Index("ix_stock_movements_centre_id_item", "centre_id", "minor_category", "item"),
+    )
+
+
+class Sponsorship(Base):
+    """A sponsor's monthly support of one household (e.g. "100가정 보듬기")."""
+
+    __tablename__ = "sponsorships"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(Text, unique=True, nullable=False)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("donors.id"), nullable=False, index=True)
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id"), nullable=False, index=True
+    )
+    #: The centre (provider) that arranged and follows the match.
+    centre_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), nullable=False)
+    programme: Mapped[str] = mapped_column(Text, nullable=False)
+    starts_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    monthly_amount_krw: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: The sponsorship that continues this one after it ends.
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("sponsorships.id"))
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="dates"),
+        CheckConstraint("monthly_amount_krw > 0", name="amount_positive"),
+    )
+
+
+class SponsorshipPayment(Base):
+    """What a sponsor paid for one month of a sponsorship (the monthly collection)."""
+
+    __tablename__ = "sponsorship_payments"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    sponsorship_id: Mapped[int] = mapped_column(ForeignKey("sponsorships.id"), nullable=False)
+    #: The first day of the month paid for.
+    month: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    amount_krw: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    received_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    entered_by: Mapped[str] = mapped_column(Text, nullable=False)
+    entered_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (
+        UniqueConstraint("sponsorship_id", "month"),
+        CheckConstraint("extract(day FROM month) = 1", name="month_first_day"),
+        CheckConstraint("amount_krw >= 0", name="amount_nonnegative"),
+    )
+
+
+class SupportWarning(Base):
+    """One warning of the dashboard (종합현황판), as last computed (geo.support_warnings).
+
+    The whole table is replaced by a full computation and the rows of some persons by the
+    refresh after a record is entered. ``level`` follows from ``kind``
+    (visitmap.vocab.WARNING_KINDS). Resident warnings name the resident (the person's
+    smallest resident id when linked); stock warnings name no resident, only the centre.
+    """
+
+    __tablename__ = "support_warnings"
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    level: Mapped[str] = mapped_column(Text, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    #: The dong the warning belongs to (the resident's, or the centre's).
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), nullable=False, index=True)
+    #: The providers (agencies, centres) whose records are involved.
+    provider_ids = mapped_column(ARRAY(Integer), nullable=False, server_default="{}")
+    #: The support records involved.
+    record_ids = mapped_column(ARRAY(BigInteger), nullable=False, server_default="{}")
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"))
+    sponsorship_id: Mapped[int | None] = mapped_column(ForeignKey("sponsorships.id"))
+    minor_category: Mapped[str | None] = mapped_column(Text)
+    #: The day the warning's condition began (e.g. the second provider's record).
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    #: Kind-specific facts for the drill-down (window, days, quantities), JSON.
+    detail = mapped_column(JSONB, nullable=False, server_default="{}")
+    computed_at: Mapped[dt.datetime] = _created_at()
+    __table_args__ = (
+        CheckConstraint(f"level IN ({sql_in(WARNING_LEVELS)})", name="level"),
+        CheckConstraint(f"kind IN ({sql_in(WARNING_KINDS)})", name="kind"),
+        Index("ix_support_warnings_provider_ids", "provider_ids", postgresql_using="gin"),
     )

@@ -352,8 +352,8 @@ def insert_visit(
         session.execute(
             text("""
             INSERT INTO needs (external_id, resident_id, category, status, identified_on,
-                source, visit_id)
-            SELECT :prefix || c, :rid, c, 'open', :on, :source, :visit_id
+                source, visit_id, entered_by)
+            SELECT :prefix || c, :rid, c, 'open', :on, :source, :visit_id, :entered_by
             FROM unnest(CAST(:categories AS text[])) AS c"""),
             {
                 "prefix": f"form-{key}-",
@@ -362,6 +362,8 @@ def insert_visit(
                 "source": team_name or FORM_SOURCE,
                 "visit_id": visit_id,
                 "categories": list(visit.needs),
+                # the visitor who recorded the visit (a form visit has no account of its own)
+                "entered_by": member["name"] if member else visit.visitor_name,
             },
         )
     return InsertedVisit(f"form-{key}", visit_id, resident["id"], visit_date, False)

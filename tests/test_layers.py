@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("geo", "scoring", "routing", "webmap", "visitmap")
+PACKAGES = ("geo", "scoring", "sharing", "routing", "webmap", "visitmap")
 
 #: (module prefix, layer, name): the longest matching prefix decides. Higher layers may
 #: import lower ones; a layer's packages with different names may not import each other.
@@ -23,6 +23,7 @@ LAYERS = [
     ("visitmap.crs", 0, "foundation"),
     ("scoring", 1, "scoring"),
     ("routing", 1, "routing"),
+    ("sharing", 1, "sharing"),
     ("geo", 2, "data"),
     ("visitmap.usecases", 3, "application"),
     ("webmap", 4, "web"),

@@ -21,7 +21,7 @@ from geo.settings import today_in_seoul
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The code whose days the product shows or stores (tests may use fixed dates as they like).
-SOURCES = ("geo", "scoring", "routing", "visitmap", "webmap", "bench", "scripts")
+SOURCES = ("geo", "scoring", "sharing", "routing", "visitmap", "webmap", "bench", "scripts")
 #: The machine's local day or time: date.today(), datetime.today(), datetime.now() with no
 #: time zone, datetime.utcnow(), pandas' Timestamp.now()/today() with none, numpy's "today".
 MACHINE_DAY = re.compile(

@@ -179,3 +179,196 @@ def overdue_words(days: int) -> tuple[str, str]:
     if band == 0 and int(days) == 1:
         return "1일 지남", "1 day overdue"
     return ko.format(days=int(days)), en.format(days=int(days))
+
+
+# ------------------------------------------------------------- shared support (issue 13)
+
+#: The support taxonomy: 6 major categories (대분류). The shape (6 major, 30 minor) follows
+#: Seodaemun's 고루나눔 resource-sharing system; its exact list is not published, so these are
+#: our own, chosen from the items Korean community centres and agencies hand out
+#: (docs/support_taxonomy.md gives the sources and the reasons).
+SUPPORT_MAJOR = MappingProxyType(
+    {
+        "food": ("식품", "Food"),
+        "daily_goods": ("생활용품", "Daily goods"),
+        "cash": ("현금·상품권", "Cash and vouchers"),
+        "health": ("의료·건강", "Health and medical"),
+        "care": ("돌봄·서비스", "Care and services"),
+        "education_culture": ("교육·문화", "Education and culture"),
+    }
+)
+
+#: The 30 minor categories (소분류): code -> (major code, 한국어, English, need domain). The need
+#: domain is the case-management domain of :data:`NEED_CATEGORIES` that support of this kind
+#: meets (``support_records.category``).
+SUPPORT_MINOR = MappingProxyType(
+    {
+        # food (6)
+        "rice": ("food", "쌀·곡류", "Rice and grains", "daily_living"),
+        "side_dishes": ("food", "밑반찬", "Side dishes", "daily_living"),
+        "instant_food": ("food", "라면·즉석식품", "Instant food", "daily_living"),
+        "meal_delivery": ("food", "도시락·식사 배달", "Meal delivery", "daily_living"),
+        "food_parcel": ("food", "식료품 꾸러미", "Food parcel", "daily_living"),
+        "holiday_parcel": ("food", "명절 선물", "Holiday parcel", "daily_living"),
+        # daily goods (5)
+        "hygiene": ("daily_goods", "위생용품", "Hygiene goods", "daily_living"),
+        "clothing_bedding": ("daily_goods", "의류·침구", "Clothing and bedding", "daily_living"),
+        "household_goods": (
+            "daily_goods",
+            "가전·가구",
+            "Appliances and furniture",
+            "living_environment",
+        ),
+        "heating_goods": ("daily_goods", "난방용품", "Heating goods", "living_environment"),
+        "cooling_goods": ("daily_goods", "냉방용품", "Cooling goods", "living_environment"),
+        # cash and vouchers (5)
+        "livelihood_cash": ("cash", "생계비", "Living costs", "economic"),
+        "emergency_cash": ("cash", "긴급지원금", "Emergency aid", "economic"),
+        "utility_bills": ("cash", "공과금 지원", "Utility bills", "economic"),
+        "rent_support": ("cash", "주거비 지원", "Rent support", "economic"),
+        "vouchers": ("cash", "상품권·바우처", "Vouchers", "economic"),
+        # health (4)
+        "medical_costs": ("health", "의료비", "Medical costs", "health"),
+        "medicine": ("health", "의약품", "Medicine", "health"),
+        "assistive_devices": ("health", "보조기구", "Assistive devices", "health"),
+        "health_care": ("health", "건강관리·방문간호", "Health care and home nursing", "health"),
+        # care and services (5)
+        "home_care": ("care", "가사·돌봄", "Home care", "daily_living"),
+        "companionship": ("care", "말벗·안부확인", "Companionship and check-ins", "social"),
+        "safety_services": ("care", "안전 서비스", "Safety services", "safety"),
+        "housing_repair": ("care", "주거환경 개선", "Housing repair", "living_environment"),
+        "counselling_legal": ("care", "상담·법률", "Counselling and legal aid", "legal"),
+        # education, culture and work (5)
+        "education_costs": ("education_culture", "교육비", "Education costs", "education"),
+        "learning_materials": (
+            "education_culture",
+            "학용품·도서",
+            "Learning materials",
+            "education",
+        ),
+        "culture_leisure": ("education_culture", "문화·여가", "Culture and leisure", "social"),
+        "family_programmes": ("education_culture", "가족 프로그램", "Family programmes", "family"),
+        "employment_support": (
+            "education_culture",
+            "일자리 연계",
+            "Employment support",
+            "employment",
+        ),
+    }
+)
+
+#: How a support record was paid for.
+SUPPORT_FUNDING = MappingProxyType(
+    {"donation": ("후원", "Donation"), "budget": ("예산", "Public budget")}
+)
+
+#: How often recurring support recurs (NULL on a record given once).
+SUPPORT_PERIODS = MappingProxyType(
+    {
+        "weekly": ("매주", "Weekly"),
+        "monthly": ("매월", "Monthly"),
+        "quarterly": ("분기마다", "Quarterly"),
+        "yearly": ("매년", "Yearly"),
+    }
+)
+
+#: Kinds of donor (후원처).
+DONOR_KINDS = MappingProxyType(
+    {
+        "individual": ("개인", "Individual"),
+        "company": ("기업", "Company"),
+        "organisation": ("단체", "Organisation"),
+        "religious": ("종교단체", "Religious body"),
+        "public": ("공공기관", "Public body"),
+    }
+)
+
+#: Stock movements at a community centre. ``received`` and ``transferred_in`` add to the
+#: stock; ``issued`` (to a recipient), ``transferred_out``, ``expired`` (thrown away) take
+#: from it; ``adjusted`` is a signed count correction.
+STOCK_MOVEMENTS = MappingProxyType(
+    {
+        "received": ("입고", "Received"),
+        "issued": ("지급", "Issued"),
+        "transferred_out": ("이관 보냄", "Transferred out"),
+        "transferred_in": ("이관 받음", "Transferred in"),
+        "expired": ("폐기", "Discarded"),
+        "adjusted": ("재고 조정", "Adjusted"),
+    }
+)
+
+#: The dashboard's (종합현황판) levels: red = a duplicate or an omission now, yellow = about to
+#: lapse or a near-duplicate, blue = normal.
+WARNING_LEVELS = MappingProxyType(
+    {"red": ("경고", "Warning"), "yellow": ("주의", "Caution"), "blue": ("정상", "Normal")}
+)
+
+#: Warning kinds -> (level, 한국어, English). The level is fixed by the kind.
+WARNING_KINDS = MappingProxyType(
+    {
+        "duplicate": ("red", "중복 지원", "Duplicated support"),
+        "near_duplicate": ("yellow", "중복 의심", "Possible duplicate"),
+        "open_need": ("red", "미충족 욕구", "Unmet need"),
+        "need_due_soon": ("yellow", "욕구 기한 임박", "Need about to lapse"),
+        "unserved_crisis": ("red", "위기 미지원", "Crisis without support"),
+        "sponsorship_ending": ("yellow", "후원 종료 예정", "Sponsorship ending"),
+        "sponsorship_unpaid": ("red", "후원금 미납", "Sponsorship payment missed"),
+        "stock_expiring": ("yellow", "유통기한 임박", "Stock expiring"),
+        "stock_expired": ("red", "유통기한 지남", "Stock expired"),
+    }
+)
+
+#: For support recorded without a minor category (files from before issue 13): the first
+#: keyword found in the item names it; else the need domain's default below. Migration 0015
+#: applied the same rule to the records already stored.
+SUPPORT_ITEM_KEYWORDS = (
+    ("명절", "holiday_parcel"),
+    ("쌀", "rice"),
+    ("라면", "instant_food"),
+    ("밑반찬", "side_dishes"),
+    ("도시락", "meal_delivery"),
+    ("꾸러미", "food_parcel"),
+    ("전기장판", "heating_goods"),
+    ("난방", "heating_goods"),
+    ("공과금", "utility_bills"),
+    ("긴급", "emergency_cash"),
+    ("생계", "livelihood_cash"),
+    ("후원금", "livelihood_cash"),
+    ("의료비", "medical_costs"),
+    ("방문간호", "health_care"),
+    ("건강", "health_care"),
+    ("주거환경", "housing_repair"),
+    ("응급안전", "safety_services"),
+    ("말벗", "companionship"),
+    ("안부", "companionship"),
+    ("나들이", "culture_leisure"),
+    ("가족", "family_programmes"),
+    ("학습", "education_costs"),
+    ("교재", "learning_materials"),
+    ("취업", "employment_support"),
+    ("자활", "employment_support"),
+    ("법률", "counselling_legal"),
+    ("채무", "counselling_legal"),
+)
+DEFAULT_MINOR_BY_DOMAIN = MappingProxyType(
+    {
+        "safety": "safety_services",
+        "health": "health_care",
+        "daily_living": "home_care",
+        "family": "family_programmes",
+        "social": "companionship",
+        "economic": "livelihood_cash",
+        "education": "education_costs",
+        "employment": "employment_support",
+        "living_environment": "housing_repair",
+        "legal": "counselling_legal",
+    }
+)
+
+
+def minor_category_for(item: str, domain: str) -> str:
+    """Return the minor category of support recorded only with an item and a need domain."""
+    for keyword, minor in SUPPORT_ITEM_KEYWORDS:
+        if keyword in item:
+            return minor
+    return DEFAULT_MINOR_BY_DOMAIN[domain]

@@ -37,10 +37,12 @@ from geo.settings import today_in_seoul
 from geo.teams import BASE_FACILITY_KIND, TeamError, check_member
 from visitmap.vocab import (
     CRISIS_SIGNAL_KINDS,
+    DEFAULT_MINOR_BY_DOMAIN,
     FACILITY_KINDS,
     NEED_CATEGORIES,
     NEED_STATUSES,
     PROVIDER_SECTORS,
+    SUPPORT_ITEM_KEYWORDS,
     VISIT_OUTCOMES,
 )
 
@@ -296,9 +298,17 @@ _write_needs = _referencing_writer(
     fields=NEED_FIELDS,
     references=[("resident_id", "residents", "resident")],
     target="needs",
-    columns=["resident_id", "category", "status", "identified_on", "resolved_on", "source"],
+    columns=[
+        "resident_id",
+        "category",
+        "status",
+        "identified_on",
+        "resolved_on",
+        "source",
+        "entered_by",
+    ],
     select_sql="""SELECT s.need_id, r.id, s.category, s.status, s.identified_on,
-                  s.resolved_on, s.source
+                  s.resolved_on, s.source, 'import'
                   FROM stage_needs s JOIN residents r ON r.external_id = s.resident_id
                   ORDER BY s.row_no""",
 )
@@ -316,6 +326,16 @@ SUPPORT_FIELDS = (
     Field("quantity", "float", required=False, minimum=1e-9, maximum=1e6),
     Field("unit", required=False, max_length=50),
     Field("provided_on", "date"),
+)
+
+
+#: visitmap.vocab.minor_category_for in SQL, over the staged ``item`` and ``category``.
+_MINOR_FROM_ITEM_SQL = (
+    "CASE "
+    + " ".join(f"WHEN s.item LIKE '%{k}%' THEN '{m}'" for k, m in SUPPORT_ITEM_KEYWORDS)
+    + " "
+    + " ".join(f"WHEN s.category = '{d}' THEN '{m}'" for d, m in DEFAULT_MINOR_BY_DOMAIN.items())
+    + " END"
 )
 
 
@@ -346,9 +366,13 @@ _write_support = _referencing_writer(
         "quantity",
         "unit",
         "provided_on",
+        "minor_category",
+        "funding",
+        "entered_by",
     ],
-    select_sql="""SELECT s.support_id, r.id, p.id, s.category, s.item, s.amount_krw,
-                  s.quantity, s.unit, s.provided_on
+    select_sql=f"""SELECT s.support_id, r.id, p.id, s.category, s.item, s.amount_krw,
+                  s.quantity, s.unit, s.provided_on, {_MINOR_FROM_ITEM_SQL},
+                  CASE WHEN p.sector = 'public' THEN 'budget' ELSE 'donation' END, 'import'
                   FROM stage_support s
                   JOIN residents r ON r.external_id = s.resident_id
                   JOIN providers p ON p.external_id = s.provider_id
