@@ -206,6 +206,10 @@ class Provider(Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     sector: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str | None] = mapped_column(Text)
+    #: The dong a community centre serves, or where an agency sits (migration 0015).
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
+    #: The provider's site on the map, when it is a stored facility (migration 0015).
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"))
     __table_args__ = (CheckConstraint(f"sector IN ({sql_in(PROVIDER_SECTORS)})", name="sector"),)
 
 

@@ -396,6 +396,18 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.add_column("providers", sa.Column("area_id", sa.Integer(), nullable=True))
+    op.add_column("providers", sa.Column("facility_id", sa.Integer(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_providers_area_id_areas"), "providers", "areas", ["area_id"], ["id"]
+    )
+    op.create_foreign_key(
+        op.f("fk_providers_facility_id_facilities"),
+        "providers",
+        "facilities",
+        ["facility_id"],
+        ["id"],
+    )
     op.add_column("needs", sa.Column("entered_by", sa.Text(), nullable=True))
     op.add_column(
         "needs",
@@ -501,6 +513,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("fk_providers_facility_id_facilities"), "providers", "foreignkey")
+    op.drop_constraint(op.f("fk_providers_area_id_areas"), "providers", "foreignkey")
+    op.drop_column("providers", "facility_id")
+    op.drop_column("providers", "area_id")
     for name in ("minor_category", "recurring_period", "funding"):
         op.drop_constraint(op.f(f"ck_support_records_{name}"), "support_records", type_="check")
     op.drop_constraint(
