@@ -18,11 +18,11 @@ from geo.accounts import Account
 from geo.scope import Scope
 from geo.support_records import (
     COMMUNITY_CENTRE,
-    centre_area_code,
     NeedInput,
     SupportError,
     SupportInput,
     Writer,
+    centre_area_code,
     insert_need,
     insert_support,
     provider_row,
@@ -59,7 +59,7 @@ def is_centre_staff(session: Session, account: Account) -> bool:
 
 
 def _centre_scope(session: Session, account: Account) -> Scope:
-    """The dongs of a leader, or of a community-centre visitor's centre."""
+    """Return the dongs of a leader, or of a community-centre visitor's centre."""
     if account.has("leader"):
         return Scope.everything() if account.all_areas else Scope.of_areas(account.area_codes)
     codes = set(account.area_codes)
