@@ -475,6 +475,16 @@ def support_summary(session: Session, record_db_id: int) -> dict:
     return out
 
 
+def support_of_resident(session: Session, record_id: str, resident_id: str) -> dict | None:
+    """Return :func:`support_summary` of record ``record_id`` if it is of ``resident_id``."""
+    db_id = session.execute(
+        text("""SELECT s.id FROM support_records s JOIN residents r ON r.id = s.resident_id
+            WHERE s.external_id = :x AND r.external_id = :r"""),
+        {"x": record_id, "r": resident_id},
+    ).scalar_one_or_none()
+    return None if db_id is None else support_summary(session, db_id)
+
+
 def insert_need(
     session: Session, writer: Writer, need: NeedInput, *, today: dt.date, source: str
 ) -> tuple[dict, int]:
