@@ -23,6 +23,7 @@ from webmap import (  # noqa: F401
     teams_api,
     visits,
 )
+from webmap import support_forms  # noqa: F401  (records: issue 13)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -71,4 +72,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(routes_page.bp)
     app.register_blueprint(teams_api.bp)
     app.register_blueprint(visits.bp)
+    # records (issue 13): support, need and consent forms and their API
+    app.register_blueprint(support_forms.bp)
     return app

@@ -28,6 +28,11 @@ ANALYSIS = frozenset({"analyst", "leader"})
 RUN_VIEWERS = frozenset({"leader", "analyst", "admin"})
 #: may publish a score run
 PUBLISHERS = frozenset({"leader", "admin"})
+#: records (issue 13): may record support and needs (a visitor only as community-centre staff,
+#: checked by ``visitmap.usecases.support.writer_for``)
+SUPPORT_WRITERS = frozenset({"agency", "leader", "visitor", "admin"})
+#: records (issue 13): may set a resident's consent to sharing (same check for visitors)
+CONSENT_WRITERS = frozenset({"leader", "visitor", "admin"})
 
 ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
     {
@@ -77,6 +82,19 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         # analysts: pseudonymised rows and suppressed counts (leaders: of their dongs)
         "analyst_api.residents": ANALYSIS,
         "analyst_api.aggregates": ANALYSIS,
+        # records (issue 13): support and needs: agency staff (their organisation), leaders
+        # and community-centre visitors (their dongs; writer_for checks the centre), admins;
+        # consent: community-centre staff, leaders, admins (writer_for decides per account)
+        "support.new_record": SUPPORT_WRITERS,
+        "support.submit_record": SUPPORT_WRITERS,
+        "support.new_need": SUPPORT_WRITERS,
+        "support.submit_need": SUPPORT_WRITERS,
+        "support.consent_page": CONSENT_WRITERS,
+        "support.submit_consent": CONSENT_WRITERS,
+        "support.api_record_support": SUPPORT_WRITERS,
+        "support.api_record_need": SUPPORT_WRITERS,
+        "support.api_set_consent": CONSENT_WRITERS,
+        "support.api_lookup": SUPPORT_WRITERS,
     }
 )
 

@@ -146,7 +146,7 @@ def _resident_card(session, resident_id: str, writer) -> dict | None:
 
 
 def _lookup(session, writer) -> tuple[list[dict] | None, dict]:
-    """Return the residents found by ``?name=&birth_year=`` (None if not asked) and the field errors."""
+    """Return residents found by ``?name=&birth_year=`` (None if not asked), field errors."""
     name = (request.args.get("name") or "").strip()
     year_raw = (request.args.get("birth_year") or "").strip()
     if not name and not year_raw:
