@@ -20,10 +20,10 @@ from webmap import (  # noqa: F401
     pages,
     routes_page,
     safe_html,
+    support_forms,  # noqa: F401  (records: issue 13)
     teams_api,
     visits,
 )
-from webmap import support_forms  # noqa: F401  (records: issue 13)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -63,11 +63,24 @@ def support_db(engine, database_url, tmp_path_factory):
                 org=centre.external_id,
             )
             token, _ = create_token(session, "t.centre", "support-forms")
+            other_dong = session.execute(
+                text("SELECT min(code) FROM areas WHERE code <> :c"), {"c": centre.code}
+            ).scalar_one()
+            create_user(
+                session,
+                "t.otherdong",
+                display_name="다른 동 통장",
+                password=None,
+                roles=["leader"],
+                area_codes=[other_dong],
+            )
+            other_token, _ = create_token(session, "t.otherdong", "support-forms")
         yield demo | {
             "centre": centre.external_id,
             "dong": centre.code,
             "residents": [tuple(r) for r in residents],
             "centre_token": token,
+            "other_token": other_token,
             "db_engine": db_engine,
         }
         db_engine.dispose()
@@ -79,9 +92,9 @@ def app(support_db):
         yield app
 
 
-def _centre_client(app, support_db):
+def _centre_client(app, support_db, who: str = "centre"):
     client = app.test_client(role=None)
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {support_db['centre_token']}"
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {support_db[who + '_token']}"
     return client
 
 
@@ -172,7 +185,8 @@ def test_the_agency_finds_a_resident_masked_and_records_for_them(app, support_db
         row = next(r for r in found["residents"] if r["resident_id"] == rid)
         assert row["masked"] and row["name"] != name and row["name"][0] == name[0]
         page = client.get(f"/support/records/new?name={name}&birth_year={year}").text
-        assert rid in page and name not in page
+        listed = page[page.index('id="found"') :]
+        assert rid in listed and name not in listed  # the name typed is in the search box only
         assert client.get(f"/api/residents/{rid}").status_code == 404  # not theirs yet
         response = client.post(
             "/api/support-records",
@@ -254,6 +268,11 @@ def test_consent_is_set_by_centre_staff_and_logged(app, support_db):
         assert [e["source"] for e in body["events"]] == ["api", "form"]
         log = client.get(f"/support/consent/{rid}").text
         assert log.count("t.centre") >= 2 and "철회" in log
-    with app.test_client(role="dong") as client:  # a leader of another dong: not found
+    counts = _counts(support_db)
+    with _centre_client(app, support_db, "other") as client:  # another dong's leader
         other = client.put(f"/api/residents/{rid}/consent", json={"consented": True})
-        assert other.status_code in (403, 404)
+        assert other.status_code == 404
+        assert client.get(f"/support/consent/{rid}").status_code == 404
+        form = client.post(f"/support/consent/{rid}", data={"consented": "yes"})
+        assert form.status_code == 404
+    assert _counts(support_db) == counts
