@@ -30,6 +30,9 @@ ACCOUNT_ROLES = {"dong": "leader"}
 NARROWER = {
     ("dong", e) for e in ("audit.audit_page", "audit.audit_csv_download", "audit.audit_api")
 }
+# records (issue 13): a visitor records support and consent only as community-centre staff
+# (the test visitor has no organisation)
+NARROWER |= {("visitor", e) for e in ACCESS if e.startswith("support.")}
 
 
 def _sql(map_database, sql: str, **params):
@@ -140,6 +143,38 @@ def _requests(w) -> dict[str, tuple]:
         "audit.audit_api": ("GET", "/api/audit", None),
         "analyst_api.residents": ("GET", "/api/analyst/residents?limit=5", None),
         "analyst_api.aggregates": ("GET", "/api/analyst/aggregates", None),
+        # records (issue 13)
+        "support.new_record": ("GET", f"/support/records/new?resident={w['inside']}", None),
+        "support.submit_record": ("POST", "/support/records", {}),
+        "support.new_need": ("GET", f"/support/needs/new?resident={w['inside']}", None),
+        "support.submit_need": ("POST", "/support/needs", {}),
+        "support.consent_page": ("GET", f"/support/consent/{w['inside']}", None),
+        "support.submit_consent": ("POST", f"/support/consent/{w['inside']}", {}),
+        # (well-formed bodies for a resident nobody has: 404 for those allowed, nothing written)
+        "support.api_record_support": (
+            "POST",
+            "/api/support-records",
+            {
+                "json": {
+                    "resident": "R-none",
+                    "minor_category": "rice",
+                    "item": "쌀",
+                    "funding": "budget",
+                    "amount_krw": 1,
+                }
+            },
+        ),
+        "support.api_record_need": (
+            "POST",
+            "/api/needs",
+            {"json": {"resident": "R-none", "category": "health"}},
+        ),
+        "support.api_set_consent": (
+            "PUT",
+            "/api/residents/R-none/consent",
+            {"json": {"consented": True}},
+        ),
+        "support.api_lookup": ("GET", "/api/support/lookup?name=x&birth_year=1950", None),
     }
 
 
