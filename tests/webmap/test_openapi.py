@@ -103,6 +103,24 @@ def _visit(world, **changes) -> dict:
     return {"resident": world["visited"], "outcome": "met", "visitor_name": "검사"} | changes
 
 
+# records (issue 13): a support record of the resident's community centre, given by the
+# district-wide leader (who names the provider)
+SUPPORT_KEY = {"Idempotency-Key": f"S-{uuid.uuid4()}"}
+
+
+def _support(world, **changes) -> dict:
+    return {
+        "resident": world["resident"],
+        "provider": f"P-CC-{world['dong']}",
+        "minor_category": "side_dishes",
+        "item": "밑반찬",
+        "quantity": 2,
+        "unit": "세트",
+        "funding": "donation",
+        "recurring_period": "weekly",
+    } | changes
+
+
 #: (case, operation, method, url, options, expected status); urls and bodies may name the
 #: ids of `world` ({team}, {plan}, ...); options: json (a body or a function of world),
 #: data, role (whose token; None: none), headers, scope (the caller's areas, for a 403).
@@ -240,6 +258,40 @@ CASES = [
      "/api/analyst/aggregates?by_age=true", {"role": "analyst"}, 200),
     ("aggregates bad", "/api/analyst/aggregates", "GET", "/api/analyst/aggregates?by_age=1",
      {"role": "analyst"}, 400),
+    # records (issue 13): support records, needs, consent, look-up
+    ("support", "/api/support-records", "POST", "/api/support-records",
+     {"json": _support, "headers": SUPPORT_KEY}, 201),
+    ("support replayed", "/api/support-records", "POST", "/api/support-records",
+     {"json": _support, "headers": SUPPORT_KEY}, 200),
+    ("support key reused", "/api/support-records", "POST", "/api/support-records",
+     {"json": lambda w: _support(w, item="다른 반찬"), "headers": SUPPORT_KEY}, 409),
+    ("support bad fields", "/api/support-records", "POST", "/api/support-records",
+     {"json": lambda w: _support(w, item="", provided_on="2099-01-01")}, 400),
+    ("support unknown category", "/api/support-records", "POST", "/api/support-records",
+     {"json": lambda w: _support(w, minor_category="caviar")}, 400),
+    ("support unknown resident", "/api/support-records", "POST", "/api/support-records",
+     {"json": lambda w: _support(w, resident="R-none")}, 404),
+    ("support role", "/api/support-records", "POST", "/api/support-records",
+     {"json": _support, "role": "analyst"}, 403),
+    ("need", "/api/needs", "POST", "/api/needs",
+     {"json": lambda w: {"resident": w["resident"], "category": "health",
+                         "identified_on": DAY}}, 201),
+    ("need bad domain", "/api/needs", "POST", "/api/needs",
+     {"json": lambda w: {"resident": w["resident"], "category": "wealth"}}, 400),
+    ("need unknown resident", "/api/needs", "POST", "/api/needs",
+     {"json": {"resident": "R-none", "category": "health"}}, 404),
+    ("consent", "/api/residents/{resident_id}/consent", "PUT",
+     "/api/residents/{resident}/consent", {"json": {"consented": True, "decided_on": DAY}}, 200),
+    ("consent bad", "/api/residents/{resident_id}/consent", "PUT",
+     "/api/residents/{resident}/consent", {"json": {"consented": "yes"}}, 400),
+    ("consent unknown resident", "/api/residents/{resident_id}/consent", "PUT",
+     "/api/residents/R-none/consent", {"json": {"consented": True}}, 404),
+    ("consent agency", "/api/residents/{resident_id}/consent", "PUT",
+     "/api/residents/{resident}/consent", {"json": {"consented": True}, "role": "agency"}, 403),
+    ("support lookup", "/api/support/lookup", "GET", "/api/support/lookup?name=김&birth_year=1950",
+     {"role": "agency"}, 200),
+    ("support lookup no year", "/api/support/lookup", "GET", "/api/support/lookup?name=김",
+     {}, 400),
 ]  # fmt: skip
 
 
