@@ -29,6 +29,7 @@ from geo.db import ping
 from geo.mapdata.queries import area_summaries, list_runs
 from geo.queries import area_counts
 from geo.scope import Scope
+from visitmap.usecases.support import may_record_support  # records (issue 13)
 from visitmap.vocab import TIER_NAMES
 from webmap import style
 from webmap.auth import can, current_account
@@ -229,6 +230,8 @@ def nav_links() -> list[dict]:
             continue
         if endpoint == "audit.audit_page" and not (account.all_areas or account.has("admin")):
             continue
+        if endpoint == "support.new_record" and not may_record_support(get_session(), account):
+            continue  # records (issue 13): a visitor records support only as centre staff
         links.append(
             {
                 "endpoint": endpoint,

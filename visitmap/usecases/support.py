@@ -69,6 +69,15 @@ def _centre_scope(session: Session, account: Account) -> Scope:
     return Scope.of_areas(codes)
 
 
+def may_record_support(session: Session, account: Account) -> bool:
+    """Return whether ``account`` may record support at all (for showing the form's link)."""
+    try:
+        writer_for(session, account)
+    except Forbidden:
+        return False
+    return True
+
+
 def writer_for(session: Session, account: Account, *, consent: bool = False) -> Writer:
     """Return who writes, for which residents, of which provider (docs/support_records.md).
 
@@ -321,6 +330,7 @@ __all__ = [
     "SupportError",
     "after_write",
     "record_need",
+    "may_record_support",
     "record_support",
     "set_consent",
     "writer_for",
