@@ -112,14 +112,16 @@ def _minor_groups() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
 
 
-def _field_errors(problems) -> dict[str, str]:
-    """Return the message next to each bad field: ours (localized) and the check's own words."""
+def _field_errors(problems) -> dict[str, tuple[str, str]]:
+    """Return, per bad field, our localized message and the check's own (English) words.
+
+    The page shows the message next to the field and the words, smaller, after it (they
+    carry the specifics: the stock left, the day given).
+    """
     out = {}
     for field, detail in problems:
-        if field in out:
-            continue
-        message = FIELD_MESSAGES.get(field, lambda: "")()
-        out[field] = f"{message} ({detail})" if message else detail
+        if field not in out:
+            out[field] = (FIELD_MESSAGES.get(field, lambda: "")() or detail, detail)
     return out
 
 
@@ -158,7 +160,7 @@ def _lookup(session, writer) -> tuple[list[dict] | None, dict]:
     if year is None or not 1900 <= year <= 2100:
         errors["birth_year"] = gettext("Enter the year of birth (4 digits).")
     if errors:
-        return None, errors
+        return None, {field: (message, "") for field, message in errors.items()}
     return _lookup_rows(session, writer, name, year), {}
 
 
