@@ -13,7 +13,7 @@ from geo.accounts import create_token, create_user
 from geo.db import make_engine, session_scope
 from geo.migrate import upgrade
 from tests.conftest import load_reference_data, scratch_databases
-from tests.webmap.conftest import app_for, build_scored_demo
+from tests.webmap.conftest import app_for, build_scored_demo, chromium, served
 
 pytestmark = pytest.mark.db
 
@@ -57,7 +57,7 @@ def support_db(engine, database_url, tmp_path_factory):
                 session,
                 "t.centre",
                 display_name="주민센터 직원",
-                password=None,
+                password="test-centre-pass1",
                 roles=["leader"],
                 area_codes=[centre.code],
                 org=centre.external_id,
@@ -276,3 +276,36 @@ def test_consent_is_set_by_centre_staff_and_logged(app, support_db):
         form = client.post(f"/support/consent/{rid}", data={"consented": "yes"})
         assert form.status_code == 404
     assert _counts(support_db) == counts
+
+
+def test_on_a_tablet_the_error_sits_next_to_the_field_and_the_fixed_form_saves(app, support_db):
+    """In headless Chromium at 768 x 1024: a category grouped by major, a missing unit named
+    next to its field, then saved from the centre's stock; nothing overflows sideways."""
+    rid = support_db["residents"][0][0]
+    with served(app) as base, chromium() as browser:
+        page = browser.new_context(viewport={"width": 768, "height": 1024}).new_page()
+        page.goto(f"{base}/login")
+        page.fill('input[name="username"]', "t.centre")
+        page.fill('input[name="password"]', "test-centre-pass1")
+        page.click('#login-form button[type="submit"]')
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(f"{base}/support/records/new?resident={rid}")
+        groups = page.eval_on_selector_all("select[name=minor_category] optgroup", "g => g.length")
+        assert groups == 6
+        page.select_option("select[name=minor_category]", "hygiene")
+        page.fill("input[name=item]", "위생용품 세트")
+        page.fill("input[name=quantity]", "1")
+        page.check("input[name=funding][value=budget]")
+        page.click("#submit")
+        error = page.locator("#field-unit .vv-field-error")
+        assert error.is_visible() and "단위" in error.inner_text()
+        assert page.locator("#errors li").count() == 1
+        field_box = page.locator("#field-unit input").bounding_box()
+        error_box = error.bounding_box()
+        assert 0 <= error_box["y"] - (field_box["y"] + field_box["height"]) < 40  # right below
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.select_option("select[name=stock_lot]", "instant_food|라면 5개입|봉|2027-03-01")
+        page.fill("input[name=quantity]", "1")
+        page.click("#submit")
+        page.wait_for_url(lambda url: "saved=" in url)
+        assert "라면 5개입" in page.locator("#saved").inner_text()
