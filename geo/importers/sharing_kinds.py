@@ -330,18 +330,23 @@ def _write_sponsorships(batch: Batch, check_only: bool) -> WriteResult:
             ("centre_id", "providers", "centre (provider)"),
         ],
     )
-    # the successor may be stored already or be another row of this file
-    problems += problems_from_query(
-        session,
-        """SELECT s.row_no, s.successor_id FROM stage_sponsorships s
+    # the successor may be stored already or be another row of this file (when the file
+    # has bad rows already, a successor among them is not reported as unknown too)
+    problems += (
+        []
+        if check_only
+        else problems_from_query(
+            session,
+            """SELECT s.row_no, s.successor_id FROM stage_sponsorships s
            WHERE s.successor_id IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM sponsorships t WHERE t.external_id = s.successor_id)
              AND NOT EXISTS (SELECT 1 FROM stage_sponsorships o
                              WHERE o.sponsorship_id = s.successor_id)
            ORDER BY s.row_no""",
-        batch.label,
-        "successor_id",
-        "unknown sponsorship {value!r}",
+            batch.label,
+            "successor_id",
+            "unknown sponsorship {value!r}",
+        )
     )
     if problems or check_only:
         return WriteResult(problems=problems)
