@@ -215,17 +215,32 @@ SPONSORSHIPS = table(
 PAYMENTS = table(
     ["sponsorship_id", "month", "amount_krw", "received_on"],
     [
-        {"sponsorship_id": "S1", "month": "2024-01", "amount_krw": 100000, "received_on": "2024-01-05"},
-        {"sponsorship_id": "S1", "month": "2024-02", "amount_krw": 100000, "received_on": "2024-02-05"},
+        {
+            "sponsorship_id": "S1",
+            "month": "2024-01",
+            "amount_krw": 100000,
+            "received_on": "2024-01-05",
+        },
+        {
+            "sponsorship_id": "S1",
+            "month": "2024-02",
+            "amount_krw": 100000,
+            "received_on": "2024-02-05",
+        },
     ],
-)  # fmt: skip
+)
 CONSENTS = table(
     ["resident_id", "consented", "decided_on", "recorded_by"],
     [
-        {"resident_id": "R1", "consented": "true", "decided_on": "2024-01-10", "recorded_by": "김이음"},
+        {
+            "resident_id": "R1",
+            "consented": "true",
+            "decided_on": "2024-01-10",
+            "recorded_by": "김이음",
+        },
         {"resident_id": "R2", "consented": "false", "decided_on": "2024-01-11"},
     ],
-)  # fmt: skip
+)
 
 
 @pytest.fixture
