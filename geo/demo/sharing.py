@@ -37,6 +37,7 @@ import pandas as pd
 
 from geo.demo.population import Population, as_days
 from geo.demo.services import HOLIDAYS, OFFERS, PUBLIC_SLOTS, SLOTS
+from geo.demo.tables import sequential_ids
 from sharing.config import SEASON, WarningConfig
 from visitmap.vocab import minor_category_for
 
@@ -340,7 +341,7 @@ def plan_sharing(
     if planted_rows:
         support = pd.concat([support, pd.DataFrame(planted_rows)], ignore_index=True)
     support = _finish_support(support, population, reference)
-    record_ids = np.char.add("SP-", np.char.zfill(np.arange(1, len(support) + 1).astype(str), 7))
+    record_ids = sequential_ids("SP-", len(support))
     origin = support["origin"].to_numpy()
     drawn_row = support["drawn_row"].to_numpy()
     id_of_drawn = pd.Series(record_ids, index=drawn_row)
@@ -418,8 +419,8 @@ def _finish_support(support: pd.DataFrame, population: Population, reference) ->
 def _pick_alias(support, population, dong_of, has_rrn, active, slot_provider):
     """Pick the person recorded twice: a resident with an RRN and a lone resident to re-use.
 
-    The re-used resident (no RRN on file, same dong, living alone, no support) takes the
-    kept one's name, birth year, sex and address (see ``generate``). None when the
+    The re-used resident (same dong, living alone, no support) takes the kept one's name,
+    birth year, sex and address, and loses its RRN (see ``generate``). None when the
     population is too small.
     """
     supported = np.zeros(len(active), dtype=bool)
@@ -430,7 +431,7 @@ def _pick_alias(support, population, dong_of, has_rrn, active, slot_provider):
     kept = np.flatnonzero(has_rrn & active & alone & ~instant & (population.age >= 65))
     for candidate in kept:
         reuse = np.flatnonzero(
-            (dong_of == dong_of[candidate]) & alone & active & ~supported & ~has_rrn
+            (dong_of == dong_of[candidate]) & alone & active & ~supported
         )
         reuse = reuse[reuse != candidate]
         if len(reuse):
