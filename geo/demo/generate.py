@@ -289,7 +289,7 @@ def _generate_tables(
     if shared.alias is not None:
         # one person under two ids: the re-used row takes the kept one's identity, no RRN
         kept, reused = shared.alias
-        for column in ("name", "birth_year", "sex", "address", "lon", "lat"):
+        for column in ("name", "birth_year", "sex", "address", "lon", "lat", "registered_on"):
             residents[column] = residents[column].copy()
             residents[column][reused] = residents[column][kept]
         residents["rrn"] = residents["rrn"].copy()
@@ -297,6 +297,9 @@ def _generate_tables(
     ground_truth = ground_truth_table(
         population, crisis, finances, plan, targets, resident_ids, household_ids, identity, as_of
     )
+    if shared.alias is not None:
+        ground_truth["age"] = ground_truth["age"].copy()
+        ground_truth["age"][shared.alias[1]] = ground_truth["age"][shared.alias[0]]
     resident_dong = population.household_dong[population.household]
     return {
         "providers": columns_of(providers),

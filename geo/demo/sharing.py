@@ -92,6 +92,15 @@ RECURRING = {
 }
 
 
+DONATION_COLUMNS = ["donation_id", "donor_id", "centre_id", "received_on", "minor_category",
+                    "item", "quantity", "unit", "expires_on"]  # fmt: skip
+MOVEMENT_COLUMNS = ["movement_id", "centre_id", "kind", "moved_on", "minor_category", "item",
+                    "unit", "quantity", "expires_on", "donation_id",
+                    "counterpart_centre_id"]  # fmt: skip
+SPONSORSHIP_COLUMNS = ["sponsorship_id", "donor_id", "household_id", "centre_id", "programme",
+                       "starts_on", "ends_on", "monthly_amount_krw", "successor_id"]  # fmt: skip
+
+
 @dataclass
 class SharingTables:
     """What :func:`plan_sharing` returns: the changed frames, the new tables and the truth."""
@@ -603,10 +612,9 @@ def _stock(rng, centres, donors, reference, config: WarningConfig):
         minor, item, unit, _ = STOCK_ITEMS[2]
         expires = reference - as_days(int(rng.integers(25, 40)))
         lot(centre, minor, item, unit, 15, expires - as_days(40), expires, "discarded")
-    donations = pd.DataFrame(donations)
-    moves = pd.DataFrame(moves)
-    if len(moves):
-        moves.insert(0, "movement_id", [f"SM-{i + 1:06d}" for i in range(len(moves))])
+    donations = pd.DataFrame(donations, columns=DONATION_COLUMNS)
+    moves = pd.DataFrame(moves, columns=MOVEMENT_COLUMNS[1:])
+    moves.insert(0, "movement_id", [f"SM-{i + 1:06d}" for i in range(len(moves))])
     return donations, moves, truth
 
 
@@ -672,7 +680,11 @@ def _sponsorships(rng, population, household_ids, resident_ids, dong_of, seodaem
                 continue
             payments.append({"sponsorship_id": sid, "month": str(month)[:7],
                              "amount_krw": amount, "received_on": month + as_days(4)})  # fmt: skip
-    return pd.DataFrame(rows), pd.DataFrame(payments), truth
+    return (
+        pd.DataFrame(rows, columns=SPONSORSHIP_COLUMNS),
+        pd.DataFrame(payments, columns=["sponsorship_id", "month", "amount_krw", "received_on"]),
+        truth,
+    )
 
 
 def _consents(rng, support, population, resident_ids, dongs, dong_of, reference):
