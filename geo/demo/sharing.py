@@ -122,7 +122,10 @@ class SharingTables:
 def _minor_offers() -> pd.DataFrame:
     """Return the offers with their minor category."""
     return OFFERS.assign(
-        minor=[minor_category_for(i, c) for i, c in zip(OFFERS["item"], OFFERS["category"])]
+        minor=[
+            minor_category_for(i, c)
+            for i, c in zip(OFFERS["item"], OFFERS["category"], strict=True)
+        ]
     )
 
 
@@ -439,9 +442,7 @@ def _pick_alias(support, population, dong_of, has_rrn, active, slot_provider):
     alone = population.household_size[population.household] == 1
     kept = np.flatnonzero(has_rrn & active & alone & ~instant & (population.age >= 65))
     for candidate in kept:
-        reuse = np.flatnonzero(
-            (dong_of == dong_of[candidate]) & alone & active & ~supported
-        )
+        reuse = np.flatnonzero((dong_of == dong_of[candidate]) & alone & active & ~supported)
         reuse = reuse[reuse != candidate]
         if len(reuse):
             return int(candidate), int(reuse[0])
@@ -624,7 +625,7 @@ def _add_months(day: np.datetime64, months: int) -> np.datetime64:
 
 def _sponsorships(rng, population, household_ids, resident_ids, dong_of, seodaemun, dongs,
                   donors, active, reference, config):  # fmt: skip
-    """The "100가정 보듬기" sponsorships of up to 100 households, with their payments."""
+    """Draw the "100가정 보듬기" sponsorships of up to 100 households, with their payments."""
     ending = config.omissions["sponsorship_ending_days"]
     heads = population.household_head
     in_gu = np.isin(dong_of[heads], seodaemun) & active[heads]

@@ -13,6 +13,9 @@ same file twice changes nothing. The formats are in ``docs/import_formats.md``.
 - ``sponsorship-payments``: one row per sponsorship and month (``YYYY-MM``).
 - ``consents``: a resident's consent to share support records between agencies; the current
   state in ``sharing_consents`` and, when it changes, one row in the log ``consent_events``.
+
+Length: six small kinds, each a field list, a check and a writer, kept together so that their
+shared rules (who entered a row, references, one consent log) read side by side.
 """
 
 from __future__ import annotations

@@ -185,9 +185,11 @@ def test_unserved_crises_have_a_recent_signal_and_nothing_since(files):
 def test_stock_truth_matches_the_balances(files):
     donations = files["donations"]
     moves = files["stock-movements"]
-    received = donations[donations["quantity"] != ""].rename(
-        columns={"received_on": "moved_on", "donation_id": "movement_id"}
-    ).assign(kind="received")
+    received = (
+        donations[donations["quantity"] != ""]
+        .rename(columns={"received_on": "moved_on", "donation_id": "movement_id"})
+        .assign(kind="received")
+    )
     rows = pd.concat([received, moves], ignore_index=True)
     sign = rows["kind"].map({"received": 1, "transferred_in": 1, "adjusted": 1, "issued": -1,
                              "transferred_out": -1, "expired": -1})  # fmt: skip
