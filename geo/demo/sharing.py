@@ -354,27 +354,31 @@ def plan_sharing(
         support = pd.concat([support, pd.DataFrame(planted_rows)], ignore_index=True)
     support = _finish_support(support, population, reference)
     record_ids = sequential_ids("SP-", len(support))
-    origin = support["origin"].to_numpy()
     drawn_row = support["drawn_row"].to_numpy()
-    id_of_drawn = pd.Series(record_ids, index=drawn_row)
+    position_of_drawn = pd.Series(np.arange(len(support)), index=drawn_row)
+    planted = support.index[support["origin"] != "drawn"]
+    positions_of_group = (
+        pd.Series(planted.to_numpy(), index=support.loc[planted, "origin"].to_numpy())
+        .groupby(level=0)
+        .apply(list)
+        .to_dict()
+    )
+    given = support["provided_on"].to_numpy()
     for entry in truth:
-        ids = list(record_ids[origin == entry["group"]])
+        positions = list(positions_of_group.get(entry["group"], []))
         if entry["base"] is not None:
-            ids.append(id_of_drawn[entry["base"]])
-        rows = support[np.isin(record_ids, ids)]
+            positions.append(int(position_of_drawn[entry["base"]]))
+        ids = sorted(record_ids[positions])
+        people = {
+            resident_ids[entry["resident"]],
+            resident_ids[entry.get("alias", entry["resident"])],
+        }
         entry.update(
-            key=";".join(sorted(ids)),
-            resident_ids=";".join(
-                sorted(
-                    {
-                        resident_ids[entry["resident"]],
-                        resident_ids[entry.get("alias", entry["resident"])],
-                    }
-                )
-            ),
-            record_ids=";".join(sorted(ids)),
+            key=";".join(ids),
+            resident_ids=";".join(sorted(people)),
+            record_ids=";".join(ids),
             minor_category=entry["minor"],
-            planted_on=str(rows["provided_on"].max())[:10],
+            planted_on=str(given[positions].max())[:10],
         )
 
     needs, open_truth = _open_needs(needs, support, active, reference, config)
