@@ -383,7 +383,8 @@ def plan_sharing(
 
     needs, open_truth = _open_needs(needs, support, active, reference, config)
     signals, crisis_truth = _unserved(rng, signals, visits, support, population, active,
-                                      in_crisis, reference)  # fmt: skip
+                                      in_crisis, reference,
+                                      config.omissions["crisis_months"])  # fmt: skip
     for entry in open_truth:
         entry["resident_ids"] = resident_ids[entry.pop("resident")]
     for entry in crisis_truth:
@@ -503,8 +504,14 @@ def _open_needs(needs, support, active, reference, config: WarningConfig):
     return needs, truth
 
 
-def _unserved(rng, signals, visits, support, population, active, in_crisis, reference):
-    """Give a few residents in crisis a fresh signal that nobody answers, and record them."""
+def _unserved(rng, signals, visits, support, population, active, in_crisis, reference, months):
+    """Give a few residents in crisis a fresh signal that nobody answers; record every such one.
+
+    The truth lists each active resident with a signal (or a household signal) in the last
+    ``months`` months and neither support nor a met visit on or after the latest: the planted
+    ones and those the draws left unanswered. Whether they are high tier is for the scoring
+    to say; compare within the published run's high tier.
+    """
     last_support = support.groupby("resident")["provided_on"].max()
     met = visits[visits["outcome"].isin(["met", "crisis_confirmed"])]
     last_met = met.groupby("resident")["visited_on"].max()
@@ -533,12 +540,44 @@ def _unserved(rng, signals, visits, support, population, active, in_crisis, refe
         }
     )
     signals = pd.concat([signals, planted], ignore_index=True)
+    # signals within three days of the six-month edge move four days earlier, so that "in the
+    # last 6 months" read as 182 or 183 days, or calendar months, agrees
+    edge = _months_before(reference, months)
+    observed = signals["observed_on"].to_numpy().astype("datetime64[D]")
+    near_edge = np.abs((observed - edge).astype(np.int64)) <= 3
+    signals["observed_on"] = np.where(near_edge, observed - as_days(4), observed)
     signals = signals.sort_values("observed_on", kind="stable").reset_index(drop=True)
+    # every active resident with a signal (their own, or their household's) since the edge and
+    # neither support nor a met visit on or after the latest one: the planted ones and those
+    # the draws left so; the tier is the scoring's, applied by whoever compares
+    person = signals["resident"].to_numpy()
+    household = signals["household"].to_numpy()
+    recent = signals["observed_on"].to_numpy().astype("datetime64[D]") > edge + as_days(3)
+    own = pd.DataFrame({"resident": person, "day": signals["observed_on"].to_numpy()})[
+        recent & (person >= 0)
+    ]
+    members = pd.DataFrame({"resident": np.arange(n), "household": population.household})
+    shared = pd.DataFrame({"household": household, "day": signals["observed_on"].to_numpy()})[
+        recent & (household >= 0)
+    ].merge(members, on="household")[["resident", "day"]]
+    latest = pd.concat([own, shared]).groupby("resident")["day"].max()
+    latest = latest[active[latest.index.to_numpy()]]
+    answered = np.zeros(len(latest), dtype=bool)
+    for last in (last_support, last_met):
+        after = last.reindex(latest.index)
+        answered |= (after.notna() & (after >= latest)).to_numpy()
+    unserved = latest[~answered]
     truth = [
         {"kind": "unserved_crisis", "key": None, "resident": int(r), "planted_on": str(d)[:10]}
-        for r, d in zip(chosen, days, strict=True)
+        for r, d in unserved.items()
     ]
     return signals, truth
+
+
+def _months_before(reference: np.datetime64, months: int) -> np.datetime64:
+    """Return the same day ``months`` calendar months before ``reference``."""
+    day = pd.Timestamp(reference) - pd.DateOffset(months=months)
+    return np.datetime64(day.date(), "D")
 
 
 def _donors(dongs: pd.DataFrame) -> pd.DataFrame:

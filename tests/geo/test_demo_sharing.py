@@ -171,8 +171,15 @@ def test_unserved_crises_have_a_recent_signal_and_nothing_since(files):
     assert len(rows) >= 2
     signals = files["crisis-signals"]
     visits = files["visits"]
+    household = files["residents"].set_index("resident_id")["household_id"]
     for resident, day in zip(rows["resident_ids"], rows["planted_on"], strict=True):
-        mine = signals[(signals["resident_id"] == resident) & (signals["observed_on"] == day)]
+        mine = signals[
+            (
+                (signals["resident_id"] == resident)
+                | (signals["household_id"] == household[resident])
+            )
+            & (signals["observed_on"] == day)
+        ]
         assert len(mine) >= 1
         assert (pd.Timestamp(AS_OF) - pd.Timestamp(day)).days < 182
         given = files["support"].loc[files["support"]["resident_id"] == resident, "provided_on"]
@@ -271,3 +278,30 @@ def test_tiny_scales_still_write_every_file(tmp_path, scale):
         assert (tmp_path / FILE_NAMES[kind]).exists()
     assert (tmp_path / SUPPORT_TRUTH_FILE).exists()
     assert summary.counts["residents"] == scale
+
+
+def test_unserved_crisis_truth_is_complete(files):
+    """Every active resident with a signal (own or household's) well inside six months and
+    neither support nor a met visit since is in the truth (planted or left so by the draws)."""
+    r = files["residents"]
+    active = set(r.loc[r["status"] == "active", "resident_id"])
+    s = files["crisis-signals"]
+    edge = pd.Timestamp(AS_OF) - pd.DateOffset(months=6)
+    s = s[pd.to_datetime(s["observed_on"]) > edge + pd.Timedelta(days=3)]
+    own = s.loc[s["resident_id"] != "", ["resident_id", "observed_on"]]
+    shared = s.loc[s["household_id"] != "", ["household_id", "observed_on"]].merge(
+        r[["resident_id", "household_id"]], on="household_id"
+    )[["resident_id", "observed_on"]]
+    latest = pd.concat([own, shared]).groupby("resident_id")["observed_on"].max()
+    latest = latest[latest.index.isin(active)]
+    given = files["support"].groupby("resident_id")["provided_on"].max()
+    v = files["visits"]
+    met = v[v["outcome"].isin(["met", "crisis_confirmed"])]
+    seen = met.assign(day=met["visited_at"].str[:10]).groupby("resident_id")["day"].max()
+    answered = (given.reindex(latest.index).fillna("") >= latest) | (
+        seen.reindex(latest.index).fillna("") >= latest
+    )
+    truth = files["truth"]
+    assert set(latest.index[~answered]) == set(
+        truth.loc[truth["kind"] == "unserved_crisis", "resident_ids"]
+    )
