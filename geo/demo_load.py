@@ -79,8 +79,11 @@ def load_demo_files(
 ) -> list[ImportResult]:
     """Import everything into the caller's transaction (see :func:`load_demo`).
 
-    Then mark the residents the imported visits did not find ``unreachable_after`` times in
-    a row (:func:`geo.visit_scores.refresh_unreachable`).
+    The generator's files are imported in the manifest's order, the shared-support kinds
+    (donors, donations, stock movements, sponsorships and their payments, consents) last;
+    a file the manifest counts no rows in is skipped. The hidden ``ground_truth.csv`` and
+    ``support_truth.csv`` are never imported. Then mark the residents the imported visits did
+    not find ``unreachable_after`` times in a row (:func:`geo.visit_scores.refresh_unreachable`).
 
     Parameters
     ----------
@@ -112,7 +115,14 @@ def load_demo_files(
         raise FileNotFoundError(f"{demo_dir}/manifest.json not found; generate the demo first")
     region = manifest["region"]
     plan = [(kind, DATA_DIR / name) for kind, name in REFERENCE_FILES[region]]
-    plan += [(kind, Path(demo_dir) / name) for kind, name in manifest["import_order"].items()]
+    # a generated file with no rows (a tiny demo: no sponsorships, no needs) is left out,
+    # since an import refuses an empty file
+    counts = manifest.get("counts", {})
+    plan += [
+        (kind, Path(demo_dir) / name)
+        for kind, name in manifest["import_order"].items()
+        if counts.get(kind, 1) > 0
+    ]
     results = []
     for kind, path in plan:
         result = import_file(

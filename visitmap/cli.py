@@ -101,6 +101,13 @@ def db_downgrade(revision: str) -> None:
             "needs",
             "support",
             "teams",
+            # issue 13 (demo helper): the shared-support kinds, geo/importers/sharing_kinds.py
+            "donors",
+            "donations",
+            "stock-movements",
+            "sponsorships",
+            "sponsorship-payments",
+            "consents",
         ]
     ),
 )

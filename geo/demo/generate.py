@@ -24,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from geo.demo.identity import draw_identities, draw_places, draw_statuses
@@ -35,8 +36,10 @@ from geo.demo.services import (
     team_sizes,
     teams_table,
 )
+from geo.demo.sharing import plan_sharing
 from geo.demo.tables import (
     columns_of,
+    frame_table,
     ground_truth_table,
     needs_table,
     residents_table,
@@ -55,7 +58,8 @@ from geo.demo.welfare import (
     median_income,
     median_income_year,
 )
-from geo.settings import today_in_seoul
+from geo.settings import PROJECT_ROOT, today_in_seoul
+from sharing.config import load_warning_config
 from visitmap.errors import FieldError
 
 __all__ = ["DemoError", "DemoSummary", "generate_demo", "IMPORT_ORDER", "FILE_NAMES"]
@@ -63,14 +67,20 @@ __all__ = ["DemoError", "DemoSummary", "generate_demo", "IMPORT_ORDER", "FILE_NA
 MAX_SCALE = 1_000_000
 AUTO_SEODAEMUN_MAX_SCALE = 100_000
 REGIONS = ("auto", "seodaemun", "seoul")
-IMPORT_ORDER = ("providers", "residents", "crisis-signals", "visits", "needs", "support", "teams")
+IMPORT_ORDER = ("providers", "residents", "crisis-signals", "visits", "needs", "support", "teams",
+                "donors", "donations", "stock-movements", "sponsorships", "sponsorship-payments",
+                "consents")  # fmt: skip
 FILE_NAMES = MappingProxyType({kind: kind.replace("-", "_") + ".csv" for kind in IMPORT_ORDER})
 GROUND_TRUTH_FILE = "ground_truth.csv"
+#: The shared-support warnings the generator planted (geo.demo.sharing; hidden, like the
+#: ground truth).
+SUPPORT_TRUTH_FILE = "support_truth.csv"
 MANIFEST_FILE = "manifest.json"
 #: Bumped when the generator's output changes in a way that an older demo directory should
 #: not be reused (2: needs are never resolved after the demo's date; 3: visits simulated
-#: with the teams' capacity, team sizes follow the dong's residents)
-GENERATOR_VERSION = 3
+#: with the teams' capacity, team sizes follow the dong's residents; 4: shared support,
+#: issue 13: minor categories, donors, stock, sponsorships, consents, planted warnings)
+GENERATOR_VERSION = 4
 AREA_FILES = {
     "seodaemun": "data/seodaemun_admdong_2021.geojson",
     "seoul": "data/seoul_admdong_2021.geojson",
@@ -191,7 +201,7 @@ def generate_demo(
     if region == "auto":
         resolved_region = "seodaemun" if scale <= AUTO_SEODAEMUN_MAX_SCALE else "seoul"
     out_dir = Path(out_dir)
-    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(8)]
+    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(9)]
     bar = tqdm(total=len(_STAGES), disable=not progress, desc="demo", unit="stage")
     try:
         tables = _generate_tables(streams, int(scale), resolved_region, as_of, bar)
@@ -260,16 +270,36 @@ def _generate_tables(
     needs = draw_needs(streams[6], population, crisis, plan.visits, as_of)
     support = draw_support(streams[7], population, finances, needs, median_table, as_of)
     providers, slot_provider = provider_table(targets.dongs)
-    stage(6)
-
+    providers = _with_sites(providers)
     resident_ids = sequential_ids("R-", len(population.age))
     household_ids = sequential_ids("H-", len(population.household_size))
+    shared = plan_sharing(
+        streams[8], support=support, needs=needs, signals=signals, visits=plan.visits,
+        population=population, resident_ids=resident_ids, household_ids=household_ids,
+        slot_provider=slot_provider, dongs=targets.dongs, has_rrn=identity["rrn"] != "",
+        active=status == "active", in_crisis=crisis.resident_in_crisis, as_of=as_of,
+        config=load_warning_config(),
+    )  # fmt: skip
+    support, needs, signals = shared.support, shared.needs, shared.signals
+    stage(6)
+
     residents = residents_table(
         population, identity, status, finances, address, lon, lat, resident_ids, household_ids
     )
+    if shared.alias is not None:
+        # one person under two ids: the re-used row takes the kept one's identity, no RRN
+        kept, reused = shared.alias
+        for column in ("name", "birth_year", "sex", "address", "lon", "lat", "registered_on"):
+            residents[column] = residents[column].copy()
+            residents[column][reused] = residents[column][kept]
+        residents["rrn"] = residents["rrn"].copy()
+        residents["rrn"][reused] = ""
     ground_truth = ground_truth_table(
         population, crisis, finances, plan, targets, resident_ids, household_ids, identity, as_of
     )
+    if shared.alias is not None:
+        ground_truth["age"] = ground_truth["age"].copy()
+        ground_truth["age"][shared.alias[1]] = ground_truth["age"][shared.alias[0]]
     resident_dong = population.household_dong[population.household]
     return {
         "providers": columns_of(providers),
@@ -279,15 +309,35 @@ def _generate_tables(
         "needs": needs_table(needs, resident_ids),
         "support": support_table(support, resident_ids, slot_provider, resident_dong),
         "teams": columns_of(teams_table(targets.dongs, members_per_dong)),
+        "donors": frame_table(shared.donors),
+        "donations": frame_table(shared.donations),
+        "stock-movements": frame_table(shared.stock),
+        "sponsorships": frame_table(shared.sponsorships),
+        "sponsorship-payments": frame_table(shared.payments),
+        "consents": frame_table(shared.consents),
         "ground_truth": ground_truth,
+        "support_truth": frame_table(shared.truth),
         "median_year": median_income_year(median_table, as_of.year),
     }
 
 
+def _with_sites(providers):
+    """Give the community centres their dong (``area``) and site (``facility_id``)."""
+    sites = set(pd.read_csv(PROJECT_ROOT / FACILITY_FILE, usecols=["facility_id"])["facility_id"])
+    centre = providers["provider_id"].str.startswith("P-CC-")
+    code = providers["provider_id"].str.removeprefix("P-CC-")
+    facility = "CC-" + code
+    return providers.assign(
+        area=np.where(centre, code, ""),
+        facility_id=np.where(centre & facility.isin(sites), facility, ""),
+    )
+
+
 def _write_tables(out_dir: Path, tables: dict) -> dict[str, int]:
     counts = {}
-    for kind in (*IMPORT_ORDER, "ground_truth"):
-        name = GROUND_TRUTH_FILE if kind == "ground_truth" else FILE_NAMES[kind]
+    hidden = {"ground_truth": GROUND_TRUTH_FILE, "support_truth": SUPPORT_TRUTH_FILE}
+    for kind in (*IMPORT_ORDER, *hidden):
+        name = hidden.get(kind) or FILE_NAMES[kind]
         decimals = 6 if kind == "residents" else 4
         counts[kind] = write_csv(out_dir / name, tables[kind], decimals)
     return counts
@@ -310,8 +360,9 @@ def _manifest(
         "as_of": as_of.isoformat(),
         "import_order": {kind: FILE_NAMES[kind] for kind in IMPORT_ORDER},
         "counts": counts,
-        "hidden": {"ground_truth": GROUND_TRUTH_FILE},
+        "hidden": {"ground_truth": GROUND_TRUTH_FILE, "support_truth": SUPPORT_TRUTH_FILE},
         "requires": {"areas": AREA_FILES[region], "facilities": FACILITY_FILE},
         "standard_median_income_year": median_year,
-        "note": "Synthetic data (가상 데이터); ground_truth.csv is for evaluation only.",
+        "note": "Synthetic data (가상 데이터); ground_truth.csv and support_truth.csv are for "
+        "evaluation only.",
     }

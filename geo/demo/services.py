@@ -447,7 +447,8 @@ def draw_support(
     -------
     pandas.DataFrame
         ``resident``, ``slot`` (index into :data:`SLOTS`), ``category``, ``item``,
-        ``amount_krw`` and ``quantity`` (-1 when absent), ``unit``, ``provided_on``.
+        ``amount_krw`` and ``quantity`` (-1 when absent), ``unit``, ``provided_on``, ``need``
+        (the row of ``needs`` a record meets, -1 for none).
     """
     reference = np.datetime64(as_of, "D")
     parts = []
@@ -481,6 +482,7 @@ def draw_support(
                 "quantity": -1,
                 "unit": "",
                 "provided_on": payday[keep],
+                "need": -1,  # linked to the enrolment need in geo.demo.sharing
             }
         )
     )
@@ -506,11 +508,18 @@ def draw_support(
     duplicated = (category == _FOOD) & (sequence == 0)
     duplicated &= rng.random(len(need_row)) < FOOD_DUPLICATION_PROBABILITY
     single = ~duplicated
-    parts.append(_offer_rows(resident[single], offer[single], provided_on[single]))
+    need_index = served.index.to_numpy()[need_row]
+    parts.append(
+        _offer_rows(resident[single], offer[single], provided_on[single], need_index[single])
+    )
     bundle_size = 2 + (rng.random(int(duplicated.sum())) < 0.4)
     event, bundle_offer = _food_bundles(rng, bundle_size)
     bundle_dates = _random_day_in_month(rng, provided_on[duplicated][event], reference)
-    parts.append(_offer_rows(resident[duplicated][event], bundle_offer, bundle_dates))
+    parts.append(
+        _offer_rows(
+            resident[duplicated][event], bundle_offer, bundle_dates, need_index[duplicated][event]
+        )
+    )
 
     # 3. 명절 food parcels for lone elderly and recipient heads, from 1-3 providers each.
     heads = population.household_head
@@ -529,14 +538,17 @@ def draw_support(
     span = (eve[holiday[event]] - first_day).astype(np.int64) + 1
     parcel_dates = first_day + as_days(np.floor(rng.random(len(event)) * span))
     keep = parcel_dates < reference
-    parts.append(_offer_rows(eligible[person[event]][keep], parcel_offer[keep], parcel_dates[keep]))
+    parcels = _offer_rows(eligible[person[event]][keep], parcel_offer[keep], parcel_dates[keep])
+    parts.append(parcels.assign(item="명절 " + parcels["item"]))  # minor: holiday_parcel
 
     support = pd.concat(parts, ignore_index=True)
     support = support.sort_values(["provided_on", "resident", "slot", "item"], kind="stable")
     return support.reset_index(drop=True)
 
 
-def _offer_rows(resident: np.ndarray, offer: np.ndarray, provided_on: np.ndarray) -> pd.DataFrame:
+def _offer_rows(
+    resident: np.ndarray, offer: np.ndarray, provided_on: np.ndarray, need: np.ndarray | int = -1
+) -> pd.DataFrame:
     chosen = OFFERS.iloc[offer]
     return pd.DataFrame(
         {
@@ -548,5 +560,6 @@ def _offer_rows(resident: np.ndarray, offer: np.ndarray, provided_on: np.ndarray
             "quantity": chosen["quantity"].to_numpy(),
             "unit": chosen["unit"].to_numpy(),
             "provided_on": provided_on,
+            "need": need,
         }
     )

@@ -268,7 +268,35 @@ def support_table(
         "quantity": np.where(quantity > 0, quantity.astype(str), ""),
         "unit": support["unit"].to_numpy(),
         "provided_on": _dates(support["provided_on"].to_numpy()),
+        **_support_sharing_columns(support, len(support)),
     }
+
+
+def _support_sharing_columns(support: pd.DataFrame, n: int) -> Columns:
+    """Issue 13's columns of a support file, when the frame has them (geo.demo.sharing)."""
+    if "minor" not in support:
+        return {}
+    need = support["need"].to_numpy().astype(np.int64)
+    return {
+        "minor_category": support["minor"].to_numpy(),
+        "recurring_period": support["recurring_period"].to_numpy(),
+        "funding": support["funding"].to_numpy(),
+        "expires_on": _dates(support["expires_on"].to_numpy()),
+        "need_id": np.where(need >= 0, np.char.add("N-", zero_pad(need + 1, 7)), ""),
+    }
+
+
+def frame_table(frame: pd.DataFrame) -> Columns:
+    """Return a frame as a table, its date columns as ISO dates (empty when missing)."""
+    out = {}
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if np.issubdtype(values.dtype, np.datetime64) or (
+            values.dtype == object and len(values) and isinstance(values[0], np.datetime64)
+        ):
+            values = _dates(values.astype("datetime64[D]"))
+        out[name] = values
+    return out
 
 
 def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100_000) -> int:

@@ -177,12 +177,17 @@ def _referencing_writer(
 
     ``references`` lists ``(column, table, what)``: every value must name a stored record.
     ``after_birth`` names a date (or date-time) column that cannot lie before the birth year
-    of the row's resident (``resident_id``).
+    of the row's resident (``resident_id``). The returned ``write`` also takes, by keyword,
+    another ``select_sql`` (one built per file) and ``extra_check(batch)`` returning more
+    problems once the rows are staged.
     """
 
-    def write(batch: Batch, check_only: bool) -> WriteResult:
-        _stage(batch, stage, batch.frame, _kinds(fields, *[f.name for f in fields]))
-        problems = []
+    def write(
+        batch: Batch, check_only: bool, *, select_sql: str = select_sql, extra_check=None
+    ) -> WriteResult:
+        names = [f.name for f in fields]
+        _stage(batch, stage, batch.frame.reindex(columns=names), _kinds(fields, *names))
+        problems = [] if extra_check is None else extra_check(batch)
         for column, table, what in references:
             problems += missing_reference_problems(
                 batch.session, stage, column, table, batch.label, what

@@ -25,6 +25,7 @@ from geo.importers.base import (
 from geo.importers.fields import Field
 from geo.importers.problems import Problem
 from geo.importers.residents import RESIDENT_FIELDS, _check_residents, _write_residents
+from geo.importers.sharing_kinds import SHARING_SPECS, entered_by_sql
 from geo.importers.staging import (
     copy_frame,
     create_stage,
@@ -42,7 +43,10 @@ from visitmap.vocab import (
     NEED_CATEGORIES,
     NEED_STATUSES,
     PROVIDER_SECTORS,
+    SUPPORT_FUNDING,
     SUPPORT_ITEM_KEYWORDS,
+    SUPPORT_MINOR,
+    SUPPORT_PERIODS,
     VISIT_OUTCOMES,
 )
 
@@ -215,17 +219,36 @@ PROVIDER_FIELDS = (
     Field("name", max_length=200),
     Field("sector", "choice", choices=tuple(PROVIDER_SECTORS)),
     Field("kind", required=False, max_length=100),
+    Field("area", required=False, pattern=r"[0-9]{10}", describe="the adm_cd2 of the dong served"),
+    _id("facility_id", required=False),
 )
 
 
-_write_providers = _referencing_writer(
-    stage="stage_providers",
-    fields=PROVIDER_FIELDS,
-    references=[],
-    target="providers",
-    columns=["name", "sector", "kind"],
-    select_sql="SELECT provider_id, name, sector, kind FROM stage_providers ORDER BY row_no",
-)
+def _write_providers(batch: Batch, check_only: bool) -> WriteResult:
+    """Stage providers, check their area (a loaded dong) and facility, then upsert them."""
+    names = [f.name for f in PROVIDER_FIELDS]
+    frame = batch.frame.reindex(columns=names)
+    _stage(batch, "stage_providers", frame, _kinds(PROVIDER_FIELDS, *names))
+    problems = missing_reference_problems(
+        batch.session, "stage_providers", "area", "areas", batch.label, "area", target_key="code"
+    )
+    problems += missing_reference_problems(
+        batch.session, "stage_providers", "facility_id", "facilities", batch.label, "facility"
+    )
+    if problems or check_only:
+        return WriteResult(problems=problems)
+    inserted, updated = upsert(
+        batch.session,
+        target="providers",
+        key=["external_id"],
+        columns=["name", "sector", "kind", "area_id", "facility_id"],
+        select_sql="""SELECT s.provider_id, s.name, s.sector, s.kind, a.id, f.id
+                      FROM stage_providers s
+                      LEFT JOIN areas a ON a.code = s.area
+                      LEFT JOIN facilities f ON f.external_id = s.facility_id
+                      ORDER BY s.row_no""",
+    )
+    return WriteResult(inserted, updated)
 
 
 # --------------------------------------------------------------------------- visits
@@ -326,6 +349,13 @@ SUPPORT_FIELDS = (
     Field("quantity", "float", required=False, minimum=1e-9, maximum=1e6),
     Field("unit", required=False, max_length=50),
     Field("provided_on", "date"),
+    # issue 13: all optional (a file from before it still imports)
+    Field("minor_category", "choice", required=False, choices=tuple(SUPPORT_MINOR)),
+    Field("recurring_period", "choice", required=False, choices=tuple(SUPPORT_PERIODS)),
+    Field("funding", "choice", required=False, choices=tuple(SUPPORT_FUNDING)),
+    Field("expires_on", "date", required=False),
+    _id("need_id", required=False),
+    Field("entered_by", required=False, max_length=200),
 )
 
 
@@ -345,39 +375,87 @@ def _check_support(raw, parsed, bad, label) -> list[Problem]:
     for column in ("amount_krw", "quantity"):
         if column in raw:
             blank &= (raw[column] == "").to_numpy()
-    return [
+    problems = [
         Problem(label, r, "amount_krw", "give amount_krw or quantity (or both)")
         for r in parsed.index[neither & blank]
-    ] + _not_in_future(parsed, "provided_on", label)
+    ]
+    given, expires = parsed["provided_on"], parsed["expires_on"]
+    early = [
+        parsed.index[i]
+        for i in range(len(parsed))
+        if expires.iat[i] is not None
+        and not pd.isna(expires.iat[i])
+        and given.iat[i] is not None
+        and not pd.isna(given.iat[i])
+        and expires.iat[i] < given.iat[i]
+    ]
+    problems += [Problem(label, r, "expires_on", "is before provided_on") for r in early]
+    return problems + _not_in_future(parsed, "provided_on", label)
 
 
-_write_support = _referencing_writer(
+_SUPPORT_COLUMNS = [
+    "resident_id",
+    "provider_id",
+    "category",
+    "item",
+    "amount_krw",
+    "quantity",
+    "unit",
+    "provided_on",
+    "minor_category",
+    "recurring_period",
+    "funding",
+    "expires_on",
+    "need_id",
+    "entered_by",
+]
+_write_support_rows = _referencing_writer(
     stage="stage_support",
     after_birth="provided_on",
     fields=SUPPORT_FIELDS,
-    references=[("resident_id", "residents", "resident"), ("provider_id", "providers", "provider")],
-    target="support_records",
-    columns=[
-        "resident_id",
-        "provider_id",
-        "category",
-        "item",
-        "amount_krw",
-        "quantity",
-        "unit",
-        "provided_on",
-        "minor_category",
-        "funding",
-        "entered_by",
+    references=[
+        ("resident_id", "residents", "resident"),
+        ("provider_id", "providers", "provider"),
+        ("need_id", "needs", "need"),
     ],
-    select_sql=f"""SELECT s.support_id, r.id, p.id, s.category, s.item, s.amount_krw,
-                  s.quantity, s.unit, s.provided_on, {_MINOR_FROM_ITEM_SQL},
-                  CASE WHEN p.sector = 'public' THEN 'budget' ELSE 'donation' END, 'import'
+    target="support_records",
+    columns=_SUPPORT_COLUMNS,
+    select_sql="",  # set per file by _write_support (who entered it names the file)
+)
+
+
+def _write_support(batch: Batch, check_only: bool) -> WriteResult:
+    """Write support records (an empty minor category follows from the item).
+
+    An empty ``funding`` follows from the provider's sector and ``entered_by`` defaults to
+    ``import <file name>``.
+    """
+    select_sql = f"""SELECT s.support_id, r.id, p.id, s.category, s.item, s.amount_krw,
+                  s.quantity, s.unit, s.provided_on,
+                  COALESCE(s.minor_category, {_MINOR_FROM_ITEM_SQL}), s.recurring_period,
+                  COALESCE(s.funding,
+                           CASE WHEN p.sector = 'public' THEN 'budget' ELSE 'donation' END),
+                  s.expires_on, n.id, {entered_by_sql(batch)}
                   FROM stage_support s
                   JOIN residents r ON r.external_id = s.resident_id
                   JOIN providers p ON p.external_id = s.provider_id
-                  ORDER BY s.row_no""",
-)
+                  LEFT JOIN needs n ON n.external_id = s.need_id
+                  ORDER BY s.row_no"""
+    return _write_support_rows(batch, check_only, select_sql=select_sql, extra_check=_need_owner)
+
+
+def _need_owner(batch: Batch) -> list[Problem]:
+    """Return a problem for each record meeting another resident's need."""
+    return problems_from_query(
+        batch.session,
+        """SELECT s.row_no, s.need_id FROM stage_support s
+           JOIN needs n ON n.external_id = s.need_id
+           JOIN residents r ON r.id = n.resident_id
+           WHERE r.external_id <> s.resident_id ORDER BY s.row_no""",
+        batch.label,
+        "need_id",
+        "need {value!r} belongs to another resident",
+    )
 
 
 # --------------------------------------------------------------------------- teams
@@ -645,5 +723,6 @@ SPECS: dict[str, ImportSpec] = {
             table="support_records",
         ),
         ImportSpec("teams", TEAM_FIELDS, "team_id", None, _write_teams, table="visit_teams"),
+        *SHARING_SPECS,
     )
 }

@@ -41,7 +41,7 @@ TOLERANCES = {
 
 # Column lists and codes exactly as in docs/import_formats.md (the contract).
 CONTRACT_COLUMNS = {
-    "providers": ["provider_id", "name", "sector", "kind"],
+    "providers": ["provider_id", "name", "sector", "kind", "area", "facility_id"],
     "residents": [
         "resident_id", "household_id", "name", "rrn", "birth_year", "sex", "lives_alone",
         "disability", "registered_on", "status", "household_size", "monthly_income_krw",
@@ -56,9 +56,26 @@ CONTRACT_COLUMNS = {
     ],
     "support": [
         "support_id", "resident_id", "provider_id", "category", "item", "amount_krw",
-        "quantity", "unit", "provided_on",
+        "quantity", "unit", "provided_on", "minor_category", "recurring_period", "funding",
+        "expires_on", "need_id",
     ],
     "teams": ["team_id", "name", "base_facility_id", "adm_cd2s", "members"],
+    # issue 13 (geo.demo.sharing)
+    "donors": ["donor_id", "name", "kind", "area"],
+    "donations": [
+        "donation_id", "donor_id", "centre_id", "received_on", "minor_category", "item",
+        "quantity", "unit", "expires_on",
+    ],
+    "stock-movements": [
+        "movement_id", "centre_id", "kind", "moved_on", "minor_category", "item", "unit",
+        "quantity", "expires_on", "donation_id", "counterpart_centre_id",
+    ],
+    "sponsorships": [
+        "sponsorship_id", "donor_id", "household_id", "centre_id", "programme", "starts_on",
+        "ends_on", "monthly_amount_krw", "successor_id",
+    ],
+    "sponsorship-payments": ["sponsorship_id", "month", "amount_krw", "received_on"],
+    "consents": ["resident_id", "consented", "decided_on", "recorded_by", "source"],
 }  # fmt: skip
 RESIDENT_STATUSES = {"active", "moved", "deceased", "unreachable"}
 SIGNAL_KINDS = {
@@ -249,10 +266,14 @@ def test_rrns_are_well_formed_consistent_and_fail_the_checksum(residents):
     assert max(births) < datetime.date(2020, 10, 5)
     valid_check = (11 - (digits[:, :12] @ RRN_WEIGHTS) % 11) % 10
     assert (valid_check != digits[:, 12]).all()
-    # Empty only for people born after the October 2020 reform (numbers without a checksum).
-    unnumbered = residents[rrn == ""]
+    # Empty only for people born after the October 2020 reform (numbers without a checksum),
+    # and for the one person the generator plants under a second id without a number
+    # (geo.demo.sharing: same name, birth year and address as a numbered resident).
+    twice = residents.duplicated(["name", "birth_year", "address"], keep=False).to_numpy()
+    assert twice.sum() == 2 and (rrn[twice] == "").sum() == 1
+    unnumbered = residents[(rrn == "") & ~twice]
     assert (unnumbered["birth_year"] >= 2020).all()
-    assert (residents[residents["birth_year"] <= 2019]["rrn"] != "").all()
+    assert (residents[(residents["birth_year"] <= 2019) & ~twice]["rrn"] != "").all()
     assert len(unnumbered) > 0
 
 

@@ -37,9 +37,18 @@ def test_demo_loads_every_file_and_reloads_as_noop(db, demo_dir):
         ("support", "support_records"),
         ("providers", "providers"),
         ("teams", "visit_teams"),
+        ("donors", "donors"),
+        ("donations", "donations"),
+        ("sponsorships", "sponsorships"),
+        ("sponsorship-payments", "sponsorship_payments"),
+        ("consents", "sharing_consents"),
     ]:
         rows = len(pd.read_csv(demo_dir / _file(demo_dir, kind)))
         assert by_kind[kind].inserted == rows == count(db, table), kind
+
+    moves = len(pd.read_csv(demo_dir / "stock_movements.csv"))
+    assert count(db, "stock_movements") == moves + count(db, "donations")  # + each received
+    assert count(db, "consent_events") == count(db, "sharing_consents")
 
     again = load_demo_files(db, demo_dir, rrn_key=TEST_RRN_KEY, progress=False)
     assert [(r.inserted, r.updated) for r in again] == [(0, 0)] * len(again)
@@ -60,6 +69,30 @@ def test_points_land_in_the_dong_the_generator_meant(db, demo_dir):
     )
     meant = dict(zip(truth["resident_id"], truth["adm_cd2"], strict=True))
     assert stored == meant
+
+
+def test_support_truth_names_stored_records(db, demo_dir):
+    """The hidden truth's records, needs, sponsorships and residents are all in the database,
+    and the person under two ids is stored twice, with one registration-number HMAC."""
+    load_demo_files(db, demo_dir, rrn_key=TEST_RRN_KEY, progress=False)
+    truth = pd.read_csv(demo_dir / "support_truth.csv", dtype=str, keep_default_na=False)
+    records = {i for cell in truth["record_ids"] if cell for i in cell.split(";")}
+    stored = db.execute(
+        text("SELECT count(*) FROM support_records WHERE external_id = ANY(:ids)"),
+        {"ids": sorted(records)},
+    ).scalar_one()
+    assert stored == len(records) > 0
+    needs = sorted(set(truth["need_id"]) - {""})
+    assert db.execute(
+        text("SELECT count(*) FROM needs WHERE external_id = ANY(:ids)"), {"ids": needs}
+    ).scalar_one() == len(needs)
+    two = truth.loc[truth["resident_ids"].str.contains(";"), "resident_ids"].iat[0].split(";")
+    rows = db.execute(
+        text("""SELECT name, birth_year, rrn_hmac IS NOT NULL FROM residents
+                WHERE external_id = ANY(:ids) ORDER BY 3"""),
+        {"ids": two},
+    ).all()
+    assert len(rows) == 2 and rows[0][:2] == rows[1][:2] and [r[2] for r in rows] == [False, True]
 
 
 def test_ground_truth_is_not_imported(db, demo_dir):

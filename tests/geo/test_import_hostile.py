@@ -439,6 +439,45 @@ VALID_ROWS = {
 }
 
 
+# issue 13: the shared-support kinds, with what each needs stored first
+VALID_ROWS.update({
+    "donors": (["donor_id", "name", "kind", "area"],
+               {"donor_id": "D9", "name": "후원자", "kind": "individual", "area": "1141069000"}),
+    "donations": (["donation_id", "donor_id", "centre_id", "received_on", "minor_category",
+                   "item", "quantity", "unit", "expires_on"],
+                  {"donation_id": "DN9", "donor_id": "D1", "centre_id": "P1",
+                   "received_on": "2024-01-02", "minor_category": "rice", "item": "쌀",
+                   "quantity": "3", "unit": "포", "expires_on": "2024-06-01"}),
+    "stock-movements": (["movement_id", "centre_id", "kind", "moved_on", "minor_category",
+                         "item", "unit", "quantity", "expires_on"],
+                        {"movement_id": "M9", "centre_id": "P1", "kind": "issued",
+                         "moved_on": "2024-01-03", "minor_category": "rice", "item": "쌀",
+                         "unit": "포", "quantity": "1", "expires_on": "2024-06-01"}),
+    "sponsorships": (["sponsorship_id", "donor_id", "household_id", "centre_id", "programme",
+                      "starts_on", "ends_on", "monthly_amount_krw"],
+                     {"sponsorship_id": "S9", "donor_id": "D1", "household_id": "H1",
+                      "centre_id": "P1", "programme": "100가정 보듬기",
+                      "starts_on": "2024-01-01", "ends_on": "2024-12-31",
+                      "monthly_amount_krw": "100000"}),
+    "sponsorship-payments": (["sponsorship_id", "month", "amount_krw", "received_on"],
+                             {"sponsorship_id": "S1", "month": "2024-02",
+                              "amount_krw": "100000", "received_on": "2024-02-05"}),
+    "consents": (["resident_id", "consented", "decided_on"],
+                 {"resident_id": "R1", "consented": "true", "decided_on": "2024-01-10"}),
+})  # fmt: skip
+SHARING_SETUP = [
+    ("donors", "setup_donors.csv",
+     table(["donor_id", "name", "kind"],
+           [{"donor_id": "D1", "name": "교회", "kind": "religious"}])),
+    ("sponsorships", "setup_sponsorships.csv", table(
+        ["sponsorship_id", "donor_id", "household_id", "centre_id", "programme", "starts_on",
+         "ends_on", "monthly_amount_krw"],
+        [{"sponsorship_id": "S1", "donor_id": "D1", "household_id": "H1", "centre_id": "P1",
+          "programme": "보듬기", "starts_on": "2024-01-01", "ends_on": "2024-12-31",
+          "monthly_amount_krw": "50000"}])),
+]  # fmt: skip
+
+
 def _hostile_file(kind: str, value: str) -> str:
     columns, row = VALID_ROWS[kind]
     return table(columns, [row, {c: value for c in columns}])
@@ -447,7 +486,7 @@ def _hostile_file(kind: str, value: str) -> str:
 @pytest.mark.parametrize("kind", KINDS)
 def test_hostile_values_in_every_column_are_refused(db, tmp_path, kind):
     """Row 2 is good, row 3 holds one hostile value in every column: refused, row 3 named."""
-    for setup_kind, name, content in (SETUP_RESIDENTS, PROVIDER):
+    for setup_kind, name, content in (SETUP_RESIDENTS, PROVIDER, *SHARING_SETUP):
         import_file(db, setup_kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
     crs = "EPSG:4326" if kind == "areas" else None  # areas from a wkt column
     good = write_input(
@@ -455,7 +494,7 @@ def test_hostile_values_in_every_column_are_refused(db, tmp_path, kind):
     )
     import_file(db, kind, good, rrn_key=TEST_RRN_KEY, crs=crs)  # the good row alone imports
     db.rollback()
-    for setup_kind, name, content in (SETUP_RESIDENTS, PROVIDER):
+    for setup_kind, name, content in (SETUP_RESIDENTS, PROVIDER, *SHARING_SETUP):
         import_file(db, setup_kind, write_input(tmp_path, name, content), rrn_key=TEST_RRN_KEY)
     before = all_counts(db)
     for number, value in enumerate(HOSTILE_VALUES):
