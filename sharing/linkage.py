@@ -101,7 +101,7 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
     ----------
     residents : DataFrame
         ``resident_id``, ``name``, ``birth_year``, ``address`` (the household's), and
-        ``rrn_hmac`` (bytes or None).
+        ``rrn_hmac`` (bytes, its hex text, or None or empty: no HMAC).
     threshold : float
         The match probability from which a name-and-address pair is linked.
 
@@ -113,6 +113,9 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
         an equal HMAC, else ``probabilistic`` with the lowest match probability of its links.
     """
     frame = residents.loc[:, ["resident_id", "name", "birth_year", "address", "rrn_hmac"]]
+    frame["rrn_hmac"] = frame["rrn_hmac"].where(
+        frame["rrn_hmac"].notna() & frame["rrn_hmac"].map(lambda v: len(v) > 0 if v else False)
+    )
     frame = frame.assign(
         resident_id=frame["resident_id"].astype("int64"),
         name=_normalise(frame["name"]),
@@ -122,7 +125,7 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
     frame = frame[frame["name"] != ""]
     # 1. equal HMACs
     hashed = frame[frame["has_rrn"] == 1]
-    key = hashed["rrn_hmac"].map(lambda v: bytes(v).hex())
+    key = hashed["rrn_hmac"].map(lambda v: v if isinstance(v, str) else bytes(v).hex())
     first = hashed.groupby(key)["resident_id"].transform("min")
     exact = pd.DataFrame({"id_l": first, "id_r": hashed["resident_id"], "p": 1.0})
     exact = exact[exact["id_l"] != exact["id_r"]].assign(method="rrn_hmac")

@@ -65,3 +65,12 @@ def test_other_birth_year_or_close_address_is_not_linked():
         )
     )
     assert links.empty
+
+
+def test_empty_hmac_text_is_no_hmac():
+    links = link_residents(
+        frame(
+            [(1, "정옥자", 1940, "가", ""), (2, "정옥자", 1940, "나", ""), (3, "강", 1, "다", "")]
+        )
+    )
+    assert links.empty
