@@ -403,4 +403,5 @@ def list_warnings(
         "sponsorship",
         "detail",
     )
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(columns), dtype=object)
+    return frame.where(frame.notna(), None)
