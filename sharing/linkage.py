@@ -113,9 +113,10 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
         an equal HMAC, else ``probabilistic`` with the lowest match probability of its links.
     """
     frame = residents.loc[:, ["resident_id", "name", "birth_year", "address", "rrn_hmac"]]
-    frame["rrn_hmac"] = frame["rrn_hmac"].where(
-        frame["rrn_hmac"].notna() & frame["rrn_hmac"].map(lambda v: len(v) > 0 if v else False)
+    given = frame["rrn_hmac"].map(
+        lambda v: isinstance(v, str | bytes | bytearray | memoryview) and len(v) > 0
     )
+    frame["rrn_hmac"] = frame["rrn_hmac"].where(given.astype(bool), None)
     frame = frame.assign(
         resident_id=frame["resident_id"].astype("int64"),
         name=_normalise(frame["name"]),

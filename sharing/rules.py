@@ -363,7 +363,8 @@ def sponsorship_warnings(
     """
     now = _ts(today)
     horizon = now + pd.Timedelta(days=config.omissions["sponsorship_ending_days"])
-    frame = sponsorships.merge(households, on="household_id", how="inner")
+    areas = households.loc[:, ["household_id", "area_id"]].drop_duplicates("household_id")
+    frame = sponsorships.merge(areas, on="household_id", how="inner")
     ending = frame[
         (frame["ends_on"] >= now) & (frame["ends_on"] <= horizon) & frame["successor_id"].isna()
     ]
