@@ -161,23 +161,35 @@ def _components(frame: pd.DataFrame, gap: pd.Series, kind: str) -> pd.DataFrame:
         resident_id=("person_id", "first"),
         area_id=("area_id", "first"),
         minor_category=("minor_category", "first"),
-        record_ids=("record_id", lambda s: sorted(int(v) for v in s)),
-        provider_ids=("provider_id", lambda s: sorted({int(v) for v in s})),
         first_on=("provided_on", "min"),
         last_on=("provided_on", "max"),
-        residents=("resident_id", lambda s: sorted({int(v) for v in s})),
     )
+    by_record = frame.sort_values(["component", "record_id"], kind="stable")
+    out["record_ids"] = by_record.groupby("component", sort=False)["record_id"].agg(list)
+    pairs = frame.loc[:, ["component", "provider_id", "provided_on", "resident_id"]]
+    providers = pairs.drop_duplicates(["component", "provider_id"]).sort_values(
+        ["component", "provider_id"], kind="stable"
+    )
+    out["provider_ids"] = providers.groupby("component", sort=False)["provider_id"].agg(list)
+    rows = pairs.drop_duplicates(["component", "resident_id"]).sort_values(
+        ["component", "resident_id"], kind="stable"
+    )
+    out["residents"] = rows.groupby("component", sort=False)["resident_id"].agg(list)
     # the warning's condition begins with the second provider's first record
-    firsts = frame.groupby(["component", "provider_id"], sort=False)["provided_on"].min()
-    second = firsts.groupby(level=0).nsmallest(2).groupby(level=0).max()
-    out["since"] = second.reindex(out.index).dt.date
+    firsts = (
+        pairs.sort_values(["component", "provided_on"], kind="stable")
+        .drop_duplicates(["component", "provider_id"])
+        .reset_index(drop=True)
+    )
+    firsts = firsts[firsts.groupby("component").cumcount() == 1]
+    out["since"] = firsts.set_index("component")["provided_on"].reindex(out.index).dt.date
     out = out[out["provider_ids"].map(len) >= 2]
     out["detail"] = [
         {
             "window_days": None if pd.isna(g) else float(g),
             "first_on": f.date().isoformat(),
             "last_on": la.date().isoformat(),
-            "resident_ids": r,
+            "resident_ids": [int(v) for v in r],
         }
         for g, f, la, r in zip(
             frame.groupby("component", sort=False)["gap"].first().reindex(out.index),
