@@ -7,6 +7,9 @@ stored). :func:`refresh_for_residents` does the same for the persons of a few re
 a support record, need or consent was written (their households' sponsorships and all stock
 too: an issue from stock changes a lot). :func:`list_warnings` reads the stored warnings with
 their external ids for the CLI. docs/support_warnings.md describes the rules.
+
+Length: the ten frames' SQL, the linkage's storage, the COPY of the warnings and the CLI's
+reader belong to one table's life cycle (just over 400 lines).
 """
 
 from __future__ import annotations

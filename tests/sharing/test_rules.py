@@ -351,3 +351,16 @@ def test_stock_is_the_signed_sum():
     assert kinds(found) == ["stock_expiring"]
     assert found.iloc[0]["detail"]["quantity"] == 1.0
     assert found.iloc[0]["provider_ids"] == [20]
+
+
+def test_holiday_dates_are_checked(tmp_path):
+    from sharing.config import DEFAULT_CONFIG_PATH, WarningConfigError
+
+    text = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("2022-02-01,", '"설날",'), encoding="utf-8")
+    with pytest.raises(WarningConfigError) as error:
+        load_warning_config(bad)
+    assert error.value.field == "holiday_seasons.dates"
+    assert "bad.toml" in str(error.value)
+    assert CONFIG.holidays[0] == dt.date(2022, 2, 1) and len(CONFIG.holidays) == 18
