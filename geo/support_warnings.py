@@ -15,12 +15,12 @@ reader belong to one table's life cycle (just over 400 lines).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import time
 from dataclasses import dataclass, field
 
 import pandas as pd
+from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -264,7 +264,7 @@ def store_warnings(session: Session, warnings: pd.DataFrame) -> None:
             values = [_value(v) for v in row]
             values[5] = [int(v) for v in (values[5] or [])]
             values[6] = [int(v) for v in (values[6] or [])]
-            values[11] = json.dumps(values[11] or {}, ensure_ascii=False)
+            values[11] = Jsonb(values[11] or {})
             copy.write_row(values)
 
 

@@ -47,6 +47,14 @@ def test_compute_all_links_the_two_ids_and_replaces_the_table(db):
     ]
     assert stored(db) == EXPECTED
     assert done.total == len(EXPECTED)
+    details = db.execute(
+        text("SELECT DISTINCT jsonb_typeof(detail) FROM support_warnings")
+    ).scalars()
+    assert list(details) == ["object"]
+    window = db.execute(
+        text("SELECT detail->>'window_days' FROM support_warnings WHERE kind = 'duplicate'")
+    ).scalar_one()
+    assert float(window) == 14
     # a second run replaces, not appends
     compute_all(db, TODAY)
     assert stored(db) == EXPECTED
