@@ -119,8 +119,7 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
     frame["rrn_hmac"] = frame["rrn_hmac"].where(given.astype(bool), None)
     frame = frame.assign(
         resident_id=frame["resident_id"].astype("int64"),
-        name=_normalise(frame["name"]),
-        address=_normalise(frame["address"]),
+        name=frame["name"].fillna("").astype(str).str.strip(),
         has_rrn=frame["rrn_hmac"].notna().astype("int64"),
     )
     frame = frame[frame["name"] != ""]
@@ -138,6 +137,9 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
     ]
     probable = pd.DataFrame(columns=["id_l", "id_r", "p"])
     if not candidates.empty:
+        candidates = candidates.assign(
+            name=_normalise(candidates["name"]), address=_normalise(candidates["address"])
+        )
         probable = _probabilistic_pairs(candidates.drop(columns="rrn_hmac"))
         probable = probable[probable["p"] >= threshold]
     probable = probable.assign(method="probabilistic")
