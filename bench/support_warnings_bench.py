@@ -567,7 +567,8 @@ def run_database(demo_dir: Path, today: dt.date, store: bool) -> None:
     from geo.settings import load_settings
     from geo.support_warnings import compute_all
 
-    truth = read_truth(demo_dir / "support_truth.csv")
+    truth_path = demo_dir / "support_truth.csv"
+    truth = read_truth(truth_path) if truth_path.exists() else None
     engine = make_engine(load_settings().database_url)
     from sqlalchemy.orm import Session
 
@@ -606,6 +607,10 @@ def run_database(demo_dir: Path, today: dt.date, store: bool) -> None:
     for step, seconds in done.seconds.items():
         print(f"  {step:<8} {seconds:6.2f} s")
     print(f"compute all (link + load + rules + store): {took:.2f} s")
+    print(", ".join(f"{n} {k}" for k, n in done.counts.items() if n))
+    if truth is None:
+        print(f"no {truth_path}: precision and recall not measured (a demo before issue 13)")
+        return
     print_scores(score(external_keys(warnings, names), truth))
 
 
