@@ -82,7 +82,8 @@ def load_frames(
 ) -> dict[str, pd.DataFrame]:
     """Load the frames of ``sharing.rules`` (its module docstring names their columns).
 
-    With ``resident_ids`` (database ids of whole persons: every linked row included), only
+    Visits come as each resident's latest met visit (the rule needs no more). With
+    ``resident_ids`` (database ids of whole persons: every linked row included), only
     those residents, their records, needs, signals, visits and households' sponsorships are
     loaded; stock is always loaded whole.
     """
@@ -116,11 +117,13 @@ def load_frames(
             WHERE run_id = {PUBLISHED_RUN_SQL} AND tier = {rules.HIGH_TIER}
               {where.format(column="resident_id")}""",
         "visits": f"""
-            SELECT resident_id, (visited_at AT TIME ZONE 'Asia/Seoul')::date AS visited_on,
-                   outcome
+            SELECT resident_id,
+                   max((visited_at AT TIME ZONE 'Asia/Seoul')::date) AS visited_on,
+                   'met' AS outcome
             FROM visits WHERE outcome IN ('met', 'crisis_confirmed')
               AND visited_at >= CAST(:today AS date) - make_interval(months => :months + 1)
-              {where.format(column="resident_id")}""",
+              {where.format(column="resident_id")}
+            GROUP BY resident_id""",
         "sponsorships": """
             SELECT id AS sponsorship_id, household_id, centre_id, starts_on, ends_on,
                    successor_id
@@ -171,7 +174,14 @@ def refresh_links(session: Session, resident_ids=None) -> int:
     residents of the same name and birth year as any of them are linked again and their rows
     replaced. Returns the number of linked rows stored.
     """
-    where = ""
+    # only rows that can be linked: a name and birth year shared by a row without an HMAC,
+    # or an HMAC shared by two rows (grouped here: 0.5 s, where reading 1M rows took 5 s)
+    where = """WHERE (r.name, r.birth_year) IN (
+            SELECT name, birth_year FROM residents WHERE name IS NOT NULL
+            GROUP BY name, birth_year HAVING count(*) >= 2 AND count(*) > count(rrn_hmac))
+        OR r.rrn_hmac IN (
+            SELECT rrn_hmac FROM residents WHERE rrn_hmac IS NOT NULL
+            GROUP BY rrn_hmac HAVING count(*) >= 2)"""
     params: dict = {}
     if resident_ids is not None:
         where = """WHERE (r.name, r.birth_year) IN (

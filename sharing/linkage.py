@@ -113,14 +113,13 @@ def link_residents(residents: pd.DataFrame, threshold: float = MATCH_THRESHOLD) 
         an equal HMAC, else ``probabilistic`` with the lowest match probability of its links.
     """
     frame = residents.loc[:, ["resident_id", "name", "birth_year", "address", "rrn_hmac"]]
-    given = frame["rrn_hmac"].map(
-        lambda v: isinstance(v, str | bytes | bytearray | memoryview) and len(v) > 0
-    )
-    frame["rrn_hmac"] = frame["rrn_hmac"].where(given.astype(bool), None)
+    hmacs = frame["rrn_hmac"]
+    given = hmacs.notna() & hmacs.ne("") & hmacs.ne(b"")
+    frame["rrn_hmac"] = hmacs.where(given, None)
     frame = frame.assign(
         resident_id=frame["resident_id"].astype("int64"),
         name=frame["name"].fillna("").astype(str).str.strip(),
-        has_rrn=frame["rrn_hmac"].notna().astype("int64"),
+        has_rrn=given.astype("int64"),
     )
     frame = frame[frame["name"] != ""]
     # 1. equal HMACs
