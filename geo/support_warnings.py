@@ -34,6 +34,16 @@ from visitmap.vocab import WARNING_KINDS, WARNING_LEVELS
 
 #: Warning kinds not tied to a resident or household: recomputed whole on every refresh.
 STOCK_KINDS = ("stock_expiring", "stock_expired")
+#: The resident rows of tier 2 (high) in the published run: the only ones whose crisis
+#: signals count.
+HIGH_ROWS_SQL = (
+    f"SELECT resident_id FROM resident_scores WHERE run_id = {PUBLISHED_RUN_SQL} "
+    f"AND tier = {rules.HIGH_TIER}"
+)
+#: Every row of the persons of the rows in ``{high}`` (their visits count for the person).
+PERSON_ROWS_SQL = """SELECT id FROM residents WHERE id IN ({high})
+    UNION SELECT o.resident_id FROM resident_links o JOIN resident_links h
+        ON h.person_id = o.person_id WHERE h.resident_id IN ({high})"""
 _DATES = {
     "records": ("provided_on",),
     "needs": ("identified_on",),
@@ -82,6 +92,9 @@ def load_frames(
 ) -> dict[str, pd.DataFrame]:
     """Load the frames of ``sharing.rules`` (its module docstring names their columns).
 
+    Only the rows the rules can use are read: residents with support, an open need, a high
+    tier or a link; crisis signals of high-tier rows; visits of high-tier persons.
+
     Visits come as each resident's latest met visit (the rule needs no more). With
     ``resident_ids`` (database ids of whole persons: every linked row included), only
     those residents, their records, needs, signals, visits and households' sponsorships are
@@ -95,7 +108,12 @@ def load_frames(
                    r.household_id, h.area_id
             FROM residents r JOIN households h ON h.id = r.household_id
             LEFT JOIN resident_links l ON l.resident_id = r.id
-            WHERE true{where.format(column="r.id")}""",
+            WHERE (r.id IN (SELECT resident_id FROM support_records)
+                OR r.id IN (SELECT resident_id FROM needs
+                            WHERE status IN ('open', 'in_progress'))
+                OR r.id IN ({HIGH_ROWS_SQL})
+                OR r.id IN (SELECT resident_id FROM resident_links))
+              {where.format(column="r.id")}""",
         "records": f"""
             SELECT id AS record_id, resident_id, provider_id, minor_category, category,
                    provided_on, need_id
@@ -108,7 +126,8 @@ def load_frames(
             SELECT COALESCE(c.resident_id, r.id) AS resident_id, c.observed_on
             FROM crisis_signals c
             LEFT JOIN residents r ON c.resident_id IS NULL AND r.household_id = c.household_id
-            WHERE c.observed_on <= CAST(:today AS date)
+            WHERE COALESCE(c.resident_id, r.id) IN ({HIGH_ROWS_SQL})
+              AND c.observed_on <= CAST(:today AS date)
               AND c.observed_on >= CAST(:today AS date) - make_interval(months => :months)
               AND COALESCE(c.resident_id, r.id) IS NOT NULL
               {where.format(column="COALESCE(c.resident_id, r.id)")}""",
@@ -121,6 +140,7 @@ def load_frames(
                    max((visited_at AT TIME ZONE 'Asia/Seoul')::date) AS visited_on,
                    'met' AS outcome
             FROM visits WHERE outcome IN ('met', 'crisis_confirmed')
+              AND resident_id IN ({PERSON_ROWS_SQL.format(high=HIGH_ROWS_SQL)})
               AND visited_at >= CAST(:today AS date) - make_interval(months => :months + 1)
               {where.format(column="resident_id")}
             GROUP BY resident_id""",

@@ -142,6 +142,13 @@ def _nearest_other_provider(frame: pd.DataFrame) -> pd.Series:
     return pd.concat([before, after], axis=1).min(axis=1)
 
 
+def _lists(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """Return the ``values`` of each key as a list of ints, by key (``keys`` sorted)."""
+    keys, values = keys.to_numpy(), values.to_numpy().astype("int64")
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return pd.Series([a.tolist() for a in np.split(values, starts[1:])], index=keys[starts])
+
+
 def _components(frame: pd.DataFrame, gap: pd.Series, kind: str) -> pd.DataFrame:
     """Group flagged records of one person and minor into warnings, chaining by ``gap`` days.
 
@@ -165,16 +172,16 @@ def _components(frame: pd.DataFrame, gap: pd.Series, kind: str) -> pd.DataFrame:
         last_on=("provided_on", "max"),
     )
     by_record = frame.sort_values(["component", "record_id"], kind="stable")
-    out["record_ids"] = by_record.groupby("component", sort=False)["record_id"].agg(list)
+    out["record_ids"] = _lists(by_record["component"], by_record["record_id"])
     pairs = frame.loc[:, ["component", "provider_id", "provided_on", "resident_id"]]
     providers = pairs.drop_duplicates(["component", "provider_id"]).sort_values(
         ["component", "provider_id"], kind="stable"
     )
-    out["provider_ids"] = providers.groupby("component", sort=False)["provider_id"].agg(list)
+    out["provider_ids"] = _lists(providers["component"], providers["provider_id"])
     rows = pairs.drop_duplicates(["component", "resident_id"]).sort_values(
         ["component", "resident_id"], kind="stable"
     )
-    out["residents"] = rows.groupby("component", sort=False)["resident_id"].agg(list)
+    out["residents"] = _lists(rows["component"], rows["resident_id"])
     # the warning's condition begins with the second provider's first record
     firsts = (
         pairs.sort_values(["component", "provided_on"], kind="stable")
