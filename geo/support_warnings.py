@@ -14,13 +14,16 @@ reader belong to one table's life cycle (just over 400 lines).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 import re
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -258,44 +261,37 @@ _COPY_COLUMNS = (
     "since",
     "detail",
 )
-_COPY_TYPES = (
-    "text",
-    "text",
-    "int4",
-    "int4",
-    "int4",
-    "int4[]",
-    "int8[]",
-    "int4",
-    "int4",
-    "text",
-    "date",
-    "jsonb",
-)
 
 
-def _value(value):
-    if value is None:
-        return None
-    if isinstance(value, float) and pd.isna(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
+def _cell(value) -> str:
+    """Return one CSV cell of COPY: empty for NULL, arrays as ``{1,2}``, JSON as text."""
+    if isinstance(value, list):
+        return "{" + ",".join(str(int(v)) for v in value) + "}"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or pd.isna(value):
+        return ""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def store_warnings(session: Session, warnings: pd.DataFrame) -> None:
     """Append ``warnings`` (the frame of ``sharing.rules``) to ``support_warnings`` by COPY."""
+    warnings = warnings.assign(
+        **{
+            column: [v if isinstance(v, list) else [] for v in warnings[column]]
+            for column in ("provider_ids", "record_ids")
+        }
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in warnings.loc[:, list(_COPY_COLUMNS)].itertuples(index=False):
+        writer.writerow([_cell(v) for v in row])
     cursor = raw_connection(session).cursor()
     names = ", ".join(_COPY_COLUMNS)
-    with cursor.copy(f"COPY support_warnings ({names}) FROM STDIN") as copy:
-        copy.set_types(list(_COPY_TYPES))
-        for row in warnings.loc[:, list(_COPY_COLUMNS)].itertuples(index=False):
-            values = [_value(v) for v in row]
-            values[5] = [int(v) for v in (values[5] or [])]
-            values[6] = [int(v) for v in (values[6] or [])]
-            values[11] = Jsonb(values[11] or {})
-            copy.write_row(values)
+    with cursor.copy(f"COPY support_warnings ({names}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(buffer.getvalue())
 
 
 def _counts(warnings: pd.DataFrame) -> dict[str, int]:
