@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import sys
 import tempfile
 import time
@@ -536,6 +537,7 @@ def time_synthetic(n_records: int, n_residents: int, today: dt.date) -> None:
     print(f"  linkage ({len(links):,} rows linked)  {linked:.2f} s")
     print(f"  rules ({len(warnings):,} warnings)  {ruled:.2f} s")
     print(f"compute all (linkage + rules): {linked + ruled:.2f} s")
+    print(f"  load average {os.getloadavg()[0]:.1f}")
 
 
 # ------------------------------------------------------------------------------ modes
@@ -573,9 +575,9 @@ def run_database(demo_dir: Path, today: dt.date, store: bool) -> None:
     from sqlalchemy.orm import Session
 
     with Session(engine) as session, session.begin():
-        clock = time.perf_counter()
+        clock, cpu = time.perf_counter(), time.process_time()
         done = compute_all(session, today)
-        took = time.perf_counter() - clock
+        took, cpu = time.perf_counter() - clock, time.process_time() - cpu
         count = session.execute(text("SELECT count(*) FROM support_records")).scalar_one()
         warnings = pd.DataFrame(
             session.execute(
@@ -607,6 +609,7 @@ def run_database(demo_dir: Path, today: dt.date, store: bool) -> None:
     for step, seconds in done.seconds.items():
         print(f"  {step:<8} {seconds:6.2f} s")
     print(f"compute all (link + load + rules + store): {took:.2f} s")
+    print(f"  of which this process's CPU {cpu:.2f} s; load average {os.getloadavg()[0]:.1f}")
     print(", ".join(f"{n} {k}" for k, n in done.counts.items() if n))
     if truth is None:
         print(f"no {truth_path}: precision and recall not measured (a demo before issue 13)")
