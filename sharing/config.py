@@ -6,6 +6,7 @@ Every problem raises :class:`WarningConfigError`, naming the file and the key.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class WarningConfig:
         near-duplicate.
     season_before, season_after : int
         Days before and after a holiday that belong to its season.
+    holidays : tuple of datetime.date
+        The holidays (설날, 추석) whose seasons count once each, in date order.
     omissions : Mapping[str, int]
         ``open_need_days``, ``warn_before``, ``crisis_months``, ``sponsorship_ending_days``,
         ``stock_expiring_days``.
@@ -61,6 +64,7 @@ class WarningConfig:
     season_before: int
     season_after: int
     omissions: Mapping[str, int]
+    holidays: tuple[dt.date, ...] = ()
 
     def window_days(self, minor_category: str) -> int:
         """Return the window of ``minor_category`` in days (a season counts as its length)."""
@@ -116,6 +120,15 @@ def load_warning_config(path: str | Path | None = None) -> WarningConfig:
     seasons = raw["holiday_seasons"]
     before = _positive_int(seasons.get("before"), source, "holiday_seasons.before")
     after = _positive_int(seasons.get("after"), source, "holiday_seasons.after")
+    dates = seasons.get("dates", [])
+    if not isinstance(dates, list) or not all(
+        isinstance(d, dt.date) and not isinstance(d, dt.datetime) for d in dates
+    ):
+        raise WarningConfigError(
+            f"must be a list of dates (YYYY-MM-DD), not {dates!r}",
+            source=source,
+            key="holiday_seasons.dates",
+        )
     omissions = {}
     for key in _OMISSION_KEYS:
         omissions[key] = _positive_int(raw["omissions"].get(key), source, f"omissions.{key}")
@@ -129,4 +142,5 @@ def load_warning_config(path: str | Path | None = None) -> WarningConfig:
         season_before=before,
         season_after=after,
         omissions=MappingProxyType(omissions),
+        holidays=tuple(sorted(dates)),
     )

@@ -534,5 +534,10 @@ from visitmap.runs_cli import runs  # noqa: E402
 
 main.add_command(runs)
 
+# detect (issue 13): the shared support warnings
+from visitmap.support_cli import support  # noqa: E402
+
+main.add_command(support)
+
 if __name__ == "__main__":
     main()

@@ -159,6 +159,20 @@ def check_high_tier_early_bench(out: str) -> None:
         assert int(by_tier[0]) == int(planned_high) <= int(high) and int(early) <= int(planned_high)
 
 
+def check_support_warnings_bench(out: str) -> None:
+    # detect (issue 13): every planted kind of the hand-made scenario found, nothing else
+    assert number(r"^tiny scenario: (\d+) planted", out) == 10
+    rows = re.findall(
+        rf"^(\w+) +(\d+) +(\d+) +(\d+) +(\d+) +({NUMBER}) +({NUMBER})$", out, re.MULTILINE
+    )
+    assert len(rows) == 9, out
+    for kind, truth, found, matched, exact, precision, recall in rows:
+        assert int(truth) == int(found) == int(matched) == int(exact) >= 1, kind
+        assert float(precision) == float(recall) == 1.0, kind
+    assert number(r"^synthetic: ([\d,]+) support records", out) == 2000
+    assert number(rf"^compute all \(linkage \+ rules\): ({NUMBER}) s$", out) > 0
+
+
 CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     # bench name: (uses a scratch database, check of its output)
     "high_tier_early_bench": (False, check_high_tier_early_bench),
@@ -169,6 +183,7 @@ CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     "score_bench": (True, check_score_bench),
     "score_phases": (True, check_score_phases),
     "solomon_bench": (False, check_solomon_bench),
+    "support_warnings_bench": (False, check_support_warnings_bench),
     "tiles_bench": (True, check_tiles_bench),
 }
 
