@@ -20,6 +20,7 @@ from webmap import (  # noqa: F401
     pages,
     routes_page,
     safe_html,
+    support_dashboard,
     teams_api,
     visits,
 )
@@ -71,4 +72,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(routes_page.bp)
     app.register_blueprint(teams_api.bp)
     app.register_blueprint(visits.bp)
+    # issue 13, dashboard: the support overview (종합현황판) and its API
+    app.register_blueprint(support_dashboard.bp)
     return app

@@ -26,6 +26,8 @@ ANALYSIS = frozenset({"analyst", "leader"})
 #: may look at any stored score run (``?run=``, a draft too) and list runs; others see the
 #: published run only (docs/publishing.md)
 RUN_VIEWERS = frozenset({"leader", "analyst", "admin"})
+#: may read the support overview (issue 13): leaders, agency staff and admins
+SUPPORT_READERS = frozenset({"leader", "agency", "admin"})
 #: may publish a score run
 PUBLISHERS = frozenset({"leader", "admin"})
 
@@ -77,6 +79,13 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         # analysts: pseudonymised rows and suppressed counts (leaders: of their dongs)
         "analyst_api.residents": ANALYSIS,
         "analyst_api.aggregates": ANALYSIS,
+        # issue 13, helper "dashboard": the support overview (종합현황판) and its API; records
+        # are shaped per role and consent by geo.support_visibility
+        "support_dashboard.dashboard_page": SUPPORT_READERS,
+        "support_dashboard.summary_api": SUPPORT_READERS,
+        "support_dashboard.warnings_api": SUPPORT_READERS,
+        "support_dashboard.areas_api": SUPPORT_READERS,
+        "support_dashboard.resident_support": SUPPORT_READERS,
     }
 )
 

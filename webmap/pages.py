@@ -195,6 +195,7 @@ NAV_LINKS = (
     ("routes.route_page", "Visit routes"),
     ("visits.unreachable_page", "Unreachable residents"),
     ("audit.audit_page", "Access audit"),
+    ("support_dashboard.dashboard_page", "Support overview"),  # issue 13, "dashboard"
 )
 
 
@@ -207,6 +208,7 @@ def _nav_label(message_id: str) -> str:
         "Visit routes": gettext("Visit routes"),
         "Unreachable residents": gettext("Unreachable residents"),
         "Access audit": gettext("Access audit"),
+        "Support overview": gettext("Support overview"),
     }[message_id]
 
 
