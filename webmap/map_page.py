@@ -231,7 +231,7 @@ def _support_config() -> dict | None:
             "blue": gettext("Normal (blue)"),
             "flags": gettext("Support warnings"),
             "no_flags": gettext("No support warning"),
-            "consent_yes": gettext("Consented to sharing on %(date)s", date="DATE"),
+            "consent_yes": gettext("Consented to sharing on %(date)s"),
             "consent_no": gettext("No consent to sharing"),
             "warnings": gettext("warnings"),
             "open": gettext("Open the support overview"),

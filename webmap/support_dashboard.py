@@ -11,9 +11,12 @@ Every answer that names residents is audited (:func:`webmap.access_log.shown`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext
 
+from geo.settings import SEOUL
 from geo.support_dashboard import (
     DashboardFilterError,
     WarningFilters,
@@ -135,6 +138,13 @@ def resident_support(resident_id: str):
     )
 
 
+def _korean_time(iso: str | None) -> str | None:
+    """Write an ISO time as Korean time to the minute (``2026-11-02 09:30``)."""
+    if iso is None:
+        return None
+    return dt.datetime.fromisoformat(iso).astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+
+
 def _labels() -> dict:
     return {
         "levels": {
@@ -187,6 +197,7 @@ def dashboard_page():
         page_no=page_no,
         has_next=page["total"] > page_no * PAGE_SIZE,
         labels=_labels(),
+        computed_text=_korean_time(counts["computed_at"]),
         levels=list(WARNING_LEVELS),
         kinds=[(k, v[1]) for k, v in WARNING_KINDS.items()],
         minor_labels={k: v[1] for k, v in SUPPORT_MINOR.items()},

@@ -140,6 +140,16 @@ def _requests(w) -> dict[str, tuple]:
         "audit.audit_api": ("GET", "/api/audit", None),
         "analyst_api.residents": ("GET", "/api/analyst/residents?limit=5", None),
         "analyst_api.aggregates": ("GET", "/api/analyst/aggregates", None),
+        # issue 13, helper "dashboard": the support overview and its API
+        "support_dashboard.dashboard_page": ("GET", "/support", None),
+        "support_dashboard.summary_api": ("GET", "/api/support/summary", None),
+        "support_dashboard.warnings_api": ("GET", "/api/support/warnings", None),
+        "support_dashboard.areas_api": ("GET", "/api/support/areas", None),
+        "support_dashboard.resident_support": (
+            "GET",
+            f"/api/residents/{w['inside']}/support",
+            None,
+        ),
     }
 
 

@@ -22,13 +22,14 @@ NAV_LINK = re.compile(r'<a href="([^"]+)" data-endpoint="([^"]+)"')
 #: role -> the pages its header links to, in order
 EXPECTED_NAV = {
     "leader": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page",
-               "visits.unreachable_page", "audit.audit_page"],
+               "visits.unreachable_page", "audit.audit_page", "support_dashboard.dashboard_page"],
     "dong": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page",
-             "visits.unreachable_page"],
+             "visits.unreachable_page", "support_dashboard.dashboard_page"],
     "visitor": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page"],
-    "agency": ["map.map_page", "pages.overview"],
+    "agency": ["map.map_page", "pages.overview", "support_dashboard.dashboard_page"],
     "analyst": ["map.map_page", "pages.overview"],
-    "admin": ["map.map_page", "pages.overview", "audit.audit_page"],
+    "admin": ["map.map_page", "pages.overview", "audit.audit_page",
+              "support_dashboard.dashboard_page"],
 }  # fmt: skip
 
 

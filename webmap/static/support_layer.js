@@ -78,7 +78,7 @@
       box.append(el("p", { class: "vm-flag vm-flag-blue" }, texts.no_flags));
     }
     box.append(el("p", { class: "vm-small" }, data.consent && data.consent.consented
-      ? texts.consent_yes.replace("DATE", data.consent.decided_on) : texts.consent_no));
+      ? texts.consent_yes.replace("%(date)s", data.consent.decided_on) : texts.consent_no));
     return box;
   }
 
