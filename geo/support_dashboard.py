@@ -353,3 +353,11 @@ def area_levels(session: Session, viewer: Viewer) -> dict[str, dict]:
         }
         for code, red, yellow in rows
     }
+
+
+def filter_dongs(session: Session, viewer: Viewer) -> list[tuple[str, str]]:
+    """Return (code, name) of the dongs the page's filter offers: the viewer's, or all."""
+    rows = session.execute(text("SELECT code, name FROM areas ORDER BY name")).all()
+    if viewer.kind == "full" and viewer.area_codes is not None:
+        rows = [r for r in rows if r[0] in viewer.area_codes]
+    return [(r[0], r[1]) for r in rows]

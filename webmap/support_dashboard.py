@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, jsonify, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from geo.settings import SEOUL
 from geo.support_dashboard import (
     DashboardFilterError,
     WarningFilters,
     area_levels,
+    filter_dongs,
     find_resident,
     list_warnings,
     resident_warnings,
@@ -152,8 +153,12 @@ def _labels() -> dict:
             "yellow": gettext("Caution (yellow)"),
             "blue": gettext("Normal (blue)"),
         },
-        "kinds": {k: v[1] for k, v in WARNING_KINDS.items()},
+        "kinds": {k: v[1] if _korean() else v[2] for k, v in WARNING_KINDS.items()},
     }
+
+
+def _korean() -> bool:
+    return str(get_locale()) == "ko"
 
 
 @bp.get("/support")
@@ -199,6 +204,8 @@ def dashboard_page():
         labels=_labels(),
         computed_text=_korean_time(counts["computed_at"]),
         levels=list(WARNING_LEVELS),
-        kinds=[(k, v[1]) for k, v in WARNING_KINDS.items()],
+        kinds=[(k, v[1] if _korean() else v[2]) for k, v in WARNING_KINDS.items()],
+        dongs=filter_dongs(session, viewer),
+        korean=_korean(),
         minor_labels={k: v[1] for k, v in SUPPORT_MINOR.items()},
     ), (400 if error else 200)
