@@ -27,13 +27,18 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.support_visibility import Viewer, visible_records
+from geo.support_visibility import Viewer, consent_given, visible_records
 from sharing.config import WarningConfig
 from visitmap.errors import FieldError
 from visitmap.vocab import WARNING_KINDS, WARNING_LEVELS
 
 #: Days back in which a supported resident without warning counts as blue (정상).
 BLUE_DAYS = 90
+
+
+#: Warnings about a person that no provider's record explains (an unmet need, a crisis with no
+#: help): agency staff see them for the residents they support, whoever else is involved.
+PERSON_KINDS = ("open_need", "need_due_soon", "unserved_crisis")
 
 
 class DashboardFilterError(FieldError):
@@ -96,9 +101,10 @@ def _viewer_sql(viewer: Viewer) -> tuple[str, dict]:
             return "true", {}
         return "a.code = ANY(:viewer_areas)", {"viewer_areas": sorted(viewer.area_codes)}
     return (
-        """(:viewer_provider = ANY(w.provider_ids) OR w.resident_id IN (
-            SELECT resident_id FROM support_records WHERE provider_id = :viewer_provider))""",
-        {"viewer_provider": viewer.provider_id},
+        """(:viewer_provider = ANY(w.provider_ids) OR (w.kind = ANY(:person_kinds)
+            AND w.resident_id IN (
+            SELECT resident_id FROM support_records WHERE provider_id = :viewer_provider)))""",
+        {"viewer_provider": viewer.provider_id, "person_kinds": list(PERSON_KINDS)},
     )
 
 
@@ -238,7 +244,9 @@ def list_warnings(
                (SELECT coalesce(array_agg(p.name ORDER BY p.name), '{{}}') FROM providers p
                 WHERE p.id = ANY(w.provider_ids)) AS provider_names,
                (SELECT coalesce(array_agg(p.external_id ORDER BY p.name), '{{}}')
-                FROM providers p WHERE p.id = ANY(w.provider_ids)) AS provider_ext
+                FROM providers p WHERE p.id = ANY(w.provider_ids)) AS provider_ext,
+               (SELECT coalesce(array_agg(p.id ORDER BY p.name), '{{}}')
+                FROM providers p WHERE p.id = ANY(w.provider_ids)) AS provider_ids_int
         {base}
         ORDER BY CASE w.level WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END,
                  w.since DESC NULLS LAST, w.id
@@ -259,6 +267,7 @@ def list_warnings(
             "area_name": row["area_name"],
             "providers": list(row["provider_names"]),
             "provider_ids": list(row["provider_ext"]),
+            "other_providers": 0,
             "minor_category": row["minor_category"],
             "since": row["since"].isoformat() if row["since"] else None,
             "need_id": row["need"],
@@ -267,6 +276,14 @@ def list_warnings(
             "record_count": len(row["record_ids"]),
             "records": [],
         }
+        if viewer.kind == "agency" and not (
+            row["rid"] is not None and consent_given(session, row["rid"])
+        ):
+            # without consent an agency learns only that others are involved, not who
+            keep = [pid == viewer.provider_id for pid in row["provider_ids_int"]]
+            item["providers"] = [n for n, k in zip(row["provider_names"], keep, strict=True) if k]
+            item["provider_ids"] = [e for e, k in zip(row["provider_ext"], keep, strict=True) if k]
+            item["other_providers"] = keep.count(False)
         if with_records and row["rid"] is not None:
             records = visible_records(session, viewer, row["rid"], row["area_code"], config=config)
             wanted = set(row["record_ids"])

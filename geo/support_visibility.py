@@ -241,3 +241,8 @@ def consent_of(session: Session, resident_ids: list[int]) -> dict | None:
     if row.consented is None:
         return None
     return {"consented": bool(row.consented), "decided_on": row.decided_on.isoformat()}
+
+
+def consent_given(session: Session, resident_id: int) -> bool:
+    """Return whether the person of ``resident_id`` (any of their ids) consented to sharing."""
+    return bool(_consented(session, person_ids(session, [resident_id])[resident_id]))

@@ -278,3 +278,34 @@ def test_drill_down_lists_people_and_records_shaped_by_visibility(db, world):
 def test_resident_warnings(db, world):
     assert [w["kind"] for w in resident_warnings(db, world["R-T1"])] == ["duplicate"]
     assert resident_warnings(db, world["R-T3"]) == []
+
+
+def test_agency_learns_other_providers_names_only_with_consent(db, world):
+    page = list_warnings(
+        db, _agency(world, "P-A"), config=CONFIG, filters=WarningFilters(kind="duplicate")
+    )
+    warning = page["warnings"][0]
+    assert warning["providers"] == ["가나 푸드뱅크"] and warning["other_providers"] == 1
+    db.execute(
+        text("""INSERT INTO sharing_consents (resident_id, consented, decided_on, recorded_by)
+            VALUES (:r, true, '2026-10-01', 'test')"""),
+        {"r": world["R-T1"]},
+    )
+    page = list_warnings(
+        db, _agency(world, "P-A"), config=CONFIG, filters=WarningFilters(kind="duplicate")
+    )
+    warning = page["warnings"][0]
+    assert sorted(warning["provider_ids"]) == ["P-A", "P-B"] and warning["other_providers"] == 0
+    assert [r["shape"] for r in warning["records"]] == ["shared", "full", "shared"]
+
+
+def test_agency_sees_a_duplicate_between_others_only_if_involved(db, world):
+    # B's duplicate of a resident A also supports: not A's to see; an open need is
+    b_only = db.execute(
+        text("""INSERT INTO support_warnings (level, kind, resident_id, area_id, provider_ids)
+            VALUES ('red', 'duplicate', :r, :a, :p) RETURNING id"""),
+        {"r": world["R-T2"], "a": world[DONG], "p": [world["P-B"], world["P-CC-T"]]},
+    ).scalar_one()
+    kinds = [w["kind"] for w in list_warnings(db, _agency(world, "P-A"), config=CONFIG)["warnings"]]
+    assert kinds.count("duplicate") == 1 and "need_due_soon" in kinds
+    assert b_only

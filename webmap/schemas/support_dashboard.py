@@ -144,8 +144,9 @@ class WarningItem(Out):
     name: str | None
     area_code: str
     area_name: str
-    providers: list[str]
+    providers: list[str] = Field(description="Providers involved that the caller may know")
     provider_ids: list[str]
+    other_providers: int = Field(description="Other providers involved, not named (no consent)")
     minor_category: str | None
     since: DateStr | None
     need_id: str | None
