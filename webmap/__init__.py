@@ -21,6 +21,7 @@ from webmap import (  # noqa: F401
     routes_page,
     safe_html,
     support_forms,  # noqa: F401  (records: issue 13)
+    support_dashboard,
     teams_api,
     visits,
 )
@@ -74,4 +75,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(visits.bp)
     # records (issue 13): support, need and consent forms and their API
     app.register_blueprint(support_forms.bp)
+    # issue 13, dashboard: the support overview (종합현황판) and its API
+    app.register_blueprint(support_dashboard.bp)
     return app

@@ -26,6 +26,8 @@ ANALYSIS = frozenset({"analyst", "leader"})
 #: may look at any stored score run (``?run=``, a draft too) and list runs; others see the
 #: published run only (docs/publishing.md)
 RUN_VIEWERS = frozenset({"leader", "analyst", "admin"})
+#: may read the support overview (issue 13): leaders, agency staff and admins
+SUPPORT_READERS = frozenset({"leader", "agency", "admin"})
 #: may publish a score run
 PUBLISHERS = frozenset({"leader", "admin"})
 #: records (issue 13): may record support and needs (a visitor only as community-centre staff,
@@ -95,6 +97,13 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "support.api_record_need": SUPPORT_WRITERS,
         "support.api_set_consent": CONSENT_WRITERS,
         "support.api_lookup": SUPPORT_WRITERS,
+        # issue 13, helper "dashboard": the support overview (종합현황판) and its API; records
+        # are shaped per role and consent by geo.support_visibility
+        "support_dashboard.dashboard_page": SUPPORT_READERS,
+        "support_dashboard.summary_api": SUPPORT_READERS,
+        "support_dashboard.warnings_api": SUPPORT_READERS,
+        "support_dashboard.areas_api": SUPPORT_READERS,
+        "support_dashboard.resident_support": SUPPORT_READERS,
     }
 )
 

@@ -29,7 +29,7 @@ from geo.mapdata.queries import MapData, list_runs, map_data
 from visitmap.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
 from webmap.access import RUN_VIEWERS
-from webmap.auth import current_account
+from webmap.auth import can, current_account
 from webmap.db import get_session
 from webmap.pages import aggregate_scope, suppress_small_counts
 from webmap.params import requested_run, today
@@ -39,7 +39,7 @@ bp = Blueprint("map", __name__)
 
 SEODAEMUN_CENTRE = (37.5791, 126.9368)
 #: the page's scripts, in order: the tile decoder, then the page (residents drawn on canvas)
-PAGE_SCRIPTS = ("mvt.js", "map.js")
+PAGE_SCRIPTS = ("mvt.js", "map.js", "support_layer.js")  # issue 13: the "지원 경고" layer
 #: how many recent runs the run picker lists
 RUNS_LISTED = 30
 
@@ -217,6 +217,28 @@ def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
     return MapParts(fmap, layer_names, areas, bins)
 
 
+def _support_config() -> dict | None:
+    """Return the support layer's URLs and texts, or None for a caller who may not read them."""
+    if not can("support_dashboard.areas_api"):
+        return None
+    return {
+        "areas": url_for("support_dashboard.areas_api"),
+        "resident": url_for("support_dashboard.resident_support", resident_id="RID"),
+        "page": url_for("support_dashboard.dashboard_page"),
+        "texts": {
+            "red": gettext("Warning (red)"),
+            "yellow": gettext("Caution (yellow)"),
+            "blue": gettext("Normal (blue)"),
+            "flags": gettext("Support warnings"),
+            "no_flags": gettext("No support warning"),
+            "consent_yes": gettext("Consented to sharing on %(date)s"),
+            "consent_no": gettext("No consent to sharing"),
+            "warnings": gettext("warnings"),
+            "open": gettext("Open the support overview"),
+        },
+    }
+
+
 def _js_texts() -> dict[str, str]:
     """Texts the page's script shows, in the request's language."""
     return {
@@ -328,6 +350,8 @@ def map_page():
         "outline": style.SYMBOL_OUTLINE,
         "overdue_colour": style.OVERDUE_COLOUR,
         "texts": _js_texts(),
+        # issue 13, "dashboard": the support warnings layer and the panel's flags
+        "support": _support_config(),
     }
     tier_labels = {
         name: style.TIER_LABELS[code][0 if locale == "ko" else 1]

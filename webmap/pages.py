@@ -196,6 +196,7 @@ NAV_LINKS = (
     ("routes.route_page", "Visit routes"),
     ("visits.unreachable_page", "Unreachable residents"),
     ("audit.audit_page", "Access audit"),
+    ("support_dashboard.dashboard_page", "Support overview"),  # issue 13, "dashboard"
     ("support.new_record", "Record support"),  # records (issue 13)
 )
 
@@ -210,6 +211,7 @@ def _nav_label(message_id: str) -> str:
         "Unreachable residents": gettext("Unreachable residents"),
         "Access audit": gettext("Access audit"),
         "Record support": gettext("Record support"),  # records (issue 13)
+        "Support overview": gettext("Support overview"),
     }[message_id]
 
 

@@ -175,6 +175,16 @@ def _requests(w) -> dict[str, tuple]:
             {"json": {"consented": True}},
         ),
         "support.api_lookup": ("GET", "/api/support/lookup?name=x&birth_year=1950", None),
+        # issue 13, helper "dashboard": the support overview and its API
+        "support_dashboard.dashboard_page": ("GET", "/support", None),
+        "support_dashboard.summary_api": ("GET", "/api/support/summary", None),
+        "support_dashboard.warnings_api": ("GET", "/api/support/warnings", None),
+        "support_dashboard.areas_api": ("GET", "/api/support/areas", None),
+        "support_dashboard.resident_support": (
+            "GET",
+            f"/api/residents/{w['inside']}/support",
+            None,
+        ),
     }
 
 

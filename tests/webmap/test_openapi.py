@@ -292,6 +292,26 @@ CASES = [
      {"role": "agency"}, 200),
     ("support lookup no year", "/api/support/lookup", "GET", "/api/support/lookup?name=김",
      {}, 400),
+    # issue 13, helper "dashboard": the support overview (종합현황판)
+    ("support summary", "/api/support/summary", "GET", "/api/support/summary?level=red", {},
+     200),
+    ("support summary agency", "/api/support/summary", "GET", "/api/support/summary",
+     {"role": "agency"}, 200),
+    ("support summary bad level", "/api/support/summary", "GET",
+     "/api/support/summary?level=pink", {}, 400),
+    ("support warnings", "/api/support/warnings", "GET",
+     "/api/support/warnings?area={dong}&limit=5", {}, 200),
+    ("support warnings bad kind", "/api/support/warnings", "GET",
+     "/api/support/warnings?kind=nope", {}, 400),
+    ("support warnings role", "/api/support/warnings", "GET", "/api/support/warnings",
+     {"role": "visitor"}, 403),
+    ("support areas", "/api/support/areas", "GET", "/api/support/areas", {}, 200),
+    ("support areas signed out", "/api/support/areas", "GET", "/api/support/areas",
+     {"role": None}, 401),
+    ("resident support", "/api/residents/{resident_id}/support", "GET",
+     "/api/residents/{resident}/support", {}, 200),
+    ("resident support unknown", "/api/residents/{resident_id}/support", "GET",
+     "/api/residents/R-none/support", {}, 404),
 ]  # fmt: skip
 
 

@@ -22,13 +22,16 @@ NAV_LINK = re.compile(r'<a href="([^"]+)" data-endpoint="([^"]+)"')
 #: role -> the pages its header links to, in order
 EXPECTED_NAV = {
     "leader": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page",
-               "visits.unreachable_page", "audit.audit_page", "support.new_record"],
+               "visits.unreachable_page", "audit.audit_page", "support_dashboard.dashboard_page",
+               "support.new_record"],
     "dong": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page",
-             "visits.unreachable_page", "support.new_record"],
+             "visits.unreachable_page", "support_dashboard.dashboard_page", "support.new_record"],
     "visitor": ["map.map_page", "pages.overview", "routes.my_day", "routes.route_page"],
-    "agency": ["map.map_page", "pages.overview", "support.new_record"],
+    "agency": ["map.map_page", "pages.overview", "support_dashboard.dashboard_page",
+               "support.new_record"],
     "analyst": ["map.map_page", "pages.overview"],
-    "admin": ["map.map_page", "pages.overview", "audit.audit_page", "support.new_record"],
+    "admin": ["map.map_page", "pages.overview", "audit.audit_page",
+              "support_dashboard.dashboard_page", "support.new_record"],
 }  # fmt: skip
 
 
