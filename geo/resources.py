@@ -320,7 +320,9 @@ def add_donor(session: Session, scope: CentreScope, values, *, user: str) -> str
     area = (values.get("area") or "").strip()
     area_id = None
     if area:
-        area_id = session.execute(text("SELECT id FROM areas WHERE code = :c"), {"c": area}).scalar()
+        area_id = session.execute(
+            text("SELECT id FROM areas WHERE code = :c"), {"c": area}
+        ).scalar()
         if area_id is None:
             problems.append(("area", "unknown dong"))
     _raise(problems)
@@ -352,8 +354,10 @@ def record_donation(
     quantity = _number(problems, values, "quantity")
     unit = _text(problems, values, "unit", required=quantity is not None)
     amount = _number(problems, values, "amount_krw", integer=True, upper=AMOUNT_MAX)
-    if quantity is None and amount is None and not any(
-        f in ("quantity", "amount_krw") for f, _ in problems
+    if (
+        quantity is None
+        and amount is None
+        and not any(f in ("quantity", "amount_krw") for f, _ in problems)
     ):
         problems.append(("quantity", "enter a quantity or an amount"))
     expires_on = _date(problems, values, "expires_on", required=False)
@@ -381,13 +385,37 @@ def record_donation(
         },
     ).scalar()
     if quantity is not None:
-        _move(session, centre_id, "received", received_on, minor, item, unit, quantity,
-              expires_on, user, donation_id=donation_id)
+        _move(
+            session,
+            centre_id,
+            "received",
+            received_on,
+            minor,
+            item,
+            unit,
+            quantity,
+            expires_on,
+            user,
+            donation_id=donation_id,
+        )
     return external_id
 
 
-def _move(session, centre_id, kind, moved_on, minor, item, unit, quantity, expires_on, user,
-          *, donation_id=None, counterpart=None) -> None:
+def _move(
+    session,
+    centre_id,
+    kind,
+    moved_on,
+    minor,
+    item,
+    unit,
+    quantity,
+    expires_on,
+    user,
+    *,
+    donation_id=None,
+    counterpart=None,
+) -> None:
     session.execute(
         text("""INSERT INTO stock_movements (centre_id, kind, moved_on, minor_category, item,
             unit, quantity, expires_on, donation_id, counterpart_centre_id, entered_by)
@@ -466,10 +494,32 @@ def transfer(session: Session, scope: CentreScope, values, *, user: str, today: 
         problems.append(("moved_on", "in the future"))
     _raise(problems)
     centre_id, minor, item, unit, expires_on, _ = lot
-    _move(session, centre_id, "transferred_out", moved_on, minor, item, unit, quantity,
-          expires_on, user, counterpart=to_id)
-    _move(session, to_id, "transferred_in", moved_on, minor, item, unit, quantity, expires_on,
-          user, counterpart=centre_id)
+    _move(
+        session,
+        centre_id,
+        "transferred_out",
+        moved_on,
+        minor,
+        item,
+        unit,
+        quantity,
+        expires_on,
+        user,
+        counterpart=to_id,
+    )
+    _move(
+        session,
+        to_id,
+        "transferred_in",
+        moved_on,
+        minor,
+        item,
+        unit,
+        quantity,
+        expires_on,
+        user,
+        counterpart=centre_id,
+    )
 
 
 def discard(session: Session, scope: CentreScope, values, *, user: str, today: dt.date) -> None:

@@ -188,13 +188,14 @@ def sponsorship_status(
     rows = [dict(r) for r in rows]
     paid = set()
     if rows:
-        paid = set(
-            session.execute(
+        paid = {
+            (r[0], r[1])
+            for r in session.execute(
                 text("""SELECT sponsorship_id, month FROM sponsorship_payments
                     WHERE sponsorship_id = ANY(:ids) AND month >= :first"""),
                 {"ids": [r["id"] for r in rows], "first": month_list[0]},
-            ).tuples()
-        )
+            )
+        }
     alerts = []
     for row in rows:
         status = {}
