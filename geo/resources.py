@@ -21,7 +21,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.accounts import Account
-from geo.scope import Scope
 from sharing.config import load_warning_config
 from visitmap.errors import FieldError
 from visitmap.vocab import DONOR_KINDS, SUPPORT_MINOR
@@ -75,7 +74,7 @@ class CentreScope:
         return f" AND {column} = ANY(:centres)", {"centres": sorted(self.centre_ids)}
 
     def allows(self, centre_id: int | None) -> bool:
-        """True when the caller may read the provider with database id ``centre_id``."""
+        """Return whether the caller may read the provider with database id ``centre_id``."""
         return centre_id is not None and (self.centre_ids is None or centre_id in self.centre_ids)
 
 
@@ -197,7 +196,8 @@ def stock(
 
 def lot_key(centre: str, minor: str, item: str, unit: str, expires_on: dt.date | None) -> str:
     """Return the lot's key as forms send it: ``centre|minor|item|unit|expiry`` (expiry may be
-    empty)."""
+    empty).
+    """
     return "|".join([centre, minor, item, unit, expires_on.isoformat() if expires_on else ""])
 
 

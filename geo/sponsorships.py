@@ -121,7 +121,8 @@ def record_payment(
     session: Session, scope: CentreScope, values, *, user: str, today: dt.date
 ) -> None:
     """Record a month's payment: ``sponsorship``, ``month`` (YYYY-MM), ``amount_krw``,
-    ``received_on``. A month already paid, or outside the sponsorship, is refused."""
+    ``received_on``. A month already paid, or outside the sponsorship, is refused.
+    """
     problems = []
     raw = (values.get("sponsorship") or "").strip()
     sponsorship = None
@@ -218,8 +219,10 @@ def sponsorship_status(
 
 
 def sponsorship_choices(session: Session, scope: CentreScope, *, today: dt.date) -> list[dict]:
-    """Return the sponsorships a payment or a successor may name: active or ended within a
-    year, of the centres in ``scope``."""
+    """Return the sponsorships a payment or a successor may name.
+
+    Those of the centres in ``scope`` that are active or ended within a year.
+    """
     where, params = scope.sql("s.centre_id")
     rows = session.execute(
         text(f"""SELECT s.external_id, s.programme, s.ends_on, s.monthly_amount_krw,

@@ -59,7 +59,8 @@ def world(db):
     ).scalar()
     db.execute(
         text("""INSERT INTO donors (external_id, name, kind, entered_by)
-            VALUES ('T-DN1', '후원자 1', 'company', 't'), ('T-DN2', '후원자 2', 'individual', 't')""")
+            VALUES ('T-DN1', '후원자 1', 'company', 't'),
+                   ('T-DN2', '후원자 2', 'individual', 't')""")
     )
     hh = db.execute(
         text("""INSERT INTO households (external_id, area_id, size, monthly_income_krw, geom,
