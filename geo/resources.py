@@ -195,8 +195,9 @@ def stock(
 
 
 def lot_key(centre: str, minor: str, item: str, unit: str, expires_on: dt.date | None) -> str:
-    """Return the lot's key as forms send it: ``centre|minor|item|unit|expiry`` (expiry may be
-    empty).
+    """Return the lot's key as forms send it: ``centre|minor|item|unit|expiry``.
+
+    The expiry is empty for goods that do not expire.
     """
     return "|".join([centre, minor, item, unit, expires_on.isoformat() if expires_on else ""])
 

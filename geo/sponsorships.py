@@ -120,8 +120,10 @@ def add_sponsorship(session: Session, scope: CentreScope, values, *, user: str) 
 def record_payment(
     session: Session, scope: CentreScope, values, *, user: str, today: dt.date
 ) -> None:
-    """Record a month's payment: ``sponsorship``, ``month`` (YYYY-MM), ``amount_krw``,
-    ``received_on``. A month already paid, or outside the sponsorship, is refused.
+    """Record a month's payment.
+
+    ``values``: ``sponsorship``, ``month`` (YYYY-MM), ``amount_krw``, ``received_on``. A month
+    already paid, or outside the sponsorship, is refused.
     """
     problems = []
     raw = (values.get("sponsorship") or "").strip()
