@@ -136,7 +136,8 @@ def suggestions(session: Session, resident_scope: Scope, need_id: str, *, today:
     where, params = resident_scope.sql("a.code", "r.id")
     need = (
         session.execute(
-            text(f"""SELECT n.external_id AS need_id, n.category, n.status, n.identified_on,
+            text(f"""SELECT n.external_id AS need_id, r.external_id AS resident_id,
+            n.category, n.status, n.identified_on,
             a.id AS area_id, a.code AS area_code, a.name AS area_name
             FROM needs n JOIN residents r ON r.id = n.resident_id
             JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
