@@ -18,6 +18,7 @@ from webmap import (  # noqa: F401
     i18n,
     map_page,
     pages,
+    resources_pages,
     routes_page,
     safe_html,
     teams_api,
@@ -71,4 +72,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(routes_page.bp)
     app.register_blueprint(teams_api.bp)
     app.register_blueprint(visits.bp)
+    # issue 13, resources (helper S)
+    app.register_blueprint(resources_pages.bp)
     return app

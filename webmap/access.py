@@ -28,6 +28,9 @@ ANALYSIS = frozenset({"analyst", "leader"})
 RUN_VIEWERS = frozenset({"leader", "analyst", "admin"})
 #: may publish a score run
 PUBLISHERS = frozenset({"leader", "admin"})
+#: issue 13 (helper S): resources of the community centres (docs/resources.md)
+RESOURCES_READ = frozenset({"leader", "visitor", "agency", "admin"})
+RESOURCES_WRITE = frozenset({"leader", "visitor", "admin"})
 
 ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
     {
@@ -77,6 +80,17 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         # analysts: pseudonymised rows and suppressed counts (leaders: of their dongs)
         "analyst_api.residents": ANALYSIS,
         "analyst_api.aggregates": ANALYSIS,
+        # issue 13, resources (helper S): stock and report also for agency staff (their own
+        # provider, read only); forms, sponsorships, suggestions: centre staff, leaders, admin.
+        # Which centres within: geo.resources.centre_scope.
+        "resources.stock_page": RESOURCES_READ,
+        "resources.report_page": RESOURCES_READ,
+        "resources.report_csv_download": RESOURCES_READ,
+        "resources.new_form": RESOURCES_WRITE,
+        "resources.submit": RESOURCES_WRITE,
+        "resources.sponsorships_page": RESOURCES_WRITE,
+        "resources.suggestions_page": RESOURCES_WRITE,
+        "resources.suggestions_api": RESOURCES_WRITE,
     }
 )
 

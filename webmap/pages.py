@@ -195,6 +195,7 @@ NAV_LINKS = (
     ("routes.route_page", "Visit routes"),
     ("visits.unreachable_page", "Unreachable residents"),
     ("audit.audit_page", "Access audit"),
+    ("resources.stock_page", "Resources"),  # issue 13, helper S
 )
 
 
@@ -207,6 +208,7 @@ def _nav_label(message_id: str) -> str:
         "Visit routes": gettext("Visit routes"),
         "Unreachable residents": gettext("Unreachable residents"),
         "Access audit": gettext("Access audit"),
+        "Resources": gettext("Resources"),
     }[message_id]
 
 
