@@ -230,8 +230,7 @@ def test_report_page_and_csv_sum_the_donations(app, res_db, dong):
 def test_sponsorship_payment_status_and_alert(app, res_db):
     ends = (AS_OF + dt.timedelta(days=20)).isoformat()
     with app.test_client(role="leader") as client:
-        with Session(res_db["engine"]) as session:
-            centre = f"P-CC-{res_db['need_dong']}"
+        centre = f"P-CC-{res_db['need_dong']}"
         made = client.post(
             "/resources/new/sponsorship",
             data={
