@@ -295,6 +295,8 @@ def report_csv_download():
 def sponsorships_page():
     """Show each sponsorship's monthly status (paid / missing) and the alerts before the end."""
     scope = _scope()
+    if not scope.can_write:
+        raise Forbidden("sponsorships are for community-centre staff, leaders and admins")
     status = sponsorship_status(get_session(), scope, today=today())
     return render_template(
         "resources_sponsorships.html",
@@ -306,6 +308,8 @@ def sponsorships_page():
 
 
 def _suggestions(need: str):
+    if not _scope().can_write:
+        raise Forbidden("suggestions are for community-centre staff, leaders and admins")
     account = current_account()
     # admin sees no resident, but may see a need's suggestions (category and dong, no name)
     scope = Scope.everything() if account.has("admin") else request_scope()

@@ -240,6 +240,15 @@ CASES = [
      "/api/analyst/aggregates?by_age=true", {"role": "analyst"}, 200),
     ("aggregates bad", "/api/analyst/aggregates", "GET", "/api/analyst/aggregates?by_age=1",
      {"role": "analyst"}, 400),
+    # issue 13, resources (helper S)
+    ("suggestions", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions?need=N-0000001", {}, 200),
+    ("suggestions unknown need", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions?need=N-none", {}, 404),
+    ("suggestions no need", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions", {}, 400),
+    ("suggestions agency", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions?need=N-0000001", {"role": "agency"}, 403),
 ]  # fmt: skip
 
 

@@ -30,6 +30,9 @@ EXPECTED_NAV = {
     "analyst": ["map.map_page", "pages.overview"],
     "admin": ["map.map_page", "pages.overview", "audit.audit_page"],
 }  # fmt: skip
+# issue 13, resources (helper S): the resources link comes last for those who may open it
+for _role in ("leader", "dong", "visitor", "agency", "admin"):
+    EXPECTED_NAV[_role].append("resources.stock_page")
 
 
 def _nav(page: str) -> list[str]:
