@@ -231,11 +231,17 @@ def submit(form: str):
     session = get_session()
     values = {key: request.form.get(key, "") for key in FORMS[form]}
     try:
-        submit_form(session, scope, form, values, user=current_account().username, today=today())
+        made = submit_form(
+            session, scope, form, values, user=current_account().username, today=today()
+        )
     except ResourceError as error:
         session.rollback()
         return _render_form(form, scope, values, errors=error.problems, status=400)
     session.commit()
+    if form == "donor":  # a donor is added on the way to recording their donation
+        return redirect(
+            flask_url_for("resources.new_form", form="donation", donor=made, **_lang()), code=303
+        )
     target = "resources.sponsorships_page" if form in ("sponsorship", "payment") else None
     if target:
         return redirect(flask_url_for(target, done=form, **_lang()), code=303)

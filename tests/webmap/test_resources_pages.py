@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from geo.db import make_engine, session_scope
 from geo.migrate import upgrade
 from tests.conftest import load_reference_data, scratch_databases
-from tests.webmap.conftest import AS_OF, app_for, build_scored_demo
+from tests.webmap.conftest import AS_OF, app_for, build_scored_demo, chromium, login, served
 
 pytestmark = pytest.mark.db
 
@@ -321,3 +321,44 @@ def test_english_page(app):
     with app.test_client(role="leader") as client:
         page = client.get("/resources/new/donation?lang=en").get_data(as_text=True)
     assert "Donation received" in page and "Use-by date" in page
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    with served(app) as url:
+        yield url
+
+
+def test_a_tablet_adds_a_donor_then_their_donation(server, res_db, dong):
+    """At a tablet's size: a bad quantity is shown next to its field, then the donation saves
+    and its lot shows in the stock; nothing is wider than the screen."""
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        login(page, server, "dong")
+        page.goto(f"{server}/resources/new/donor")
+        page.locator('input[name="name"]').fill("<b>연희 나눔가게</b>")
+        page.locator('select[name="kind"]').select_option("company")
+        page.locator("#resources-form button[type=submit]").click()
+        page.wait_for_selector('#resources-form[data-form="donation"]')
+        assert "연희 나눔가게" in page.locator('select[name="donor"] option:checked').inner_text()
+        page.locator('select[name="minor_category"]').select_option("rice")
+        page.locator('input[name="item"]').fill("햅쌀 20kg")
+        page.locator('input[name="quantity"]').fill("0")
+        page.locator('input[name="unit"]').fill("포")
+        page.locator("#resources-form button[type=submit]").click()
+        page.wait_for_selector("#error-quantity")
+        assert (
+            page.locator("#error-quantity").inner_text() == "0보다 크고 1,000,000 이하여야 합니다."
+        )
+        assert page.locator('input[name="item"]').input_value() == "햅쌀 20kg"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+        page.locator('input[name="quantity"]').fill("2")
+        page.locator("#resources-form button[type=submit]").click()
+        page.wait_for_selector("#done")
+        row = page.locator("#stock tr", has_text="햅쌀 20kg")
+        assert "2 포" in row.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+        assert errors == []
