@@ -8,8 +8,9 @@ lot, a lot being (centre, minor category, item, unit, expiry). A donation of goo
 each bad field, so nothing is written on bad input. Which centres a caller may read or change
 is a :class:`CentreScope` (:func:`centre_scope`). Rules and sources: docs/resources.md.
 
-Length: over 400 lines because the writes, the stock arithmetic, the monthly report and the
-suggestions share the lot key and the centre scope; split them only together.
+Length: over 400 lines because the centre scope, the field checks (shared with
+:mod:`geo.sponsorships`), the stock arithmetic and the writes that move stock all use the
+same lot key; the report and suggestions live in :mod:`geo.resource_report`.
 """
 
 from __future__ import annotations
@@ -221,7 +222,8 @@ def donations(session: Session, scope: CentreScope, *, limit: int = 200) -> list
 # --- checks ------------------------------------------------------------------------------
 
 
-def _date(problems, values, field, *, required=True) -> dt.date | None:
+def date_field(problems, values, field, *, required=True) -> dt.date | None:
+    """Parse the date ``values[field]`` (YYYY-MM-DD); note a problem and return None if bad."""
     raw = (values.get(field) or "").strip()
     if not raw:
         if required:
@@ -234,7 +236,8 @@ def _date(problems, values, field, *, required=True) -> dt.date | None:
         return None
 
 
-def _text(problems, values, field, *, required=True) -> str | None:
+def text_field(problems, values, field, *, required=True) -> str | None:
+    """Return the stripped text ``values[field]``; note a problem if missing or too long."""
     raw = (values.get(field) or "").strip()
     if not raw:
         if required:
@@ -246,7 +249,8 @@ def _text(problems, values, field, *, required=True) -> str | None:
     return raw
 
 
-def _number(problems, values, field, *, required=False, integer=False, upper=QUANTITY_MAX):
+def number_field(problems, values, field, *, required=False, integer=False, upper=QUANTITY_MAX):
+    """Parse a positive number (commas allowed) up to ``upper``; None if absent or bad."""
     raw = (values.get(field) or "").strip().replace(",", "")
     if not raw:
         if required:
@@ -264,6 +268,7 @@ def _number(problems, values, field, *, required=False, integer=False, upper=QUA
 
 
 def _minor(problems, values, field="minor_category") -> str | None:
+    """Parse a positive number (thousands commas allowed) up to ``upper``; None if absent or bad."""
     raw = (values.get(field) or "").strip()
     if raw not in SUPPORT_MINOR:
         problems.append((field, "choose one of the minor categories"))
@@ -271,7 +276,8 @@ def _minor(problems, values, field="minor_category") -> str | None:
     return raw
 
 
-def _lookup(session, problems, table, field, external_id) -> int | None:
+def lookup_field(session, problems, table, field, external_id) -> int | None:
+    """Return the database id of ``external_id`` in ``table``; note a problem if unknown."""
     if not external_id:
         problems.append((field, "required"))
         return None
@@ -283,20 +289,23 @@ def _lookup(session, problems, table, field, external_id) -> int | None:
     return found
 
 
-def _centre(session, problems, scope: CentreScope, field, external_id) -> int | None:
-    centre_id = _lookup(session, problems, "providers", field, external_id)
+def centre_field(session, problems, scope: CentreScope, field, external_id) -> int | None:
+    """Return the id of a provider the caller may change; note a problem otherwise."""
+    centre_id = lookup_field(session, problems, "providers", field, external_id)
     if centre_id is not None and not (scope.can_write and scope.allows(centre_id)):
         problems.append((field, "not a centre you manage"))
         return None
     return centre_id
 
 
-def _raise(problems) -> None:
+def raise_problems(problems) -> None:
+    """Raise :class:`ResourceError` if ``problems`` is not empty."""
     if problems:
         raise ResourceError(problems)
 
 
-def _next_id(session, table: str, prefix: str) -> str:
+def next_external_id(session, table: str, prefix: str) -> str:
+    """Return the next free external id ``prefix`` + 6 digits in ``table``."""
     count = session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
     number = count + 1
     while session.execute(
@@ -314,7 +323,7 @@ def add_donor(session: Session, scope: CentreScope, values, *, user: str) -> str
     problems = []
     if not scope.can_write:
         problems.append(("name", "you may not add donors"))
-    name = _text(problems, values, "name")
+    name = text_field(problems, values, "name")
     kind = (values.get("kind") or "").strip()
     if kind not in DONOR_KINDS:
         problems.append(("kind", "choose one of the donor kinds"))
@@ -326,8 +335,8 @@ def add_donor(session: Session, scope: CentreScope, values, *, user: str) -> str
         ).scalar()
         if area_id is None:
             problems.append(("area", "unknown dong"))
-    _raise(problems)
-    external_id = _next_id(session, "donors", "DN-W")
+    raise_problems(problems)
+    external_id = next_external_id(session, "donors", "DN-W")
     session.execute(
         text("""INSERT INTO donors (external_id, name, kind, area_id, entered_by)
             VALUES (:x, :name, :kind, :area, :user)"""),
@@ -345,27 +354,31 @@ def record_donation(
     ``item``, ``quantity`` + ``unit`` (goods) and/or ``amount_krw`` (money), ``expires_on``.
     """
     problems = []
-    donor_id = _lookup(session, problems, "donors", "donor", (values.get("donor") or "").strip())
-    centre_id = _centre(session, problems, scope, "centre", (values.get("centre") or "").strip())
-    received_on = _date(problems, values, "received_on")
+    donor_id = lookup_field(
+        session, problems, "donors", "donor", (values.get("donor") or "").strip()
+    )
+    centre_id = centre_field(
+        session, problems, scope, "centre", (values.get("centre") or "").strip()
+    )
+    received_on = date_field(problems, values, "received_on")
     if received_on is not None and received_on > today:
         problems.append(("received_on", "in the future"))
     minor = _minor(problems, values)
-    item = _text(problems, values, "item")
-    quantity = _number(problems, values, "quantity")
-    unit = _text(problems, values, "unit", required=quantity is not None)
-    amount = _number(problems, values, "amount_krw", integer=True, upper=AMOUNT_MAX)
+    item = text_field(problems, values, "item")
+    quantity = number_field(problems, values, "quantity")
+    unit = text_field(problems, values, "unit", required=quantity is not None)
+    amount = number_field(problems, values, "amount_krw", integer=True, upper=AMOUNT_MAX)
     if (
         quantity is None
         and amount is None
         and not any(f in ("quantity", "amount_krw") for f, _ in problems)
     ):
         problems.append(("quantity", "enter a quantity or an amount"))
-    expires_on = _date(problems, values, "expires_on", required=False)
+    expires_on = date_field(problems, values, "expires_on", required=False)
     if expires_on is not None and received_on is not None and expires_on < received_on:
         problems.append(("expires_on", "before the day received"))
-    _raise(problems)
-    external_id = _next_id(session, "donations", "DO-W")
+    raise_problems(problems)
+    external_id = next_external_id(session, "donations", "DO-W")
     donation_id = session.execute(
         text("""INSERT INTO donations (external_id, donor_id, centre_id, received_on,
             minor_category, item, quantity, unit, amount_krw, expires_on, entered_by)
@@ -449,7 +462,7 @@ def _lot(session, problems, scope: CentreScope, raw: str | None):
     except ValueError:
         problems.append(("lot", "choose a lot from the stock"))
         return None
-    centre_id = _centre(session, problems, scope, "lot", centre)
+    centre_id = centre_field(session, problems, scope, "lot", centre)
     if centre_id is None:
         return None
     # one writer at a time per centre: a second transfer waits and sees the first one's rows
@@ -487,13 +500,13 @@ def transfer(session: Session, scope: CentreScope, values, *, user: str, today: 
             problems.append(("to_centre", "not a community centre"))
         elif lot is not None and to_id == lot[0]:
             problems.append(("to_centre", "the same centre as the lot's"))
-    quantity = _number(problems, values, "quantity", required=True)
+    quantity = number_field(problems, values, "quantity", required=True)
     if lot is not None and quantity is not None and quantity > lot[5] + 1e-9:
         problems.append(("quantity", f"more than the {lot[5]:g} in stock"))
-    moved_on = _date(problems, values, "moved_on")
+    moved_on = date_field(problems, values, "moved_on")
     if moved_on is not None and moved_on > today:
         problems.append(("moved_on", "in the future"))
-    _raise(problems)
+    raise_problems(problems)
     centre_id, minor, item, unit, expires_on, _ = lot
     _move(
         session,
@@ -527,14 +540,14 @@ def discard(session: Session, scope: CentreScope, values, *, user: str, today: d
     """Throw away ``quantity`` of a lot (an ``expired`` movement); default: all that is left."""
     problems = []
     lot = _lot(session, problems, scope, values.get("lot"))
-    quantity = _number(problems, values, "quantity")
+    quantity = number_field(problems, values, "quantity")
     if quantity is None and lot is not None and not any(f == "quantity" for f, _ in problems):
         quantity = lot[5]
     if lot is not None and quantity is not None and quantity > lot[5] + 1e-9:
         problems.append(("quantity", f"more than the {lot[5]:g} in stock"))
-    moved_on = _date(problems, values, "moved_on")
+    moved_on = date_field(problems, values, "moved_on")
     if moved_on is not None and moved_on > today:
         problems.append(("moved_on", "in the future"))
-    _raise(problems)
+    raise_problems(problems)
     centre_id, minor, item, unit, expires_on, _ = lot
     _move(session, centre_id, "expired", moved_on, minor, item, unit, quantity, expires_on, user)

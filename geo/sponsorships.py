@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 from geo.resources import (
     AMOUNT_MAX,
     CentreScope,
-    _centre,
-    _date,
-    _lookup,
-    _next_id,
-    _number,
-    _raise,
-    _text,
+    centre_field,
+    date_field,
+    lookup_field,
+    next_external_id,
+    number_field,
+    raise_problems,
+    text_field,
 )
 from sharing.config import load_warning_config
 
@@ -56,7 +56,9 @@ def add_sponsorship(session: Session, scope: CentreScope, values, *, user: str) 
     ``continues`` (the sponsorship this one succeeds: its ``successor_id`` is set).
     """
     problems = []
-    donor_id = _lookup(session, problems, "donors", "donor", (values.get("donor") or "").strip())
+    donor_id = lookup_field(
+        session, problems, "donors", "donor", (values.get("donor") or "").strip()
+    )
     household = (values.get("household") or "").strip()
     household_id = None
     if not household:
@@ -71,13 +73,15 @@ def add_sponsorship(session: Session, scope: CentreScope, values, *, user: str) 
             problems.append(("household", "no such household in your dongs"))
         else:
             household_id = row.id
-    centre_id = _centre(session, problems, scope, "centre", (values.get("centre") or "").strip())
-    programme = _text(problems, values, "programme")
-    starts_on = _date(problems, values, "starts_on")
-    ends_on = _date(problems, values, "ends_on")
+    centre_id = centre_field(
+        session, problems, scope, "centre", (values.get("centre") or "").strip()
+    )
+    programme = text_field(problems, values, "programme")
+    starts_on = date_field(problems, values, "starts_on")
+    ends_on = date_field(problems, values, "ends_on")
     if starts_on and ends_on and ends_on < starts_on:
         problems.append(("ends_on", "before the start"))
-    amount = _number(
+    amount = number_field(
         problems, values, "monthly_amount_krw", required=True, integer=True, upper=AMOUNT_MAX
     )
     continues = (values.get("continues") or "").strip()
@@ -91,8 +95,8 @@ def add_sponsorship(session: Session, scope: CentreScope, values, *, user: str) 
             problems.append(("continues", "unknown sponsorship"))
         elif previous.successor_id is not None:
             problems.append(("continues", "already has a successor"))
-    _raise(problems)
-    external_id = _next_id(session, "sponsorships", "SP-W")
+    raise_problems(problems)
+    external_id = next_external_id(session, "sponsorships", "SP-W")
     new_id = session.execute(
         text("""INSERT INTO sponsorships (external_id, donor_id, household_id, centre_id,
             programme, starts_on, ends_on, monthly_amount_krw, entered_by)
@@ -147,11 +151,13 @@ def record_payment(
             {"s": sponsorship.id, "m": month},
         ).first():
             problems.append(("month", "already paid"))
-    amount = _number(problems, values, "amount_krw", required=True, integer=True, upper=AMOUNT_MAX)
-    received_on = _date(problems, values, "received_on")
+    amount = number_field(
+        problems, values, "amount_krw", required=True, integer=True, upper=AMOUNT_MAX
+    )
+    received_on = date_field(problems, values, "received_on")
     if received_on is not None and received_on > today:
         problems.append(("received_on", "in the future"))
-    _raise(problems)
+    raise_problems(problems)
     session.execute(
         text("""INSERT INTO sponsorship_payments (sponsorship_id, month, amount_krw, received_on,
             entered_by) VALUES (:s, :m, :a, :r, :user)"""),
