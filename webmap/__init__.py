@@ -18,6 +18,7 @@ from webmap import (  # noqa: F401
     i18n,
     map_page,
     pages,
+    resources_pages,
     routes_page,
     safe_html,
     support_forms,  # noqa: F401  (records: issue 13)
@@ -77,4 +78,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(support_forms.bp)
     # issue 13, dashboard: the support overview (종합현황판) and its API
     app.register_blueprint(support_dashboard.bp)
+    # issue 13, resources (helper S)
+    app.register_blueprint(resources_pages.bp)
     return app

@@ -35,6 +35,9 @@ PUBLISHERS = frozenset({"leader", "admin"})
 SUPPORT_WRITERS = frozenset({"agency", "leader", "visitor", "admin"})
 #: records (issue 13): may set a resident's consent to sharing (same check for visitors)
 CONSENT_WRITERS = frozenset({"leader", "visitor", "admin"})
+#: issue 13 (helper S): resources of the community centres (docs/resources.md)
+RESOURCES_READ = frozenset({"leader", "visitor", "agency", "admin"})
+RESOURCES_WRITE = frozenset({"leader", "visitor", "admin"})
 
 ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
     {
@@ -104,6 +107,17 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "support_dashboard.warnings_api": SUPPORT_READERS,
         "support_dashboard.areas_api": SUPPORT_READERS,
         "support_dashboard.resident_support": SUPPORT_READERS,
+        # issue 13, resources (helper S): stock and report also for agency staff (their own
+        # provider, read only); forms, sponsorships, suggestions: centre staff, leaders, admin.
+        # Which centres within: geo.resources.centre_scope.
+        "resources.stock_page": RESOURCES_READ,
+        "resources.report_page": RESOURCES_READ,
+        "resources.report_csv_download": RESOURCES_READ,
+        "resources.new_form": RESOURCES_WRITE,
+        "resources.submit": RESOURCES_WRITE,
+        "resources.sponsorships_page": RESOURCES_WRITE,
+        "resources.suggestions_page": RESOURCES_WRITE,
+        "resources.suggestions_api": RESOURCES_WRITE,
     }
 )
 

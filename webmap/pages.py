@@ -198,6 +198,7 @@ NAV_LINKS = (
     ("audit.audit_page", "Access audit"),
     ("support_dashboard.dashboard_page", "Support overview"),  # issue 13, "dashboard"
     ("support.new_record", "Record support"),  # records (issue 13)
+    ("resources.stock_page", "Resources"),  # issue 13, helper S
 )
 
 
@@ -212,6 +213,7 @@ def _nav_label(message_id: str) -> str:
         "Access audit": gettext("Access audit"),
         "Record support": gettext("Record support"),  # records (issue 13)
         "Support overview": gettext("Support overview"),
+        "Resources": gettext("Resources"),
     }[message_id]
 
 

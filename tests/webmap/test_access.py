@@ -29,6 +29,15 @@ ACCOUNT_ROLES = {"dong": "leader"}
 #: refused beyond the role table: the audit is for district-wide officials and admins
 NARROWER = {
     ("dong", e) for e in ("audit.audit_page", "audit.audit_csv_download", "audit.audit_api")
+} | {  # issue 13 (helper S): a visitor who is not community-centre staff changes no resources
+    ("visitor", e)
+    for e in (
+        "resources.new_form",
+        "resources.submit",
+        "resources.sponsorships_page",
+        "resources.suggestions_page",
+        "resources.suggestions_api",
+    )
 }
 # records (issue 13): a visitor records support and consent only as community-centre staff
 # (the test visitor has no organisation)
@@ -185,6 +194,15 @@ def _requests(w) -> dict[str, tuple]:
             f"/api/residents/{w['inside']}/support",
             None,
         ),
+        # issue 13, resources (helper S)
+        "resources.stock_page": ("GET", "/resources", None),
+        "resources.report_page": ("GET", "/resources/report", None),
+        "resources.report_csv_download": ("GET", "/resources/report.csv", None),
+        "resources.new_form": ("GET", "/resources/new/donation", None),
+        "resources.submit": ("POST", "/resources/new/donation", {}),
+        "resources.sponsorships_page": ("GET", "/resources/sponsorships", None),
+        "resources.suggestions_page": ("GET", "/resources/suggestions?need=N-none", None),
+        "resources.suggestions_api": ("GET", "/api/resources/suggestions?need=N-none", None),
     }
 
 

@@ -312,6 +312,15 @@ CASES = [
      "/api/residents/{resident}/support", {}, 200),
     ("resident support unknown", "/api/residents/{resident_id}/support", "GET",
      "/api/residents/R-none/support", {}, 404),
+    # issue 13, resources (helper S)
+    ("suggestions", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions?need=N-0000001", {}, 200),
+    ("suggestions unknown need", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions?need=N-none", {}, 404),
+    ("suggestions no need", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions", {}, 400),
+    ("suggestions agency", "/api/resources/suggestions", "GET",
+     "/api/resources/suggestions?need=N-0000001", {"role": "agency"}, 403),
 ]  # fmt: skip
 
 

@@ -33,6 +33,9 @@ EXPECTED_NAV = {
     "admin": ["map.map_page", "pages.overview", "audit.audit_page",
               "support_dashboard.dashboard_page", "support.new_record"],
 }  # fmt: skip
+# issue 13, resources (helper S): the resources link comes last for those who may open it
+for _role in ("leader", "dong", "visitor", "agency", "admin"):
+    EXPECTED_NAV[_role].append("resources.stock_page")
 
 
 def _nav(page: str) -> list[str]:
