@@ -21,8 +21,8 @@ from webmap import (  # noqa: F401
     resources_pages,
     routes_page,
     safe_html,
-    support_forms,  # noqa: F401  (records: issue 13)
     support_dashboard,
+    support_forms,  # noqa: F401  (records: issue 13)
     teams_api,
     visits,
 )

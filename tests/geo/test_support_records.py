@@ -20,7 +20,6 @@ from geo.support_records import (
 )
 from tests.conftest import count
 from visitmap.errors import Forbidden
-from visitmap.usecases import support as usecase
 from visitmap.usecases.support import record_need, record_support, set_consent
 
 pytestmark = pytest.mark.db
@@ -333,17 +332,36 @@ def test_who_may_set_consent(db, town):
                        source="api")["changed"]  # fmt: skip
 
 
-def test_after_write_is_called_with_the_residents_written_for(db, town, monkeypatch):
-    calls = []
-    monkeypatch.setattr(usecase, "after_write", lambda session, ids: calls.append(list(ids)))
+def _warnings(db, resident_db_id: int) -> list[tuple[str, str]]:
+    return [
+        tuple(r)
+        for r in db.execute(
+            text("SELECT kind, level FROM support_warnings WHERE resident_id = :r ORDER BY kind"),
+            {"r": resident_db_id},
+        )
+    ]
+
+
+def test_a_write_refreshes_the_warnings_of_the_person_written_for(db, town):
+    """after_write is wired to geo.support_warnings.refresh_for_residents: a second provider's
+    rice within the window turns red at once; meeting the open need takes its omission away."""
     agency, staff = town["accounts"]["agency"], town["accounts"]["centre"]
+    old_need = {"need_id": "N-OLD", "resident": "R-SC", "category": "health",
+                "identified_on": "2026-09-01"}  # fmt: skip
+    record_need(db, staff, old_need, today=TODAY, source="api")
+    assert ("open_need", "red") in _warnings(db, town["C"])  # 80 days open, nothing meets it
     record_support(db, agency, _rice(), today=TODAY)
-    record_support(db, agency, _rice(), today=TODAY)  # a replay: nothing new, no call
-    record_need(db, staff, {"need_id": "N-T", "resident": "R-SC", "category": "health"},
-                today=TODAY, source="api")  # fmt: skip
-    set_consent(db, staff, "R-SA", {"consented": True}, today=TODAY, source="api")
-    assert calls == [[town["A"]], [town["C"]], [town["A"]]]
-    assert usecase.after_write.__module__  # the hook stays a plain function to wire
+    assert not [w for w in _warnings(db, town["A"]) if w[0] == "duplicate"]
+    record_support(db, staff, _rice(record_id="S-T2", provided_on="2026-11-18"), today=TODAY)
+    assert ("duplicate", "red") in _warnings(db, town["A"])
+    replayed = record_support(db, staff, _rice(record_id="S-T2", provided_on="2026-11-18"),
+                              today=TODAY)  # fmt: skip
+    assert replayed["replayed"] and _warnings(db, town["A"]).count(("duplicate", "red")) == 1
+    medicine = {"record_id": "S-T3", "resident": "R-SC", "minor_category": "medicine",
+                "item": "약", "amount_krw": 20000, "funding": "budget",
+                "provided_on": "2026-11-19", "need_id": "N-OLD"}  # fmt: skip
+    record_support(db, staff, medicine, today=TODAY)
+    assert ("open_need", "red") not in _warnings(db, town["C"])
 
 
 def test_lookup_by_exact_name_and_year(db, town):

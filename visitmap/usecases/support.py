@@ -28,14 +28,17 @@ from geo.support_records import (
     provider_row,
 )
 from geo.support_records import set_consent as write_consent
+from geo.support_warnings import refresh_for_residents
 from visitmap.errors import Forbidden
 
 
-def after_write(session: Session, resident_ids) -> None:
+def after_write(session: Session, resident_ids, today: dt.date) -> None:
     """Run after every support, need or consent write, in the same transaction.
 
-    Does nothing yet: the lead wires the warnings' refresh (``geo.support_warnings``
-    ``refresh_for_residents``) in here.
+    Recomputes the stored warnings (``support_warnings``) of the persons written for, with
+    :func:`geo.support_warnings.refresh_for_residents`, so the overview, the map layer and the
+    resident panel show the write at once (a new duplicate turns red; a need met by the new
+    record stops being an omission).
 
     Parameters
     ----------
@@ -43,8 +46,10 @@ def after_write(session: Session, resident_ids) -> None:
         The writing transaction.
     resident_ids : iterable of int
         Database ids of the residents written for.
+    today : datetime.date
+        The day the windows are counted to.
     """
-    return None
+    refresh_for_residents(session, resident_ids, today)
 
 
 def is_centre_staff(session: Session, account: Account) -> bool:
@@ -286,7 +291,7 @@ def record_support(session: Session, account: Account, data: Mapping, *, today: 
     record = support_input_from_mapping(data)
     summary, resident_db_id = insert_support(session, writer, record, today=today)
     if not summary["replayed"]:
-        after_write(session, [resident_db_id])
+        after_write(session, [resident_db_id], today)
     return summary
 
 
@@ -298,7 +303,7 @@ def record_need(
     need = need_input_from_mapping(data)
     summary, resident_db_id = insert_need(session, writer, need, today=today, source=source)
     if not summary["replayed"]:
-        after_write(session, [resident_db_id])
+        after_write(session, [resident_db_id], today)
     return summary
 
 
@@ -322,7 +327,7 @@ def set_consent(
         session, writer, resident_id, consented, decided_on, today=today, source=source
     )
     if state["changed"]:
-        after_write(session, [resident_db_id])
+        after_write(session, [resident_db_id], today)
     return state
 
 
