@@ -61,6 +61,7 @@ demo: venv db-start
 	$(VISITMAP) db upgrade
 	$(VISITMAP) demo load --dir $(DEMO_DIR)
 	$(VISITMAP) score --unless-scored --publish
+	$(VISITMAP) support warnings --refresh --format csv > var/support_warnings.csv
 	$(VISITMAP) users create-demo
 	$(VISITMAP) status
 	VISITMAP_DEMO=1 $(VISITMAP) serve --host $(HOST) --port $(PORT)

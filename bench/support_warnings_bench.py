@@ -567,7 +567,7 @@ def run_database(demo_dir: Path, today: dt.date, store: bool) -> None:
 
     from geo.db import make_engine
     from geo.settings import load_settings
-    from geo.support_warnings import compute_all
+    from geo.support_warnings import HIGH_ROWS_SQL, compute_all
 
     truth_path = demo_dir / "support_truth.csv"
     truth = read_truth(truth_path) if truth_path.exists() else None
@@ -602,9 +602,23 @@ def run_database(demo_dir: Path, today: dt.date, store: bool) -> None:
         names["records"] = dict(
             session.execute(text("SELECT id, external_id FROM support_records")).all()
         )
+        # the generator cannot know tiers: its unserved_crisis truth lists every resident with
+        # a recent signal and no support or met visit since; the rule asks for the published
+        # run's high tier too, so the truth is read within that tier
+        high = {
+            names["residents"][i]
+            for (i,) in session.execute(text(HIGH_ROWS_SQL)).all()
+            if i in names["residents"]
+        }
         if not store:
             session.rollback()
     engine.dispose()
+    if truth is not None:
+        crisis = truth["kind"] == "unserved_crisis"
+        in_high = truth["resident_ids"].map(lambda v: bool(_split(v) & high))
+        dropped = int((crisis & ~in_high).sum())
+        truth = truth[~crisis | in_high]
+        print(f"unserved_crisis truth read within the published high tier ({dropped} outside it)")
     print(f"database: {count:,} support records; today {today}; {done.total:,} warnings")
     for step, seconds in done.seconds.items():
         print(f"  {step:<8} {seconds:6.2f} s")

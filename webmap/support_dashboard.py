@@ -39,7 +39,7 @@ from webmap.params import today
 from webmap.schemas.support_dashboard import (
     AreaLevels,
     ResidentSupport,
-    SupportSummary,
+    SupportOverview,
     WarningListQuery,
     WarningPage,
     WarningQuery,
@@ -77,7 +77,7 @@ def _shown_warnings(page: dict) -> None:
 
 
 @bp.get("/api/support/summary")
-@api_spec.validate(resp=responses(SupportSummary), tags=["support"])
+@api_spec.validate(resp=responses(SupportOverview), tags=["support"])
 def summary_api(query: WarningQuery):
     """Count red, yellow and blue per dong and per agency (종합현황판)."""
     return jsonify(summary(get_session(), _viewer(), today=today(), filters=_filters(query)))

@@ -57,7 +57,7 @@ from webmap.schemas.support import (
     NeedSummary,
     SupportBody,
     SupportHeaders,
-    SupportSummary,
+    SupportRecordOut,
 )
 
 bp = Blueprint("support", __name__)
@@ -462,8 +462,8 @@ def _resident_or_404(session, writer, body: dict) -> None:
     headers=SupportHeaders,
     resp=responses(
         {
-            201: (SupportSummary, "Recorded"),
-            200: (SupportSummary, "Recorded before with this record id (replayed)"),
+            201: (SupportRecordOut, "Recorded"),
+            200: (SupportRecordOut, "Recorded before with this record id (replayed)"),
         },
         404,
         409,

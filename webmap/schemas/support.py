@@ -99,7 +99,7 @@ class LookupQuery(Query):
     birth_year: query_int(None, 1900, 2100) = Field(description="Year of birth.")
 
 
-class SupportSummary(Out):
+class SupportRecordOut(Out):
     """A recorded support record."""
 
     record_id: str

@@ -61,7 +61,7 @@ class Totals(Out):
     blue: int
 
 
-class SupportSummary(Out):
+class SupportOverview(Out):
     """Counts per dong and per agency: red (warning), yellow (caution), blue (normal)."""
 
     areas: list[AreaCount]
