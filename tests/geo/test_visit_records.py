@@ -14,6 +14,7 @@ from geo.mapdata.queries import area_summaries
 from geo.scope import Scope
 from geo.score_runs import load_visit_labels
 from geo.settings import SettingsError, load_settings
+from geo.support_warnings import compute_all
 from geo.visit_scores import refresh_unreachable, unreachable_residents
 from geo.visits import IdempotencyConflict, VisitError, VisitInput
 from scoring.config import default_config
@@ -648,3 +649,28 @@ def test_visit_states_of_before_and_after_visits(town):
     moved = visit_states_of(db, run, ["R-LOW1"], day)["R-LOW1"]
     assert (moved["state"], moved["words_ko"]) == ("inactive", "방문 대상 아님 (전출)")
     assert visit_states_of(db, None, ["R-LOW3"], day)["R-LOW3"]["due_on"] is None
+
+
+def test_a_met_visit_ends_the_unserved_crisis_warning(town):
+    """A high-tier resident with a crisis signal and neither support nor a met visit since is
+    an omission (red); recording a met visit refreshes the person's warnings at once."""
+    db, high = town["db"], town["ids"]["high"]
+    db.execute(
+        text("""INSERT INTO crisis_signals (external_id, resident_id, kind, observed_on,
+                source_agency) VALUES ('CS-T1', :r, 'electricity_cutoff', '2026-10-15', 'test')"""),
+        {"r": high},
+    )
+    compute_all(db, NOW.date())
+
+    def crisis() -> int:
+        return db.execute(
+            text("""SELECT count(*) FROM support_warnings
+                WHERE kind = 'unserved_crisis' AND resident_id = :r"""),
+            {"r": high},
+        ).scalar_one()
+
+    assert crisis() == 1
+    record_visit(db, EVERYTHING, _visit("R-HIGH", outcome="not_home"), now=NOW)
+    assert crisis() == 1  # not met: still nobody in touch
+    record_visit(db, EVERYTHING, _visit("R-HIGH", visited_at=at(19)), now=NOW)
+    assert crisis() == 0

@@ -18,6 +18,7 @@ from geo.features import load_features
 from geo.scope import Scope
 from geo.score_runs import resident_explanation, unpack_vectors
 from geo.settings import SEOUL
+from geo.support_warnings import refresh_for_residents
 from geo.visit_scores import (
     ScoreChange,
     lock_score_row,
@@ -196,6 +197,10 @@ def record_visit(
             visit_date=inserted.visit_date,
             retry_days=retry_days,
             attempt_gap_days=attempt_gap_days,
+        )
+        # a met visit ends an "unserved crisis" warning (docs/support_warnings.md)
+        refresh_for_residents(
+            session, [inserted.resident_db_id], (now or dt.datetime.now(SEOUL)).date()
         )
     return visit_summary(session, scope, inserted.external_id) | {"replayed": inserted.replayed}
 
