@@ -37,13 +37,17 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from visitmap.vocab import (
+    BLIND_SPOT_REASONS,
     CRISIS_SIGNAL_KINDS,
     FACILITY_KINDS,
+    HOTSPOT_CLUSTERS,
+    HOTSPOT_UNITS,
     LOGIN_EVENTS,
     NEED_CATEGORIES,
     NEED_STATUSES,
@@ -138,6 +142,9 @@ class Household(Base):
     # metres to the nearest service, kept up to date by the importers (geo.service_distances)
     nearest_community_centre_m: Mapped[float | None] = mapped_column(Float)
     nearest_senior_or_welfare_m: Mapped[float | None] = mapped_column(Float)
+    #: Programmes of the eligibility catalogue the household receives, as imported (the
+    #: optional ``receiving`` column of the households file, e.g. "livelihood;medical").
+    receiving_programmes = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     __table_args__ = (
         CheckConstraint("size BETWEEN 1 AND 20", name="size_range"),
         CheckConstraint("monthly_income_krw >= 0", name="income_nonnegative"),
@@ -911,4 +918,87 @@ class SupportWarning(Base):
         CheckConstraint(f"level IN ({sql_in(WARNING_LEVELS)})", name="level"),
         CheckConstraint(f"kind IN ({sql_in(WARNING_KINDS)})", name="kind"),
         Index("ix_support_warnings_provider_ids", "provider_ids", postgresql_using="gin"),
+    )
+
+
+class EligibilityResult(Base):
+    """One household's screening against one programme (issue 14), as last computed.
+
+    Written by a full screening (``visitmap eligibility screen --refresh``); a row exists for
+    every programme the household is likely eligible for or receives. ``reason_ko`` and
+    ``reason_en`` name the rule that decided it (e.g. "소득인정액 ₩712,000 ≤ 기준 ₩820,556").
+    """
+
+    __tablename__ = "eligibility_results"
+    household_id: Mapped[int] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), primary_key=True
+    )
+    programme: Mapped[str] = mapped_column(Text, primary_key=True)
+    catalogue_version: Mapped[str] = mapped_column(Text, nullable=False)
+    screened_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    likely_eligible: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    receiving: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    reason_ko: Mapped[str] = mapped_column(Text, nullable=False)
+    reason_en: Mapped[str] = mapped_column(Text, nullable=False)
+    __table_args__ = (
+        Index(
+            "ix_eligibility_results_unreached",
+            "household_id",
+            postgresql_where=text("likely_eligible AND NOT receiving"),
+        ),
+    )
+
+
+class HotspotCell(Base):
+    """One unit (H3 cell or dong) of a hot-spot analysis of a score run (issue 14).
+
+    ``value`` is the analysed variable (the share of the unit's residents in the high tier),
+    ``z`` the Getis-Ord Gi* z-score, ``p_sim`` its permutation p-value and ``q_value`` the
+    false-discovery-rate adjusted one; ``cluster`` is hot / cold / none at the FDR level.
+    """
+
+    __tablename__ = "hotspot_cells"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit: Mapped[str] = mapped_column(Text, primary_key=True)
+    cell: Mapped[str] = mapped_column(Text, primary_key=True)
+    residents: Mapped[int] = mapped_column(Integer, nullable=False)
+    high: Mapped[int] = mapped_column(Integer, nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    z: Mapped[float | None] = mapped_column(Float)
+    p_sim: Mapped[float | None] = mapped_column(Float)
+    q_value: Mapped[float | None] = mapped_column(Float)
+    cluster: Mapped[str] = mapped_column(Text, nullable=False)
+    computed_at: Mapped[dt.datetime] = _created_at()
+    geom = mapped_column(Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False)
+    __table_args__ = (
+        CheckConstraint(f"unit IN ({sql_in(HOTSPOT_UNITS)})", name="unit"),
+        CheckConstraint(f"cluster IN ({sql_in(HOTSPOT_CLUSTERS)})", name="cluster"),
+    )
+
+
+class BlindSpot(Base):
+    """A resident on the blind-spot list (복지사각지대, issue 14), as last computed.
+
+    One row per resident with at least one reason (visitmap.vocab.BLIND_SPOT_REASONS); the
+    whole table is replaced by ``visitmap blindspots refresh``. ``detail`` holds the facts of
+    each reason (programmes, walking metres, last contact day, hot-spot cell), JSON.
+    """
+
+    __tablename__ = "blind_spots"
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("score_runs.id", ondelete="SET NULL"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), nullable=False, index=True)
+    tier: Mapped[int | None] = mapped_column(SmallInteger)
+    reasons = mapped_column(ARRAY(Text), nullable=False)
+    detail = mapped_column(JSONB, nullable=False, server_default="{}")
+    computed_on: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    __table_args__ = (
+        CheckConstraint(
+            f"reasons <@ ARRAY[{sql_in(BLIND_SPOT_REASONS)}]::text[] AND cardinality(reasons) > 0",
+            name="reasons",
+        ),
     )

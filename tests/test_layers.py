@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("geo", "scoring", "sharing", "routing", "webmap", "visitmap")
+PACKAGES = (
+    "geo",
+    "scoring",
+    "sharing",
+    "eligibility",
+    "blindspots",
+    "routing",
+    "webmap",
+    "visitmap",
+)
 
 #: (module prefix, layer, name): the longest matching prefix decides. Higher layers may
 #: import lower ones; a layer's packages with different names may not import each other.
@@ -24,6 +33,8 @@ LAYERS = [
     ("scoring", 1, "scoring"),
     ("routing", 1, "routing"),
     ("sharing", 1, "sharing"),
+    ("eligibility", 1, "eligibility"),
+    ("blindspots", 1, "blindspots"),
     ("geo", 2, "data"),
     ("visitmap.usecases", 3, "application"),
     ("webmap", 4, "web"),

@@ -1,6 +1,9 @@
 """Controlled vocabularies: codes stored in the database, with Korean and English labels.
 
 Codes are stable identifiers (lower-case English); labels are chosen at the edge (UI, reports).
+
+Length: every controlled vocabulary of the project sits here, each a short table, so that one
+file answers "which codes exist"; splitting them by feature would scatter that answer.
 """
 
 from __future__ import annotations
@@ -315,6 +318,34 @@ WARNING_KINDS = MappingProxyType(
         "sponsorship_unpaid": ("red", "후원금 미납", "Sponsorship payment missed"),
         "stock_expiring": ("yellow", "유통기한 임박", "Stock expiring"),
         "stock_expired": ("red", "유통기한 지남", "Stock expired"),
+    }
+)
+
+#: Issue 14 (복지사각지대): why a resident is on the blind-spot list -> (한국어, English).
+#: ``eligible_unreached``: likely eligible for a programme of the eligibility catalogue and not
+#: receiving it; ``hotspot``: high tier inside a significant hot spot; ``far_from_help``: high or
+#: medium tier farther than a 15-minute walk from every community centre and welfare facility;
+#: ``no_contact``: no met visit, no support and no handled signal for 12 months.
+BLIND_SPOT_REASONS = MappingProxyType(
+    {
+        "eligible_unreached": ("수급 가능성 있으나 미수급", "Likely eligible, not receiving"),
+        "hotspot": ("위기 밀집 지역", "In a risk hot spot"),
+        "far_from_help": ("복지시설 도보 15분 밖", "Beyond a 15-minute walk from help"),
+        "no_contact": ("12개월간 접촉 없음", "Nobody in touch for 12 months"),
+    }
+)
+
+#: The units hot spots are computed on: H3 cells of resolution 9 and dongs (행정동).
+HOTSPOT_UNITS = MappingProxyType(
+    {"h3_9": ("H3 격자(해상도 9)", "H3 cell (resolution 9)"), "dong": ("행정동", "Dong")}
+)
+
+#: A unit's class after the false-discovery-rate correction.
+HOTSPOT_CLUSTERS = MappingProxyType(
+    {
+        "hot": ("위험 밀집(핫스팟)", "Hot spot"),
+        "cold": ("위험 희소(콜드스팟)", "Cold spot"),
+        "none": ("유의하지 않음", "Not significant"),
     }
 )
 

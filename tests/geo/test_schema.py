@@ -15,9 +15,14 @@ from geo.models import Base
 pytestmark = pytest.mark.db
 
 SPATIAL_TABLES = {"areas": "MULTIPOLYGON", "facilities": "POINT", "households": "POINT"}
-#: Geometry columns without a GiST index of their own: computed ones (kept by PostgreSQL)
-#: and the base of a stored day plan (read by plan id only).
-DERIVED_GEOMETRY = {("areas", "label_point"): "POINT", ("route_plans", "base_geom"): "POINT"}
+#: Geometry columns without a GiST index of their own: computed ones (kept by PostgreSQL),
+#: the base of a stored day plan (read by plan id only) and a hot-spot analysis's cells
+#: (read by run id only).
+DERIVED_GEOMETRY = {
+    ("areas", "label_point"): "POINT",
+    ("route_plans", "base_geom"): "POINT",
+    ("hotspot_cells", "geom"): "MULTIPOLYGON",
+}
 
 
 @pytest.fixture(scope="module")
