@@ -22,8 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from blindspots.hotspots import HotspotParams, gi_star, h3_neighbours
-from geo.score_runs import PUBLISHED_RUN_SQL
 from geo.scope import Scope
+from geo.score_runs import PUBLISHED_RUN_SQL
 from visitmap.errors import FieldError, NotFound
 from visitmap.vocab import HOTSPOT_UNITS
 
