@@ -541,3 +541,8 @@ main.add_command(support)
 
 if __name__ == "__main__":
     main()
+
+# issue 14 (hotspots helper H): the blind-spot group; C's commands attach to it
+from visitmap.blindspots_cli import blindspots  # noqa: E402
+
+main.add_command(blindspots)
