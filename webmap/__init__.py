@@ -15,6 +15,7 @@ from webmap import (  # noqa: F401
     auth,
     db,
     errors,
+    hotspots,  # issue 14 (helper H)
     i18n,
     map_page,
     pages,
@@ -80,4 +81,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(support_dashboard.bp)
     # issue 13, resources (helper S)
     app.register_blueprint(resources_pages.bp)
+    # issue 14, hot spots (helper H)
+    app.register_blueprint(hotspots.bp)
     return app

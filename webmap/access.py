@@ -118,6 +118,8 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "resources.sponsorships_page": RESOURCES_WRITE,
         "resources.suggestions_page": RESOURCES_WRITE,
         "resources.suggestions_api": RESOURCES_WRITE,
+        # issue 14, hot spots (helper H): aggregates of the published run, map readers
+        "hotspots.hotspots_api": MAP,
     }
 )
 
