@@ -6,8 +6,10 @@ statistics are :mod:`blindspots.hotspots`; dong neighbours are queen contiguity 
 PostGIS (``ST_Intersects`` of the outlines: a shared edge or corner), which is what
 ``libpysal.weights.Queen`` computes from the same polygons, without loading them into Python.
 
-Scope: a cell is shown to a caller when its centre lies in one of the caller's dongs (a dong
-row when the dong is); a per-resident scope sees no cell (cells are aggregates of people).
+Scope: a cell belongs to the dong that contains its centre (or, for a cell at the edge of the
+district whose centre lies outside every dong, the nearest dong); it is shown to a caller when
+that dong is one of the caller's (a dong row when the dong is). A per-resident scope sees no
+cell (cells are aggregates of people).
 """
 
 from __future__ import annotations
@@ -186,8 +188,12 @@ def list_cells(
         SELECT c.cell, a.code AS area_code, c.residents, c.high, c.value, c.z, c.p_sim,
                c.q_value, c.cluster, c.computed_at, ST_AsGeoJSON(c.geom, 6) AS geojson
         FROM hotspot_cells c
-        JOIN areas a ON (CASE WHEN c.unit = 'dong' THEN a.code = c.cell
-                              ELSE ST_Contains(a.geom, ST_Centroid(c.geom)) END)
+        CROSS JOIN LATERAL (
+            SELECT x.code FROM areas x
+            WHERE c.unit = 'h3_9' OR x.code = c.cell
+            ORDER BY (c.unit = 'dong' OR ST_Contains(x.geom, ST_Centroid(c.geom))) DESC,
+                     x.geom <-> ST_Centroid(c.geom)
+            LIMIT 1) a
         WHERE c.run_id = :run AND c.unit = :unit{where}
         ORDER BY c.cell"""),
         {"run": run, "unit": unit, **params},

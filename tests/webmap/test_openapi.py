@@ -321,6 +321,9 @@ CASES = [
      "/api/resources/suggestions", {}, 400),
     ("suggestions agency", "/api/resources/suggestions", "GET",
      "/api/resources/suggestions?need=N-0000001", {"role": "agency"}, 403),
+    # issue 14, hot spots (helper H)
+    ("hotspots", "/api/hotspots", "GET", "/api/hotspots?unit=dong", {}, 200),
+    ("hotspots bad unit", "/api/hotspots", "GET", "/api/hotspots?unit=hex", {}, 400),
 ]  # fmt: skip
 
 
