@@ -40,6 +40,7 @@ bp = Blueprint("map", __name__)
 SEODAEMUN_CENTRE = (37.5791, 126.9368)
 #: the page's scripts, in order: the tile decoder, then the page (residents drawn on canvas)
 PAGE_SCRIPTS = ("mvt.js", "map.js", "support_layer.js")  # issue 13: the "지원 경고" layer
+PAGE_SCRIPTS += ("hotspot_layer.js",)  # issue 14 (helper H): the "위험 밀집 지역" layer
 #: how many recent runs the run picker lists
 RUNS_LISTED = 30
 
@@ -239,6 +240,24 @@ def _support_config() -> dict | None:
     }
 
 
+def _hotspot_config() -> dict | None:
+    """Return the hot-spot layer's URL and texts (issue 14, helper H), or None if not allowed."""
+    if not can("hotspots.hotspots_api"):
+        return None
+    return {
+        "url": url_for("hotspots.hotspots_api"),
+        "texts": {
+            "hot": gettext("Hot spot"),
+            "cold": gettext("Cold spot"),
+            "none": gettext("Not significant"),
+            "residents": gettext("Residents"),
+            "high": gettext("high tier"),
+            "count": gettext("%(hot)s hot of %(units)s units"),
+            "empty": gettext("No hot spots computed for the published run"),
+        },
+    }
+
+
 def _js_texts() -> dict[str, str]:
     """Texts the page's script shows, in the request's language."""
     return {
@@ -352,6 +371,8 @@ def map_page():
         "texts": _js_texts(),
         # issue 13, "dashboard": the support warnings layer and the panel's flags
         "support": _support_config(),
+        # issue 14 (helper H): the risk hot spots layer
+        "hotspots": _hotspot_config(),
     }
     tier_labels = {
         name: style.TIER_LABELS[code][0 if locale == "ko" else 1]

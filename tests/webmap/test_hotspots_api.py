@@ -49,3 +49,14 @@ def test_analyst_sees_no_small_counts_and_errors_name_the_field(app):
     bad = app.test_client().get("/api/hotspots?unit=hex")
     assert bad.status_code == 400 and "unit" in bad.get_json()["message"]
     assert app.test_client(role=None).get("/api/hotspots").status_code == 401
+
+
+def test_map_page_has_the_layer_and_its_legend_in_korean_and_english(app):
+    ko = app.test_client().get("/?lang=ko").get_data(as_text=True)
+    assert "위험 밀집 지역" in ko and 'id="hotspot-layer-toggle"' in ko
+    assert "hotspot_layer.js" in ko and "Gi*:" in ko and "FDR:" in ko
+    en = app.test_client().get("/?lang=en").get_data(as_text=True)
+    assert "Risk hot spots" in en and "one in twenty" in en
+    with app.test_client().get("/static/hotspot_layer.js") as js:
+        assert js.status_code == 200 and b"textContent" in js.data
+        assert b"innerHTML" not in js.data
