@@ -539,5 +539,10 @@ from visitmap.support_cli import support  # noqa: E402
 
 main.add_command(support)
 
+# issue 14: benefit pre-screening
+from visitmap.eligibility_cli import eligibility  # noqa: E402
+
+main.add_command(eligibility)
+
 if __name__ == "__main__":
     main()

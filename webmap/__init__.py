@@ -14,6 +14,7 @@ from webmap import (  # noqa: F401
     audit_page,
     auth,
     db,
+    eligibility,
     errors,
     i18n,
     map_page,
@@ -80,4 +81,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(support_dashboard.bp)
     # issue 13, resources (helper S)
     app.register_blueprint(resources_pages.bp)
+    # issue 14: benefit pre-screening
+    app.register_blueprint(eligibility.bp)
     return app
