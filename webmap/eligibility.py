@@ -57,7 +57,7 @@ def _people(area, programme, limit) -> list[dict]:
     rows = unreached(
         get_session(), request_scope(), area_code=area, programme=programme, limit=limit
     )
-    shown(rows["resident_db_id"].tolist())
+    shown(rows["resident_id"].tolist())
     return [
         {
             "resident_id": r["resident_id"],
@@ -99,8 +99,8 @@ def resident_api(resident_id: str):
     A resident out of the caller's scope is 404, like one that does not exist.
     """
     day = today()
-    db_id, rows = resident_screening(get_session(), request_scope(), resident_id, as_of=day)
-    shown([db_id])
+    _, rows = resident_screening(get_session(), request_scope(), resident_id, as_of=day)
+    shown([resident_id])
     labels = programme_labels()
     return jsonify(
         resident_id=resident_id,

@@ -203,6 +203,11 @@ def _requests(w) -> dict[str, tuple]:
         "resources.sponsorships_page": ("GET", "/resources/sponsorships", None),
         "resources.suggestions_page": ("GET", "/resources/suggestions?need=N-none", None),
         "resources.suggestions_api": ("GET", "/api/resources/suggestions?need=N-none", None),
+        # issue 14: benefit pre-screening
+        "eligibility.summary_api": ("GET", "/api/eligibility", None),
+        "eligibility.people_api": ("GET", "/api/eligibility/people?limit=1", None),
+        "eligibility.resident_api": ("GET", f"/api/residents/{w['inside']}/eligibility", None),
+        "eligibility.eligibility_page": ("GET", "/eligibility", None),
     }
 
 

@@ -321,6 +321,18 @@ CASES = [
      "/api/resources/suggestions", {}, 400),
     ("suggestions agency", "/api/resources/suggestions", "GET",
      "/api/resources/suggestions?need=N-0000001", {"role": "agency"}, 403),
+    # issue 14: benefit pre-screening
+    ("eligibility summary", "/api/eligibility", "GET", "/api/eligibility", {}, 200),
+    ("eligibility summary agency", "/api/eligibility", "GET", "/api/eligibility",
+     {"role": "agency"}, 403),
+    ("eligibility people", "/api/eligibility/people", "GET",
+     "/api/eligibility/people?area={dong}&limit=5", {}, 200),
+    ("eligibility people bad programme", "/api/eligibility/people", "GET",
+     "/api/eligibility/people?programme=caviar", {}, 400),
+    ("resident eligibility", "/api/residents/{resident_id}/eligibility", "GET",
+     "/api/residents/{resident}/eligibility", {}, 200),
+    ("resident eligibility unknown", "/api/residents/{resident_id}/eligibility", "GET",
+     "/api/residents/R-none/eligibility", {}, 404),
 ]  # fmt: skip
 
 
