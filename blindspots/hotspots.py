@@ -1,8 +1,11 @@
 """Hot spots of risk beyond chance: Getis-Ord Gi* with permutation p-values and an FDR.
 
 The analysed value of a unit (an H3 cell of resolution 9, about 0.1 km², or a dong) is the
-share of its scored residents in the high tier: a count would mostly follow where people live,
-a share asks where risk is concentrated. Units with fewer than :data:`MIN_RESIDENTS` residents
+mean risk score of its scored residents: a count would mostly follow where people live, a mean
+asks where risk is concentrated. (The share in the high tier was tried first: the high tier
+holds about 0.5% of residents, so most cells have none, and the ties of thousands of zeros make
+the permutation test call half the district a "cold spot".) The high-tier count is kept beside
+it for the reader. Units with fewer than :data:`MIN_RESIDENTS` residents
 are left out (a share of 1 of 2 says little). Gi* (``esda.G_Local(star=True)``) compares each
 unit's neighbourhood (itself and its neighbours, row-standardised) with the whole area; its
 p-value comes from conditional permutations (seeded; esda's one-tailed "directed" p doubled
@@ -64,16 +67,24 @@ def h3_neighbours(cells) -> dict[str, list[str]]:
     }
 
 
-def unit_values(units, tiers, *, min_residents: int = MIN_RESIDENTS) -> pd.DataFrame:
-    """Count residents and high-tier residents (tier 2) per unit; keep units large enough.
+def unit_values(units, scores, tiers, *, min_residents: int = MIN_RESIDENTS) -> pd.DataFrame:
+    """Count residents and high-tier residents (tier 2) per unit and average their scores.
 
-    Returns a frame indexed by unit with ``residents``, ``high`` and ``value`` (the share).
+    Returns a frame indexed by unit with ``residents``, ``high`` and ``value`` (the mean
+    score), for units with at least ``min_residents`` residents.
     """
-    frame = pd.DataFrame({"unit": np.asarray(units, dtype=object), "high": np.asarray(tiers) == 2})
-    grouped = frame.groupby("unit")["high"].agg(residents="size", high="sum")
+    frame = pd.DataFrame(
+        {
+            "unit": np.asarray(units, dtype=object),
+            "score": np.asarray(scores, dtype=float),
+            "high": np.asarray(tiers) == 2,
+        }
+    )
+    grouped = frame.groupby("unit").agg(
+        residents=("score", "size"), high=("high", "sum"), value=("score", "mean")
+    )
     grouped = grouped[grouped["residents"] >= min_residents].copy()
     grouped["high"] = grouped["high"].astype(int)
-    grouped["value"] = grouped["high"] / grouped["residents"]
     return grouped
 
 

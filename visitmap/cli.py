@@ -544,5 +544,10 @@ from visitmap.eligibility_cli import eligibility  # noqa: E402
 
 main.add_command(eligibility)
 
+# issue 14: hot spots and the blind-spot list
+from visitmap.blindspots_cli import blindspots  # noqa: E402
+
+main.add_command(blindspots)
+
 if __name__ == "__main__":
     main()

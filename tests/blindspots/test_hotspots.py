@@ -5,6 +5,7 @@ from __future__ import annotations
 import h3
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from blindspots.hotspots import (
@@ -51,9 +52,11 @@ def test_units_too_small_are_left_out_and_islands_are_not_tested():
     cells = grid(1)
     units = [cells[0]] * 3 + [cells[1]] * 6 + [cells[2]] * 6
     tiers = [2, 2, 2] + [2, 0, 0, 0, 0, 0] + [0] * 6
-    values = unit_values(units, tiers, min_residents=5)
+    scores = [0.9] * 3 + [0.6, 0.0, 0.0, 0.0, 0.0, 0.0] + [0.1] * 6
+    values = unit_values(units, scores, tiers, min_residents=5)
     assert list(values.index) == sorted([cells[1], cells[2]])
     assert values.loc[cells[1], "high"] == 1
+    assert values.loc[cells[1], "value"] == pytest.approx(0.1)
     far = h3.latlng_to_cell(37.65, 127.05, 9)
     lone = pd.Series([0.5, 0.1, 0.2], index=[cells[1], cells[2], far])
     result = gi_star(lone, h3_neighbours(list(lone.index)), permutations=99).frame
