@@ -13,6 +13,7 @@ from webmap import (  # noqa: F401
     api,
     audit_page,
     auth,
+    blind_spots,
     db,
     eligibility,
     errors,
@@ -83,4 +84,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(resources_pages.bp)
     # issue 14: benefit pre-screening
     app.register_blueprint(eligibility.bp)
+    # issue 14: hot spots and the blind-spot list
+    app.register_blueprint(blind_spots.bp)
     return app

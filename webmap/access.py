@@ -126,6 +126,11 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "eligibility.people_api": BLIND_SPOT_CASEWORK,
         "eligibility.resident_api": BLIND_SPOT_CASEWORK,
         "eligibility.eligibility_page": BLIND_SPOT_CASEWORK,
+        # issue 14: hot spots (aggregates) and the blind-spot list
+        "blind_spots.hotspots_api": BLIND_SPOT_CASEWORK | {"analyst"},
+        "blind_spots.areas_api": BLIND_SPOT_CASEWORK | {"analyst"},
+        "blind_spots.people_api": BLIND_SPOT_CASEWORK,
+        "blind_spots.blind_spots_page": BLIND_SPOT_CASEWORK,
     }
 )
 

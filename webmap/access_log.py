@@ -40,6 +40,8 @@ AUDITED = frozenset(
         "eligibility.people_api",
         "eligibility.resident_api",
         "eligibility.eligibility_page",
+        "blind_spots.people_api",
+        "blind_spots.blind_spots_page",
     }
 )
 

@@ -39,7 +39,7 @@ bp = Blueprint("map", __name__)
 
 SEODAEMUN_CENTRE = (37.5791, 126.9368)
 #: the page's scripts, in order: the tile decoder, then the page (residents drawn on canvas)
-PAGE_SCRIPTS = ("mvt.js", "map.js", "support_layer.js")  # issue 13: the "지원 경고" layer
+PAGE_SCRIPTS = ("mvt.js", "map.js", "support_layer.js", "blindspot_layer.js")  # issues 13, 14
 #: how many recent runs the run picker lists
 RUNS_LISTED = 30
 
@@ -239,6 +239,22 @@ def _support_config() -> dict | None:
     }
 
 
+def _blindspots_config() -> dict | None:
+    """Return the blind-spot layers' URLs and texts (issue 14); None if the caller may not."""
+    if not can("blind_spots.people_api"):
+        return None
+    return {
+        "hotspots": url_for("blind_spots.hotspots_api"),
+        "people": url_for("blind_spots.people_api", limit=5000),
+        "page": url_for("blind_spots.blind_spots_page"),
+        "texts": {
+            "hot": gettext("Hot spot"),
+            "cold": gettext("Cold spot"),
+            "residents": gettext("residents"),
+        },
+    }
+
+
 def _js_texts() -> dict[str, str]:
     """Texts the page's script shows, in the request's language."""
     return {
@@ -352,6 +368,8 @@ def map_page():
         "texts": _js_texts(),
         # issue 13, "dashboard": the support warnings layer and the panel's flags
         "support": _support_config(),
+        # issue 14: hot spots and the blind-spot list
+        "blindspots": _blindspots_config(),
     }
     tier_labels = {
         name: style.TIER_LABELS[code][0 if locale == "ko" else 1]

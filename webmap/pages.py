@@ -199,7 +199,7 @@ NAV_LINKS = (
     ("support_dashboard.dashboard_page", "Support overview"),  # issue 13, "dashboard"
     ("support.new_record", "Record support"),  # records (issue 13)
     ("resources.stock_page", "Resources"),  # issue 13, helper S
-    ("eligibility.eligibility_page", "Likely eligible"),  # issue 14
+    ("blind_spots.blind_spots_page", "Blind spots"),  # issue 14
 )
 
 
@@ -215,7 +215,7 @@ def _nav_label(message_id: str) -> str:
         "Record support": gettext("Record support"),  # records (issue 13)
         "Support overview": gettext("Support overview"),
         "Resources": gettext("Resources"),
-        "Likely eligible": gettext("Likely eligible"),
+        "Blind spots": gettext("Blind spots"),
     }[message_id]
 
 
