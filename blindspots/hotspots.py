@@ -110,14 +110,16 @@ def gi_star(
     out["cluster"] = "none"
     y = values.loc[tested].to_numpy(dtype=float)
     if len(tested) >= 3 and np.ptp(y) > 0:
-        # binary contiguity with each unit its own neighbour (the * of Gi*), row-standardised
-        weights = fill_diagonal(W({u: kept[u] for u in tested}, silence_warnings=True), 1)
-        order = weights.id_order
-        y = values.loc[order].to_numpy(dtype=float)
         with warnings.catch_warnings():
+            # populated cells form several islands of contiguity: expected, not a fault
+            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
             # esda's permutation p-value is "directed" (the tail the observed value lies in);
             # it warns that the default will change: we double it below ourselves
             warnings.simplefilter("ignore", DeprecationWarning)
+            # binary contiguity with each unit its own neighbour (the * of Gi*), row-standardised
+            weights = fill_diagonal(W({u: kept[u] for u in tested}, silence_warnings=True), 1)
+            order = weights.id_order
+            y = values.loc[order].to_numpy(dtype=float)
             gi = G_Local(
                 y,
                 weights,

@@ -8,6 +8,10 @@ does not grow with the number of residents.
 The page names the score run it shows (method, configuration, as-of date, published or
 draft); who may look at other runs (:data:`webmap.access.RUN_VIEWERS`) picks one from a list,
 which opens the page with ``?run=ID`` without publishing anything.
+
+Length: the page's one view, its folium parts and the configuration its scripts read (the
+layers added by issues 13 and 14 each bring a short config function) belong together; the
+scripts' texts and URLs are easier to check in one place than spread over modules.
 """
 
 from __future__ import annotations

@@ -333,6 +333,15 @@ CASES = [
      "/api/residents/{resident}/eligibility", {}, 200),
     ("resident eligibility unknown", "/api/residents/{resident_id}/eligibility", "GET",
      "/api/residents/R-none/eligibility", {}, 404),
+    # issue 14: hot spots and the blind-spot list
+    ("hotspots", "/api/hotspots", "GET", "/api/hotspots?unit=dong", {}, 200),
+    ("hotspots bad unit", "/api/hotspots", "GET", "/api/hotspots?unit=hexagon", {}, 400),
+    ("blind spot areas", "/api/blindspots/areas", "GET", "/api/blindspots/areas", {}, 200),
+    ("blind spot areas agency", "/api/blindspots/areas", "GET", "/api/blindspots/areas",
+     {"role": "agency"}, 403),
+    ("blind spots", "/api/blindspots", "GET", "/api/blindspots?area={dong}&tier=2", {}, 200),
+    ("blind spots bad reason", "/api/blindspots", "GET", "/api/blindspots?reason=lonely", {},
+     400),
 ]  # fmt: skip
 
 
