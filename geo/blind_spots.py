@@ -110,6 +110,28 @@ def store_blind_spots(session: Session, rows: pd.DataFrame, *, run_id: int, as_o
     return len(rows)
 
 
+def contact_made(session: Session, resident_ids) -> None:
+    """Drop the "no contact" reason of residents a met visit or a support record reached.
+
+    A resident left with no reason leaves the list. The other reasons wait for the next full
+    computation (they do not change with one contact).
+    """
+    ids = sorted({int(i) for i in resident_ids})
+    if not ids:
+        return
+    session.execute(
+        text("""DELETE FROM blind_spots WHERE resident_id = ANY(:ids)
+                AND reasons = ARRAY['no_contact']::text[]"""),
+        {"ids": ids},
+    )
+    session.execute(
+        text("""UPDATE blind_spots SET reasons = array_remove(reasons, 'no_contact'),
+                       detail = detail - 'last_contact'
+                WHERE resident_id = ANY(:ids) AND 'no_contact' = ANY(reasons)"""),
+        {"ids": ids},
+    )
+
+
 def _check(reason: str | None, tier: int | None) -> None:
     if reason is not None and reason not in BLIND_SPOT_REASONS:
         raise BlindSpotQueryError(

@@ -171,3 +171,33 @@ def test_cli_lists_the_stored_people_as_csv(map_database, listed, monkeypatch):
     assert len(lines) > 1 and all("no_contact" in line for line in lines[1:])
     spots = CliRunner().invoke(main, ["blindspots", "hotspots", "--unit", "dong", "--all"])
     assert spots.exit_code == 0 and "cluster" in spots.output
+
+
+def test_a_contact_drops_the_no_contact_reason_at_once(map_database, listed):
+    from geo.blind_spots import contact_made
+
+    engine = make_engine(map_database["url"])
+    try:
+        with Session(engine) as session:
+            only, more = (
+                session.execute(
+                    text(f"""SELECT resident_id FROM blind_spots
+                            WHERE 'no_contact' = ANY(reasons) AND cardinality(reasons) {op}
+                            ORDER BY resident_id LIMIT 1""")
+                ).scalar_one()
+                for op in ("= 1", "> 1")
+            )
+            contact_made(session, [only, more])
+            left = dict(
+                session.execute(
+                    text(
+                        "SELECT resident_id, reasons FROM blind_spots WHERE resident_id = ANY(:i)"
+                    ),
+                    {"i": [only, more]},
+                ).all()
+            )
+            session.rollback()
+    finally:
+        engine.dispose()
+    assert only not in left
+    assert "no_contact" not in left[more] and left[more]

@@ -23,10 +23,13 @@ from geo.score_runs import (
     store_run,
     visits_since_run,
 )
+from geo.settings import today_in_seoul
 from scoring.cadence import FollowUp, due_dates, tier_since
 from scoring.config import config_to_dict
 from scoring.methods import score_table
 from visitmap.errors import Conflict
+from visitmap.usecases.blind_spots import refresh_blind_spots
+from visitmap.usecases.hotspots import refresh_hotspots
 from visitmap.usecases.visits import rescore_resident
 from visitmap.vocab import TIER_NAMES
 
@@ -252,4 +255,7 @@ def publish_score_run(
                 attempt_gap_days=follow_up.attempt_gap_days,
             )
             caught_up += change is not None
+        # issue 14: the new run's hot spots and blind-spot list (docs/blind_spots.md)
+        refresh_hotspots(session, run_id)
+        refresh_blind_spots(session, as_of=today_in_seoul(), run_id=run_id)
     return PublishResult(publication, caught_up)
