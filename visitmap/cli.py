@@ -251,9 +251,10 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
 @main.command()
 @click.option(
     "--method",
-    default="weighted",
+    default="additive",
     show_default=True,
-    type=click.Choice(["weighted", "rules", "model"]),
+    type=click.Choice(["additive", "weighted", "rules", "model"]),
+    help="additive: the published default (docs/scoring.md); weighted: the weighted index.",
 )
 @click.option(
     "--config",
@@ -548,6 +549,11 @@ main.add_command(eligibility)
 from visitmap.blindspots_cli import blindspots  # noqa: E402
 
 main.add_command(blindspots)
+
+# issue 14: every scorer on a time split
+from visitmap.evaluate_cli import evaluate_scorers  # noqa: E402
+
+main.add_command(evaluate_scorers)
 
 if __name__ == "__main__":
     main()
