@@ -156,3 +156,24 @@ def test_cli_prints_csv_of_one_dong(map_database, screened, monkeypatch):
     assert len(lines) > 1 and all(line.startswith(dong) for line in lines[1:])
     bad = CliRunner().invoke(main, ["eligibility", "screen", "--programme", "caviar"])
     assert bad.exit_code != 0 and "programme" in bad.output
+
+
+def test_the_map_filter_keeps_only_households_likely_eligible_not_receiving(
+    map_app, map_database, screened
+):
+    bbox = "126.88,37.54,126.98,37.61"
+    with map_app.test_client() as client:
+        page = client.get(f"/api/residents?bbox={bbox}&limit=5000&unreached=true").get_json()
+        other = client.get(f"/api/residents?bbox={bbox}&limit=5000&unreached=false").get_json()
+    shown = {f["id"] for f in page["features"]}
+    rest = {f["id"] for f in other["features"]}
+    assert shown and rest and not shown & rest
+    unreached = {
+        r[0]
+        for r in _sql(
+            map_database["url"],
+            """SELECT r.external_id FROM residents r JOIN eligibility_results e
+               ON e.household_id = r.household_id WHERE e.likely_eligible AND NOT e.receiving""",
+        )
+    }
+    assert shown <= unreached and not rest & unreached
