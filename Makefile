@@ -62,6 +62,9 @@ demo: venv db-start
 	$(VISITMAP) demo load --dir $(DEMO_DIR)
 	$(VISITMAP) score --unless-scored --publish
 	$(VISITMAP) support warnings --refresh --format csv > var/support_warnings.csv
+	$(VISITMAP) eligibility screen --refresh --summary --format csv > var/eligibility.csv
+	$(VISITMAP) blindspots hotspots --refresh --format csv > var/hotspots.csv
+	$(VISITMAP) blindspots refresh
 	$(VISITMAP) users create-demo
 	$(VISITMAP) status
 	VISITMAP_DEMO=1 $(VISITMAP) serve --host $(HOST) --port $(PORT)

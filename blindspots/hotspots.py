@@ -1,164 +1,148 @@
-"""Risk hot spots: Getis-Ord Gi* on H3 cells or dongs, permutation p-values, FDR.
+"""Hot spots of risk beyond chance: Getis-Ord Gi* with permutation p-values and an FDR.
 
-The analysed value of a unit is the share of its residents in the high tier, not the count
-of high-tier residents: counts follow population (a dense block of flats is "hot" for any
-attribute), shares ask whether risk is concentrated beyond what the number of people there
-explains. Small units make shares noisy (1 of 1 = 100 %), so units with fewer than
-``min_residents`` residents are left out of the analysis (class "none", no z) and the shares
-of the rest are shrunk towards the overall share with a simple empirical-Bayes prior of
-``prior_weight`` pseudo-residents: ``(high + k * p0) / (residents + k)``.
+The analysed value of a unit (an H3 cell of resolution 9, about 0.1 km², or a dong) is the
+mean risk score of its scored residents: a count would mostly follow where people live, a mean
+asks where risk is concentrated. (The share in the high tier was tried first: the high tier
+holds about 0.5% of residents, so most cells have none, and the ties of thousands of zeros make
+the permutation test call half the district a "cold spot".) The high-tier count is kept beside
+it for the reader. Units with fewer than :data:`MIN_RESIDENTS` residents
+are left out (a share of 1 of 2 says little). Gi* (``esda.G_Local(star=True)``) compares each
+unit's neighbourhood (itself and its neighbours, row-standardised) with the whole area; its
+p-value comes from conditional permutations (seeded; esda's one-tailed "directed" p doubled
+to a two-sided one), and the Benjamini-Hochberg correction
+(``scipy.stats.false_discovery_control``) keeps the expected share of false hot spots among
+those reported at ``alpha``. A hot spot says risk clusters there more than chance would put it;
+it does not say why, nor that each resident in it is at risk.
 
-Weights: H3 cells are neighbours when one lies in the other's ``grid_disk(k=1)`` ring;
-neighbour cells without (enough) residents are not in the analysis and so do not count
-(absent, not zero: an empty field is not a low-risk neighbourhood). Dongs use queen
-contiguity of their outlines (``libpysal.weights.Queen``). Gi* (``star=True``) includes the
-unit itself; units with no neighbour in the analysis are given class "none".
-
-Significance: conditional permutation p-values from ``esda.G_Local`` (seeded, 999
-permutations by default), then our own Benjamini-Hochberg step-up (five lines below,
-``bh_qvalues``) over all analysed units; a unit is "hot" when q <= ``alpha`` and z > 0,
-"cold" when q <= ``alpha`` and z < 0, otherwise "none".
+Neighbours: H3 cells sharing an edge (``h3.grid_disk(cell, 1)``) among the populated cells;
+dongs sharing a border (``libpysal`` Queen contiguity). A unit with no neighbour is not tested.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import h3
 import numpy as np
 import pandas as pd
-from esda.getisord import G_Local
-from libpysal.weights import W
+from esda import G_Local
+from libpysal.weights import W, fill_diagonal
+from scipy.stats import false_discovery_control
 
-DEFAULT_PERMUTATIONS = 999
-DEFAULT_ALPHA = 0.05
-DEFAULT_MIN_RESIDENTS = 5
-DEFAULT_PRIOR_WEIGHT = 5.0
-DEFAULT_SEED = 14
+#: H3 resolution of the grid (about 0.105 km² a cell, 174 m edge).
+H3_RESOLUTION = 9
+#: Units with fewer scored residents are not analysed.
+MIN_RESIDENTS = 5
+#: Permutations per unit for the pseudo p-value (the smallest p is 2 / (n + 1), two-sided:
+#: with 999 an FDR over a thousand cells could never reject).
+PERMUTATIONS = 9999
+#: False-discovery rate.
+ALPHA = 0.05
 
 
 @dataclass(frozen=True)
-class HotspotParams:
-    """Parameters of one hot-spot analysis (documented in docs/hotspots.md)."""
+class HotspotResult:
+    """Gi* per unit: value, z, p_sim, q (FDR-adjusted) and the class hot / cold / none."""
 
-    permutations: int = DEFAULT_PERMUTATIONS
-    alpha: float = DEFAULT_ALPHA
-    min_residents: int = DEFAULT_MIN_RESIDENTS
-    prior_weight: float = DEFAULT_PRIOR_WEIGHT
-    seed: int = DEFAULT_SEED
+    frame: pd.DataFrame
+    alpha: float
+    permutations: int
 
 
-def bh_qvalues(p: Iterable[float]) -> np.ndarray:
-    """Return Benjamini-Hochberg q-values (step-up, monotone, capped at 1) for p-values."""
-    p = np.asarray(list(p), dtype=float)
-    n = p.size
-    if n == 0:
-        return p
-    order = np.argsort(p)
-    ranked = p[order] * n / np.arange(1, n + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(n)
-    out[order] = np.minimum(q, 1.0)
-    return out
+def h3_cells(lat, lon, resolution: int = H3_RESOLUTION) -> np.ndarray:
+    """Return the H3 cell of each point (degrees, WGS84) as hex strings."""
+    return np.array(
+        [h3.latlng_to_cell(float(a), float(o), resolution) for a, o in zip(lat, lon, strict=True)],
+        dtype=object,
+    )
 
 
-def h3_neighbours(cells: Iterable[str]) -> dict[str, list[str]]:
-    """Return each cell's ring-1 neighbours (``grid_disk k=1``) among the given cells."""
+def h3_neighbours(cells) -> dict[str, list[str]]:
+    """Return each cell's edge neighbours among ``cells``."""
     present = set(cells)
-    return {c: sorted(n for n in h3.grid_disk(c, 1) if n != c and n in present) for c in present}
+    return {
+        cell: sorted(n for n in h3.grid_disk(cell, 1) if n != cell and n in present)
+        for cell in cells
+    }
 
 
-def smoothed_share(high: np.ndarray, residents: np.ndarray, prior_weight: float) -> np.ndarray:
-    """Return empirical-Bayes shares ``(high + k p0) / (residents + k)``, p0 the overall share."""
-    high = np.asarray(high, dtype=float)
-    residents = np.asarray(residents, dtype=float)
-    total = residents.sum()
-    p0 = high.sum() / total if total > 0 else 0.0
-    return (high + prior_weight * p0) / (residents + prior_weight)
+def unit_values(units, scores, tiers, *, min_residents: int = MIN_RESIDENTS) -> pd.DataFrame:
+    """Count residents and high-tier residents (tier 2) per unit and average their scores.
+
+    Returns a frame indexed by unit with ``residents``, ``high`` and ``value`` (the mean
+    score), for units with at least ``min_residents`` residents.
+    """
+    frame = pd.DataFrame(
+        {
+            "unit": np.asarray(units, dtype=object),
+            "score": np.asarray(scores, dtype=float),
+            "high": np.asarray(tiers) == 2,
+        }
+    )
+    grouped = frame.groupby("unit").agg(
+        residents=("score", "size"), high=("high", "sum"), value=("score", "mean")
+    )
+    grouped = grouped[grouped["residents"] >= min_residents].copy()
+    grouped["high"] = grouped["high"].astype(int)
+    return grouped
 
 
 def gi_star(
-    units: pd.DataFrame,
-    neighbours: Mapping[str, Iterable[str]],
-    params: HotspotParams | None = None,
-) -> pd.DataFrame:
-    """Run Gi* on per-unit counts and return one row per unit with its class.
+    values: pd.Series,
+    neighbours: dict[str, list[str]],
+    *,
+    permutations: int = PERMUTATIONS,
+    alpha: float = ALPHA,
+    seed: int = 0,
+) -> HotspotResult:
+    """Run Gi* on ``values`` (indexed by unit) with the given neighbours.
 
-    Parameters
-    ----------
-    units : pandas.DataFrame
-        Columns ``cell`` (unit id), ``residents`` and ``high`` (high-tier residents).
-    neighbours : mapping
-        Unit id -> neighbouring unit ids (symmetric); ids not analysed are ignored.
-    params : HotspotParams, optional
-        Analysis parameters; defaults when omitted.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``cell, residents, high, value, z, p_sim, q_value, cluster``; ``value`` is the raw
-        high-tier share, ``z``/``p_sim``/``q_value`` are NaN for units not analysed.
+    Units without a neighbour among ``values``' index get no z and class ``none``.
     """
-    params = params or HotspotParams()
-    for col in ("cell", "residents", "high"):
-        if col not in units.columns:
-            raise ValueError(f"units: column {col!r} missing / 열 {col!r} 없음")
-    out = units[["cell", "residents", "high"]].copy().reset_index(drop=True)
-    out["residents"] = out["residents"].astype(int)
-    out["high"] = out["high"].astype(int)
-    if ((out["high"] < 0) | (out["high"] > out["residents"])).any():
-        raise ValueError("units: high must lie in 0..residents / high는 0..residents 범위")
-    out["value"] = np.where(out["residents"] > 0, out["high"] / out["residents"].clip(lower=1), 0.0)
-    out["z"] = np.nan
-    out["p_sim"] = np.nan
-    out["q_value"] = np.nan
+    units = list(values.index)
+    kept = {u: [n for n in neighbours.get(u, []) if n in values.index] for u in units}
+    tested = [u for u in units if kept[u]]
+    out = pd.DataFrame(
+        {"value": values.astype(float), "z": np.nan, "p_sim": np.nan, "q_value": np.nan},
+        index=pd.Index(units, name="unit"),
+    )
     out["cluster"] = "none"
-    eligible = out["residents"] >= params.min_residents
-    ids = out.loc[eligible, "cell"].tolist()
-    idset = set(ids)
-    nb = {c: [n for n in neighbours.get(c, ()) if n in idset and n != c] for c in ids}
-    connected = [c for c in ids if nb[c]]
-    if len(connected) < 3:
-        return out
-    cset = set(connected)
-    nb = {c: [n for n in nb[c] if n in cset] for c in connected}
-    w = W(nb, id_order=connected, silence_warnings=True)
-    sub = out.set_index("cell").loc[connected]
-    y = smoothed_share(sub["high"].to_numpy(), sub["residents"].to_numpy(), params.prior_weight)
-    if np.allclose(y, y[0]):
-        return out
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        g = G_Local(
-            y,
-            w,
-            transform="B",
-            star=True,
-            permutations=params.permutations,
-            seed=params.seed,
-            keep_simulations=False,
-            n_jobs=1,
+    y = values.loc[tested].to_numpy(dtype=float)
+    if len(tested) >= 3 and np.ptp(y) > 0:
+        with warnings.catch_warnings():
+            # populated cells form several islands of contiguity: expected, not a fault
+            warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
+            # esda's permutation p-value is "directed" (the tail the observed value lies in);
+            # it warns that the default will change: we double it below ourselves
+            warnings.simplefilter("ignore", DeprecationWarning)
+            # binary contiguity with each unit its own neighbour (the * of Gi*), row-standardised
+            weights = fill_diagonal(W({u: kept[u] for u in tested}, silence_warnings=True), 1)
+            order = weights.id_order
+            y = values.loc[order].to_numpy(dtype=float)
+            gi = G_Local(
+                y,
+                weights,
+                transform="R",
+                permutations=permutations,
+                star=None,
+                seed=seed,
+                n_jobs=1,
+            )
+        p_two_sided = np.minimum(1.0, 2 * gi.p_sim)
+        q = false_discovery_control(p_two_sided, method="bh")
+        out.loc[order, "z"] = gi.Zs
+        out.loc[order, "p_sim"] = p_two_sided
+        out.loc[order, "q_value"] = q
+        significant = q <= alpha
+        out.loc[order, "cluster"] = np.where(
+            significant & (gi.Zs > 0), "hot", np.where(significant & (gi.Zs < 0), "cold", "none")
         )
-    z = np.asarray(g.Zs, dtype=float)
-    p = np.asarray(g.p_sim, dtype=float)
-    q = bh_qvalues(p)
-    sig = q <= params.alpha
-    cluster = np.where(sig & (z > 0), "hot", np.where(sig & (z < 0), "cold", "none"))
-    pos = out.reset_index().set_index("cell").loc[connected, "index"].to_numpy()
-    out.loc[pos, "z"] = z
-    out.loc[pos, "p_sim"] = p
-    out.loc[pos, "q_value"] = q
-    out.loc[pos, "cluster"] = cluster
-    return out
+    return HotspotResult(out, alpha, permutations)
 
 
-def h3_hotspots(units: pd.DataFrame, params: HotspotParams | None = None) -> pd.DataFrame:
-    """Run Gi* on H3 cells (``cell`` = H3 index), neighbours from ``grid_disk(k=1)``."""
-    return gi_star(units, h3_neighbours(units["cell"]), params)
-
-
-def points_to_cells(lat: Iterable[float], lng: Iterable[float], res: int = 9) -> list[str]:
-    """Return the H3 cell of each point at resolution ``res``."""
-    return [h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lng, strict=True)]
+def h3_boundary_wkt(cell: str) -> str:
+    """Return an H3 cell's outline as a WKT MULTIPOLYGON (lon lat)."""
+    ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
+    ring.append(ring[0])
+    return "MULTIPOLYGON(((" + ", ".join(f"{x:.7f} {y:.7f}" for x, y in ring) + ")))"

@@ -471,7 +471,7 @@ class ScoreRun(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     published_by: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
-        CheckConstraint("method IN ('weighted', 'rules', 'model')", name="method"),
+        CheckConstraint("method IN ('weighted', 'rules', 'model', 'additive')", name="method"),
         CheckConstraint(
             "(published_at IS NULL) = (published_by IS NULL)", name="published_by_whom"
         ),

@@ -129,6 +129,32 @@ def load_visit_labels(session: Session, scope: Scope, *, as_of: dt.date) -> pd.S
     return pd.Series({r[0]: r[1] for r in rows}, name="crisis_confirmed", dtype="int64")
 
 
+def load_window_labels(
+    session: Session, scope: Scope, *, after: dt.date, until: dt.date
+) -> pd.Series:
+    """Return labels from the visits of the Korean days after ``after`` up to ``until``.
+
+    The time split's labels (issue 14): features as of ``after``, outcomes after it, so a
+    visit that confirms a crisis cannot also shape the features it is judged by. 1 if a visit
+    in the window confirmed a crisis, 0 if the resident was met in it without one; residents
+    not met in the window are absent. Indexed by resident external id, within ``scope``.
+    """
+    scope_sql, scope_params = scope.sql()
+    rows = session.execute(
+        text(f"""
+        SELECT r.external_id, {CRISIS_LABEL_SQL} AS crisis
+        FROM visits v JOIN residents r ON r.id = v.resident_id
+        JOIN households h ON h.id = r.household_id JOIN areas a ON a.id = h.area_id
+        WHERE v.visited_at >= ((CAST(:after AS date) + 1)::timestamp AT TIME ZONE 'Asia/Seoul')
+          AND v.visited_at < ((CAST(:until AS date) + 1)::timestamp AT TIME ZONE 'Asia/Seoul')
+          {scope_sql}
+        GROUP BY r.external_id
+        HAVING {CRISIS_LABEL_SQL} IS NOT NULL"""),
+        {"after": after, "until": until} | scope_params,
+    ).all()
+    return pd.Series({r[0]: r[1] for r in rows}, name="crisis_confirmed", dtype="int64")
+
+
 def labels_of(table: FeatureTable) -> pd.Series:
     """Return the labels of the residents of ``table`` who were met, in its order.
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from scoring.additive import AdditiveScorer
 from scoring.explain import contribution_matrix
 from scoring.learned import LearnedScorer
 from scoring.report import high_tier_precision_recall
@@ -20,7 +21,9 @@ from scoring.scorers import assign_tiers
 from scoring.weighted import WeightedIndexScorer
 
 #: The scoring methods a run can use, by name.
-METHODS = ("weighted", "rules", "model")
+METHODS = ("additive", "weighted", "rules", "model")
+#: The published default from issue 14 on (docs/scoring.md, "Which score is the default").
+DEFAULT_METHOD = "additive"
 
 
 def make_scorer(method: str, config):
@@ -28,8 +31,9 @@ def make_scorer(method: str, config):
 
     Parameters
     ----------
-    method : {"weighted", "rules", "model"}
-        The weighted index, the default rules, or the learned model.
+    method : {"additive", "weighted", "rules", "model"}
+        The monotone additive model (its fitted tables), the weighted index, the default
+        rules, or the learned model.
     config : ScoringConfig
         The weighted index's features, weights, transforms and tier edges
         (:mod:`scoring.config`); the learned model uses it only to match the weighted index's
@@ -51,7 +55,9 @@ def make_scorer(method: str, config):
         return RuleScorer.default()
     if method == "model":
         return LearnedScorer(config=config)
-    raise ValueError(f"unknown scoring method {method!r} (weighted, rules, model)")
+    if method == "additive":
+        return AdditiveScorer()  # the shipped tables (scoring/configs/additive_v1.toml)
+    raise ValueError(f"unknown scoring method {method!r} (additive, weighted, rules, model)")
 
 
 @dataclass(frozen=True)

@@ -163,3 +163,16 @@ def test_tune_weights_publishes_its_run_only_when_asked(notebook_env):
     assert "published score run" in text
     after = _runs(env["VISITMAP_DATABASE_URL"])
     assert sorted(set(after) - set(before)) == [("weighted_v1_tuned", True)]
+
+
+def test_blind_spots_walks_through_the_four_tools(notebook_env):
+    """Issue 14: eligibility, hot spots, coverage and the time split, with the service's code."""
+    env, out = notebook_env
+    notebook = execute("blind_spots.ipynb", env)
+    text = _text(notebook)
+    assert "Refreshed(" in text and "HotspotRun(" in text and "BlindSpotRun(" in text
+    assert "additive (monotone)" in text and "weighted_v1" in text
+    assert (out / "hotspots.html").stat().st_size > 1_000
+    per_dong = (out / "blind_spots_per_dong.csv").read_text(encoding="utf-8").splitlines()
+    assert per_dong[0].startswith("code,name,people") and len(per_dong) > 1
+    assert "roc_auc" in (out / "time_split.txt").read_text(encoding="utf-8")

@@ -1,8 +1,9 @@
-"""``visitmap blindspots``: welfare blind spots (복지사각지대), issue 14.
+"""``visitmap blindspots``: hot spots and the blind-spot list (issue 14).
 
-``visitmap blindspots hotspots`` prints the risk hot spots (Getis-Ord Gi*, docs/hotspots.md)
-of a score run (default: the published run); ``--refresh`` computes and stores them first.
-Other commands of the group (the combined blind-spot list) are attached by the lead.
+``visitmap blindspots hotspots --refresh`` analyses the published run (Gi* on H3 cells and
+dongs, docs/hotspots.md) and stores it; without ``--refresh`` it prints the stored cells.
+``visitmap blindspots refresh`` recomputes the blind-spot list and ``list`` prints it
+(docs/blind_spots.md).
 """
 
 from __future__ import annotations
@@ -12,77 +13,135 @@ import sys
 
 import click
 
-from visitmap.vocab import HOTSPOT_CLUSTERS, HOTSPOT_UNITS
 
-_CSV_COLUMNS = (
-    "cell", "area_code", "residents", "high", "value", "z", "p_sim", "q_value", "cluster",
-)  # fmt: skip
+def _engine():
+    from geo.db import make_engine
+    from geo.settings import load_settings
+
+    return make_engine(load_settings().database_url)
 
 
 @click.group()
 def blindspots() -> None:
-    """Welfare blind spots (복지사각지대): risk hot spots and the people they miss."""
+    """Blind spots (복지사각지대): hot spots, coverage gaps and the combined list."""
 
 
 @blindspots.command("hotspots")
-@click.option("--run", "run_id", type=int, help="Score run id (default: the published run).")
-@click.option(
-    "--unit", type=click.Choice(list(HOTSPOT_UNITS)), default="h3_9", show_default=True,
-    help="H3 resolution-9 cells or dongs (행정동).",
-)  # fmt: skip
-@click.option("--refresh", is_flag=True, help="Compute and store the hot spots first.")
-@click.option(
-    "--format", "output", type=click.Choice(["table", "csv"]), default="table",
-    show_default=True, help="Hot and cold units as a table, or every unit as CSV.",
-)  # fmt: skip
-@click.option("--permutations", type=int, default=None, help="Permutations (default 999).")
-def hotspots(run_id, unit, refresh, output, permutations) -> None:
-    """Print the risk hot spots (위험 밀집 지역) of a score run."""
-    from blindspots.hotspots import HotspotParams
-    from geo.db import make_engine, session_scope
-    from geo.hotspots import compute_hotspots
+@click.option("--run", "run_id", type=int, help="A score run (default: the published one).")
+@click.option("--unit", type=click.Choice(["h3_9", "dong"]), default="h3_9", show_default=True)
+@click.option("--refresh", is_flag=True, help="Analyse the run and store its cells first.")
+@click.option("--all", "show_all", is_flag=True, help="Print every cell, not only hot and cold.")
+@click.option("--format", "output", type=click.Choice(["table", "csv"]), default="table")
+def hotspots(run_id, unit, refresh, show_all, output) -> None:
+    """Print the run's hot and cold spots: cell, residents, high tier, z, q."""
+    from geo.db import session_scope
+    from geo.hotspots import hotspot_features
     from geo.scope import Scope
-    from geo.settings import load_settings
     from visitmap.errors import VisitmapError
-    from visitmap.usecases.hotspots import hotspot_cells
+    from visitmap.usecases.hotspots import refresh_hotspots, run_or_published
 
-    params = HotspotParams() if permutations is None else HotspotParams(permutations=permutations)
-    engine = make_engine(load_settings().database_url)
+    engine = _engine()
     try:
         with session_scope(engine) as session:
             try:
+                run = run_or_published(session, run_id)
                 if refresh:
-                    done = compute_hotspots(session, run_id=run_id, unit=unit, params=params)
+                    done = refresh_hotspots(session, run)
                     click.echo(
-                        f"run {done.run_id} {unit}: {done.cells} units, {done.hot} hot, "
-                        f"{done.cold} cold in {done.seconds:.2f} s",
+                        f"run {done.run_id}: "
+                        + "; ".join(
+                            f"{u} {done.cells[u]} cells, {done.hot[u]} hot, {done.cold[u]} cold"
+                            for u in done.cells
+                        )
+                        + f" ({done.seconds:.1f} s)",
                         err=True,
                     )
-                rows = hotspot_cells(session, Scope.everything(), run_id=run_id, unit=unit)
+                features = hotspot_features(
+                    session, run, unit, Scope.everything(), only_significant=not show_all
+                )
             except VisitmapError as error:
-                field = getattr(error, "field", None) or "run"
-                raise click.BadParameter(str(error), param_hint=f"--{field}") from error
+                raise click.ClickException(str(error)) from error
     finally:
         engine.dispose()
+    columns = ("cell", "area_code", "cluster", "residents", "high", "mean_score", "z", "q")
+    rows = [[f["properties"][c] for c in columns] for f in features]
     if output == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(_CSV_COLUMNS)
-        for r in rows.itertuples(index=False):
-            writer.writerow(["" if getattr(r, c) is None else getattr(r, c) for c in _CSV_COLUMNS])
+        writer.writerow(columns)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
         return
-    if rows.empty:
-        click.echo("no hot spot stored (저장된 핫스팟 없음); --refresh computes them")
+    if not rows:
+        click.echo("no hot or cold spot (유의한 밀집 없음)")
         return
-    shown = rows[rows.cluster != "none"].sort_values("z", ascending=False)
-    click.echo(f"{'cluster':8} {'cell':16} {'dong':10} {'res':>5} {'high':>5} {'share':>6} "
-               f"{'z':>6} {'q':>6}")  # fmt: skip
-    for r in shown.itertuples(index=False):
-        click.echo(
-            f"{r.cluster:8} {r.cell:16} {r.area_code:10} {r.residents:5d} {r.high:5d} "
-            f"{r.value:6.1%} {r.z:6.2f} {r.q_value:6.3f}"
-        )
-    counts = rows.cluster.value_counts()
+    for row in [list(columns), *rows]:
+        click.echo("  ".join(str(v) for v in row))
+
+
+@blindspots.command("refresh")
+@click.option("--as-of", help="The day to compute for (default: today, Seoul).")
+@click.option("--run", "run_id", type=int, help="A score run (default: the published one).")
+def refresh(as_of, run_id) -> None:
+    """Compute the blind-spot list from the run, the screening and the hot spots; store it."""
+    import datetime as dt
+
+    from geo.db import session_scope
+    from geo.settings import today_in_seoul
+    from visitmap.errors import VisitmapError
+    from visitmap.usecases.blind_spots import refresh_blind_spots
+
+    day = dt.date.fromisoformat(as_of) if as_of else today_in_seoul()
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            try:
+                done = refresh_blind_spots(session, as_of=day, run_id=run_id)
+            except VisitmapError as error:
+                raise click.ClickException(str(error)) from error
+    finally:
+        engine.dispose()
+    reasons = ", ".join(f"{code} {n}" for code, n in done.by_reason.items())
     click.echo(
-        f"{len(rows)} units: "
-        + ", ".join(f"{counts.get(k, 0)} {k} ({HOTSPOT_CLUSTERS[k][0]})" for k in HOTSPOT_CLUSTERS)
+        f"run {done.run_id}, {day}: {done.people} of {done.residents} residents on the list "
+        f"({reasons}) in {done.seconds:.1f} s"
     )
+
+
+@blindspots.command("list")
+@click.option("--area", help="Only this dong (its 10-digit code).")
+@click.option(
+    "--reason",
+    type=click.Choice(["eligible_unreached", "hotspot", "far_from_help", "no_contact"]),
+    help="Only people with this reason.",
+)
+@click.option("--limit", default=100_000, show_default=True)
+@click.option("--format", "output", type=click.Choice(["table", "csv"]), default="table")
+def list_(area, reason, limit, output) -> None:
+    """Print the stored blind-spot list: resident, dong, tier, reasons and their facts."""
+    import json
+
+    from geo.blind_spots import people
+    from geo.db import session_scope
+    from geo.scope import Scope
+
+    engine = _engine()
+    try:
+        with session_scope(engine) as session:
+            rows = people(session, Scope.everything(), area_code=area, reason=reason, limit=limit)
+    finally:
+        engine.dispose()
+    columns = ("resident_id", "area_code", "area_name", "tier", "reasons", "detail")
+    cells = [
+        [r["resident_id"], r["area_code"], r["area_name"], r["tier"], ";".join(r["reasons"]),
+         json.dumps(r["detail"], ensure_ascii=False)]
+        for r in rows
+    ]  # fmt: skip
+    if output == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(cells)
+        return
+    if not cells:
+        click.echo("nobody on the list (해당 없음); `visitmap blindspots refresh` computes it")
+        return
+    for row in [list(columns), *cells]:
+        click.echo("  ".join(str(v) for v in row))

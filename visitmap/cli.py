@@ -251,9 +251,10 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
 @main.command()
 @click.option(
     "--method",
-    default="weighted",
+    default="additive",
     show_default=True,
-    type=click.Choice(["weighted", "rules", "model"]),
+    type=click.Choice(["additive", "weighted", "rules", "model"]),
+    help="additive: the published default (docs/scoring.md); weighted: the weighted index.",
 )
 @click.option(
     "--config",
@@ -539,10 +540,20 @@ from visitmap.support_cli import support  # noqa: E402
 
 main.add_command(support)
 
-if __name__ == "__main__":
-    main()
+# issue 14: benefit pre-screening
+from visitmap.eligibility_cli import eligibility  # noqa: E402
 
-# issue 14 (hotspots helper H): the blind-spot group; C's commands attach to it
+main.add_command(eligibility)
+
+# issue 14: hot spots and the blind-spot list
 from visitmap.blindspots_cli import blindspots  # noqa: E402
 
 main.add_command(blindspots)
+
+# issue 14: every scorer on a time split
+from visitmap.evaluate_cli import evaluate_scorers  # noqa: E402
+
+main.add_command(evaluate_scorers)
+
+if __name__ == "__main__":
+    main()

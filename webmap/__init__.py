@@ -13,9 +13,10 @@ from webmap import (  # noqa: F401
     api,
     audit_page,
     auth,
+    blind_spots,
     db,
+    eligibility,
     errors,
-    hotspots,  # issue 14 (helper H)
     i18n,
     map_page,
     pages,
@@ -81,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(support_dashboard.bp)
     # issue 13, resources (helper S)
     app.register_blueprint(resources_pages.bp)
-    # issue 14, hot spots (helper H)
-    app.register_blueprint(hotspots.bp)
+    # issue 14: benefit pre-screening
+    app.register_blueprint(eligibility.bp)
+    # issue 14: hot spots and the blind-spot list
+    app.register_blueprint(blind_spots.bp)
     return app

@@ -38,6 +38,9 @@ CONSENT_WRITERS = frozenset({"leader", "visitor", "admin"})
 #: issue 13 (helper S): resources of the community centres (docs/resources.md)
 RESOURCES_READ = frozenset({"leader", "visitor", "agency", "admin"})
 RESOURCES_WRITE = frozenset({"leader", "visitor", "admin"})
+#: issue 14: benefit pre-screening and blind spots: the public office's casework (leaders and
+#: visitors, in their dongs); analysts read the per-dong counts
+BLIND_SPOT_CASEWORK = FIELD
 
 ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
     {
@@ -118,8 +121,16 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "resources.sponsorships_page": RESOURCES_WRITE,
         "resources.suggestions_page": RESOURCES_WRITE,
         "resources.suggestions_api": RESOURCES_WRITE,
-        # issue 14, hot spots (helper H): aggregates of the published run, map readers
-        "hotspots.hotspots_api": MAP,
+        # issue 14: benefit pre-screening
+        "eligibility.summary_api": BLIND_SPOT_CASEWORK | {"analyst"},
+        "eligibility.people_api": BLIND_SPOT_CASEWORK,
+        "eligibility.resident_api": BLIND_SPOT_CASEWORK,
+        "eligibility.eligibility_page": BLIND_SPOT_CASEWORK,
+        # issue 14: hot spots (aggregates) and the blind-spot list
+        "blind_spots.hotspots_api": BLIND_SPOT_CASEWORK | {"analyst"},
+        "blind_spots.areas_api": BLIND_SPOT_CASEWORK | {"analyst"},
+        "blind_spots.people_api": BLIND_SPOT_CASEWORK,
+        "blind_spots.blind_spots_page": BLIND_SPOT_CASEWORK,
     }
 )
 

@@ -36,6 +36,12 @@ AUDITED = frozenset(
         "visits.api_record_visit",
         "visits.unreachable_page",
         "visits.unreachable_api",
+        # issue 14: benefit pre-screening
+        "eligibility.people_api",
+        "eligibility.resident_api",
+        "eligibility.eligibility_page",
+        "blind_spots.people_api",
+        "blind_spots.blind_spots_page",
     }
 )
 

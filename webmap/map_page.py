@@ -8,6 +8,10 @@ does not grow with the number of residents.
 The page names the score run it shows (method, configuration, as-of date, published or
 draft); who may look at other runs (:data:`webmap.access.RUN_VIEWERS`) picks one from a list,
 which opens the page with ``?run=ID`` without publishing anything.
+
+Length: the page's one view, its folium parts and the configuration its scripts read (the
+layers added by issues 13 and 14 each bring a short config function) belong together; the
+scripts' texts and URLs are easier to check in one place than spread over modules.
 """
 
 from __future__ import annotations
@@ -39,8 +43,7 @@ bp = Blueprint("map", __name__)
 
 SEODAEMUN_CENTRE = (37.5791, 126.9368)
 #: the page's scripts, in order: the tile decoder, then the page (residents drawn on canvas)
-PAGE_SCRIPTS = ("mvt.js", "map.js", "support_layer.js")  # issue 13: the "지원 경고" layer
-PAGE_SCRIPTS += ("hotspot_layer.js",)  # issue 14 (helper H): the "위험 밀집 지역" layer
+PAGE_SCRIPTS = ("mvt.js", "map.js", "support_layer.js", "blindspot_layer.js")  # issues 13, 14
 #: how many recent runs the run picker lists
 RUNS_LISTED = 30
 
@@ -240,20 +243,18 @@ def _support_config() -> dict | None:
     }
 
 
-def _hotspot_config() -> dict | None:
-    """Return the hot-spot layer's URL and texts (issue 14, helper H), or None if not allowed."""
-    if not can("hotspots.hotspots_api"):
+def _blindspots_config() -> dict | None:
+    """Return the blind-spot layers' URLs and texts (issue 14); None if the caller may not."""
+    if not can("blind_spots.people_api"):
         return None
     return {
-        "url": url_for("hotspots.hotspots_api"),
+        "hotspots": url_for("blind_spots.hotspots_api"),
+        "people": url_for("blind_spots.people_api", limit=5000),
+        "page": url_for("blind_spots.blind_spots_page"),
         "texts": {
             "hot": gettext("Hot spot"),
             "cold": gettext("Cold spot"),
-            "none": gettext("Not significant"),
-            "residents": gettext("Residents"),
-            "high": gettext("high tier"),
-            "count": gettext("%(hot)s hot of %(units)s units"),
-            "empty": gettext("No hot spots computed for the published run"),
+            "residents": gettext("residents"),
         },
     }
 
@@ -371,8 +372,8 @@ def map_page():
         "texts": _js_texts(),
         # issue 13, "dashboard": the support warnings layer and the panel's flags
         "support": _support_config(),
-        # issue 14 (helper H): the risk hot spots layer
-        "hotspots": _hotspot_config(),
+        # issue 14: hot spots and the blind-spot list
+        "blindspots": _blindspots_config(),
     }
     tier_labels = {
         name: style.TIER_LABELS[code][0 if locale == "ko" else 1]

@@ -199,6 +199,7 @@ NAV_LINKS = (
     ("support_dashboard.dashboard_page", "Support overview"),  # issue 13, "dashboard"
     ("support.new_record", "Record support"),  # records (issue 13)
     ("resources.stock_page", "Resources"),  # issue 13, helper S
+    ("blind_spots.blind_spots_page", "Blind spots"),  # issue 14
 )
 
 
@@ -214,6 +215,7 @@ def _nav_label(message_id: str) -> str:
         "Record support": gettext("Record support"),  # records (issue 13)
         "Support overview": gettext("Support overview"),
         "Resources": gettext("Resources"),
+        "Blind spots": gettext("Blind spots"),
     }[message_id]
 
 

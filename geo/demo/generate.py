@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from geo.demo.benefits import draw_receiving
 from geo.demo.identity import draw_identities, draw_places, draw_statuses
 from geo.demo.population import apportion, build_population, load_region_targets
 from geo.demo.services import (
@@ -201,7 +202,7 @@ def generate_demo(
     if region == "auto":
         resolved_region = "seodaemun" if scale <= AUTO_SEODAEMUN_MAX_SCALE else "seoul"
     out_dir = Path(out_dir)
-    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(9)]
+    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(10)]
     bar = tqdm(total=len(_STAGES), disable=not progress, desc="demo", unit="stage")
     try:
         tables = _generate_tables(streams, int(scale), resolved_region, as_of, bar)
@@ -285,6 +286,10 @@ def _generate_tables(
 
     residents = residents_table(
         population, identity, status, finances, address, lon, lat, resident_ids, household_ids
+    )
+    # issue 14: the programmes each household receives, from a stream of its own
+    residents["receiving"] = draw_receiving(
+        streams[9], population, identity["birth_year"], finances, as_of.year
     )
     if shared.alias is not None:
         # one person under two ids: the re-used row takes the kept one's identity, no RRN

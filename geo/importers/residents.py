@@ -10,6 +10,7 @@ import hmac
 import numpy as np
 import pandas as pd
 
+from eligibility.catalogue import load_catalogue
 from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
 from geo.importers.fields import Field
 from geo.importers.problems import Problem
@@ -22,7 +23,13 @@ from geo.service_distances import (
 from geo.settings import today_in_seoul
 from visitmap.vocab import RESIDENT_STATUSES
 
-HOUSEHOLD_COLUMNS = ("household_size", "monthly_income_krw", "assets_krw", "address")
+HOUSEHOLD_COLUMNS = (
+    "household_size",
+    "monthly_income_krw",
+    "assets_krw",
+    "address",
+    "receiving",
+)
 RESIDENT_FIELDS = (
     _id("resident_id"),
     _id("household_id"),
@@ -43,6 +50,8 @@ RESIDENT_FIELDS = (
     Field("monthly_income_krw", "int", minimum=0, maximum=10**10),
     Field("assets_krw", "int", required=False, minimum=0, maximum=10**13),
     Field("address", required=False, max_length=300),
+    # programmes of the eligibility catalogue the household receives, "livelihood;medical"
+    Field("receiving", required=False, max_length=300),
 )
 RRN_CENTURY = {
     "1": 1900,
@@ -129,6 +138,7 @@ def _check_residents(
         Problem(label, int(r), "birth_year", f"must be at most {this_year}") for r in rows[late]
     ]
     problems += _registration_problems(parsed, label)
+    problems += _receiving_problems(parsed, label)
     # rows of one household must agree on the household's columns and location
     household = parsed["household_id"]
     x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
@@ -136,6 +146,8 @@ def _check_residents(
     coord_columns = {"_x": x_name, "_y": y_name}
     for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
         values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
+        if column == "receiving":  # the same programmes in any order and case agree
+            values = parsed[column].map(lambda v: ";".join(receiving_codes(v)))
         first = values.groupby(household, sort=False).transform("first")
         first_pos = (
             pd.Series(np.arange(len(parsed)), index=parsed.index)
@@ -156,6 +168,31 @@ def _check_residents(
                 )
             )
     return _dedupe(problems)
+
+
+def receiving_codes(value) -> list[str]:
+    """Split a ``receiving`` cell ("livelihood; medical") into sorted, unique codes."""
+    if not isinstance(value, str):
+        return []
+    return sorted({part.strip().lower() for part in value.split(";") if part.strip()})
+
+
+def _receiving_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
+    """Check that every code of ``receiving`` is a programme of the eligibility catalogue."""
+    known = load_catalogue().codes
+    problems = []
+    for row, value in parsed["receiving"].dropna().items():
+        unknown = [code for code in receiving_codes(value) if code not in known]
+        if unknown:
+            problems.append(
+                Problem(
+                    label,
+                    int(row),
+                    "receiving",
+                    f"unknown programme {unknown[0]!r} (known: {', '.join(known)})",
+                )
+            )
+    return problems
 
 
 def _registration_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
@@ -188,6 +225,7 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         lambda v: rrn_hmac(v, batch.rrn_key) if isinstance(v, str) and v else None
     )
     del rrn
+    frame["receiving"] = frame["receiving"].map(lambda v: ";".join(receiving_codes(v)))
     if "status" not in frame or frame["status"].isna().any():
         frame["status"] = frame.get("status", pd.Series(None, index=frame.index)).fillna("active")
     kinds = _kinds(
@@ -235,11 +273,13 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
             "address",
             "geom",
             *SERVICE_DISTANCE_COLUMNS,
+            "receiving_programmes",
         ],
         select_sql=f"""SELECT DISTINCT ON (household_id) household_id, area_id, household_size,
                       monthly_income_krw, assets_krw, address,
                       ST_SetSRID(ST_MakePoint(lon, lat), 4326),
-                      {", ".join(SERVICE_DISTANCE_COLUMNS)}
+                      {", ".join(SERVICE_DISTANCE_COLUMNS)},
+                      COALESCE(string_to_array(NULLIF(receiving, ''), ';'), '{{}}')::text[]
                       FROM stage_residents ORDER BY household_id, row_no""",
     )
     r_ins, r_upd = upsert(

@@ -50,13 +50,16 @@ class ResidentFilters:
     area_codes: dongs (10-digit codes); tiers: tier codes (0 low, 1 medium, 2 high);
     overdue: True = only residents past their next due date, False = only those not;
     signal_kind: only residents with a crisis signal of this kind (resident or household)
-    in the last 365 days.
+    in the last 365 days; unreached (issue 14): True = only residents whose household the
+    stored eligibility screening finds likely eligible for a programme it does not receive
+    (``eligibility_results``), False = only the others.
     """
 
     area_codes: frozenset[str] | None = None
     tiers: frozenset[int] | None = None
     overdue: bool | None = None
     signal_kind: str | None = None
+    unreached: bool | None = None
 
     def __post_init__(self):
         """Check the tier codes and the signal kind; raise :class:`MapQueryError`."""
@@ -108,12 +111,19 @@ class ResidentFilters:
                 "today": today,
                 "signal_days": SIGNAL_FILTER_DAYS,
             }
+        if self.unreached is not None:
+            parts.append(
+                ("" if self.unreached else "NOT ")
+                + """EXISTS (SELECT 1 FROM eligibility_results er
+                WHERE er.household_id = r.household_id
+                  AND er.likely_eligible AND NOT er.receiving)"""
+            )
         return "".join(f" AND {p}" for p in parts), params
 
     @property
     def only_tier_and_overdue(self) -> bool:
         """True when the cached per-dong counts can answer these filters."""
-        return self.signal_kind is None
+        return self.signal_kind is None and self.unreached is None
 
 
 #: No filter: every resident of the run in scope.

@@ -1,65 +1,70 @@
-"""Gi* hot spots on hand-built H3 grids: a known hot spot is found, random noise is not."""
+"""Gi* on hand-built H3 grids: a planted hot spot is found, a random grid yields none."""
+
+from __future__ import annotations
 
 import h3
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
-from blindspots.hotspots import HotspotParams, bh_qvalues, h3_hotspots, h3_neighbours
+from blindspots.hotspots import (
+    gi_star,
+    h3_boundary_wkt,
+    h3_cells,
+    h3_neighbours,
+    unit_values,
+)
 
-CENTRE = h3.latlng_to_cell(37.5665, 126.9780, 9)
+CENTRE = h3.latlng_to_cell(37.5791, 126.9368, 9)  # Seodaemun-gu
 
 
-def _grid(k=6):
+def grid(k: int = 7) -> list[str]:
     return sorted(h3.grid_disk(CENTRE, k))
 
 
-def test_bh_matches_hand_computation():
-    # p sorted 0.01, 0.02, 0.03, 0.5 ; n=4 -> 0.04, 0.04, 0.04, 0.5
-    q = bh_qvalues([0.03, 0.01, 0.5, 0.02])
-    assert q == pytest.approx([0.04, 0.04, 0.5, 0.04])
-
-
-def test_neighbours_only_among_present_cells():
-    cells = _grid(1)
-    nb = h3_neighbours(cells)
-    assert len(nb[CENTRE]) == 6
-    outer = [c for c in cells if c != CENTRE][0]
-    assert CENTRE in nb[outer] and len(nb[outer]) == 3
-
-
-def test_known_hot_spot_is_found_and_nothing_else():
-    cells = _grid(6)
-    hot = set(h3.grid_disk(CENTRE, 1))
-    rows = [{"cell": c, "residents": 40, "high": 30 if c in hot else 4} for c in cells]
-    out = h3_hotspots(pd.DataFrame(rows), HotspotParams(permutations=199))
-    found = set(out.loc[out.cluster == "hot", "cell"])
+def test_a_planted_hot_spot_is_found_and_nothing_else():
+    cells = grid()
+    rng = np.random.default_rng(1)
+    values = pd.Series(rng.uniform(0.0, 0.06, len(cells)), index=cells)
+    hot = set(h3.grid_disk(CENTRE, 1))  # the centre and its six neighbours
+    values[list(hot)] = rng.uniform(0.5, 0.7, len(hot))
+    result = gi_star(values, h3_neighbours(cells), seed=0).frame
+    found = set(result.index[result["cluster"] == "hot"])
     assert CENTRE in found
-    assert found <= set(h3.grid_disk(CENTRE, 2))
-    assert (out.loc[out.cell == CENTRE, "q_value"] <= 0.05).all()
-    assert set(out.cluster) <= {"hot", "none", "cold"}
+    assert found <= set(h3.grid_disk(CENTRE, 2))  # only at the planted place
+    assert len(found & hot) >= 5
+    assert (result.loc[list(found), "q_value"] <= 0.05).all()
+    assert (result.loc[list(found), "z"] > 0).all()
 
 
-def test_random_grid_yields_no_hot_spot_after_fdr():
-    rng = np.random.default_rng(3)
-    cells = _grid(6)
-    res = rng.integers(20, 60, len(cells))
-    high = rng.binomial(res, 0.15)
-    out = h3_hotspots(pd.DataFrame({"cell": cells, "residents": res, "high": high}))
-    assert (out.cluster == "none").all()
+def test_a_random_grid_has_no_hot_spot_after_the_fdr():
+    cells = grid()
+    rng = np.random.default_rng(7)
+    values = pd.Series(rng.uniform(0.0, 0.1, len(cells)), index=cells)
+    result = gi_star(values, h3_neighbours(cells), seed=0).frame
+    assert (result["cluster"] == "none").all()
+    # without the correction some raw p-values fall under 0.05 by chance
+    assert (result["p_sim"] < 0.05).any()
 
 
-def test_small_cells_are_left_out():
-    cells = _grid(2)
-    rows = [
-        {"cell": c, "residents": 2 if c == CENTRE else 30, "high": 2 if c == CENTRE else 3}
-        for c in cells
-    ]
-    out = h3_hotspots(pd.DataFrame(rows), HotspotParams(permutations=99)).set_index("cell")
-    assert np.isnan(out.loc[CENTRE, "z"]) and out.loc[CENTRE, "cluster"] == "none"
-    assert out.loc[CENTRE, "value"] == 1.0
+def test_units_too_small_are_left_out_and_islands_are_not_tested():
+    cells = grid(1)
+    units = [cells[0]] * 3 + [cells[1]] * 6 + [cells[2]] * 6
+    tiers = [2, 2, 2] + [2, 0, 0, 0, 0, 0] + [0] * 6
+    scores = [0.9] * 3 + [0.6, 0.0, 0.0, 0.0, 0.0, 0.0] + [0.1] * 6
+    values = unit_values(units, scores, tiers, min_residents=5)
+    assert list(values.index) == sorted([cells[1], cells[2]])
+    assert values.loc[cells[1], "high"] == 1
+    assert values.loc[cells[1], "value"] == pytest.approx(0.1)
+    far = h3.latlng_to_cell(37.65, 127.05, 9)
+    lone = pd.Series([0.5, 0.1, 0.2], index=[cells[1], cells[2], far])
+    result = gi_star(lone, h3_neighbours(list(lone.index)), permutations=99).frame
+    assert result.loc[far, "cluster"] == "none" and np.isnan(result.loc[far, "z"])
 
 
-def test_bad_counts_raise():
-    with pytest.raises(ValueError, match="high"):
-        h3_hotspots(pd.DataFrame({"cell": [CENTRE], "residents": [1], "high": [2]}))
+def test_points_map_to_their_cell_and_the_outline_contains_it():
+    (cell,) = h3_cells([37.5791], [126.9368])
+    assert cell == CENTRE
+    outline = shapely.from_wkt(h3_boundary_wkt(cell))
+    assert outline.contains(shapely.Point(126.9368, 37.5791))

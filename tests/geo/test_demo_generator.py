@@ -45,7 +45,7 @@ CONTRACT_COLUMNS = {
     "residents": [
         "resident_id", "household_id", "name", "rrn", "birth_year", "sex", "lives_alone",
         "disability", "registered_on", "status", "household_size", "monthly_income_krw",
-        "assets_krw", "address", "lon", "lat",
+        "assets_krw", "address", "lon", "lat", "receiving",
     ],
     "crisis-signals": [
         "signal_id", "resident_id", "household_id", "kind", "observed_on", "source_agency",
@@ -240,8 +240,9 @@ def test_household_size_and_household_columns_agree(tables):
     assert ((residents["lives_alone"] == "true") == (residents["household_size"] == "1")).all()
     household_columns = [
         "household_size", "monthly_income_krw", "assets_krw", "address", "lon", "lat",
+        "receiving",
     ]  # fmt: skip
-    distinct = residents.groupby("household_id")[household_columns].nunique()
+    distinct = residents.groupby("household_id")[household_columns].nunique(dropna=False)
     assert (distinct == 1).all().all()
     assert residents["resident_id"].is_unique
 

@@ -833,3 +833,18 @@ def test_csv_with_bom_is_read(db, tmp_path):
         ("P1", "서대문구청 복지정책과", "public", "구청"),
         ("P2", "서대문푸드뱅크", "private", None),
     ]
+
+
+def test_receiving_programmes_are_stored_and_a_reimport_changes_nothing(db, tmp_path):
+    """Issue 14: the optional ``receiving`` column, normalised (order, case, spaces)."""
+    rows = [dict(r) for r in RESIDENTS]
+    rows[0]["receiving"] = "Medical; livelihood"
+    rows[1]["receiving"] = "livelihood;medical"
+    path = write(tmp_path, "residents.csv", table([*RES_COLUMNS, "receiving"], rows))
+    import_file(db, "residents", path, rrn_key=TEST_RRN_KEY)
+    stored = dict(
+        db.execute(text("SELECT external_id, receiving_programmes FROM households")).all()
+    )
+    assert stored == {"H1": ["livelihood", "medical"], "H2": []}
+    again = import_file(db, "residents", path, rrn_key=TEST_RRN_KEY)
+    assert again.extra == {"households inserted": 0, "households updated": 0}

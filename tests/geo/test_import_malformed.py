@@ -254,6 +254,35 @@ class Case:
 
 
 CASES = [
+    # --- issue 14: programmes received
+    Case(
+        "unknown-receiving-programme",
+        "residents",
+        "r.csv",
+        residents(
+            resident("R1", receiving="livelihood"),
+            resident("R2", receiving="livelihood;pensoin"),
+            columns=[*RES_COLUMNS, "receiving"],
+        ),
+        3,
+        "receiving",
+        ("unknown programme", "pensoin"),
+    ),
+    Case(
+        "receiving-differs-in-household",
+        "residents",
+        "r.csv",
+        residents(
+            resident(
+                "R1", "H1", receiving="basic_pension", household_size="2", lives_alone="false"
+            ),
+            resident("R2", "H1", receiving="", household_size="2", lives_alone="false"),
+            columns=[*RES_COLUMNS, "receiving"],
+        ),
+        3,
+        "receiving",
+        ("different receiving",),
+    ),
     # --- header and cells
     Case(
         "missing-required-column",

@@ -203,6 +203,16 @@ def _requests(w) -> dict[str, tuple]:
         "resources.sponsorships_page": ("GET", "/resources/sponsorships", None),
         "resources.suggestions_page": ("GET", "/resources/suggestions?need=N-none", None),
         "resources.suggestions_api": ("GET", "/api/resources/suggestions?need=N-none", None),
+        # issue 14: benefit pre-screening
+        "eligibility.summary_api": ("GET", "/api/eligibility", None),
+        "eligibility.people_api": ("GET", "/api/eligibility/people?limit=1", None),
+        "eligibility.resident_api": ("GET", f"/api/residents/{w['inside']}/eligibility", None),
+        "eligibility.eligibility_page": ("GET", "/eligibility", None),
+        # issue 14: hot spots and the blind-spot list
+        "blind_spots.hotspots_api": ("GET", "/api/hotspots", None),
+        "blind_spots.areas_api": ("GET", "/api/blindspots/areas", None),
+        "blind_spots.people_api": ("GET", "/api/blindspots?limit=1", None),
+        "blind_spots.blind_spots_page": ("GET", "/blindspots", None),
     }
 
 

@@ -190,7 +190,7 @@ def test_error_pages_in_korean_and_english_and_the_favicon(server):
         login(page, server)
         # 7 links: records (issue 13) adds "Record support"
         response = page.goto(f"{server}/visits/new?resident=R-NONE&lang=ko")
-        assert response.status == 404 and page.locator("#vm-nav .vm-nav-links a").count() == 9
+        assert response.status == 404 and page.locator("#vm-nav .vm-nav-links a").count() == 10
         assert page.locator("h1").inner_text() == "페이지를 찾을 수 없습니다"
         # every page of this helper links the icon
         for path in ("/overview", "/audit", "/no-such-page"):

@@ -321,9 +321,27 @@ CASES = [
      "/api/resources/suggestions", {}, 400),
     ("suggestions agency", "/api/resources/suggestions", "GET",
      "/api/resources/suggestions?need=N-0000001", {"role": "agency"}, 403),
-    # issue 14, hot spots (helper H)
+    # issue 14: benefit pre-screening
+    ("eligibility summary", "/api/eligibility", "GET", "/api/eligibility", {}, 200),
+    ("eligibility summary agency", "/api/eligibility", "GET", "/api/eligibility",
+     {"role": "agency"}, 403),
+    ("eligibility people", "/api/eligibility/people", "GET",
+     "/api/eligibility/people?area={dong}&limit=5", {}, 200),
+    ("eligibility people bad programme", "/api/eligibility/people", "GET",
+     "/api/eligibility/people?programme=caviar", {}, 400),
+    ("resident eligibility", "/api/residents/{resident_id}/eligibility", "GET",
+     "/api/residents/{resident}/eligibility", {}, 200),
+    ("resident eligibility unknown", "/api/residents/{resident_id}/eligibility", "GET",
+     "/api/residents/R-none/eligibility", {}, 404),
+    # issue 14: hot spots and the blind-spot list
     ("hotspots", "/api/hotspots", "GET", "/api/hotspots?unit=dong", {}, 200),
-    ("hotspots bad unit", "/api/hotspots", "GET", "/api/hotspots?unit=hex", {}, 400),
+    ("hotspots bad unit", "/api/hotspots", "GET", "/api/hotspots?unit=hexagon", {}, 400),
+    ("blind spot areas", "/api/blindspots/areas", "GET", "/api/blindspots/areas", {}, 200),
+    ("blind spot areas agency", "/api/blindspots/areas", "GET", "/api/blindspots/areas",
+     {"role": "agency"}, 403),
+    ("blind spots", "/api/blindspots", "GET", "/api/blindspots?area={dong}&tier=2", {}, 200),
+    ("blind spots bad reason", "/api/blindspots", "GET", "/api/blindspots?reason=lonely", {},
+     400),
 ]  # fmt: skip
 
 

@@ -1,50 +1,34 @@
-"""Risk hot spots (docs/hotspots.md): refresh a run's cells and read them in a caller's scope.
+"""Hot-spot jobs (issue 14): analyse a score run, read its cells for the map.
 
-Thin layer over :mod:`geo.hotspots` so the CLI, the web API and the lead's publish hook call
-the same two functions.
+The rules are :mod:`blindspots.hotspots`; the SQL is :mod:`geo.hotspots` (docs/hotspots.md).
 """
 
 from __future__ import annotations
 
-import pandas as pd
 from sqlalchemy.orm import Session
 
-from blindspots.hotspots import HotspotParams
-from geo.hotspots import HotspotSummary, compute_hotspots, list_cells
+from geo.hotspots import HotspotRun, compute_hotspots, hotspot_features
 from geo.scope import Scope
-from visitmap.vocab import HOTSPOT_UNITS
+from geo.score_runs import published_run_id
+from visitmap.errors import NotFound
 
 
-def refresh_hotspots(
-    session: Session,
-    *,
-    run_id: int | None = None,
-    units=tuple(HOTSPOT_UNITS),
-    params: HotspotParams | None = None,
-) -> list[HotspotSummary]:
-    """Compute and store the hot spots of ``run_id`` (default: the published run) per unit."""
-    return [compute_hotspots(session, run_id=run_id, unit=u, params=params) for u in units]
+def run_or_published(session: Session, run_id: int | None) -> int:
+    """Return ``run_id``, or the published run's; :class:`NotFound` when there is none."""
+    run = run_id if run_id is not None else published_run_id(session)
+    if run is None:
+        raise NotFound("no published score run")
+    return run
 
 
-def hotspot_cells(
-    session: Session, scope: Scope, *, run_id: int | None = None, unit: str = "h3_9"
-) -> pd.DataFrame:
-    """Return the stored cells of the run in ``scope`` (see :func:`geo.hotspots.list_cells`)."""
-    return list_cells(session, scope, run_id=run_id, unit=unit)
+def refresh_hotspots(session: Session, run_id: int | None = None) -> HotspotRun:
+    """Analyse the run (default: the published one) and store its hot spots."""
+    return compute_hotspots(session, run_or_published(session, run_id))
 
 
-def area_summary(cells: pd.DataFrame) -> pd.DataFrame:
-    """Return per dong: cells, hot cells, cold cells, residents in hot cells."""
-    if cells.empty:
-        return pd.DataFrame(columns=["area_code", "cells", "hot", "cold", "residents_in_hot"])
-    c = cells.assign(
-        is_hot=cells.cluster.eq("hot"),
-        is_cold=cells.cluster.eq("cold"),
-        in_hot=cells.residents.where(cells.cluster.eq("hot"), 0),
-    )
-    return (
-        c.groupby("area_code")
-        .agg(cells=("cell", "size"), hot=("is_hot", "sum"), cold=("is_cold", "sum"),
-             residents_in_hot=("in_hot", "sum"))
-        .reset_index()
-    )  # fmt: skip
+def map_cells(session: Session, scope: Scope, unit: str) -> tuple[int | None, list[dict]]:
+    """Return the published run and its significant cells of ``unit`` in scope."""
+    run = published_run_id(session)
+    if run is None:
+        return None, []
+    return run, hotspot_features(session, run, unit, scope)

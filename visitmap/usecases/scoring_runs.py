@@ -23,10 +23,14 @@ from geo.score_runs import (
     store_run,
     visits_since_run,
 )
+from geo.settings import today_in_seoul
+from scoring.additive import load_model
 from scoring.cadence import FollowUp, due_dates, tier_since
 from scoring.config import config_to_dict
 from scoring.methods import score_table
 from visitmap.errors import Conflict
+from visitmap.usecases.blind_spots import refresh_blind_spots
+from visitmap.usecases.hotspots import refresh_hotspots
 from visitmap.usecases.visits import rescore_resident
 from visitmap.vocab import TIER_NAMES
 
@@ -118,6 +122,8 @@ def score_residents(
     parameters = {
         "method": method,
         "config": config_to_dict(config),
+        # issue 14: the additive model's tables are versioned apart (scoring/configs)
+        "model": load_model().version if method == "additive" else None,
         "as_of": as_of,
         "scope": None if scope.is_everything else sorted(scope.area_codes or []),
         "follow_up": asdict(FollowUp() if follow_up is None else follow_up),
@@ -139,7 +145,7 @@ def score_residents(
         tiers=scored.tiers,
         contributions=scored.contributions,
         method=method,
-        config_version=config.version if method != "rules" else "rules_default",
+        config_version=version_of(method, config),
         parameters=parameters,
         created_by=created_by,
         scope=scope,
@@ -157,6 +163,15 @@ def score_residents(
     if publish:
         publish_run(session, stored.run_id, created_by)
     return ScoringResult(stored, moved, int(len(labelled)), publish, overdue)
+
+
+def version_of(method: str, config) -> str:
+    """Return the version a run of ``method`` names: the model's, the rules' or the config's."""
+    if method == "rules":
+        return "rules_default"
+    if method == "additive":
+        return load_model().version
+    return config.version
 
 
 def run_tier_since(table, tiers) -> np.ndarray:
@@ -252,4 +267,7 @@ def publish_score_run(
                 attempt_gap_days=follow_up.attempt_gap_days,
             )
             caught_up += change is not None
+        # issue 14: the new run's hot spots and blind-spot list (docs/blind_spots.md)
+        refresh_hotspots(session, run_id)
+        refresh_blind_spots(session, as_of=today_in_seoul(), run_id=run_id)
     return PublishResult(publication, caught_up)

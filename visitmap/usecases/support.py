@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from sqlalchemy.orm import Session
 
 from geo.accounts import Account
+from geo.blind_spots import contact_made
 from geo.scope import Scope
 from geo.support_records import (
     COMMUNITY_CENTRE,
@@ -49,7 +50,9 @@ def after_write(session: Session, resident_ids, today: dt.date) -> None:
     today : datetime.date
         The day the windows are counted to.
     """
+    resident_ids = list(resident_ids)
     refresh_for_residents(session, resident_ids, today)
+    contact_made(session, resident_ids)  # issue 14: support reached them (docs/blind_spots.md)
 
 
 def is_centre_staff(session: Session, account: Account) -> bool:

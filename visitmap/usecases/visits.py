@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 from sqlalchemy.orm import Session
 
+from geo.blind_spots import contact_made
 from geo.features import load_features
 from geo.scope import Scope
 from geo.score_runs import resident_explanation, unpack_vectors
@@ -202,6 +203,9 @@ def record_visit(
         refresh_for_residents(
             session, [inserted.resident_db_id], (now or dt.datetime.now(SEOUL)).date()
         )
+        if visit.outcome in ("met", "crisis_confirmed"):
+            # issue 14: someone is in touch now (docs/blind_spots.md)
+            contact_made(session, [inserted.resident_db_id])
     return visit_summary(session, scope, inserted.external_id) | {"replayed": inserted.replayed}
 
 

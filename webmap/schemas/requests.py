@@ -218,6 +218,11 @@ class MapQuery(RunQuery):
     signal: Signal = Field(
         None, description="Only residents with a crisis signal of this kind in the last 365 days."
     )
+    unreached: Flag = Field(
+        None,
+        description="true: only residents whose household is likely eligible for a programme "
+        "it does not receive (eligibility screening); false: only the others.",
+    )
 
     def filters(self) -> ResidentFilters:
         """Return the filters for :mod:`geo.mapdata.queries` and :mod:`geo.mapdata.tiles`.
@@ -228,7 +233,11 @@ class MapQuery(RunQuery):
             None for each filter not given.
         """
         return ResidentFilters(
-            area_codes=self.area, tiers=self.tier, overdue=self.overdue, signal_kind=self.signal
+            area_codes=self.area,
+            tiers=self.tier,
+            overdue=self.overdue,
+            signal_kind=self.signal,
+            unreached=self.unreached,
         )
 
 

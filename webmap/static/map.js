@@ -38,6 +38,8 @@
     if (area) params.set("area", area);
     const signal = document.getElementById("filter-signal").value;
     if (signal) params.set("signal", signal);
+    // issue 14, helper E: likely eligible, not receiving (eligibility screening)
+    if (document.getElementById("filter-unreached").checked) params.set("unreached", "true");
     if (cfg.run_id !== null) params.set("run", cfg.run_id);
     return params;
   }
@@ -467,7 +469,7 @@
 
   // --- controls ------------------------------------------------------------------------------
 
-  for (const id of ["filter-overdue", "filter-area", "filter-signal"]) {
+  for (const id of ["filter-overdue", "filter-area", "filter-signal", "filter-unreached"]) {
     document.getElementById(id).addEventListener("change", drawResidents);
   }
   for (const input of document.querySelectorAll('#tier-toggles input[name="tier"]')) {
