@@ -173,6 +173,14 @@ def check_support_warnings_bench(out: str) -> None:
     assert number(rf"^compute all \(linkage \+ rules\): ({NUMBER}) s$", out) > 0
 
 
+def check_hotspots_bench(out: str) -> None:
+    # issue 14 (helper H): 2,000 synthetic residents, every phase timed, no hot cell elsewhere
+    assert number(r"^residents: (\d+);", out) == 2000
+    assert number(r"; cells: (\d+);", out) > 0
+    assert number(rf"gi\* ({NUMBER}) s", out) > 0
+    assert number(r"in the planted disc: (\d+)", out) == number(r"^hot cells: (\d+);", out)
+
+
 CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     # bench name: (uses a scratch database, check of its output)
     "high_tier_early_bench": (False, check_high_tier_early_bench),
@@ -184,6 +192,7 @@ CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     "score_phases": (True, check_score_phases),
     "solomon_bench": (False, check_solomon_bench),
     "support_warnings_bench": (False, check_support_warnings_bench),
+    "hotspots_bench": (False, check_hotspots_bench),  # issue 14 (helper H)
     "tiles_bench": (True, check_tiles_bench),
 }
 
