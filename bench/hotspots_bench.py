@@ -4,7 +4,8 @@ Without a database, on synthetic residents spread evenly over Seodaemun-gu's bou
 (risk scores from a beta distribution, raised inside a planted disc of 500 m; tier high for the
 top 1 %)::
 
-    .venv/bin/python bench/hotspots_bench.py --residents 20000 [--permutations 9999]
+    .venv/bin/python bench/hotspots_bench.py --residents 20000 [--permutations 9999] \\
+        [--spread 3.5]
 
 prints the seconds of each phase (points -> H3 cells and unit values, neighbours, Gi* with its
 permutations and the FDR) and how many hot cells were found, and how many of them lie within
@@ -39,20 +40,24 @@ def _metres(lon, lat):
     return np.hypot(dx, dy)
 
 
-def synthetic(n: int, seed: int = 0):
-    """Return ``lat, lon, scores, tiers`` of ``n`` synthetic residents (tier 2 = top 1 %)."""
+def synthetic(n: int, seed: int = 0, spread: float = 1.0):
+    """Return ``lat, lon, scores, tiers`` of ``n`` synthetic residents (tier 2 = top 1 %).
+
+    ``spread`` widens the box around the planted disc (3.5: about Seoul's area in cells).
+    """
     rng = np.random.default_rng(seed)
-    lon = rng.uniform(BBOX[0], BBOX[2], n)
-    lat = rng.uniform(BBOX[1], BBOX[3], n)
+    half_lon, half_lat = spread * (BBOX[2] - BBOX[0]) / 2, spread * (BBOX[3] - BBOX[1]) / 2
+    lon = rng.uniform(PLANT[0] - half_lon, PLANT[0] + half_lon, n)
+    lat = rng.uniform(PLANT[1] - half_lat, PLANT[1] + half_lat, n)
     planted = _metres(lon, lat) <= PLANT_M
     scores = rng.beta(np.where(planted, 3.0, 2.0), 8.0)
     tiers = np.where(scores >= np.quantile(scores, 0.99), 2, 0)
     return lat, lon, scores, tiers
 
 
-def run_synthetic(n: int, permutations: int) -> None:
+def run_synthetic(n: int, permutations: int, spread: float = 1.0) -> None:
     """Time each phase on ``n`` synthetic residents and print the figures."""
-    lat, lon, scores, tiers = synthetic(n)
+    lat, lon, scores, tiers = synthetic(n, spread=spread)
     t0 = time.perf_counter()
     values = unit_values(h3_cells(lat, lon), scores, tiers)
     t1 = time.perf_counter()
@@ -101,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=20_000)
     parser.add_argument("--permutations", type=int, default=PERMUTATIONS)
+    parser.add_argument("--spread", type=float, default=1.0, help="Widen the box (3.5: Seoul).")
     parser.add_argument("--database", action="store_true", help="Time the published run.")
     parser.add_argument("--tiny", action="store_true", help="2,000 residents, 999 permutations.")
     args = parser.parse_args()
@@ -109,7 +115,7 @@ def main() -> None:
     elif args.database:
         run_database(args.permutations)
     else:
-        run_synthetic(args.residents, args.permutations)
+        run_synthetic(args.residents, args.permutations, args.spread)
 
 
 if __name__ == "__main__":
