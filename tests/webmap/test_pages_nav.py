@@ -36,6 +36,9 @@ EXPECTED_NAV = {
 # issue 13, resources (helper S): the resources link comes last for those who may open it
 for _role in ("leader", "dong", "visitor", "agency", "admin"):
     EXPECTED_NAV[_role].append("resources.stock_page")
+# issue 14: the blind-spot list, for the public office's casework (leaders and visitors)
+for _role in ("leader", "dong", "visitor"):
+    EXPECTED_NAV[_role].append("blind_spots.blind_spots_page")
 
 
 def _nav(page: str) -> list[str]:
