@@ -21,7 +21,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from blindspots.hotspots import (
-    ALPHA,
     PERMUTATIONS,
     gi_star,
     h3_boundary_wkt,
@@ -191,6 +190,3 @@ def hot_cells_of_run(session: Session, run_id: int) -> pd.DataFrame:
         {"r": run_id},
     )
     return pd.DataFrame(result.all(), columns=["cell", "z", "q_value"])
-
-
-__all__ = ["ALPHA", "HotspotRun", "compute_hotspots", "hotspot_features", "hot_cells_of_run"]

@@ -230,3 +230,13 @@ def map_app(map_database):
 def map_client(map_app):
     with map_app.test_client() as client:
         yield client
+
+
+def sql_rows(url: str, sql: str, **params) -> list:
+    """Run ``sql`` on database ``url`` in a connection of its own; return all rows."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql), params).all()
+    finally:
+        engine.dispose()

@@ -10,20 +10,14 @@ from sqlalchemy.orm import Session
 from geo.db import make_engine, session_scope
 from geo.eligibility import refresh_eligibility
 from geo.score_runs import published_run_id
-from tests.webmap.conftest import AS_OF, TEST_ACCOUNTS
+from tests.webmap.conftest import AS_OF, TEST_ACCOUNTS, sql_rows
 from visitmap.usecases.blind_spots import blind_spot_frame, refresh_blind_spots
 from visitmap.usecases.hotspots import refresh_hotspots
 
 pytestmark = pytest.mark.db
 
 
-def _sql(url, sql, **params):
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
+_sql = sql_rows
 
 
 @pytest.fixture(scope="module")

@@ -5,25 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from eligibility.catalogue import load_catalogue
 from eligibility.screen import screen
 from geo.db import make_engine, session_scope
 from geo.eligibility import refresh_eligibility, screening_inputs
 from geo.features import read_median_income
-from tests.webmap.conftest import AS_OF, TEST_ACCOUNTS
+from tests.webmap.conftest import AS_OF, TEST_ACCOUNTS, sql_rows
 
 pytestmark = pytest.mark.db
 
 
-def _sql(url, sql, **params):
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), params).all()
-    finally:
-        engine.dispose()
+_sql = sql_rows
 
 
 @pytest.fixture(scope="module")

@@ -128,7 +128,7 @@ def time_split_report(
         rows.append({"scorer": name, **metrics})
         calibration[name] = reliability(scores, test_labels)
     table = pd.DataFrame(rows).set_index("scorer")
-    additive_tiers = AdditiveScorer(model).fit(features).predict(features)
+    additive_tiers = scorers["additive (monotone)"].predict(features)
     audit = audit_tiers(
         pd.Series(additive_tiers, index=features.index),
         adm_cd2=test.context["area_code"].to_numpy(),
