@@ -18,7 +18,7 @@ FOREIGN_TABLES = {"spatial_ref_sys"}
 
 
 #: Partitions made at run time (one per score run, geo.score_runs); the model is the parent.
-RUNTIME_PARTITION = re.compile(r"resident_scores_run_\d+")
+RUNTIME_PARTITION = re.compile(r"(resident_scores|run_tile_points)_run_\d+")
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -566,6 +567,52 @@ class RunHighCell(Base):
     cell_x: Mapped[int] = mapped_column(Integer, primary_key=True)
     cell_y: Mapped[int] = mapped_column(Integer, primary_key=True)
     residents: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+def _tile_point_columns() -> list[Column]:
+    """Per tier: residents, their ids and due dates in score order, the earliest due date."""
+    columns = []
+    for tier in ("low", "medium", "high"):
+        columns += [
+            Column(f"n_{tier}", Integer, nullable=False),
+            Column(f"ids_{tier}", ARRAY(Text), nullable=True),
+            Column(f"dues_{tier}", ARRAY(Date), nullable=True),
+            Column(f"min_due_{tier}", Date, nullable=True),
+        ]
+    return columns
+
+
+#: A score run's residents in the shape the resident tiles need (issue 15, migration 0018):
+#: one row per point where residents live, with counts, ids and due dates per tier, in Web
+#: Mercator. One partition per published run (run_tile_points_run_<id>), written by
+#: geo.mapdata.tile_points when the run is published and adjusted by recorded visits.
+run_tile_points = Table(
+    "run_tile_points",
+    Base.metadata,
+    Column(
+        "run_id",
+        Integer,
+        ForeignKey("score_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("area_id", Integer, nullable=False),
+    Column("geom", Geometry("POINT", srid=3857, spatial_index=False), nullable=False),
+    *_tile_point_columns(),
+    Index("ix_run_tile_points_geom", "geom", postgresql_using="gist"),
+    postgresql_partition_by="LIST (run_id)",
+)
+
+#: Points a recorded visit changed in the published run's tile layer, newest last: each server
+#: process drops its cached tiles holding them (webmap.tile_cache).
+tile_changes = Table(
+    "tile_changes",
+    Base.metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("run_id", Integer, nullable=False),
+    Column("area_id", Integer, nullable=False),
+    Column("geom", Geometry("POINT", srid=3857, spatial_index=False), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
 
 
 class User(Base):

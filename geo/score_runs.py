@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from geo.db import copy_arrow, copy_arrow_chunks
 from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable
 from geo.mapdata.aggregates import build_run_aggregates
+from geo.mapdata.tile_points import build_tile_points, has_tile_points
 from geo.scope import Scope
 from scoring.explain import reasons
 from scoring.features import CONTACT_OUTCOMES, MET_OUTCOMES
@@ -521,7 +522,8 @@ def publish_run(session: Session, run_id: int, by: str) -> Publication:
     keeps its time and author). Publishing any other run, a draft or one published before,
     stamps it with the current time (``clock_timestamp()``, so that two publications in one
     transaction keep their order) and ``by``: it becomes the most recent publication, which
-    is how an earlier run is put back.
+    is how an earlier run is put back. The run's tile layer is written (and the previous run's
+    dropped): geo.mapdata.tile_points.
 
     Raises
     ------
@@ -540,6 +542,8 @@ def publish_run(session: Session, run_id: int, by: str) -> Publication:
             WHERE id = :id"""),
             {"id": int(run_id), "by": by},
         )
+    if current != run_id or not has_tile_points(session, run_id):
+        build_tile_points(session, run_id)  # the resident tiles' layer (issue 15)
     row = session.execute(
         text("SELECT published_at, published_by FROM score_runs WHERE id = :id"),
         {"id": int(run_id)},

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.mapdata.aggregates import adjust_run_aggregates
+from geo.mapdata.tile_points import refresh_tile_point
 from geo.scope import Scope
 from geo.score_runs import pack_vectors, published_run_id
 from geo.visit_states import visit_states_of  # noqa: F401  (re-exported)
@@ -282,3 +283,4 @@ def save_score_change(
         new_tier=change.new_tier,
         new_next_due_on=change.new_next_due_on,
     )
+    refresh_tile_point(session, change.run_id, resident_db_id)

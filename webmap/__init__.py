@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from flask_babel import get_locale
 
@@ -37,6 +39,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``test_config``) names the database. The engine is created on first use.
     ``BASEMAP_URL`` (``VISITMAP_BASEMAP_URL``; empty = no base map) is the base map's tile URL;
     ``TODAY`` (ISO date) fixes the day visits are overdue against, for tests and demos.
+    ``TILE_CACHE_MB`` (``VISITMAP_TILE_CACHE_MB``, default 256; 0 = off) bounds the tile cache
+    (webmap.tile_cache).
     """
     app = Flask(__name__)
     settings = load_settings()
@@ -47,11 +51,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         BASEMAP_URL=settings.basemap_url,
         BASEMAP_ATTRIBUTION=settings.basemap_attribution,
         TODAY=None,
+        TILE_CACHE_MB=float(os.environ.get("VISITMAP_TILE_CACHE_MB", "256")),
     )
     if test_config:
         app.config.update(test_config)
 
     db.init_app(app)
+    api.init_tile_cache(app)
     i18n.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale  # _nav.html (issue 12; "pages" owns this)
     auth.init_app(app)

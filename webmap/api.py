@@ -6,10 +6,19 @@ Views parse the request, call one function of :mod:`geo.mapdata.queries` or
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from geo.mapdata.queries import area_summaries, list_runs, resident_panel, residents_in_box
-from geo.mapdata.tiles import AREA_ZOOM_MAX, RESIDENT_ID_ZOOM, residents_tile
+from geo.mapdata.tile_points import layer_answers
+from geo.mapdata.tiles import (
+    AREA_ZOOM_MAX,
+    BUFFER,
+    EXTENT,
+    MAX_ZOOM,
+    RESIDENT_ID_ZOOM,
+    RESIDENT_ZOOM_MIN,
+    residents_tile,
+)
 from visitmap.errors import NotFound
 from visitmap.usecases.scoring_runs import publish_score_run
 from webmap.access_log import shown
@@ -26,6 +35,7 @@ from webmap.schemas.responses import (
     ResidentPanel,
     ScoreRuns,
 )
+from webmap.tile_cache import CachedTile, TileCache, cache_state, etag_of
 
 api = Blueprint("api", __name__, url_prefix="/api")
 tiles = Blueprint("tiles", __name__, url_prefix="/tiles")
@@ -152,37 +162,75 @@ def publish_run(run_id: int):
     )
 
 
+def init_tile_cache(app: Flask) -> None:
+    """Give the app its tile cache (``TILE_CACHE_MB``; webmap.tile_cache)."""
+    app.extensions["visitmap_tile_cache"] = TileCache(
+        int(app.config["TILE_CACHE_MB"] * 2**20),
+        resident_zoom_min=RESIDENT_ZOOM_MIN,
+        max_zoom=MAX_ZOOM,
+        margin=BUFFER / EXTENT,
+    )
+
+
+def tile_cache() -> TileCache:
+    """Return the app's tile cache."""
+    return current_app.extensions["visitmap_tile_cache"]
+
+
 @tiles.get("/residents/<int:z>/<int:x>/<int:y>.pbf")
 @api_spec.validate(
-    resp=responses(None, 404),
+    resp=responses({200: None, 304: (None, "Not modified: the tile named in If-None-Match")}, 404),
     tags=["map"],
     path_parameter_descriptions={"z": "Zoom", "x": "Column", "y": "Row"},
 )
 def resident_tile(z: int, x: int, y: int, query: MapQuery):
-    """Mapbox vector tile: per-dong counts to z13, residents from z14.
+    """Mapbox vector tile: per-dong counts to z13, from z14 a feature per point where people live.
 
-    The tile may be empty. Only the caller's own browser may cache it.
+    The tile may be empty. It carries an ETag: a request naming it in ``If-None-Match`` gets 304
+    (no body). Only the caller's own browser may keep it, and it asks again before using it.
     """
     session = get_session()
     filters = query.filters()
     run_id = parse_run(session, query.run)
-    body = b""
+    entry = CachedTile(b"", 0, etag_of(b""))
     if run_id is not None:
-        body, count = residents_tile(
-            session,
-            aggregate_scope() if z <= AREA_ZOOM_MAX else request_scope(),
-            run_id=run_id,
-            z=z,
-            x=x,
-            y=y,
-            today=today(),
-            filters=filters,
-            with_count=True,
-            suppress_small=suppress_small_counts(),
-        )
+        scope = aggregate_scope() if z <= AREA_ZOOM_MAX else request_scope()
+        suppress = suppress_small_counts()
+        cache, key, change = tile_cache(), None, 0
+        if cache.enabled and layer_answers(scope, filters):
+            published, change = cache_state(session)
+            cache.sync(session, published, change)
+            if run_id == published:
+                key = (run_id, z, x, y, scope, filters, today(), suppress)
+        cached = cache.get(key) if key is not None else None
+        if cached is not None:
+            entry = cached
+        else:
+            body, count = residents_tile(
+                session,
+                scope,
+                run_id=run_id,
+                z=z,
+                x=x,
+                y=y,
+                today=today(),
+                filters=filters,
+                with_count=True,
+                suppress_small=suppress,
+            )
+            entry = (
+                cache.put(key, body, count, change)
+                if key is not None
+                else CachedTile(body, count, etag_of(body))
+            )
         if z >= RESIDENT_ID_ZOOM:  # the tile carries residents' ids: one audit row per tile
-            shown(count=count, detail={"tile": [z, x, y]})
-    response = Response(body, mimetype="application/vnd.mapbox-vector-tile")
-    # scope-dependent: only the user's own browser may cache it
-    response.headers["Cache-Control"] = "private, max-age=60"
+            shown(count=entry.count, detail={"tile": [z, x, y]})
+    if request.if_none_match.contains(entry.etag.strip('"')):
+        response = Response(status=304)
+    else:
+        response = Response(entry.body, mimetype="application/vnd.mapbox-vector-tile")
+    response.headers["ETag"] = entry.etag
+    # scope-dependent: only the user's own browser may keep it, and it asks again (a 304 when
+    # nothing changed) so that a recorded visit shows at once
+    response.headers["Cache-Control"] = "private, no-cache"
     return response

@@ -5,6 +5,11 @@ tier and overdue state, read from the run's per-dong counts (geo.mapdata.aggrega
 and cost do not grow with the number of residents. From :data:`RESIDENT_ZOOM_MIN` on, a tile
 holds the residents themselves (layer ``residents``): tier code and overdue flag, and from
 :data:`RESIDENT_ID_ZOOM` on their pseudonymous id.
+
+From issue 15 the published run's resident tiles come from its tile layer
+(geo.mapdata.tile_points): one feature per point where residents live, with their counts. The
+full join of households, residents and scores (:func:`resident_tile_sql`) answers what the layer
+cannot: a run without one, the crisis-signal and unreached filters, a per-resident scope.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from sqlalchemy.orm import Session
 from geo.mapdata.aggregates import area_counts_sql, area_filter_sql, counts_are_exact_on
 from geo.mapdata.filters import NO_FILTERS, MapQueryError, ResidentFilters, overdue_sql
 from geo.mapdata.queries import area_summaries
+from geo.mapdata.tile_points import has_tile_points, layer_answers, point_tile_sql
 from geo.scope import Scope
 from visitmap.vocab import TIER_NAMES
 
@@ -239,6 +245,15 @@ def residents_tile(
         exact = counts_are_exact_on(session, run_id, today)
         sql, params = area_tile_sql(
             scope, filters, today=today, hidden_cells=hidden, from_counts=exact
+        )
+    elif layer_answers(scope, filters) and has_tile_points(session, run_id):
+        sql, params = point_tile_sql(
+            scope,
+            filters,
+            today=today,
+            with_ids=z >= RESIDENT_ID_ZOOM,
+            extent=EXTENT,
+            buffer=BUFFER,
         )
     else:
         sql, params = resident_tile_sql(scope, filters, today=today, with_ids=z >= RESIDENT_ID_ZOOM)

@@ -23,6 +23,9 @@ DERIVED_GEOMETRY = {
     ("route_plans", "base_geom"): "POINT",
     ("hotspot_cells", "geom"): "MULTIPOLYGON",
 }
+#: Web Mercator geometry (issue 15): the resident tiles' layer, indexed (GiST), and the log of
+#: the points visits changed (read by id only).
+MERCATOR_GEOMETRY = {"run_tile_points": "POINT", "tile_changes": "POINT"}
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +65,9 @@ def test_geometry_columns_have_srid_4326_and_gist_index(empty_engine):
             )
         }
     expected = {(name, "geom"): kind for name, kind in SPATIAL_TABLES.items()} | DERIVED_GEOMETRY
-    assert columns == {key: (kind, 4326) for key, kind in expected.items()}
-    assert gist == set(SPATIAL_TABLES)
+    mercator = {(name, "geom"): (kind, 3857) for name, kind in MERCATOR_GEOMETRY.items()}
+    assert columns == {key: (kind, 4326) for key, kind in expected.items()} | mercator
+    assert gist == set(SPATIAL_TABLES) | {"run_tile_points"}
 
 
 def test_migrations_match_the_models(empty_engine):

@@ -461,7 +461,8 @@ def test_every_view_of_residents_is_audited_with_the_residents_shown(map_app, ma
            ORDER BY id DESC LIMIT 1""",
         u=leader,
     )[0]
-    assert count == len(tile["residents"]["features"]) > 0
+    # one feature per point, carrying how many residents it shows (issue 15)
+    assert count == sum(f["properties"]["n"] for f in tile["residents"]["features"]) > 0
     assert detail["tile"] == [15, x15, y15]
 
 

@@ -168,10 +168,10 @@ def _tile(map_client, z, x, y, query=""):
     return mapbox_vector_tile.decode(response.data)
 
 
-def _in_tile(map_database, z, x, y, where=""):
+def _in_tile(map_database, z, x, y, where="", what="count(*)"):
     with Session(map_database["engine"]) as session:
         return session.execute(
-            text(f"""SELECT count(*) FROM households h JOIN residents r ON r.household_id = h.id
+            text(f"""SELECT {what} FROM households h JOIN residents r ON r.household_id = h.id
                 JOIN resident_scores s ON s.run_id = :run AND s.resident_id = r.id
                 WHERE r.status = 'active' AND ST_Transform(h.geom, 3857)
                     && ST_TileEnvelope(:z, :x, :y, margin => 64.0 / 4096){where}"""),
@@ -189,11 +189,21 @@ def test_high_zoom_tiles_hold_the_residents_of_the_tile(map_client, map_database
         ).one()
     x, y = tile_of(lon, lat, 15)
     features = _tile(map_client, 15, x, y)["residents"]["features"]
-    assert len(features) == _in_tile(map_database, 15, x, y) > 0
+    # one feature per point where residents live (issue 15), carrying how many live there
+    points = "count(DISTINCT (h.area_id, h.geom))"
+    assert len(features) == _in_tile(map_database, 15, x, y, what=points) > 0
+    assert sum(f["properties"]["n"] for f in features) == _in_tile(map_database, 15, x, y)
+    assert len(features) < _in_tile(map_database, 15, x, y)  # households share points
     assert {f["properties"]["tier"] for f in features} <= {0, 1, 2}
+    for f in features:
+        counts = [f["properties"].get(name, 0) for name in ("low", "medium", "high")]
+        assert sum(counts) == f["properties"]["n"]
+        assert f["properties"]["tier"] == max(t for t, n in enumerate(counts) if n)
     assert map_database["xss_id"] in {f["properties"]["id"] for f in features}
     only_high = _tile(map_client, 15, x, y, "?tier=high")["residents"]["features"]
-    assert len(only_high) == _in_tile(map_database, 15, x, y, " AND s.tier = 2") >= 1
+    high = " AND s.tier = 2"
+    assert len(only_high) == _in_tile(map_database, 15, x, y, high, what=points) >= 1
+    assert sum(f["properties"]["n"] for f in only_high) == _in_tile(map_database, 15, x, y, high)
     assert {f["properties"]["tier"] for f in only_high} == {2}
     # at zoom 14 the residents come without ids (tile size)
     x14, y14 = tile_of(lon, lat, 14)
