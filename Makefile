@@ -61,6 +61,7 @@ demo: venv db-start
 	$(VISITMAP) db upgrade
 	$(VISITMAP) demo load --dir $(DEMO_DIR)
 	$(VISITMAP) score --unless-scored --publish
+	$(VISITMAP) runs tiles
 	$(VISITMAP) support warnings --refresh --format csv > var/support_warnings.csv
 	$(VISITMAP) eligibility screen --refresh --summary --format csv > var/eligibility.csv
 	$(VISITMAP) blindspots hotspots --refresh --format csv > var/hotspots.csv

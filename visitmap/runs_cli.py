@@ -93,3 +93,34 @@ def runs_publish(run_id: int, published_by: str | None) -> None:
         f"published score run {run_id} (was: {publication.previous_run_id or 'none'}); "
         f"{result.caught_up} resident(s) rescored with visits recorded since it was stored"
     )
+
+
+@runs.command("tiles")
+@click.option("--rebuild", is_flag=True, help="Write the layer again even when it exists.")
+def runs_tiles(rebuild: bool) -> None:
+    """Write the published run's tile layer unless it has one (issue 15, docs/tiles.md).
+
+    Publishing a run writes its layer; this is for a database whose run was published before
+    the layer existed (``make demo`` runs it). Without a layer the resident tiles are made from
+    the full join, much slower.
+    """
+    import time
+
+    from geo.mapdata.tile_points import build_tile_points, has_tile_points
+    from geo.score_runs import published_run_id
+
+    with cli_session() as session:
+        run_id = published_run_id(session)
+        if run_id is None:
+            raise click.ClickException(
+                "no published run: publish one first (visitmap runs publish)"
+            )
+        if has_tile_points(session, run_id) and not rebuild:
+            click.echo(f"run {run_id} has its tile layer")
+            return
+        started = time.perf_counter()
+        points = build_tile_points(session, run_id)
+    click.echo(
+        f"run {run_id}: tile layer written, {points:,} points in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
