@@ -11,8 +11,9 @@ hold households (the busiest first, then a spread), and fetches each one:
   process (4 threads), over HTTP on loopback, one request at a time, signed in with an API
   token of a leader of all dongs (``bench.tiles``, made if missing; the token is revoked
   afterwards);
-- bare: the same tile's SQL (``geo.mapdata.tiles``) run by the database alone through psycopg,
-  one at a time, in the same run.
+- bare: the same tile's SQL (``geo.mapdata.tiles``; from zoom 14 the published run's tile layer,
+  ``geo.mapdata.tile_points``, issue 15) run by the database alone through psycopg, one at a
+  time, in the same run. bench/tile_peer_bench.py compares the service with tipg and pgbench.
 
 It prints tiles per second, p50 and p95 latency and the largest tile of each. The per-dong
 aggregates that low-zoom tiles read are built with each score run
@@ -39,15 +40,18 @@ from waitress.server import create_server
 from geo.accounts import revoke_token
 from geo.db import make_engine, session_scope
 from geo.mapdata.filters import NO_FILTERS
+from geo.mapdata.tile_points import has_tile_points, point_tile_sql
 from geo.mapdata.tiles import (
     AREA_ZOOM_MAX,
+    BUFFER,
+    EXTENT,
     RESIDENT_ID_ZOOM,
     area_tile_sql,
     resident_tile_sql,
     tile_of,
 )
 from geo.scope import Scope
-from geo.score_runs import latest_run_id
+from geo.score_runs import latest_run_id, published_run_id
 from geo.settings import today_in_seoul
 from webmap import create_app
 
@@ -122,6 +126,7 @@ def measure(url_text: str, count: int, *, today) -> None:
         ).scalar_one()
         print(f"residents scored: {residents:,}")
         tiles = {z: pick_tiles(session, z, count) for z in ZOOMS}
+        layer = run_id == published_run_id(session) and has_tile_points(session, run_id)
 
     token, token_id = leader_token(engine, BENCH_USER, "tiles benchmark")
     headers = {"Authorization": f"Bearer {token}"}
@@ -152,6 +157,11 @@ def measure(url_text: str, count: int, *, today) -> None:
 
             if z <= AREA_ZOOM_MAX:
                 sql, params = area_tile_sql(Scope.everything(), NO_FILTERS, today=today)
+            elif layer:  # the published run's tile layer (issue 15), as the service reads it
+                sql, params = point_tile_sql(
+                    Scope.everything(), NO_FILTERS, today=today, with_ids=z >= RESIDENT_ID_ZOOM,
+                    extent=EXTENT, buffer=BUFFER,
+                )  # fmt: skip
             else:
                 sql, params = resident_tile_sql(
                     Scope.everything(), NO_FILTERS, today=today, with_ids=z >= RESIDENT_ID_ZOOM

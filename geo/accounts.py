@@ -628,25 +628,45 @@ def revoke_token(session: Session, token_id: int) -> TokenInfo:
     return list_tokens(session, token_id=token_id)[0]
 
 
-def account_for_token(session: Session, token: str) -> tuple[Account, str] | None:
-    """Return the enabled account a live token belongs to and the token's name, or None.
+#: How finely a token's ``last_used_at`` is kept (:func:`account_for_token`).
+TOKEN_USE_RESOLUTION = "1 minute"
 
-    Marks the token used (the caller commits).
+
+def account_for_token(session: Session, token: str) -> tuple[Account, str, bool] | None:
+    """Return the enabled account a live token belongs to, the token's name, and whether it wrote.
+
+    One query. Marks the token used, to the minute: ``last_used_at`` is written when it is
+    older than :data:`TOKEN_USE_RESOLUTION`, and the third value says so (the caller commits
+    then). Writing it on every request made every tile request a write and a WAL flush
+    (issue 15).
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.execute(
-        text("""
-        UPDATE api_tokens t SET last_used_at = now()
-        FROM users u
-        WHERE t.token_sha256 = :h AND t.revoked_at IS NULL AND u.id = t.user_id
-          AND NOT u.disabled
-        RETURNING u.id, t.name"""),
-        {"h": _token_digest(token)},
-    ).one_or_none()
+    row = (
+        session.execute(
+            text(f"""
+        WITH tok AS (
+            SELECT id AS token_id, user_id, name AS token_name,
+                   last_used_at IS NULL OR last_used_at < now() - CAST(:every AS interval)
+                       AS stale
+            FROM api_tokens WHERE token_sha256 = :h AND revoked_at IS NULL
+        )
+        SELECT acc.*, tok.token_id, tok.token_name, tok.stale
+        FROM tok JOIN LATERAL ({_ACCOUNT_SQL} WHERE u.id = tok.user_id AND NOT u.disabled) acc
+            ON true"""),
+            {"h": _token_digest(token), "every": TOKEN_USE_RESOLUTION},
+        )
+        .mappings()
+        .one_or_none()
+    )
     if row is None:
         return None
-    return get_account(session, user_id=row.id), row.name
+    if row["stale"]:
+        session.execute(
+            text("UPDATE api_tokens SET last_used_at = now() WHERE id = :id"),
+            {"id": row["token_id"]},
+        )
+    return _account(row), row["token_name"], bool(row["stale"])
 
 
 # --- what a user may see ---------------------------------------------------------------------

@@ -24,7 +24,8 @@ def make_engine(database_url: str, **kwargs) -> Engine:
         connect_args = dict(kwargs.pop("connect_args", None) or {})
         connect_args.setdefault("passfile", str(passfile))
         kwargs["connect_args"] = connect_args
-    return create_engine(database_url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(database_url, **kwargs)
 
 
 def project_pgpassfile_for(database_url: str):

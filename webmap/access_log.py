@@ -91,7 +91,7 @@ def _write(response):
     noted = noted or {"ids": set(), "count": 0, "detail": {}}
     try:
         with Session(get_session().get_bind()) as session:
-            ids = resident_db_ids(session, noted["ids"])
+            ids = resident_db_ids(session, noted["ids"]) if noted["ids"] else []
             detail = dict(noted["detail"])
             if via != "session":
                 detail["via"] = via

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from geo.mapdata.queries import area_summaries, list_runs, resident_panel, residents_in_box
-from geo.mapdata.tile_points import layer_answers
+from geo.mapdata.tile_points import has_tile_points, layer_answers
 from geo.mapdata.tiles import (
     AREA_ZOOM_MAX,
     BUFFER,
@@ -191,21 +191,26 @@ def resident_tile(z: int, x: int, y: int, query: MapQuery):
     """
     session = get_session()
     filters = query.filters()
-    run_id = parse_run(session, query.run)
+    cache = tile_cache()
+    published, change = cache_state(session)  # one query: the published run, the tile changes
+    run_id = parse_run(session, query.run, published=published)
     entry = CachedTile(b"", 0, etag_of(b""))
     if run_id is not None:
         scope = aggregate_scope() if z <= AREA_ZOOM_MAX else request_scope()
         suppress = suppress_small_counts()
-        cache, key, change = tile_cache(), None, 0
-        if cache.enabled and layer_answers(scope, filters):
-            published, change = cache_state(session)
-            cache.sync(session, published, change)
-            if run_id == published:
-                key = (run_id, z, x, y, scope, filters, today(), suppress)
+        key = None
+        cache.sync(session, published, change)
+        if cache.enabled and run_id == published and layer_answers(scope, filters):
+            key = (run_id, z, x, y, scope, filters, today(), suppress)
         cached = cache.get(key) if key is not None else None
         if cached is not None:
             entry = cached
         else:
+            has_layer = None  # the published run's layer is looked up once per publication
+            if run_id == published and cache.layer_run == run_id:
+                has_layer = True
+            elif run_id == published and has_tile_points(session, run_id):
+                cache.layer_run, has_layer = run_id, True
             body, count = residents_tile(
                 session,
                 scope,
@@ -217,6 +222,7 @@ def resident_tile(z: int, x: int, y: int, query: MapQuery):
                 filters=filters,
                 with_count=True,
                 suppress_small=suppress,
+                has_layer=has_layer,
             )
             entry = (
                 cache.put(key, body, count, change)

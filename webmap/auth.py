@@ -193,8 +193,9 @@ def _load_token_user(req):
     if found is None:
         g.bad_token = True
         return None
-    db.commit()  # last_used_at
-    account, name = found
+    account, name, wrote = found
+    if wrote:
+        db.commit()  # last_used_at
     return WebUser(account, via=f"token:{name}")
 
 

@@ -62,7 +62,7 @@ def parse_int(name: str, default: int, *, minimum: int, maximum: int) -> int:
     return value
 
 
-def parse_run(session: Session, run_id: int | None) -> int | None:
+def parse_run(session: Session, run_id: int | None, *, published: int | None = -1) -> int | None:
     """Return the score run a request asks for, default the published run.
 
     Any stored run, a draft too, for the roles of :data:`webmap.access.RUN_VIEWERS`
@@ -74,6 +74,8 @@ def parse_run(session: Session, run_id: int | None) -> int | None:
         The request's session.
     run_id : int or None
         The ``run`` parameter as the query model parsed it (1 to 2**31 - 1), or None.
+    published : int or None, optional
+        The published run when the caller has just read it (saves a query).
 
     Returns
     -------
@@ -88,7 +90,8 @@ def parse_run(session: Session, run_id: int | None) -> int | None:
         If the run is not the published run and the caller's role may not look at other
         runs (403).
     """
-    published = published_run_id(session)
+    if published == -1:
+        published = published_run_id(session)
     if run_id is None or run_id == published:
         return published
     if run_as_of(session, run_id) is None:

@@ -119,6 +119,8 @@ class TileCache:
         self._change = 0
         self.hits = 0
         self.misses = 0
+        #: The published run whose tile layer was seen to exist (publishing another drops it).
+        self.layer_run: int | None = None
 
     @property
     def enabled(self) -> bool:
@@ -152,6 +154,7 @@ class TileCache:
             return
         if run_id != self._run_id:
             self.clear()
+            self.layer_run = None
         elif change > self._change:
             rows = session.execute(
                 text("""SELECT ST_X(geom), ST_Y(geom) FROM tile_changes

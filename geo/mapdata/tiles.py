@@ -202,6 +202,7 @@ def residents_tile(
     filters: ResidentFilters = NO_FILTERS,
     with_count: bool = False,
     suppress_small: bool = False,
+    has_layer: bool | None = None,
 ) -> bytes | tuple[bytes, int]:
     """Return the tile (z, x, y) of ``run_id`` for a caller with ``scope``.
 
@@ -225,6 +226,8 @@ def residents_tile(
         Also return the number of features (dongs or residents) in the tile.
     suppress_small : bool, optional
         An analyst's view: per-dong counts an analyst may not see are left out.
+    has_layer : bool, optional
+        Whether the run has its tile layer, when the caller knows (else it is looked up).
 
     Returns
     -------
@@ -246,7 +249,9 @@ def residents_tile(
         sql, params = area_tile_sql(
             scope, filters, today=today, hidden_cells=hidden, from_counts=exact
         )
-    elif layer_answers(scope, filters) and has_tile_points(session, run_id):
+    elif layer_answers(scope, filters) and (
+        has_layer if has_layer is not None else has_tile_points(session, run_id)
+    ):
         sql, params = point_tile_sql(
             scope,
             filters,

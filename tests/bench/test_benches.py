@@ -181,6 +181,26 @@ def check_hotspots_bench(out: str) -> None:
     assert number(r"in the planted disc: (\d+)", out) == number(r"^hot cells: (\d+);", out)
 
 
+def check_tile_peer_bench(out: str) -> None:
+    rows = number(r"flat table for tipg and pgbench: ([\d,]+) residents", out)
+    assert 0 < rows <= TINY_ROWS
+    for z in (12, 14, 16):
+        block = out.split(f"z{z}: ")[1].split("\nz")[0]
+        assert block.startswith(f"{TINY_TILES} busiest tiles"), block
+        for who in ("service", "tipg 1.6.1"):
+            for clients in (1, 8):
+                tps = number(rf"^  {who}, {clients} client\(s\) +({NUMBER}) tiles/s", block)
+                requests = number(rf"^  {who}, {clients} client\(s\) .*\((\d+) requests\)", block)
+                assert tps > 0 and requests == TINY_TILES * clients
+        for clients in (1, 8):
+            assert number(rf"pgbench, flat query, {clients} client\(s\): +({NUMBER})", block) > 0
+            assert number(rf"{clients} client\(s\): .*layer query alone: +({NUMBER})", block) > 0
+    assert number(r"^  service cached, 8 clients +(" + NUMBER + r") tiles/s", out) > 0
+    for z in (14, 16):
+        assert number(rf"^  z{z}, 8 clients: service/tipg ({NUMBER})x", out) > 0
+    assert number(r"^  cached tile: (" + NUMBER + r") tiles/s", out) > 0
+
+
 CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     # bench name: (uses a scratch database, check of its output)
     "high_tier_early_bench": (False, check_high_tier_early_bench),
@@ -194,6 +214,7 @@ CHECKS: dict[str, tuple[bool, Callable[[str], None]]] = {
     "support_warnings_bench": (False, check_support_warnings_bench),
     "hotspots_bench": (False, check_hotspots_bench),  # issue 14 (helper H)
     "tiles_bench": (True, check_tiles_bench),
+    "tile_peer_bench": (True, check_tile_peer_bench),  # issue 15
 }
 
 
