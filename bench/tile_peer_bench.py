@@ -50,7 +50,7 @@ from geo.accounts import revoke_token
 from geo.db import make_engine, project_pgpassfile_for, session_scope
 from geo.mapdata.filters import NO_FILTERS
 from geo.mapdata.tile_points import build_tile_points, has_tile_points, point_tile_sql
-from geo.mapdata.tiles import BUFFER, EXTENT, RESIDENT_ID_ZOOM
+from geo.mapdata.tiles import AREA_ZOOM_MAX, BUFFER, EXTENT, RESIDENT_ID_ZOOM
 from geo.scope import Scope
 from geo.score_runs import published_run_id
 from geo.settings import today_in_seoul
@@ -64,6 +64,17 @@ BENCH_USER = "bench.tiles"
 TINY_TILES = 3
 TIPG_VERSION = "1.6.1"
 HALF = 20037508.342789244
+#: The service as ``visitmap serve --workers W`` runs it (waitress, 8 threads per process, the
+#: port bound once and W forked processes), without serve's switch to an unprivileged user.
+LAUNCH = """
+import socket, sys
+from waitress import create_server
+from visitmap.cli import _run_workers
+from webmap import create_app
+app = create_app()
+listener = socket.create_server(("127.0.0.1", int(sys.argv[1])), backlog=1024)
+_run_workers(int(sys.argv[2]), lambda: create_server(app, sockets=[listener], threads=8).run())
+"""
 
 
 def free_port() -> int:
@@ -244,6 +255,9 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=2, help="passes per client")
     parser.add_argument("--seconds", type=int, default=10, help="each pgbench run")
     parser.add_argument("--tipg-venv", type=Path, default=ROOT / "var" / "tipg-venv")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes of the service and of tipg alike"
+    )
     parser.add_argument("--tiny", action="store_true", help=f"200 residents, {TINY_TILES} tiles")
     args = parser.parse_args()
     today = TINY_AS_OF if args.tiny else today_in_seoul()
@@ -255,10 +269,13 @@ def main() -> None:
             seconds=2 if args.tiny else args.seconds,
             venv=args.tipg_venv,
             today=today,
+            workers=args.workers,
         )
 
 
-def measure(url: str, *, count: int, passes: int, seconds: int, venv: Path, today) -> None:
+def measure(
+    url: str, *, count: int, passes: int, seconds: int, venv: Path, today, workers: int
+) -> None:
     engine = make_engine(url)
     with session_scope(engine) as session:
         run_id = published_run_id(session)
@@ -286,14 +303,13 @@ def measure(url: str, *, count: int, passes: int, seconds: int, venv: Path, toda
     try:
         for name, cache_mb in (("service", "0"), ("cached", "256")):
             servers[name] = start(
-                [sys.executable, "-m", "waitress", "--threads=8",
-                 f"--listen=127.0.0.1:{ports[name]}", "--call", "webmap:create_app"],
+                [sys.executable, "-c", LAUNCH, str(ports[name]), str(workers)],
                 base_env | {"VISITMAP_TILE_CACHE_MB": cache_mb},
                 logs / f"{name}.log",
-            )  # fmt: skip
+            )
         servers["tipg"] = start(
             [str(python), "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1",
-             "--port", str(ports["tipg"]), "--log-level", "warning"],
+             "--port", str(ports["tipg"]), "--log-level", "warning", "--workers", str(workers)],
             os.environ | {
                 "DATABASE_URL": dsn,
                 "TIPG_DB_SCHEMAS": '["peer_bench"]',
@@ -314,6 +330,8 @@ def measure(url: str, *, count: int, passes: int, seconds: int, venv: Path, toda
             except SystemExit:
                 print((logs / f"{name}.log").read_text()[-3000:], file=sys.stderr)
                 raise
+        print(f"service: {workers} process(es) x 8 threads (waitress); "
+              f"tipg: {workers} uvicorn worker(s)")  # fmt: skip
         load_now = os.getloadavg()[0]
         print(f"load before measuring: {load_now:.2f} (1-minute average), "
               f"{os.cpu_count()} CPUs")  # fmt: skip
@@ -336,6 +354,13 @@ def measure(url: str, *, count: int, passes: int, seconds: int, venv: Path, toda
                     url, tile_script(tiles[z], lambda x, y, z=z: flat_query(z, x, y)), clients,
                     seconds,
                 )  # fmt: skip
+                if z <= AREA_ZOOM_MAX:
+                    print(
+                        f"  pgbench, flat query, {clients} client(s): {flat_tps[clients]:9.1f} "
+                        "tiles/s; (the service serves per-dong counts at this zoom)"
+                    )
+                    results[(z, clients)] = (service, tipg, flat_tps[clients])
+                    continue
                 sql, params = point_tile_sql(
                     Scope.everything(), NO_FILTERS, today=today, with_ids=z >= RESIDENT_ID_ZOOM,
                     extent=EXTENT, buffer=BUFFER,
@@ -365,6 +390,8 @@ def measure(url: str, *, count: int, passes: int, seconds: int, venv: Path, toda
         cached_rounds = 20 if count <= TINY_TILES else 500
         cached = load(ports["cached"], [hot], 8, auth, cached_rounds)
         row("service cached, 8 clients", cached)
+        floor = load(ports["cached"], ["/static/favicon.svg"], 8, {}, cached_rounds)
+        row("framework floor: a static file, 8 clients", floor)
         ab = shutil.which("ab")
         ab_tps = None
         if ab:

@@ -6,8 +6,10 @@ parsing; the larger groups live in their own ``*_cli.py`` modules.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -460,8 +462,20 @@ def _drop_privileges(account) -> None:
     show_default=True,
     help="When started as root: the unprivileged user to serve as.",
 )
-def serve(host: str, port: int, threads: int, web_user: str) -> None:
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes, each with --threads threads (one per CPU core is a good start).",
+)
+def serve(host: str, port: int, threads: int, web_user: str, workers: int) -> None:
     """Serve the web map with waitress (a production WSGI server).
+
+    With --workers above 1, the port is bound once and that many processes, each a waitress
+    server with --threads threads, take its connections: Python runs one thread at a time per
+    process, so one process uses one core (issue 15, docs/tiles.md). Each has its own tile cache,
+    kept in step through the database.
 
     Settings: VISITMAP_DATABASE_URL, VISITMAP_BASEMAP_URL (base map tiles; empty for none),
     VISITMAP_BASEMAP_ATTRIBUTION. The registration-number key is never read here, and serve
@@ -488,7 +502,7 @@ def serve(host: str, port: int, threads: int, web_user: str) -> None:
             raise click.ClickException(f"--user {web_user} is root; name an unprivileged user")
         overrides = {"DATABASE_URL": _url_with_password(settings.database_url)}
     app = create_app(overrides)
-    server = create_server(app, host=host, port=port, threads=threads)
+    listener = socket.create_server((host, port), backlog=1024)
     if account is not None:
         _preload_program()
         _drop_privileges(account)
@@ -499,8 +513,49 @@ def serve(host: str, port: int, threads: int, web_user: str) -> None:
                 f"{key_file} is readable by {web_user}: make it owned by root, mode 0600"
             )
         click.echo(f"running as {web_user} (uid {account.pw_uid})")
-    click.echo(f"serving on http://{host}:{port}  (Ctrl-C stops)")
-    server.run()
+    click.echo(f"serving on http://{host}:{port} with {workers} process(es)  (Ctrl-C stops)")
+    _run_workers(workers, lambda: create_server(app, sockets=[listener], threads=threads).run())
+
+
+def _run_workers(workers: int, run) -> None:
+    """Run ``run`` in ``workers`` forked processes (or here, for one) until stopped.
+
+    The parent waits; SIGINT or SIGTERM to it stops them all, and when one ends the others are
+    stopped too. Each child makes its own server (and, on its first request, its own database
+    engine) after the fork, so no socket, pipe or connection is shared but the listening socket.
+    """
+    import signal
+
+    if workers == 1:
+        run()
+        return
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                run()
+            finally:
+                os._exit(0)
+        children.append(pid)
+
+    def stop(*_args) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+    try:
+        os.wait()  # the first child to end (a crash) stops the rest
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, 0)
 
 
 from visitmap.solve_cli import solve  # noqa: E402
