@@ -6,7 +6,9 @@
 // per resident. Each tile's .pbf is decoded by mvt.js; its points are kept for hit-testing, so
 // a click (or Enter on the focused map: the resident nearest its centre) finds the symbol under
 // it. Tiers have a shape as well as a colour (style.py: high triangle, medium square, low
-// circle); an overdue visit is a dark dot at the symbol's upper right.
+// circle); an overdue visit is a dark dot at the symbol's upper right. A tile has one symbol per
+// point where residents live (issue 15): the highest tier there, and from zoom 16 the number of
+// residents when more than one.
 (function () {
   "use strict";
   const cfg = JSON.parse(document.getElementById("visitmap-config").textContent);
@@ -114,6 +116,24 @@
           2 * s.half, 2 * s.half);
       }
     }
+    // a point where several residents live (one feature per point, issue 15): how many, from
+    // zoom 16 on, at the symbol's lower right
+    if (zoom >= 16) {
+      ctx.font = "bold 10px sans-serif";
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "#ffffff";
+      ctx.fillStyle = "#222222";
+      for (let i = 0; i < n; i++) {
+        if (tile.n[i] < 2) continue;
+        const label = String(tile.n[i]);
+        const x = Math.round(tile.x[i]) + r * 0.8;
+        const y = Math.round(tile.y[i]) + r * 0.4;
+        ctx.strokeText(label, x, y);
+        ctx.fillText(label, x, y);
+      }
+    }
   }
 
   // One small canvas per tier, overdue or not, size and pixel ratio: copying it is much
@@ -152,7 +172,7 @@
 
   /** The points of a decoded tile in tile pixels, as flat arrays (kept for hit-testing). */
   function tileData(layers, size) {
-    const data = { size: size, x: [], y: [], tier: [], overdue: [], id: [], areas: [] };
+    const data = { size: size, x: [], y: [], tier: [], overdue: [], id: [], n: [], areas: [] };
     const people = layers.residents;
     if (people) {
       const scale = size / people.extent;
@@ -164,6 +184,7 @@
           data.tier.push(Number(p.tier));
           data.overdue.push(p.overdue === true || p.overdue === "true");
           data.id.push(p.id === undefined || p.id === null ? null : String(p.id));
+          data.n.push(Number(p.n || 1)); // residents at this point
         }
       }
     }
