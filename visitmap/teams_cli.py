@@ -134,7 +134,15 @@ def routes() -> None:
 
 
 @routes.command("plan")
-@click.option("--team", "team_id", required=True, help="Team id.")
+@click.option("--team", "team_id", default=None, help="Team id (or --all-teams).")
+@click.option("--all-teams", is_flag=True, help="Every team: the whole district's day (issue 15).")
+@click.option(
+    "--solver-seconds",
+    default=None,
+    type=click.FloatRange(min=0.5),
+    help="With --all-teams: the solver's time for the whole district, split between the "
+    "teams [20].",
+)
 @click.option(
     "--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Day (YYYY-MM-DD)."
 )
@@ -156,15 +164,21 @@ def routes() -> None:
               help="Detour factor over the straight line [foot 1.3, car 1.4].")  # fmt: skip
 @click.option("--by", "created_by", default=None, help="Who plans (default: $USER).")
 def routes_plan(
-    team_id, day, time_limit, mode, seed, day_start, day_end, break_, service_minutes,
-    speed_kmh, detour_factor, created_by,
+    team_id, all_teams, solver_seconds, day, time_limit, mode, seed, day_start, day_end, break_,
+    service_minutes, speed_kmh, detour_factor, created_by,
 ) -> None:  # fmt: skip
     """Plan the --team's visits on --date, store the plan (a new version) and summarise it.
 
     Candidates are the team's residents who are due or overdue on the day in the latest
     score run. Values in [brackets] are the defaults; the settings used are stored with the
-    plan.
+    plan. With --all-teams every team is planned (a new version each), the solver's time
+    shared between them, and every due high-tier resident is accounted for: placed, or why
+    not (docs/route_planning.md).
     """
+    if (team_id is None) == (not all_teams):
+        raise click.UsageError("give --team T or --all-teams (one of them)")
+    if solver_seconds is not None and not all_teams:
+        raise click.UsageError("--solver-seconds goes with --all-teams")
     import getpass
 
     from geo.scope import Scope
@@ -198,6 +212,33 @@ def routes_plan(
             "time_limit_seconds": "--time-limit",
         }.get(exc.field, f"--{exc.field}")
         raise click.BadParameter(exc.message, param_hint=option) from exc
+    if all_teams:
+        from visitmap.usecases.district_day import (
+            DISTRICT_SOLVER_SECONDS,
+            district_summary_lines,
+            plan_district_day,
+        )
+
+        def progress(part) -> None:
+            state = f"{part.stored.plan.visits} visits" if part.stored else "not planned"
+            click.echo(f"  {part.team_id}: {state}, {part.seconds:.1f} s", err=True)
+
+        try:
+            with cli_session() as session:
+                result = plan_district_day(
+                    session,
+                    Scope.everything(),
+                    day.date() if isinstance(day, dt.datetime) else day,
+                    created_by=created_by or getpass.getuser(),
+                    settings=settings,
+                    solver_seconds=solver_seconds or DISTRICT_SOLVER_SECONDS,
+                    progress=progress,
+                )
+        except PlanRequestError as exc:
+            _fail(exc)
+        for line in district_summary_lines(result):
+            click.echo(line)
+        return
     try:
         with cli_session() as session:
             stored = plan_team_day(

@@ -17,6 +17,7 @@ from webmap import (  # noqa: F401
     auth,
     blind_spots,
     db,
+    district_day,
     eligibility,
     errors,
     i18n,
@@ -92,4 +93,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(eligibility.bp)
     # issue 14: hot spots and the blind-spot list
     app.register_blueprint(blind_spots.bp)
+    # issue 15: the whole district's day
+    app.register_blueprint(district_day.bp)
     return app

@@ -76,6 +76,9 @@ ACCESS: MappingProxyType[str, str | frozenset[str]] = MappingProxyType(
         "routes.route_gpx": FIELD,
         "routes.my_day": FIELD,
         "routes.my_day_pick": FIELD,
+        # issue 15: the whole district's day (plans every team: leaders)
+        "district_day.district_page": LEADER,
+        "district_day.plan_district": LEADER,
         # visits
         "visits.new_visit": FIELD,
         "visits.submit_visit": FIELD,

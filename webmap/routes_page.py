@@ -328,6 +328,10 @@ def _render(
         | {key: value for key, value in (form or {}).items() if value is not None},
         "error_field": error_field,
         "service_tiers": SERVICE_TIERS,
+        # issue 15: leaders plan the whole district's day from /routes/district
+        "district_url": url_for("district_day.district_page", date=(day or today()).isoformat())
+        if (account := current_account()) is not None and account.has("leader")
+        else None,
     }
     body = render_template("routes.html", **context)
     if plan is None:
