@@ -54,39 +54,73 @@ def unpack_vectors(blob: bytes) -> np.ndarray:
     return np.frombuffer(bytes(blob), dtype="<f4")
 
 
+class DigestStream:
+    """The SHA-256 digest of a run's inputs, fed chunk by chunk (issue 15).
+
+    Each part (the residents' id lengths, their bytes, the float64 feature values, each due-date
+    input column) is hashed as one stream over every chunk in order; the digest is the hash of
+    the parameters, the feature names and each part's hash. So the digest does not depend on how
+    the rows were cut into chunks: a chunked rescore and a one-chunk one give the same digest.
+
+    Parameters
+    ----------
+    parameters : dict
+        The run's parameters.
+    feature_names : list of str
+        The feature columns.
+    """
+
+    def __init__(self, parameters: dict, feature_names):
+        self._head = hashlib.sha256()
+        self._head.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+        self._head.update("\x1f".join(feature_names).encode())
+        self._lengths, self._ids, self._values = (hashlib.sha256() for _ in range(3))
+        self._due: dict[str, hashlib._Hash] = {}
+
+    def update(self, features: pd.DataFrame, due_inputs: pd.DataFrame | None = None) -> None:
+        """Add rows (in id order): the features by resident id, and their due-date inputs."""
+        ids = pa.array(features.index.astype(str), type=pa.large_string())
+        ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+        # the ids' bytes and lengths (a slice shares its parent's buffers: rebased)
+        _, offsets, data = ids.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int64)[ids.offset : ids.offset + len(ids) + 1]
+        start, end = (int(bounds[0]), int(bounds[-1])) if len(bounds) else (0, 0)
+        self._lengths.update(np.ascontiguousarray(np.diff(bounds)))
+        self._ids.update(memoryview(data)[start:end] if data is not None else b"")
+        self._values.update(np.ascontiguousarray(features.to_numpy(dtype="<f8")))
+        if due_inputs is not None:
+            for name in due_inputs.columns:
+                column = due_inputs[name].to_numpy()
+                if column.dtype.kind == "M":
+                    column = column.astype("datetime64[D]").view(np.int64)
+                self._due.setdefault(name, hashlib.sha256()).update(np.ascontiguousarray(column))
+
+    def hexdigest(self) -> str:
+        """Return the digest of everything added so far."""
+        digest = hashlib.sha256(self._head.digest())
+        for part in (self._lengths, self._ids, self._values):
+            digest.update(part.digest())
+        for name, part in self._due.items():
+            digest.update(name.encode())
+            digest.update(part.digest())
+        return digest.hexdigest()
+
+
 def inputs_digest(features: pd.DataFrame, parameters: dict, due_inputs=None) -> str:
     """Return a SHA-256 hex digest of a run's inputs: equal digests mean the same inputs.
 
     The digest is over the parameters, the feature names, the resident ids and the float64
-    values, row by row in the table's order, and ``due_inputs`` (a DataFrame of the due-date
-    rule's other inputs, e.g. the last visit, the next visit date set on the form and the day
-    each resident entered its previous tier, in the same row order).
+    values in the table's row order, and ``due_inputs`` (a DataFrame of the due-date rule's
+    other inputs, e.g. the last visit, the next visit date set on the form and the day each
+    resident entered its previous tier, in the same row order): :class:`DigestStream` with
+    one chunk, so a chunked rescore gives the same digest.
 
     :func:`geo.features.load_features` returns its rows sorted by database id, whatever order
-    PostgreSQL produced them in, so the same inputs give the same digest. At a million
-    residents this was 0.21 s in `bench/score_phases.py` (hashing every row's values and
-    sorting the hashes, as before, ~1 s).
+    PostgreSQL produced them in, so the same inputs give the same digest.
     """
-    digest = hashlib.sha256()
-    digest.update(json.dumps(parameters, sort_keys=True, default=str).encode())
-    digest.update("\x1f".join(features.columns).encode())
-    ids = pa.array(features.index.astype(str), type=pa.large_string())
-    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    # the ids' bytes and their boundaries, rebased: a slice shares its parent's buffers
-    _, offsets, data = ids.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[ids.offset : ids.offset + len(ids) + 1]
-    start, end = (int(bounds[0]), int(bounds[-1])) if len(bounds) else (0, 0)
-    digest.update(np.ascontiguousarray(bounds - start))
-    digest.update(memoryview(data)[start:end] if data is not None else b"")
-    digest.update(np.ascontiguousarray(features.to_numpy(dtype="<f8")))
-    if due_inputs is not None:
-        for name in due_inputs.columns:
-            digest.update(name.encode())
-            column = due_inputs[name].to_numpy()
-            if column.dtype.kind == "M":
-                column = column.astype("datetime64[D]").view(np.int64)
-            digest.update(np.ascontiguousarray(column))
-    return digest.hexdigest()
+    stream = DigestStream(parameters, list(features.columns))
+    stream.update(features, due_inputs)
+    return stream.hexdigest()
 
 
 def _finite(values: dict) -> dict:
@@ -205,6 +239,185 @@ class StoredRun:
     inputs_digest: str
 
 
+#: The due-date rule's inputs kept in the inputs digest, beside the features.
+DUE_INPUTS = ["last_visit_on", "planned_on", "unreachable_since", "previous_tier_since"]
+
+
+class RunWriter:
+    """Write a score run chunk by chunk: its record, its partition of rows, then its key.
+
+    :func:`store_run` writes a run in one chunk; a chunked rescore (issue 15,
+    ``visitmap.usecases.scoring_runs``) calls :meth:`write` once per chunk of residents, in id
+    order, so that only one chunk's features are in memory. The run's record is inserted on the
+    first chunk and completed (tier counts, digest, metrics, input counts) by :meth:`finish`,
+    which also builds the partition's primary key, attaches it and builds the map's aggregates.
+    All of it in the caller's transaction.
+
+    Parameters
+    ----------
+    session : Session
+        The transaction to write in (not committed here).
+    method, config_version : str
+        The scoring method and its configuration's version.
+    parameters : dict
+        The run's parameters (stored as JSON and hashed into the inputs digest).
+    created_by : str
+        Who ran it.
+    scope : Scope
+        The scope scored; its dongs are stored (none for everything).
+    previous_run_id : int or None
+        The run whose tiers were the previous tiers.
+    as_of : date
+        The day the run scores at.
+    progress : optional
+        A progress bar updated with the rows written (``update(n)``).
+    """
+
+    def __init__(
+        self, session: Session, *, method: str, config_version: str, parameters: dict,
+        created_by: str, scope: Scope, previous_run_id: int | None, as_of: dt.date,
+        progress=None,
+    ):  # fmt: skip
+        self.session = session
+        self.record = {
+            "created_by": created_by,
+            "method": method,
+            "config_version": config_version,
+            "parameters": json.dumps(parameters, default=str),
+            "as_of": as_of,
+            "scope_codes": None if scope.is_everything else sorted(scope.area_codes or []),
+            "previous_run_id": previous_run_id,
+        }
+        self.parameters = parameters
+        self.previous_run_id = previous_run_id
+        self.as_of = as_of
+        self.progress = progress
+        self.run_id: int | None = None
+        self.digest: DigestStream | None = None
+        self.counts = {name: 0 for name in TIER_NAMES.values()}
+        self.rows = 0
+
+    def _begin(self, feature_names: list[str]) -> None:
+        self.digest = DigestStream(self.parameters, feature_names)
+        self.run_id = self.session.execute(
+            text("""
+            INSERT INTO score_runs (created_by, method, config_version, parameters, as_of,
+                scope_codes, previous_run_id, feature_names, input_counts, inputs_digest,
+                tier_counts, metrics)
+            VALUES (:created_by, :method, :config_version, CAST(:parameters AS jsonb), :as_of,
+                :scope_codes, :previous_run_id, :feature_names, '{}', '', '{}', '{}')
+            RETURNING id"""),
+            self.record | {"feature_names": feature_names},
+        ).scalar_one()
+        partition = f"resident_scores_run_{int(self.run_id)}"
+        self.session.execute(
+            text(
+                f"CREATE TABLE {partition} (LIKE resident_scores INCLUDING DEFAULTS "
+                f"INCLUDING CONSTRAINTS, CONSTRAINT ck_{partition}_run "
+                f"CHECK (run_id = {int(self.run_id)}))"
+            )
+        )
+
+    def write(
+        self, table: FeatureTable, *, scores, tiers, contributions, next_due, tier_since=None
+    ) -> None:
+        """Write one chunk of residents (after the previous chunk's, in id order).
+
+        Parameters
+        ----------
+        table : FeatureTable
+            The chunk's features; its rows give the order of the arrays below.
+        scores, tiers : ndarray
+            Each resident's score and tier code.
+        contributions : ndarray
+            Each resident's contribution per feature (residents x features).
+        next_due : ndarray
+            Each resident's due date (datetime64[D]).
+        tier_since : ndarray, optional
+            The day each resident entered its tier (datetime64[D]); default the run's as_of.
+        """
+        features = table.features
+        if self.run_id is None:
+            self._begin(list(features.columns))
+        tiers = np.asarray(tiers, dtype=int)
+        for code, name in TIER_NAMES.items():
+            self.counts[name] += int((tiers == code).sum())
+        self.rows += len(features)
+        self.digest.update(features, table.context[DUE_INPUTS])
+        db_ids = table.context["db_id"].to_numpy(dtype=np.int64)
+        values, contributions = features.to_numpy(dtype=float), np.asarray(contributions)
+        scores = np.asarray(scores, dtype=float)
+        if tier_since is None:
+            tier_since = np.full(len(db_ids), np.datetime64(self.as_of, "D"))
+        run_id = int(self.run_id)
+
+        def chunks(rows: int = 100_000):
+            """Yield the rows as Arrow tables of ``rows`` rows.
+
+            Packing a chunk's vectors overlaps with PostgreSQL parsing the previous chunk
+            (geo.db.copy_arrow_chunks).
+            """
+            for start in range(0, len(db_ids), rows):
+                part = slice(start, start + rows)
+                yield pa.table(
+                    {
+                        "run_id": pa.array(np.full(len(db_ids[part]), run_id, dtype=np.int32)),
+                        "resident_id": pa.array(db_ids[part]),
+                        "score": pa.array(scores[part]),
+                        "tier": pa.array(tiers[part].astype(np.int16)),
+                        "next_due_on": pa.array(next_due[part], type=pa.date32()),
+                        "features": pack_vectors(values[part]),
+                        "contributions": pack_vectors(contributions[part]),
+                        "tier_since": pa.array(tier_since[part], type=pa.date32()),
+                    }
+                )
+
+        parts = chunks()
+        first = next(parts, None)
+        if first is not None:
+            copy_arrow_chunks(
+                self.session, f"resident_scores_run_{run_id}", first.column_names,
+                chain([first], parts), progress=self.progress,
+            )  # fmt: skip
+
+    def finish(self, metrics: dict) -> StoredRun:
+        """Complete the run's record, key and attach its partition, build its aggregates.
+
+        Parameters
+        ----------
+        metrics : dict
+            The run's metrics; non-finite values are stored as null.
+
+        Returns
+        -------
+        StoredRun
+            The run's id, previous run, tier counts and inputs digest.
+        """
+        if self.run_id is None:
+            raise ValueError("no chunk was written")
+        run_id = int(self.run_id)
+        digest = self.digest.hexdigest()
+        counts = {"residents_scored": self.rows}
+        for name in ("households", "visits", "crisis_signals", "facilities"):
+            counts[name] = self.session.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+        self.session.execute(
+            text("""UPDATE score_runs SET inputs_digest = :digest,
+                tier_counts = CAST(:tier_counts AS jsonb), metrics = CAST(:metrics AS jsonb),
+                input_counts = CAST(:input_counts AS jsonb)
+            WHERE id = :id"""),
+            {
+                "id": run_id,
+                "digest": digest,
+                "tier_counts": json.dumps(self.counts),
+                "metrics": json.dumps(_finite(metrics)),
+                "input_counts": json.dumps(counts),
+            },
+        )
+        _key_and_attach(self.session, run_id)
+        build_run_aggregates(self.session, run_id)
+        return StoredRun(run_id, self.previous_run_id, dict(self.counts), digest)
+
+
 def store_run(
     session: Session,
     table: FeatureTable,
@@ -223,108 +436,47 @@ def store_run(
     progress=None,
     tier_since: np.ndarray | None = None,
 ) -> StoredRun:
-    """Write a run and every resident's score with one COPY; return its id and counts.
+    """Write a run and every resident's score in one chunk (:class:`RunWriter`).
 
     The map's aggregates of the run (:func:`geo.mapdata.aggregates.build_run_aggregates`) are
-    built in the same transaction, so that reading the map never writes.
-
-    Parameters
-    ----------
-    session : Session
-        The transaction to write in (not committed here).
-    table : FeatureTable
-        The features scored; its rows give the order of the arrays below.
-    scores, tiers : ndarray
-        Each resident's score and tier code.
-    contributions : ndarray
-        Each resident's contribution per feature (residents x features).
-    method, config_version : str
-        The scoring method and its configuration's version.
-    parameters : dict
-        The run's parameters (stored as JSON and hashed into the inputs digest).
-    created_by : str
-        Who ran it.
-    scope : Scope
-        The scope scored; its dongs are stored (none for everything).
-    previous_run_id : int or None
-        The run whose tiers were the previous tiers.
-    metrics : dict
-        The run's metrics; non-finite values are stored as null.
-    next_due : ndarray
-        Each resident's due date (datetime64[D]), from :func:`scoring.cadence.due_dates`.
-    progress : optional
-        A progress bar updated with the rows written (``update(n)``).
-    tier_since : ndarray, optional
-        The day each resident entered its tier (datetime64[D], :func:`scoring.cadence.tier_since`);
-        default the run's ``as_of`` for everyone.
+    built in the same transaction, so that reading the map never writes. The parameters are
+    those of :class:`RunWriter` and :meth:`RunWriter.write`; ``metrics`` as in
+    :meth:`RunWriter.finish`.
 
     Returns
     -------
     StoredRun
         The run's id, previous run, tier counts and inputs digest.
     """
-    features = table.features
-    tiers = np.asarray(tiers, dtype=int)
-    counts = {TIER_NAMES[t]: int((tiers == t).sum()) for t in TIER_NAMES}
-    due_inputs = table.context[
-        ["last_visit_on", "planned_on", "unreachable_since", "previous_tier_since"]
-    ]
-    digest = inputs_digest(features, parameters, due_inputs)
-    run_id = session.execute(
-        text("""
-        INSERT INTO score_runs (created_by, method, config_version, parameters, as_of,
-            scope_codes, previous_run_id, feature_names, input_counts, inputs_digest,
-            tier_counts, metrics)
-        VALUES (:created_by, :method, :config_version, CAST(:parameters AS jsonb), :as_of,
-            :scope_codes, :previous_run_id, :feature_names, CAST(:input_counts AS jsonb),
-            :digest, CAST(:tier_counts AS jsonb), CAST(:metrics AS jsonb))
-        RETURNING id"""),
-        {
-            "created_by": created_by,
-            "method": method,
-            "config_version": config_version,
-            "parameters": json.dumps(parameters, default=str),
-            "as_of": table.as_of,
-            "scope_codes": None if scope.is_everything else sorted(scope.area_codes or []),
-            "previous_run_id": previous_run_id,
-            "feature_names": list(features.columns),
-            "input_counts": json.dumps(input_counts(session, table)),
-            "digest": digest,
-            "tier_counts": json.dumps(counts),
-            "metrics": json.dumps(_finite(metrics)),
-        },
-    ).scalar_one()
-    context = table.context
-    db_ids = context["db_id"].to_numpy(dtype=np.int64)
-    values, contributions = features.to_numpy(dtype=float), np.asarray(contributions)
-    scores = np.asarray(scores, dtype=float)
-    if tier_since is None:
-        tier_since = np.full(len(db_ids), np.datetime64(table.as_of, "D"))
+    writer = RunWriter(
+        session, method=method, config_version=config_version, parameters=parameters,
+        created_by=created_by, scope=scope, previous_run_id=previous_run_id,
+        as_of=table.as_of, progress=progress,
+    )  # fmt: skip
+    writer.write(
+        table, scores=scores, tiers=tiers, contributions=contributions, next_due=next_due,
+        tier_since=tier_since,
+    )  # fmt: skip
+    return writer.finish(metrics)
 
-    def chunks(rows: int = 100_000):
-        """Yield the rows to store as Arrow tables of ``rows`` rows.
 
-        Packing a chunk's vectors overlaps with PostgreSQL parsing the previous chunk
-        (geo.db.copy_arrow_chunks).
-        """
-        for start in range(0, len(db_ids), rows):
-            part = slice(start, start + rows)
-            yield pa.table(
-                {
-                    "run_id": pa.array(np.full(len(db_ids[part]), run_id, dtype=np.int32)),
-                    "resident_id": pa.array(db_ids[part]),
-                    "score": pa.array(scores[part]),
-                    "tier": pa.array(tiers[part].astype(np.int16)),
-                    "next_due_on": pa.array(next_due[part], type=pa.date32()),
-                    "features": pack_vectors(values[part]),
-                    "contributions": pack_vectors(contributions[part]),
-                    "tier_since": pa.array(tier_since[part], type=pa.date32()),
-                }
-            )
-
-    write_run_partition(session, run_id, chunks(), progress=progress)
-    build_run_aggregates(session, run_id)
-    return StoredRun(run_id, previous_run_id, counts, digest)
+def _key_and_attach(session: Session, run_id: int) -> None:
+    """Give a written partition its primary key, attach it to resident_scores, analyse it."""
+    partition = f"resident_scores_run_{int(run_id)}"
+    session.execute(
+        text(
+            f"ALTER TABLE {partition} ADD CONSTRAINT pk_{partition} "
+            "PRIMARY KEY (run_id, resident_id)"
+        )
+    )
+    session.execute(
+        text(
+            f"ALTER TABLE resident_scores ATTACH PARTITION {partition} "
+            f"FOR VALUES IN ({int(run_id)})"
+        )
+    )
+    # statistics now, or the first tiles' plans are poor until autovacuum gets to the table
+    session.execute(text(f"ANALYZE {partition}"))
 
 
 def write_run_partition(session: Session, run_id: int, frame, *, progress=None) -> None:
@@ -355,17 +507,7 @@ def write_run_partition(session: Session, run_id: int, frame, *, progress=None) 
             copy_arrow_chunks(
                 session, partition, first.column_names, chain([first], chunks), progress=progress
             )
-    session.execute(
-        text(
-            f"ALTER TABLE {partition} ADD CONSTRAINT pk_{partition} "
-            "PRIMARY KEY (run_id, resident_id)"
-        )
-    )
-    session.execute(
-        text(f"ALTER TABLE resident_scores ATTACH PARTITION {partition} FOR VALUES IN ({run_id})")
-    )
-    # statistics now, or the first tiles' plans are poor until autovacuum gets to the table
-    session.execute(text(f"ANALYZE {partition}"))
+    _key_and_attach(session, run_id)
 
 
 def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:

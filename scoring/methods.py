@@ -104,14 +104,26 @@ def score_table(method: str, config, features: pd.DataFrame, labels: pd.Series) 
         scores = scorer.score_samples(features)
     tiers = assign_tiers(scores, *scorer.tier_edges_)  # = scorer.predict, without rescoring
     contributions = contribution_matrix(scorer, features, features.columns, frame=frame)
+    position = features.index.get_indexer(labels.index)
+    metrics = label_metrics(labels.to_numpy(), scores[position], tiers[position])
+    return ScoredTable(scores, tiers, contributions, metrics)
+
+
+def label_metrics(labels: np.ndarray, scores: np.ndarray, tiers: np.ndarray) -> dict:
+    """Return a run's metrics on its labelled residents.
+
+    Counts of labels and positives; ROC AUC and high-tier precision and recall when both
+    labels occur. ``scores`` and ``tiers`` are those of the labelled residents, in the
+    labels' order (a chunked rescore gathers them chunk by chunk, issue 15).
+    """
+    labels = np.asarray(labels)
     metrics: dict = {"labelled": int(len(labels)), "positives": int(labels.sum())}
-    if labels.nunique() == 2:
-        position = features.index.get_indexer(labels.index)
-        metrics["roc_auc_on_labels"] = float(roc_auc_score(labels, scores[position]))
-        precision, recall = high_tier_precision_recall(labels.to_numpy(), tiers[position])
+    if len(np.unique(labels)) == 2:
+        metrics["roc_auc_on_labels"] = float(roc_auc_score(labels, scores))
+        precision, recall = high_tier_precision_recall(labels, np.asarray(tiers))
         metrics["high_precision_on_labels"] = precision
         metrics["high_recall_on_labels"] = recall
-    return ScoredTable(scores, tiers, contributions, metrics)
+    return metrics
 
 
 def rescore_row(method: str, config, features: pd.DataFrame) -> tuple[float, int, np.ndarray]:

@@ -278,7 +278,17 @@ def demo_load(demo_dir: Path, seed: int, scale: int, region: str) -> None:
     is_flag=True,
     help="Publish the run: the map, the planner and the field pages use it (docs/publishing.md).",
 )
-def score(method, config_path, as_of, created_by, progress, unless_scored, publish) -> None:
+@click.option(
+    "--chunk-rows",
+    default=1_000_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Residents read, scored and written at a time: the rescore's memory is bounded by it "
+    "(issue 15); any size stores the same run.",
+)
+def score(
+    method, config_path, as_of, created_by, progress, unless_scored, publish, chunk_rows
+) -> None:
     """Score every active resident, store the run, print per tier the count and overdue.
 
     The run is a draft unless --publish is given (``visitmap runs publish ID`` later).
@@ -334,6 +344,7 @@ def score(method, config_path, as_of, created_by, progress, unless_scored, publi
                 follow_up=settings.follow_up(),
                 progress=bar,
                 publish=publish,
+                chunk_rows=chunk_rows,
             )
         except VisitmapError as exc:
             raise click.ClickException(str(exc)) from exc

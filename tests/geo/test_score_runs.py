@@ -402,3 +402,53 @@ def test_a_new_run_keeps_the_forms_next_date_and_the_unreachable_retry(demo):
     assert third.loc[planned_ext, "next_due_on"] == dt.date(2026, 10, 31) + dt.timedelta(
         days={0: 182, 1: 91, 2: 30}[tier]
     )
+
+
+@pytest.mark.parametrize("method", ["additive", "weighted"])
+def test_a_chunked_rescore_stores_the_run_a_one_chunk_rescore_stores(demo, method):
+    """Issue 15: the rescore reads, scores and writes chunks of residents in id order, so its
+    memory is bounded by the chunk; any chunk size stores the same rows, counts and digest."""
+    previous = _run(demo)  # a published run: previous tiers and tier_since carry over
+
+    def run(chunk_rows):
+        return score_residents(
+            demo, Scope.everything(), method=method, config=default_config(), as_of=AS_OF,
+            created_by="test", chunk_rows=chunk_rows,
+        )  # fmt: skip
+
+    whole, chunked = run(10**9), run(7)
+    assert previous.stored.run_id < whole.stored.run_id < chunked.stored.run_id
+    columns = "score, tier, next_due_on, features, contributions, tier_since"
+    rows = [
+        demo.execute(
+            text(f"SELECT resident_id, {columns} FROM resident_scores WHERE run_id = :r "
+                 "ORDER BY resident_id"),
+            {"r": result.stored.run_id},
+        ).all()
+        for result in (whole, chunked)
+    ]  # fmt: skip
+    assert len(rows[0]) > 2000 and rows[0] == rows[1]
+    assert chunked.stored.inputs_digest == whole.stored.inputs_digest
+    assert chunked.stored.tier_counts == whole.stored.tier_counts
+    assert (chunked.moved_into_high, chunked.overdue_counts, chunked.labelled) == (
+        whole.moved_into_high,
+        whole.overdue_counts,
+        whole.labelled,
+    )
+    records = [
+        demo.execute(
+            text("SELECT metrics, input_counts, tier_counts FROM score_runs WHERE id = :r"),
+            {"r": result.stored.run_id},
+        ).one()
+        for result in (whole, chunked)
+    ]
+    assert records[0] == records[1] and records[0][0]["labelled"] > 0
+    aggregates = [
+        demo.execute(
+            text("""SELECT area_id, tier, due_on, residents FROM run_area_due_counts
+            WHERE run_id = :r ORDER BY 1, 2, 3"""),
+            {"r": result.stored.run_id},
+        ).all()
+        for result in (whole, chunked)
+    ]
+    assert aggregates[0] == aggregates[1]

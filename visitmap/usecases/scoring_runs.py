@@ -10,29 +10,36 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from geo.features import load_features
 from geo.scope import Scope
 from geo.score_runs import (
     Publication,
+    RunWriter,
     StoredRun,
     labels_of,
     publish_run,
     published_run_id,
-    store_run,
     visits_since_run,
 )
 from geo.settings import today_in_seoul
 from scoring.additive import load_model
 from scoring.cadence import FollowUp, due_dates, tier_since
 from scoring.config import config_to_dict
-from scoring.methods import score_table
+from scoring.methods import label_metrics, score_table
 from visitmap.errors import Conflict
 from visitmap.usecases.blind_spots import refresh_blind_spots
 from visitmap.usecases.hotspots import refresh_hotspots
 from visitmap.usecases.visits import rescore_resident
 from visitmap.vocab import TIER_NAMES
+
+#: Residents scored at a time by default (issue 15): the rescore holds one chunk's features,
+#: scores and contributions, so its memory is bounded by this, not by the city (1.75 GB peak
+#: for the 982,686 residents of the 1M Seoul demo in one chunk). At a million and below the
+#: whole city is one chunk, as before.
+SCORE_CHUNK_ROWS = 1_000_000
 
 
 class NothingToScore(Conflict):
@@ -65,6 +72,7 @@ def score_residents(
     follow_up: FollowUp | None = None,
     progress=None,
     publish: bool = False,
+    chunk_rows: int = SCORE_CHUNK_ROWS,
 ) -> ScoringResult:
     """Score the active residents in ``scope`` at ``as_of`` and store the run.
 
@@ -100,6 +108,10 @@ def score_residents(
         Publish the run as well (by ``created_by``); else it is stored as a draft, and the
         map, the planner and the field pages keep the published run (docs/publishing.md).
         The run's previous run, against which tiers moved, is the published run.
+    chunk_rows : int, optional
+        Residents read, scored and written at a time, in id order (:data:`SCORE_CHUNK_ROWS`):
+        the rescore's memory is bounded by it. Any chunk size stores the same run. The
+        learned method (``"model"``) trains on every labelled resident: one chunk.
 
     Returns
     -------
@@ -112,13 +124,6 @@ def score_residents(
     """
     previous = published_run_id(session)
     cadence = config.cadence.by_code()
-    table = load_features(
-        session, scope, as_of=as_of, previous_run_id=previous, cadence_days=cadence
-    )
-    if table.features.empty:
-        raise NothingToScore("no active residents in scope to score")
-    labelled = labels_of(table)
-    scored = score_table(method, config, table.features, labelled)
     parameters = {
         "method": method,
         "config": config_to_dict(config),
@@ -128,41 +133,84 @@ def score_residents(
         "scope": None if scope.is_everything else sorted(scope.area_codes or []),
         "follow_up": asdict(FollowUp() if follow_up is None else follow_up),
     }
-    since = run_tier_since(table, scored.tiers)
-    next_due = due_dates(
-        scored.tiers,
-        table.context,
-        as_of=table.as_of,
-        tier_since=since,
-        cadence=cadence,
-        first_visit=config.first_visit,
-        follow_up=follow_up,
+    # the learned model trains on every labelled resident at once: one chunk (issue 15)
+    ranges = _id_ranges(session, None if method == "model" else chunk_rows)
+    writer = RunWriter(
+        session, method=method, config_version=version_of(method, config),
+        parameters=parameters, created_by=created_by, scope=scope, previous_run_id=previous,
+        as_of=as_of, progress=progress,
+    )  # fmt: skip
+    moved, overdue = 0, dict.fromkeys(TIER_NAMES.values(), 0)
+    labels, label_scores, label_tiers = [], [], []
+    for id_range in ranges:
+        table = load_features(
+            session, scope, as_of=as_of, previous_run_id=previous, cadence_days=cadence,
+            id_range=id_range,
+        )  # fmt: skip
+        if table.features.empty:
+            continue
+        labelled = labels_of(table)
+        scored = score_table(method, config, table.features, labelled)
+        since = run_tier_since(table, scored.tiers)
+        next_due = due_dates(
+            scored.tiers,
+            table.context,
+            as_of=table.as_of,
+            tier_since=since,
+            cadence=cadence,
+            first_visit=config.first_visit,
+            follow_up=follow_up,
+        )
+        writer.write(
+            table, scores=scored.scores, tiers=scored.tiers, contributions=scored.contributions,
+            next_due=next_due, tier_since=since,
+        )  # fmt: skip
+        position = table.features.index.get_indexer(labelled.index)
+        labels.append(labelled.to_numpy())
+        label_scores.append(scored.scores[position])
+        label_tiers.append(scored.tiers[position])
+        # who moved into high: the previous tiers came with the features (= run_changes,
+        # without reading both runs back: ~4.5 s at a million residents)
+        was_high = table.context["previous_tier"].to_numpy(dtype=float) == 2
+        moved += int(((scored.tiers == 2) & ~was_high).sum()) if previous is not None else 0
+        for name, n in overdue_by_tier(scored.tiers, next_due, as_of=table.as_of).items():
+            overdue[name] += n
+        del table, scored, next_due, since  # one chunk in memory at a time
+    if writer.rows == 0:
+        raise NothingToScore("no active residents in scope to score")
+    metrics = label_metrics(
+        np.concatenate(labels), np.concatenate(label_scores), np.concatenate(label_tiers)
     )
-    stored = store_run(
-        session,
-        table,
-        scores=scored.scores,
-        tiers=scored.tiers,
-        contributions=scored.contributions,
-        method=method,
-        config_version=version_of(method, config),
-        parameters=parameters,
-        created_by=created_by,
-        scope=scope,
-        previous_run_id=previous,
-        metrics=scored.metrics,
-        next_due=next_due,
-        progress=progress,
-        tier_since=since,
-    )
-    # who moved into high: the previous tiers came with the features (= run_changes, without
-    # reading both runs back: ~4.5 s at a million residents)
-    was_high = table.context["previous_tier"].to_numpy(dtype=float) == 2
-    moved = int(((scored.tiers == 2) & ~was_high).sum()) if previous is not None else 0
-    overdue = overdue_by_tier(scored.tiers, next_due, as_of=table.as_of)
+    stored = writer.finish(metrics)
     if publish:
         publish_run(session, stored.run_id, created_by)
-    return ScoringResult(stored, moved, int(len(labelled)), publish, overdue)
+    return ScoringResult(stored, moved, int(sum(len(x) for x in labels)), publish, overdue)
+
+
+def _id_ranges(session: Session, chunk_rows: int | None) -> list[tuple[int, int]]:
+    """Return closed ranges of residents.id holding ``chunk_rows`` active residents each.
+
+    One range over every id for ``None``. Ranges are in id order, so the run's rows are
+    written in the order a one-chunk run writes them.
+    """
+    if chunk_rows is None:
+        return [(-(2**31), 2**31 - 1)]
+    starts = (
+        session.execute(
+            text("""SELECT id FROM (
+            SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM residents
+            WHERE status = 'active') q
+        WHERE k % :n = 0 ORDER BY id"""),
+            {"n": int(chunk_rows)},
+        )
+        .scalars()
+        .all()
+    )
+    if not starts:
+        return [(-(2**31), 2**31 - 1)]
+    ends = [start - 1 for start in starts[1:]] + [2**31 - 1]
+    pairs = zip(starts, ends, strict=True)
+    return [(-(2**31) if i == 0 else lo, hi) for i, (lo, hi) in enumerate(pairs)]
 
 
 def version_of(method: str, config) -> str:
