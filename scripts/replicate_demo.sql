@@ -44,7 +44,8 @@ BEGIN
         lives_alone, has_disability, registered_on, status, unreachable_since, available_from,
         available_until)
     SELECT id + k * 10000000, external_id || '~' || k, household_id + k * 10000000, name,
-        sha256(coalesce(rrn_hmac, '\x00'::bytea) || convert_to(k::text, 'UTF8')), birth_year,
+        CASE WHEN rrn_hmac IS NOT NULL
+             THEN sha256(rrn_hmac || convert_to(k::text, 'UTF8')) END, birth_year,
         sex, lives_alone, has_disability, registered_on, status, unreachable_since,
         available_from, available_until
     FROM residents WHERE id < 10000000;
