@@ -245,6 +245,17 @@ class AdditiveScorer(BaseScorer):
         """Return the per-feature log-odds of each row (the model's feature order)."""
         return self.model_.contributions(self._validate_predict(X))
 
+    def scores_and_contributions(self, X) -> tuple[np.ndarray, pd.DataFrame]:
+        """Return :meth:`score_samples` and the contributions (columns = features), one pass.
+
+        What a score run needs (:func:`scoring.methods.score_table`): without it the
+        contributions came from the explanation's parts, which word every row's reasons
+        (~8 s of a rescore of a million residents, issue 15).
+        """
+        X_arr = self._validate_predict(X)
+        parts = self.model_.contributions(X_arr)
+        return expit(self.intercept_ + parts.sum(axis=1)), self._raw_frame(X, parts)
+
     def score_samples(self, X) -> np.ndarray:
         """Return ``expit(intercept + sum of contributions)``, in [0, 1]."""
         return expit(self.intercept_ + self.contributions_array(X).sum(axis=1))

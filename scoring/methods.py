@@ -98,7 +98,7 @@ def score_table(method: str, config, features: pd.DataFrame, labels: pd.Series) 
     else:
         scorer.fit(features)
     frame = None
-    if hasattr(scorer, "scores_and_contributions"):  # the weighted index: one pass
+    if hasattr(scorer, "scores_and_contributions"):  # weighted, additive: one pass
         scores, frame = scorer.scores_and_contributions(features)
     else:
         scores = scorer.score_samples(features)
