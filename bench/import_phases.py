@@ -42,7 +42,8 @@ PHASES = [
     (residents, "_check_residents"),
     (base, "area_ids_for_points"),
     (base, "copy_frame"),
-    (residents, "upsert"),
+    (residents, "service_distances"),
+    (residents, "sync"),
 ]
 
 

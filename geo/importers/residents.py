@@ -14,7 +14,7 @@ from eligibility.catalogue import load_catalogue
 from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
 from geo.importers.fields import Field
 from geo.importers.problems import Problem
-from geo.importers.staging import problems_from_query, upsert
+from geo.importers.staging import problems_from_query, sync
 from geo.service_distances import (
     SERVICE_DISTANCE_COLUMNS,
     read_facility_points,
@@ -261,10 +261,10 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     )
     if problems or check_only:
         return WriteResult(problems=problems)
-    h_ins, h_upd = upsert(
+    h_ins, h_upd = sync(
         session,
         target="households",
-        key=["external_id"],
+        key="external_id",
         columns=[
             "area_id",
             "size",
@@ -282,10 +282,10 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
                       COALESCE(string_to_array(NULLIF(receiving, ''), ';'), '{{}}')::text[]
                       FROM stage_residents ORDER BY household_id, row_no""",
     )
-    r_ins, r_upd = upsert(
+    r_ins, r_upd = sync(
         session,
         target="residents",
-        key=["external_id"],
+        key="external_id",
         columns=[
             "household_id",
             "name",
@@ -299,8 +299,7 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         ],
         select_sql="""SELECT s.resident_id, h.id, s.name, decode(s.rrn_hmac, 'hex'),
                       s.birth_year, s.sex, s.lives_alone, s.disability, s.registered_on, s.status
-                      FROM stage_residents s JOIN households h ON h.external_id = s.household_id
-                      ORDER BY s.row_no""",
+                      FROM stage_residents s JOIN households h ON h.external_id = s.household_id""",
     )
     return WriteResult(
         r_ins, r_upd, extra={"households inserted": h_ins, "households updated": h_upd}
