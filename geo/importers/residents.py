@@ -147,7 +147,7 @@ def _check_residents(
     for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
         values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
         if column == "receiving":  # the same programmes in any order and case agree
-            values = parsed[column].map(lambda v: ";".join(receiving_codes(v)))
+            values = joined_receiving(parsed[column])
         first = values.groupby(household, sort=False).transform("first")
         first_pos = (
             pd.Series(np.arange(len(parsed)), index=parsed.index)
@@ -177,22 +177,35 @@ def receiving_codes(value) -> list[str]:
     return sorted({part.strip().lower() for part in value.split(";") if part.strip()})
 
 
+def joined_receiving(cells: pd.Series) -> pd.Series:
+    """Return each ``receiving`` cell as its sorted codes joined by ``;`` (missing: ``""``).
+
+    Splits each distinct cell once: a file holds a few distinct combinations of programmes.
+    """
+    values = cells.astype(object).where(cells.notna(), None)
+    joined = {v: ";".join(receiving_codes(v)) for v in pd.unique(values.to_numpy())}
+    return pd.Series([joined[v] for v in values.to_numpy()], index=cells.index, dtype=object)
+
+
 def _receiving_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
     """Check that every code of ``receiving`` is a programme of the eligibility catalogue."""
     known = load_catalogue().codes
-    problems = []
-    for row, value in parsed["receiving"].dropna().items():
-        unknown = [code for code in receiving_codes(value) if code not in known]
-        if unknown:
-            problems.append(
-                Problem(
-                    label,
-                    int(row),
-                    "receiving",
-                    f"unknown programme {unknown[0]!r} (known: {', '.join(known)})",
-                )
-            )
-    return problems
+    cells = parsed["receiving"].dropna()
+    unknown = {}
+    for value in pd.unique(cells.to_numpy(dtype=object)):
+        found = [code for code in receiving_codes(value) if code not in known]
+        if found:
+            unknown[value] = found[0]
+    return [
+        Problem(
+            label,
+            int(row),
+            "receiving",
+            f"unknown programme {unknown[value]!r} (known: {', '.join(known)})",
+        )
+        for row, value in cells.items()
+        if value in unknown
+    ]
 
 
 def _registration_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
@@ -221,11 +234,15 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     frame = batch.frame.copy()
     rrn = frame.pop("rrn") if "rrn" in frame else pd.Series(None, index=frame.index, dtype=object)
-    frame["rrn_hmac"] = rrn.map(
-        lambda v: rrn_hmac(v, batch.rrn_key) if isinstance(v, str) and v else None
-    )
+    key = batch.rrn_key
+    frame["rrn_hmac"] = [
+        hmac.digest(key, v.replace("-", "").encode("ascii"), "sha256").hex()
+        if isinstance(v, str) and v
+        else None
+        for v in rrn.to_numpy(dtype=object)
+    ]
     del rrn
-    frame["receiving"] = frame["receiving"].map(lambda v: ";".join(receiving_codes(v)))
+    frame["receiving"] = joined_receiving(frame["receiving"])
     if "status" not in frame or frame["status"].isna().any():
         frame["status"] = frame.get("status", pd.Series(None, index=frame.index)).fillna("active")
     kinds = _kinds(
@@ -243,10 +260,14 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     )
     kinds["rrn_hmac"] = "text"
     session = batch.session
+    # once per household (its first row): members share the point
     lon, lat = batch.coords()
-    distances = service_distances(read_facility_points(session), lon, lat)
+    household, firsts = pd.factorize(frame["household_id"])
+    first_row = np.zeros(len(firsts), dtype=np.int64)
+    first_row[household[::-1]] = np.arange(len(household))[::-1]
+    distances = service_distances(read_facility_points(session), lon[first_row], lat[first_row])
     for column, values in distances.items():
-        frame[column] = values
+        frame[column] = values[household]
         kinds[column] = "float"
     problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
     problems += problems_from_query(

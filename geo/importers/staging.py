@@ -101,12 +101,16 @@ def area_ids_for_points(session: Session, lon: np.ndarray, lat: np.ndarray) -> n
         return None
     ids = np.array([r[0] for r in rows])
     tree = shapely.STRtree(shapely.from_wkb([bytes(r[1]) for r in rows]))
-    points = shapely.points(lon, lat)
+    # once per distinct point: members of a household share one
+    distinct, inverse = np.unique(
+        np.asarray(lon, dtype=float) + 1j * np.asarray(lat, dtype=float), return_inverse=True
+    )
+    points = shapely.points(distinct.real, distinct.imag)
     point_index, area_index = tree.query(points, predicate="intersects")
     first = np.full(len(points), len(ids))
     np.minimum.at(first, point_index, area_index)  # smallest code wins
     found = first < len(ids)
-    return np.where(found, ids[np.minimum(first, len(ids) - 1)], -1)
+    return np.where(found, ids[np.minimum(first, len(ids) - 1)], -1)[inverse.ravel()]
 
 
 def point_area_problems(
