@@ -128,7 +128,7 @@ def run(url: str, path: Path, *, fresh: bool) -> None:
         print(f"  {name:<22} {seconds:6.2f} s")
     for name in [name for _, name in PHASES if name not in spent]:
         print(f"  {name:<22} not called (a phase renamed or gone? update PHASES)")
-    for seconds, statement in sorted(statements, reverse=True)[:3]:
+    for seconds, statement in sorted(statements, reverse=True)[:10]:
         print(f"  sql {seconds:6.2f} s  {statement}")
     engine.dispose()
 

@@ -353,8 +353,14 @@ def read_table(
 
 
 def _read_geo(
-    path: Path, label: str, geometry: str | None, given_crs: CRS | None
+    path: Path,
+    label: str,
+    geometry: str | None,
+    given_crs: CRS | None,
+    *,
+    allow_plain: bool = True,
 ) -> tuple[SourceTable | None, list[Problem]]:
+    """Read a GeoJSON or GeoPackage; ``allow_plain=False`` reads a plain GeoJSON with GDAL too."""
     declared = None
     if path.suffix.lower() in (".geojson", ".json"):
         data = path.read_bytes()
@@ -364,7 +370,8 @@ def _read_geo(
         declared, problems = _geojson_declared_crs(data, label)
         if problems:
             return None, problems
-    plain = _plain_geojson(data) if path.suffix.lower() != ".gpkg" else None
+    geojson = path.suffix.lower() in (".geojson", ".json")
+    plain = _plain_geojson(data) if geojson and allow_plain else None
     if plain is not None:
         attributes, geoms = plain
         gdf = gpd_crs = None
