@@ -9,6 +9,7 @@ import hmac
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 
 from eligibility.catalogue import load_catalogue
 from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
@@ -231,6 +232,38 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+def household_distances(
+    session, household_ids, lon: np.ndarray, lat: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Return the service distances of each household at its lon/lat point.
+
+    A stored household at the same point keeps its stored distances (the facilities
+    importer refreshes every household when facilities change); the others are computed.
+    """
+    ids = np.asarray(household_ids, dtype=object)
+    stored = session.execute(
+        text(
+            f"SELECT external_id, ST_X(geom), ST_Y(geom), {', '.join(SERVICE_DISTANCE_COLUMNS)} "
+            "FROM households WHERE external_id = ANY(:ids)"
+        ),
+        {"ids": list(ids)},
+    ).all()
+    out = {column: np.full(len(ids), np.nan) for column in SERVICE_DISTANCE_COLUMNS}
+    todo = np.ones(len(ids), dtype=bool)
+    if stored:
+        known = pd.DataFrame(stored, columns=["id", "x", "y", *SERVICE_DISTANCE_COLUMNS])
+        at = pd.Index(ids).get_indexer(known["id"])
+        same = (known["x"].to_numpy() == lon[at]) & (known["y"].to_numpy() == lat[at])
+        for column in SERVICE_DISTANCE_COLUMNS:
+            out[column][at[same]] = known[column].to_numpy(dtype=float)[same]
+        todo[at[same]] = False
+    if todo.any():
+        fresh = service_distances(read_facility_points(session), lon[todo], lat[todo])
+        for column, values in fresh.items():
+            out[column][todo] = values
+    return out
+
+
 def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     frame = batch.frame.copy()
     rrn = frame.pop("rrn") if "rrn" in frame else pd.Series(None, index=frame.index, dtype=object)
@@ -265,7 +298,7 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     household, firsts = pd.factorize(frame["household_id"])
     first_row = np.zeros(len(firsts), dtype=np.int64)
     first_row[household[::-1]] = np.arange(len(household))[::-1]
-    distances = service_distances(read_facility_points(session), lon[first_row], lat[first_row])
+    distances = household_distances(session, firsts, lon[first_row], lat[first_row])
     for column, values in distances.items():
         frame[column] = values[household]
         kinds[column] = "float"
@@ -286,6 +319,7 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         session,
         target="households",
         key="external_id",
+        rows=len(firsts),
         columns=[
             "area_id",
             "size",
@@ -307,6 +341,7 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         session,
         target="residents",
         key="external_id",
+        rows=len(frame),
         columns=[
             "household_id",
             "name",

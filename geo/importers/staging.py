@@ -205,6 +205,7 @@ def sync(
     key: str,
     columns: Iterable[str],
     bulk_min_rows: int | None = None,
+    rows: int | None = None,
 ) -> tuple[int, int]:
     """Write the rows of ``select_sql`` into ``target``: insert new keys, update changed rows.
 
@@ -233,6 +234,10 @@ def sync(
         The columns set on insert and on update.
     bulk_min_rows
         Fewest new rows for the rebuild of indexes (default :data:`BULK_MIN_ROWS`).
+    rows
+        How many rows ``select_sql`` gives at most: into an empty table they are inserted
+        without a comparison, with the rebuild of indexes if they are enough. None: the
+        rows are compared and counted first, as for a table holding rows.
 
     Returns
     -------
@@ -241,6 +246,20 @@ def sync(
     """
     columns = list(columns)
     names = [key, *columns]
+    limit = BULK_MIN_ROWS if bulk_min_rows is None else bulk_min_rows
+    cols = ", ".join(names)
+    if not session.execute(text(f"SELECT EXISTS (SELECT FROM {target})")).scalar_one():
+        # an empty table: every row is new, nothing to compare
+        rebuild = rows is not None and rows >= limit and _owns(session, target)
+        made_again = _drop_secondary(session, target) if rebuild else []
+        inserted = session.execute(
+            text(
+                f"INSERT INTO {target} ({cols}) SELECT * FROM ({select_sql}) AS s({cols}) "
+                f"ORDER BY s.{key}"
+            )
+        ).rowcount
+        _make_again(session, made_again)
+        return inserted, 0
     source = f"sync_{target}"
     session.execute(text(f"DROP TABLE IF EXISTS {source}"))
     session.execute(
@@ -266,24 +285,27 @@ def sync(
     fresh = session.execute(text(f"SELECT count(*) {new_rows}")).scalar_one()
     if not fresh:
         return 0, updated
-    limit = BULK_MIN_ROWS if bulk_min_rows is None else bulk_min_rows
     stored = session.execute(
         text(f"SELECT count(*) FROM (SELECT FROM {target} LIMIT :n) AS t"), {"n": fresh}
     ).scalar_one()
     rebuild = fresh >= limit and stored < fresh and _owns(session, target)
     made_again = _drop_secondary(session, target) if rebuild else []
-    cols = ", ".join(names)
     inserted = session.execute(
         text(
             f"INSERT INTO {target} ({cols}) SELECT {', '.join(f's.{c}' for c in names)} "
             f"{new_rows} ORDER BY s.{key}"
         )
     ).rowcount
-    if made_again:
-        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-        for statement in made_again:
-            session.execute(text(statement))
+    _make_again(session, made_again)
     return inserted, updated
+
+
+def _make_again(session: Session, statements: list[str]) -> None:
+    """Run the statements of :func:`_drop_secondary` that make indexes and constraints again."""
+    if statements:
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        for statement in statements:
+            session.execute(text(statement))
 
 
 def _owns(session: Session, table: str) -> bool:

@@ -24,6 +24,11 @@ import geo.importers.staging as staging
 from geo.demo import generate_demo
 from geo.importers import ImportValidationError, import_file
 from geo.importers.reading import _read_geo
+from geo.service_distances import (
+    SERVICE_DISTANCE_COLUMNS,
+    read_facility_points,
+    service_distances,
+)
 from tests.conftest import TEST_RRN_KEY, count
 
 pytestmark = pytest.mark.db
@@ -64,7 +69,7 @@ def load(session, path: Path):
     return import_file(session, "residents", path, rrn_key=TEST_RRN_KEY, progress=False)
 
 
-def test_first_load_and_row_path_give_identical_tables(db, residents_csv, monkeypatch):
+def test_first_load_and_row_path_give_identical_tables(db, residents_csv, tmp_path, monkeypatch):
     schema = rows(db, SCHEMA)
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 1)
     bulk = load(db, residents_csv)
@@ -77,6 +82,19 @@ def test_first_load_and_row_path_give_identical_tables(db, residents_csv, monkey
     monkeypatch.setattr(staging, "BULK_MIN_ROWS", 10**9)
     plain = load(db, residents_csv)
     assert (plain.inserted, plain.updated, plain.extra) == (bulk.inserted, 0, bulk.extra)
+    assert (rows(db, HOUSEHOLDS_DUMP), rows(db, RESIDENTS_DUMP)) == after_bulk
+    assert rows(db, SCHEMA) == schema
+
+    # a few rows stored already: compared, then the many new ones with the indexes rebuilt
+    db.execute(text("DELETE FROM residents"))
+    db.execute(text("DELETE FROM households"))
+    frame = pd.read_csv(residents_csv, dtype=str, keep_default_na=False)
+    head = tmp_path / "head.csv"
+    frame.iloc[:10].to_csv(head, index=False)
+    load(db, head)
+    monkeypatch.setattr(staging, "BULK_MIN_ROWS", 1)
+    rest = load(db, residents_csv)
+    assert (rest.inserted, rest.updated) == (bulk.inserted - 10, 0)
     assert (rows(db, HOUSEHOLDS_DUMP), rows(db, RESIDENTS_DUMP)) == after_bulk
     assert rows(db, SCHEMA) == schema
 
@@ -99,11 +117,25 @@ def test_reimport_writes_no_row_and_a_change_updates_only_its_rows(
     frame.loc[0, "name"] = "바뀐이름"
     household = frame.loc[5, "household_id"]
     frame.loc[frame["household_id"] == household, "monthly_income_krw"] = "1234567"
+    moved = frame.loc[40, "household_id"]
+    members = frame["household_id"] == moved
+    frame.loc[members, "lon"] = "126.9196951"  # 남가좌1동, a facility's point
+    frame.loc[members, "lat"] = "37.5732669"
     changed = tmp_path / "changed.csv"
     frame.to_csv(changed, index=False)
     result = load(db, changed)
     assert (result.inserted, result.updated) == (0, 1)
-    assert result.extra == {"households inserted": 0, "households updated": 1}
+    assert result.extra == {"households inserted": 0, "households updated": 2}
+    # the moved household's distances are computed for its new point, the others kept
+    stored = db.execute(
+        text(
+            "SELECT nearest_community_centre_m, nearest_senior_or_welfare_m FROM households "
+            "WHERE external_id = :h"
+        ),
+        {"h": moved},
+    ).one()
+    expected = service_distances(read_facility_points(db), [126.9196951], [37.5732669])
+    assert list(stored) == [expected[c][0] for c in SERVICE_DISTANCE_COLUMNS]
     name = db.execute(
         text("SELECT name FROM residents WHERE external_id = :r"),
         {"r": frame.loc[0, "resident_id"]},
