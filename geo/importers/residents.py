@@ -145,18 +145,19 @@ def _check_residents(
     x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
     y_name = {"lon": "lat", "x": "y"}.get(x_name, x_name)
     coord_columns = {"_x": x_name, "_y": y_name}
+    # each row's household, once: codes in order of first appearance (-1: no household)
+    codes, firsts = pd.factorize(household)
+    in_household = codes >= 0
+    _, first_of_code = np.unique(codes[in_household], return_index=True)
+    first_pos = np.arange(len(parsed))
+    first_pos[in_household] = np.flatnonzero(in_household)[first_of_code][codes[in_household]]
     for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
         values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
         if column == "receiving":  # the same programmes in any order and case agree
             values = joined_receiving(parsed[column])
-        first = values.groupby(household, sort=False).transform("first")
-        first_pos = (
-            pd.Series(np.arange(len(parsed)), index=parsed.index)
-            .groupby(household, sort=False)
-            .transform("first")
-        )
+        values = values.to_numpy(dtype=object)
         # rows with a bad cell are reported for that cell only
-        differs = (values != first).to_numpy() & household.notna().to_numpy() & ~bad
+        differs = (values != values[first_pos]) & in_household & ~bad
         shown = coord_columns.get(column, column)
         for i in np.flatnonzero(differs):
             problems.append(
@@ -165,7 +166,7 @@ def _check_residents(
                     rows[i],
                     shown,
                     f"household {household.iat[i]!r} has "
-                    f"a different {shown} on row {rows[first_pos.iat[i]]}",
+                    f"a different {shown} on row {rows[first_pos[i]]}",
                 )
             )
     return _dedupe(problems)
@@ -241,13 +242,16 @@ def household_distances(
     importer refreshes every household when facilities change); the others are computed.
     """
     ids = np.asarray(household_ids, dtype=object)
-    stored = session.execute(
-        text(
-            f"SELECT external_id, ST_X(geom), ST_Y(geom), {', '.join(SERVICE_DISTANCE_COLUMNS)} "
-            "FROM households WHERE external_id = ANY(:ids)"
-        ),
-        {"ids": list(ids)},
-    ).all()
+    columns = ", ".join(SERVICE_DISTANCE_COLUMNS)
+    stored = []
+    if session.execute(text("SELECT EXISTS (SELECT FROM households)")).scalar_one():
+        stored = session.execute(
+            text(
+                f"SELECT external_id, ST_X(geom), ST_Y(geom), {columns} "
+                "FROM households WHERE external_id = ANY(:ids)"
+            ),
+            {"ids": list(ids)},
+        ).all()
     out = {column: np.full(len(ids), np.nan) for column in SERVICE_DISTANCE_COLUMNS}
     todo = np.ones(len(ids), dtype=bool)
     if stored:
