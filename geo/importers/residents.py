@@ -14,6 +14,7 @@ from sqlalchemy import text
 from eligibility.catalogue import load_catalogue
 from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
 from geo.importers.fields import Field
+from geo.importers.first_load import first_load
 from geo.importers.problems import Problem
 from geo.importers.staging import problems_from_query, sync
 from geo.service_distances import (
@@ -306,6 +307,10 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     for column, values in distances.items():
         frame[column] = values[household]
         kinds[column] = "float"
+    if not check_only:
+        done = first_load(batch, frame, first_row, SERVICE_DISTANCE_COLUMNS)
+        if done is not None:
+            return done
     problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
     problems += problems_from_query(
         session,

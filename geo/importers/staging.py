@@ -250,15 +250,15 @@ def sync(
     cols = ", ".join(names)
     if not session.execute(text(f"SELECT EXISTS (SELECT FROM {target})")).scalar_one():
         # an empty table: every row is new, nothing to compare
-        rebuild = rows is not None and rows >= limit and _owns(session, target)
-        made_again = _drop_secondary(session, target) if rebuild else []
+        rebuild = rows is not None and rows >= limit and owns(session, target)
+        made_again = drop_secondary(session, target) if rebuild else []
         inserted = session.execute(
             text(
                 f"INSERT INTO {target} ({cols}) SELECT * FROM ({select_sql}) AS s({cols}) "
                 f"ORDER BY s.{key}"
             )
         ).rowcount
-        _make_again(session, made_again)
+        make_again(session, made_again)
         return inserted, 0
     source = f"sync_{target}"
     session.execute(text(f"DROP TABLE IF EXISTS {source}"))
@@ -288,27 +288,27 @@ def sync(
     stored = session.execute(
         text(f"SELECT count(*) FROM (SELECT FROM {target} LIMIT :n) AS t"), {"n": fresh}
     ).scalar_one()
-    rebuild = fresh >= limit and stored < fresh and _owns(session, target)
-    made_again = _drop_secondary(session, target) if rebuild else []
+    rebuild = fresh >= limit and stored < fresh and owns(session, target)
+    made_again = drop_secondary(session, target) if rebuild else []
     inserted = session.execute(
         text(
             f"INSERT INTO {target} ({cols}) SELECT {', '.join(f's.{c}' for c in names)} "
             f"{new_rows} ORDER BY s.{key}"
         )
     ).rowcount
-    _make_again(session, made_again)
+    make_again(session, made_again)
     return inserted, updated
 
 
-def _make_again(session: Session, statements: list[str]) -> None:
-    """Run the statements of :func:`_drop_secondary` that make indexes and constraints again."""
+def make_again(session: Session, statements: list[str]) -> None:
+    """Run the statements of :func:`drop_secondary` that make indexes and constraints again."""
     if statements:
         session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         for statement in statements:
             session.execute(text(statement))
 
 
-def _owns(session: Session, table: str) -> bool:
+def owns(session: Session, table: str) -> bool:
     """Whether the current role owns ``table`` (needed to drop and make its indexes)."""
     return bool(
         session.execute(
@@ -321,7 +321,7 @@ def _owns(session: Session, table: str) -> bool:
     )
 
 
-def _drop_secondary(session: Session, table: str) -> list[str]:
+def drop_secondary(session: Session, table: str) -> list[str]:
     """Drop ``table``'s indexes, unique and foreign-key constraints except its primary key.
 
     Returns the statements that make them again, indexes and unique constraints first (so the

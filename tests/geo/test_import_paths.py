@@ -1,7 +1,9 @@
 """The fast paths of the residents import write what the plain paths write.
 
-- a first load (indexes, unique constraints and foreign keys dropped and made again) and the
-  row-by-row path give identical tables, and the indexes and constraints come back as they were;
+- a first load into empty tables (COPY straight into them; with many rows, the indexes,
+  unique constraints and foreign keys dropped and made again), the staged path into an empty
+  residents table and the staged path with rows stored give identical tables, and the
+  indexes and constraints come back as they were;
 - a re-import of the same file writes no row (no tuple moves), and a changed file updates
   only the changed rows;
 - a file with a problem found against the database writes nothing and leaves the indexes;
@@ -84,6 +86,17 @@ def test_first_load_and_row_path_give_identical_tables(db, residents_csv, tmp_pa
     assert (plain.inserted, plain.updated, plain.extra) == (bulk.inserted, 0, bulk.extra)
     assert (rows(db, HOUSEHOLDS_DUMP), rows(db, RESIDENTS_DUMP)) == after_bulk
     assert rows(db, SCHEMA) == schema
+    # ids ascend with the external ids, as the staged path's ordered insert gives them
+    for table in ("households", "residents"):
+        ids = [r[0] for r in rows(db, f"SELECT id FROM {table} ORDER BY external_id")]
+        assert ids == sorted(ids)
+
+    # households stored, residents not: the staged path, an ordered insert into residents
+    db.execute(text("DELETE FROM residents"))
+    staged = load(db, residents_csv)
+    assert (staged.inserted, staged.updated) == (bulk.inserted, 0)
+    assert staged.extra == {"households inserted": 0, "households updated": 0}
+    assert (rows(db, HOUSEHOLDS_DUMP), rows(db, RESIDENTS_DUMP)) == after_bulk
 
     # a few rows stored already: compared, then the many new ones with the indexes rebuilt
     db.execute(text("DELETE FROM residents"))
