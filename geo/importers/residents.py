@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from eligibility.catalogue import load_catalogue
+from geo.db import read_query_frame
 from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
 from geo.importers.fields import Field
 from geo.importers.first_load import first_load
@@ -244,21 +245,19 @@ def household_distances(
     """
     ids = np.asarray(household_ids, dtype=object)
     columns = ", ".join(SERVICE_DISTANCE_COLUMNS)
-    stored = []
-    if session.execute(text("SELECT EXISTS (SELECT FROM households)")).scalar_one():
-        stored = session.execute(
-            text(
-                f"SELECT external_id, ST_X(geom), ST_Y(geom), {columns} "
-                "FROM households WHERE external_id = ANY(:ids)"
-            ),
-            {"ids": list(ids)},
-        ).all()
     out = {column: np.full(len(ids), np.nan) for column in SERVICE_DISTANCE_COLUMNS}
     todo = np.ones(len(ids), dtype=bool)
-    if stored:
-        known = pd.DataFrame(stored, columns=["id", "x", "y", *SERVICE_DISTANCE_COLUMNS])
-        at = pd.Index(ids).get_indexer(known["id"])
-        same = (known["x"].to_numpy() == lon[at]) & (known["y"].to_numpy() == lat[at])
+    if session.execute(text("SELECT EXISTS (SELECT FROM households)")).scalar_one():
+        known = read_query_frame(
+            session,
+            f"SELECT external_id, ST_X(geom) AS x, ST_Y(geom) AS y, {columns} "
+            "FROM households WHERE external_id = ANY(%(ids)s)",
+            {"ids": list(ids)},
+            text_columns=("external_id",),
+        )
+        at = pd.Index(ids).get_indexer(known["external_id"])
+        x, y = known["x"].to_numpy(dtype=float), known["y"].to_numpy(dtype=float)
+        same = (x == lon[at]) & (y == lat[at])
         for column in SERVICE_DISTANCE_COLUMNS:
             out[column][at[same]] = known[column].to_numpy(dtype=float)[same]
         todo[at[same]] = False
