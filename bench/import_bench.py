@@ -167,6 +167,8 @@ def run(args: argparse.Namespace) -> None:
             again.append(time_noop(engine, path, settings.rrn_hmac_key))
         results[label] = [statistics.median(t) for t in (ours, again, ogr)]
         print(f"{label}: last import: {summary}")
+        for name, runs in (("first load", ours), ("re-import", again), ("ogr2ogr", ogr)):
+            print(f"{label}: {name} runs (s): {' '.join(f'{t:.2f}' for t in runs)}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     print()

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from sqlalchemy import text
 
 import geo.importers.staging as staging
-from geo.db import copy_arrow
+from geo.db import copy_arrow, read_query_frame
 from geo.importers.base import Batch, WriteResult
 from geo.importers.staging import area_ids_for_points, drop_secondary, make_again, owns
 
@@ -64,31 +65,31 @@ def first_load(
     area_ids = area_ids_for_points(session, lon[first_row], lat[first_row])
     if area_ids is None or (area_ids < 0).any():
         return None  # the staged path reports the points outside every area
-    homes = frame.iloc[first_row]
+    homes = frame.iloc[first_row].reset_index(drop=True)
     points = shapely.set_srid(shapely.points(lon[first_row], lat[first_row]), 4326)
     receiving = homes["receiving"].fillna("").to_numpy(dtype=object)
     households = pd.DataFrame(
         {
-            **{c: homes[s].to_numpy() for c, s in HOUSEHOLD_SOURCE.items()},
+            **{c: homes[s].array for c, s in HOUSEHOLD_SOURCE.items()},
             "area_id": area_ids,
             "geom": shapely.to_wkb(points, hex=True, include_srid=True),
             **{c: homes[c].to_numpy(dtype=float) for c in distance_columns},
             "receiving_programmes": ["{" + r.replace(";", ",") + "}" for r in receiving],
         }
     )
-    households = households.iloc[np.argsort(households["external_id"].to_numpy(dtype=object))]
     _copy(session, "households", households)
-    ids = dict(session.execute(text("SELECT external_id, id FROM households")).all())
-    hmacs = frame["rrn_hmac"].to_numpy(dtype=object)
+    ids = read_query_frame(
+        session, "SELECT external_id, id FROM households", text_columns=("external_id",)
+    )
+    at = pd.Index(ids["external_id"]).get_indexer(frame["household_id"])
     residents = pd.DataFrame(
         {
-            **{c: frame[s].to_numpy() for c, s in RESIDENT_SOURCE.items()},
-            "household_id": frame["household_id"].map(ids).to_numpy(dtype=np.int64),
-            "rrn_hmac": ["\\x" + h if isinstance(h, str) else None for h in hmacs],
+            **{c: frame[s].array for c, s in RESIDENT_SOURCE.items()},
+            "household_id": ids["id"].to_numpy(dtype=np.int64)[at],
         }
     )
-    residents = residents.iloc[np.argsort(residents["external_id"].to_numpy(dtype=object))]
-    _copy(session, "residents", residents)
+    hmacs = pa.array(frame["rrn_hmac"], type=pa.string(), from_pandas=True)
+    _copy(session, "residents", residents, rrn_hmac=pc.utf8_replace_slice(hmacs, 0, 0, "\\x"))
     return WriteResult(
         len(residents),
         0,
@@ -96,9 +97,18 @@ def first_load(
     )
 
 
-def _copy(session, target: str, frame: pd.DataFrame) -> None:
-    """COPY ``frame`` into ``target``, around a rebuild of its indexes when the rows are many."""
+def _copy(session, target: str, frame: pd.DataFrame, **more: pa.Array) -> None:
+    """COPY ``frame`` (and the columns ``more``) into ``target`` in ``external_id`` order.
+
+    The order is the code-point order of the text, the order of the database's C collation
+    that the staged path's ``ORDER BY`` follows. The indexes are rebuilt around the COPY when
+    the rows are many.
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name, values in more.items():
+        table = table.append_column(name, values)
+    table = table.take(pc.sort_indices(table, [("external_id", "ascending")]))
     rebuild = len(frame) >= staging.BULK_MIN_ROWS and owns(session, target)
     made_again = drop_secondary(session, target) if rebuild else []
-    copy_arrow(session, target, pa.Table.from_pandas(frame, preserve_index=False))
+    copy_arrow(session, target, table)
     make_again(session, made_again)
