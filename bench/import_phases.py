@@ -50,6 +50,7 @@ PATHS = {
     # tables empty: COPY straight into households and residents (geo/importers/first_load.py)
     "first load": [
         (first_load, "_copy"),
+        (residents, "first_load"),
         (first_load, "area_ids_for_points"),
     ],
     # rows stored: staging table, comparison, writes of what changed
