@@ -5,7 +5,9 @@
 
 Imports FILE as `residents` into the benchmark database made by bench/import_bench.py
 (``visitmap_bench``; run that first), timing each phase and the slowest SQL statements.
-``--fresh`` empties residents and households first (a first import; else a re-import).
+``--fresh`` empties residents and households first (a first import, which takes the "first
+load" path; else a re-import, the "staged" path). Prints the path, each phase's seconds and
+the slowest SQL statements.
 ``--tiny`` needs no FILE: it makes the database itself (areas and facilities), generates 200
 residents, imports them fresh and drops the database afterwards.
 """
@@ -22,6 +24,7 @@ from sqlalchemy import event, text
 
 import geo.importers as importers
 import geo.importers.base as base
+import geo.importers.first_load as first_load
 import geo.importers.kinds as kinds
 import geo.importers.residents as residents
 from geo.db import make_engine, session_scope
@@ -36,14 +39,27 @@ from _scratch import (
     load_areas_and_facilities,
 )
 
+#: Phases of every import (module, function), then those of each path.
 PHASES = [
     (importers, "read_table"),
     (importers, "_parse"),
     (residents, "_check_residents"),
-    (base, "area_ids_for_points"),
-    (base, "copy_frame"),
-    (residents, "upsert"),
+    (residents, "household_distances"),  # computed for new or moved households only
 ]
+PATHS = {
+    # tables empty: COPY straight into households and residents (geo/importers/first_load.py)
+    "first load": [
+        (first_load, "_copy"),
+        (residents, "first_load"),
+        (first_load, "area_ids_for_points"),
+    ],
+    # rows stored: staging table, comparison, writes of what changed
+    "staged": [
+        (residents, "sync"),
+        (base, "area_ids_for_points"),
+        (base, "copy_frame"),
+    ],
+}
 
 
 TINY_ROWS = 200
@@ -88,7 +104,7 @@ def run(url: str, path: Path, *, fresh: bool) -> None:
 
         setattr(module, name, wrapper)
 
-    for module, name in PHASES:
+    for module, name in PHASES + [phase for phases in PATHS.values() for phase in phases]:
         timed(module, name)
     spec = kinds.SPECS["residents"]
     kinds.SPECS["residents"] = kinds.ImportSpec(
@@ -123,11 +139,14 @@ def run(url: str, path: Path, *, fresh: bool) -> None:
     total = time.perf_counter() - start
     print(result)
     print(f"total {total:.2f} s")
+    path = next((p for p, phases in PATHS.items() if phases[0][1] in spent), "none")
+    print(f"path: {path}")
     for name, seconds in spent.items():
         print(f"  {name:<22} {seconds:6.2f} s")
-    for name in [name for _, name in PHASES if name not in spent]:
+    expected = PHASES + PATHS.get(path, [])
+    for name in [name for _, name in expected if name not in spent] + ([path] * (path == "none")):
         print(f"  {name:<22} not called (a phase renamed or gone? update PHASES)")
-    for seconds, statement in sorted(statements, reverse=True)[:3]:
+    for seconds, statement in sorted(statements, reverse=True)[:10]:
         print(f"  sql {seconds:6.2f} s  {statement}")
     engine.dispose()
 

@@ -9,12 +9,15 @@ import hmac
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import text
 
 from eligibility.catalogue import load_catalogue
+from geo.db import read_query_frame
 from geo.importers.base import Batch, WriteResult, _id, _kinds, _stage
 from geo.importers.fields import Field
+from geo.importers.first_load import first_load
 from geo.importers.problems import Problem
-from geo.importers.staging import problems_from_query, upsert
+from geo.importers.staging import problems_from_query, sync
 from geo.service_distances import (
     SERVICE_DISTANCE_COLUMNS,
     read_facility_points,
@@ -144,18 +147,19 @@ def _check_residents(
     x_name = "lon" if "lon" in raw else "x" if "x" in raw else "wkt" if "wkt" in raw else "geometry"
     y_name = {"lon": "lat", "x": "y"}.get(x_name, x_name)
     coord_columns = {"_x": x_name, "_y": y_name}
+    # each row's household, once: codes in order of first appearance (-1: no household)
+    codes, firsts = pd.factorize(household)
+    in_household = codes >= 0
+    _, first_of_code = np.unique(codes[in_household], return_index=True)
+    first_pos = np.arange(len(parsed))
+    first_pos[in_household] = np.flatnonzero(in_household)[first_of_code][codes[in_household]]
     for column in HOUSEHOLD_COLUMNS + ("_x", "_y"):
         values = parsed[column].astype(object).where(parsed[column].notna(), "<empty>")
         if column == "receiving":  # the same programmes in any order and case agree
-            values = parsed[column].map(lambda v: ";".join(receiving_codes(v)))
-        first = values.groupby(household, sort=False).transform("first")
-        first_pos = (
-            pd.Series(np.arange(len(parsed)), index=parsed.index)
-            .groupby(household, sort=False)
-            .transform("first")
-        )
+            values = joined_receiving(parsed[column])
+        values = values.to_numpy(dtype=object)
         # rows with a bad cell are reported for that cell only
-        differs = (values != first).to_numpy() & household.notna().to_numpy() & ~bad
+        differs = (values != values[first_pos]) & in_household & ~bad
         shown = coord_columns.get(column, column)
         for i in np.flatnonzero(differs):
             problems.append(
@@ -164,7 +168,7 @@ def _check_residents(
                     rows[i],
                     shown,
                     f"household {household.iat[i]!r} has "
-                    f"a different {shown} on row {rows[first_pos.iat[i]]}",
+                    f"a different {shown} on row {rows[first_pos[i]]}",
                 )
             )
     return _dedupe(problems)
@@ -177,22 +181,35 @@ def receiving_codes(value) -> list[str]:
     return sorted({part.strip().lower() for part in value.split(";") if part.strip()})
 
 
+def joined_receiving(cells: pd.Series) -> pd.Series:
+    """Return each ``receiving`` cell as its sorted codes joined by ``;`` (missing: ``""``).
+
+    Splits each distinct cell once: a file holds a few distinct combinations of programmes.
+    """
+    values = cells.astype(object).where(cells.notna(), None)
+    joined = {v: ";".join(receiving_codes(v)) for v in pd.unique(values.to_numpy())}
+    return pd.Series([joined[v] for v in values.to_numpy()], index=cells.index, dtype=object)
+
+
 def _receiving_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
     """Check that every code of ``receiving`` is a programme of the eligibility catalogue."""
     known = load_catalogue().codes
-    problems = []
-    for row, value in parsed["receiving"].dropna().items():
-        unknown = [code for code in receiving_codes(value) if code not in known]
-        if unknown:
-            problems.append(
-                Problem(
-                    label,
-                    int(row),
-                    "receiving",
-                    f"unknown programme {unknown[0]!r} (known: {', '.join(known)})",
-                )
-            )
-    return problems
+    cells = parsed["receiving"].dropna()
+    unknown = {}
+    for value in pd.unique(cells.to_numpy(dtype=object)):
+        found = [code for code in receiving_codes(value) if code not in known]
+        if found:
+            unknown[value] = found[0]
+    return [
+        Problem(
+            label,
+            int(row),
+            "receiving",
+            f"unknown programme {unknown[value]!r} (known: {', '.join(known)})",
+        )
+        for row, value in cells.items()
+        if value in unknown
+    ]
 
 
 def _registration_problems(parsed: pd.DataFrame, label: str) -> list[Problem]:
@@ -218,14 +235,51 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+def household_distances(
+    session, household_ids, lon: np.ndarray, lat: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Return the service distances of each household at its lon/lat point.
+
+    A stored household at the same point keeps its stored distances (the facilities
+    importer refreshes every household when facilities change); the others are computed.
+    """
+    ids = np.asarray(household_ids, dtype=object)
+    columns = ", ".join(SERVICE_DISTANCE_COLUMNS)
+    out = {column: np.full(len(ids), np.nan) for column in SERVICE_DISTANCE_COLUMNS}
+    todo = np.ones(len(ids), dtype=bool)
+    if session.execute(text("SELECT EXISTS (SELECT FROM households)")).scalar_one():
+        known = read_query_frame(
+            session,
+            f"SELECT external_id, ST_X(geom) AS x, ST_Y(geom) AS y, {columns} "
+            "FROM households WHERE external_id = ANY(%(ids)s)",
+            {"ids": list(ids)},
+            text_columns=("external_id",),
+        )
+        at = pd.Index(ids).get_indexer(known["external_id"])
+        x, y = known["x"].to_numpy(dtype=float), known["y"].to_numpy(dtype=float)
+        same = (x == lon[at]) & (y == lat[at])
+        for column in SERVICE_DISTANCE_COLUMNS:
+            out[column][at[same]] = known[column].to_numpy(dtype=float)[same]
+        todo[at[same]] = False
+    if todo.any():
+        fresh = service_distances(read_facility_points(session), lon[todo], lat[todo])
+        for column, values in fresh.items():
+            out[column][todo] = values
+    return out
+
+
 def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     frame = batch.frame.copy()
     rrn = frame.pop("rrn") if "rrn" in frame else pd.Series(None, index=frame.index, dtype=object)
-    frame["rrn_hmac"] = rrn.map(
-        lambda v: rrn_hmac(v, batch.rrn_key) if isinstance(v, str) and v else None
-    )
+    key = batch.rrn_key
+    frame["rrn_hmac"] = [
+        hmac.digest(key, v.replace("-", "").encode("ascii"), "sha256").hex()
+        if isinstance(v, str) and v
+        else None
+        for v in rrn.to_numpy(dtype=object)
+    ]
     del rrn
-    frame["receiving"] = frame["receiving"].map(lambda v: ";".join(receiving_codes(v)))
+    frame["receiving"] = joined_receiving(frame["receiving"])
     if "status" not in frame or frame["status"].isna().any():
         frame["status"] = frame.get("status", pd.Series(None, index=frame.index)).fillna("active")
     kinds = _kinds(
@@ -243,11 +297,19 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     )
     kinds["rrn_hmac"] = "text"
     session = batch.session
+    # once per household (its first row): members share the point
     lon, lat = batch.coords()
-    distances = service_distances(read_facility_points(session), lon, lat)
+    household, firsts = pd.factorize(frame["household_id"])
+    first_row = np.zeros(len(firsts), dtype=np.int64)
+    first_row[household[::-1]] = np.arange(len(household))[::-1]
+    distances = household_distances(session, firsts, lon[first_row], lat[first_row])
     for column, values in distances.items():
-        frame[column] = values
+        frame[column] = values[household]
         kinds[column] = "float"
+    if not check_only:
+        done = first_load(batch, frame, first_row, SERVICE_DISTANCE_COLUMNS)
+        if done is not None:
+            return done
     problems = _stage(batch, "stage_residents", frame, kinds, with_point=True)
     problems += problems_from_query(
         session,
@@ -261,10 +323,11 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
     )
     if problems or check_only:
         return WriteResult(problems=problems)
-    h_ins, h_upd = upsert(
+    h_ins, h_upd = sync(
         session,
         target="households",
-        key=["external_id"],
+        key="external_id",
+        rows=len(firsts),
         columns=[
             "area_id",
             "size",
@@ -282,10 +345,11 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
                       COALESCE(string_to_array(NULLIF(receiving, ''), ';'), '{{}}')::text[]
                       FROM stage_residents ORDER BY household_id, row_no""",
     )
-    r_ins, r_upd = upsert(
+    r_ins, r_upd = sync(
         session,
         target="residents",
-        key=["external_id"],
+        key="external_id",
+        rows=len(frame),
         columns=[
             "household_id",
             "name",
@@ -299,8 +363,7 @@ def _write_residents(batch: Batch, check_only: bool) -> WriteResult:
         ],
         select_sql="""SELECT s.resident_id, h.id, s.name, decode(s.rrn_hmac, 'hex'),
                       s.birth_year, s.sex, s.lives_alone, s.disability, s.registered_on, s.status
-                      FROM stage_residents s JOIN households h ON h.external_id = s.household_id
-                      ORDER BY s.row_no""",
+                      FROM stage_residents s JOIN households h ON h.external_id = s.household_id""",
     )
     return WriteResult(
         r_ins, r_upd, extra={"households inserted": h_ins, "households updated": h_upd}

@@ -50,9 +50,14 @@ def check_import_bench(out: str) -> None:
         row = re.search(rf"^\| {kind} \| (\d+) \| (.+) \|$", out, re.MULTILINE)
         assert row, out
         assert int(row.group(1)) == TINY_ROWS
-        ours, ogr, ratio, noop = (cell.strip() for cell in row.group(2).split("|"))
+        ours, noop, ogr, ratio, noop_ratio = (cell.strip() for cell in row.group(2).split("|"))
         assert float(ours) > 0 and float(ogr) > 0 and float(noop) > 0
-        assert float(ratio.removesuffix("x")) > 0
+        assert float(ratio.removesuffix("x")) > 0 and float(noop_ratio.removesuffix("x")) > 0
+        cpu = re.search(rf"^\| {kind} CPU \| (\d+) \| (.+) \|$", out, re.MULTILINE)
+        assert cpu and int(cpu.group(1)) == TINY_ROWS, out
+        cells = [cell.strip() for cell in cpu.group(2).split("|")]
+        assert len(cells) == 5 or cells[0].startswith("n/a"), out
+    assert number(rf"^load average after: ({NUMBER}) ", out) >= 0
 
 
 def check_import_phases(out: str) -> None:
