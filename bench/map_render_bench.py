@@ -280,15 +280,20 @@ def measure(
         run_id = published_run_id(session)
         if run_id is None:
             raise SystemExit("no published score run: run `visitmap score --publish` first")
-        residents = session.execute(
-            text("SELECT count(*) FROM resident_scores WHERE run_id = :r"), {"r": run_id}
+        residents = session.execute(  # the map's counts: also in a copy without residents
+            text("SELECT coalesce(sum(residents), 0) FROM run_area_due_counts WHERE run_id = :r"),
+            {"r": run_id},
         ).scalar_one()
-        code, name, lat, lon, density = densest_dong(session)
+        dongs = session.execute(text("SELECT count(*) FROM areas")).scalar_one()
+        code, name, lat, lon, density = densest_dong(session) if browser else ("", "", 0, 0, 0)
     print(f"run {run_id}")
     print(f"residents scored: {residents:,}")
-    print(f"densest dong: {name} ({code}) at {lat:.5f}, {lon:.5f}; {density:,.0f} residents/km²")
-    print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}, CPU throttled {THROTTLE}x, zoom {ZOOM}, "
-          f"median of {repeat}")  # fmt: skip
+    print(f"dongs: {dongs:,}")
+    if browser:
+        print(f"densest dong: {name} ({code}) at {lat:.5f}, {lon:.5f}; "
+              f"{density:,.0f} residents/km²")  # fmt: skip
+        print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}, CPU throttled {THROTTLE}x, zoom {ZOOM}, "
+              f"median of {repeat}")  # fmt: skip
 
     variants: list[tuple[str, dict | None]] = []
     old_js, vectorgrid = git_show(before, "webmap/static/map.js"), git_show(before, VECTORGRID)
