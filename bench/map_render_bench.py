@@ -11,11 +11,11 @@ HTML plus every script, stylesheet and icon its tags reference (``src`` and ``hr
 app's own server), in bytes as sent (the app does not compress).
 
 Needs a database with residents and a published score run (the demo: ``make demo``). The app
-is served by waitress in this process; headless Chromium (Playwright, Debian's ``chromium``)
-opens the map at a tablet's size (820 x 1180) with the CPU slowed 4x
-(``Emulation.setCPUThrottlingRate``), signed in with an API token of a leader of all dongs
-(``bench.map``, made if missing; the token is revoked afterwards). Rendering (issue 12), for
-each renderer:
+is served by waitress (8 threads, as ``visitmap serve``) in a process of its own; headless
+Chromium (Playwright, Debian's ``chromium``) opens the map at a tablet's size (820 x 1180) with
+the CPU slowed 4x (``Emulation.setCPUThrottlingRate``), signed in with an API token of a
+leader of all dongs (``bench.map``, made if missing; the token is revoked afterwards).
+Rendering (issue 12), for each renderer:
 
 - page settled: from navigation start to the last activity (a tile's response, a change of
   the page's DOM, a long task) before 1 s with none and no tile pending, at the page's own
@@ -38,11 +38,11 @@ from __future__ import annotations
 import argparse
 import http.client
 import logging
+import multiprocessing
 import re
 import socket
 import statistics
 import subprocess
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -193,6 +193,27 @@ def measure_html(base: str, token: str, clients: list[int], requests: int) -> No
               f"{len(times) / wall:.1f} |", flush=True)  # fmt: skip
 
 
+def serve(url_text: str, today: str, port: int, threads: int) -> None:
+    """Serve the app with waitress on ``port`` until terminated (the bench's server process)."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # 8 clients queue: known
+    app = create_app({"DATABASE_URL": url_text, "TODAY": today, "BASEMAP_URL": ""})
+    create_server(app, host="127.0.0.1", port=port, threads=threads).run()
+
+
+def wait_for(port: int, server, timeout: float = 60) -> None:
+    """Wait until the server process listens on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.is_alive():
+            raise SystemExit("the server process ended before it listened")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server did not listen on {port} within {timeout:.0f} s")
+
+
 def _serve(body: str):
     """A Playwright route handler answering ``body`` as a script."""
 
@@ -304,16 +325,19 @@ def measure(
     variants.append(("canvas", None))
 
     token, token_id = leader_token(engine, BENCH_USER, "map render benchmark")
-    app = create_app({"DATABASE_URL": url_text, "TODAY": today.isoformat(), "BASEMAP_URL": ""})
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
-    threading.Thread(target=server.run, daemon=True).start()
+    # the server in a process of its own, as `visitmap serve` runs: the clients here do not
+    # share its interpreter lock
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(url_text, today.isoformat(), port, threads), daemon=True
+    )
+    server.start()
     base = f"http://127.0.0.1:{port}"
     try:
-        logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # 8 clients queue: known
-        print(f"HTML: waitress with {threads} threads in this process")
+        wait_for(port, server)
+        print(f"HTML: waitress with {threads} threads in a process of its own")
         measure_html(base, token, clients, requests)
         if not browser:
             return
@@ -340,7 +364,8 @@ def measure(
             finally:
                 browser.close()
     finally:  # the all-dongs token never outlives the bench
-        server.close()
+        server.terminate()
+        server.join()
         with session_scope(engine) as session:
             revoke_token(session, token_id)
         engine.dispose()

@@ -26,6 +26,7 @@ import numpy as np
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from folium.plugins import HeatMap
+from markupsafe import Markup
 from shapely.geometry import shape
 
 from geo.analyst_export import SUPPRESS_BELOW
@@ -364,7 +365,12 @@ def _map_html(session, scope, *, run_id, suppress, locale, basemap, state) -> Ca
         html=root.render().replace("<html>", f'<html lang="{locale}">', 1),
         map_name=parts.fmap.get_name(),
         layer_names=parts.layer_names,
-        areas=[{"code": a["code"], "name": a["name"]} for a in parts.areas],
+        area_options=Markup(
+            "".join(
+                Markup('<option value="{}">{}</option>').format(a["code"], a["name"])
+                for a in sorted(parts.areas, key=lambda a: a["name"])
+            )
+        ),
         bins=parts.bins,
     )
 
@@ -433,14 +439,13 @@ def map_page():
     }
     config["tier_labels"] = tier_labels
     run, runs = run_choices(session, run_id, published=published)
-    areas = sorted(kept.areas, key=lambda a: a["name"])
     signals = {k: v[0 if locale == "ko" else 1] for k, v in CRISIS_SIGNAL_KINDS.items()}
     controls = render_template(
         "map_controls.html",
         config=config,
         tiers=style.TIERS,
         tier_labels=tier_labels,
-        areas=areas,
+        area_options=kept.area_options,
         signals=signals,
         choropleth=list(zip(style.CHOROPLETH, kept.bins, strict=True)),
         facility_kinds={

@@ -29,6 +29,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
+from markupsafe import Markup
 
 #: Where each request's ``<head>`` tags and controls go in a kept page.
 HEAD_MARK = "<!--visitmap:head-->"
@@ -49,8 +50,9 @@ class CachedPage:
         Folium's JavaScript name of the map.
     layer_names : dict
         Toggle name -> folium's JavaScript name of the layer.
-    areas : list of dict
-        The dongs drawn, by name: ``code`` and ``name``.
+    area_options : Markup
+        The dong filter's options, one per dong drawn, by name (escaped HTML: a loop over
+        Seoul's 425 dongs in the template took more time than the rest of the page).
     bins : list of float
         The choropleth's class edges.
     """
@@ -58,7 +60,7 @@ class CachedPage:
     html: str
     map_name: str
     layer_names: dict[str, str]
-    areas: list[dict]
+    area_options: Markup
     bins: list[float]
 
     def page(self, head: str, controls: str) -> str:
