@@ -142,9 +142,10 @@ def fetch(base: str, path: str, token: str, connection=None) -> tuple[bytes, flo
     return body, elapsed
 
 
-def first_load(base: str, token: str) -> tuple[int, int, int]:
-    """The page's HTML bytes, the assets' bytes and their number (each asset fetched once)."""
-    page, _ = fetch(base, "/", token)
+def first_load(base: str, token: str) -> tuple[int, int, int, float]:
+    """The page's HTML bytes, the assets' bytes, their number (each fetched once) and the
+    seconds of this first ``GET /`` of the server (nothing kept yet)."""
+    page, first = fetch(base, "/", token)
     assets = []
     for url in ASSET.findall(page.decode()):
         parts = urlsplit(url)
@@ -153,7 +154,7 @@ def first_load(base: str, token: str) -> tuple[int, int, int]:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if path not in assets:
             assets.append(path)
-    return len(page), sum(len(fetch(base, path, token)[0]) for path in assets), len(assets)
+    return len(page), sum(len(fetch(base, path, token)[0]) for path in assets), len(assets), first
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -179,7 +180,8 @@ def page_latency(base: str, token: str, clients: int, requests: int) -> list[flo
 
 def measure_html(base: str, token: str, clients: list[int], requests: int) -> None:
     """Print the page's first load and its HTML latency table."""
-    html_bytes, asset_bytes, assets = first_load(base, token)  # also warms the server
+    html_bytes, asset_bytes, assets, first = first_load(base, token)  # also warms the server
+    print(f"first GET / of the server: {1000 * first:.1f} ms")
     print(f"first load: HTML {html_bytes:,} B + {assets} assets {asset_bytes:,} B "
           f"= {html_bytes + asset_bytes:,} B")  # fmt: skip
     print("| clients | requests | p50 (ms) | p95 (ms) | p99 (ms) | pages/s |")
