@@ -5,6 +5,9 @@ the residents as vector tiles, the filters, the legend and the resident panel. T
 carries per-dong counts, facilities and heat cells, never individual residents: its size
 does not grow with the number of residents.
 
+Folium's part is made once per run, aggregates' state, scope, day and language and kept
+(:mod:`webmap.page_cache`, issue 15); each request adds its own ``<head>`` tags and controls.
+
 The page names the score run it shows (method, configuration, as-of date, published or
 draft); who may look at other runs (:data:`webmap.access.RUN_VIEWERS`) picks one from a list,
 which opens the page with ``?run=ID`` without publishing anything.
