@@ -39,11 +39,10 @@ from webmap import style
 from webmap.access import RUN_VIEWERS
 from webmap.auth import can, current_account
 from webmap.db import get_session
-from webmap.page_cache import CONTROLS_MARK, HEAD_MARK, CachedPage, page_cache
+from webmap.page_cache import CONTROLS_MARK, HEAD_MARK, CachedPage, page_cache, page_state
 from webmap.pages import aggregate_scope, suppress_small_counts
 from webmap.params import parse_int, parse_run, today
 from webmap.safe_html import TextTooltip
-from webmap.tile_cache import cache_state
 
 bp = Blueprint("map", __name__)
 
@@ -388,7 +387,8 @@ def map_page():
     kept (:mod:`webmap.page_cache`); the controls, which name the caller, are made each time.
     """
     session = get_session()
-    published, change = cache_state(session)  # one query: the published run, the tile changes
+    state = page_state(session)  # one query: the published run, tile changes, dongs, facilities
+    published = state[0]
     run_id = parse_run(  # the published run, or ?run= (docs/publishing.md)
         session, parse_int("run", None, minimum=1, maximum=2**31 - 1), published=published
     )
@@ -400,8 +400,7 @@ def map_page():
     }
     suppress = suppress_small_counts()
     cache = page_cache()
-    state = (published, change)
-    cache.sync(*state)
+    cache.sync(state)
     key = (run_id, state, scope, suppress, today(), locale, tuple(basemap.values()),
            request.script_root)  # fmt: skip
     kept = cache.get(key) if cache.enabled else None

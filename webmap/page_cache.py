@@ -12,11 +12,13 @@ The dongs' simplified outlines, the slowest query, are kept apart, per published
 does not move them, so a page made again after a visit reads only the counts.
 
 It stays right without a timeout, as the tile cache does (:mod:`webmap.tile_cache`): every
-request reads the published run and the newest ``tile_changes`` id in one query
-(:func:`webmap.tile_cache.cache_state`), which is part of every key. A newly published run
-clears everything; a recorded visit (it logs a tile change) clears the pages, which are made
-again on their next view, and keeps the outlines. A page made while another request saw a
-newer state is not kept.
+request reads in one query (:func:`page_state`) the published run, the newest ``tile_changes``
+id and a signature of the dongs and of the facilities tables (their row count and the sum of
+a hash of each row's ``xmin``, which any insert or update changes), and the state is part of
+every key. A newly published run or an import of dongs clears everything; a recorded visit
+(it logs a tile change) or an import of facilities clears the pages, which are made again on
+their next view, and keeps the outlines. A page made while another request saw a newer state
+is not kept.
 
 The cache holds at most ``PAGE_CACHE_ENTRIES`` pages (app config, default 32; 0 turns it
 off), least recently used first out.
@@ -30,12 +32,36 @@ from dataclasses import dataclass
 
 from flask import current_app
 from markupsafe import Markup
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.score_runs import PUBLISHED_RUN_SQL
 
 #: Where each request's ``<head>`` tags and controls go in a kept page.
 HEAD_MARK = "<!--visitmap:head-->"
 CONTROLS_MARK = "<!--visitmap:controls-->"
 #: Pages kept when the app's config does not say (``PAGE_CACHE_ENTRIES``).
 DEFAULT_ENTRIES = 32
+#: A table's signature: its rows and their ``xmin`` (a new or updated row has a new one).
+_SIGNATURE = "(SELECT count(*) || ':' || coalesce(sum(hashtext(xmin::text)), 0) FROM {})"
+#: The state a kept page depends on, in one round trip (:func:`page_state`).
+STATE_SQL = (
+    f"SELECT {PUBLISHED_RUN_SQL}, (SELECT max(id) FROM tile_changes), "
+    f"{_SIGNATURE.format('areas')}, {_SIGNATURE.format('facilities')}"
+)
+
+#: (published run, newest tile change, dongs' signature, facilities' signature)
+State = tuple[int | None, int, str, str]
+
+
+def page_state(session: Session) -> State:
+    """Return what kept pages depend on, in one query.
+
+    The published run (None when none), the newest tile change (0 when none) and the
+    signatures of the dongs and of the facilities tables.
+    """
+    published, change, areas, facilities = session.execute(text(STATE_SQL)).one()
+    return published, int(change or 0), areas, facilities
 
 
 @dataclass(frozen=True)
@@ -84,7 +110,7 @@ class PageCache:
         self._lock = threading.Lock()
         self._pages: OrderedDict[tuple, CachedPage] = OrderedDict()
         self._outlines: dict | None = None
-        self._state: tuple[int | None, int] | None = None
+        self._state: State | None = None
         self.hits = 0
         self.misses = 0
 
@@ -97,23 +123,18 @@ class PageCache:
         """Return the number of pages kept."""
         return len(self._pages)
 
-    def sync(self, published: int | None, change: int) -> None:
-        """Bring the cache in step with the published run and the newest tile change.
+    def sync(self, state: State) -> None:
+        """Bring the cache in step with the database's ``state`` (:func:`page_state`).
 
-        Parameters
-        ----------
-        published : int or None
-            The published run now (:func:`webmap.tile_cache.cache_state`).
-        change : int
-            The newest tile change now.
+        A new published run or a new signature of the dongs drops the outlines too.
         """
         with self._lock:
-            if self._state == (published, change):
+            if self._state == state:
                 return
-            if self._state is None or self._state[0] != published:
+            if self._state is None or self._state[0::2] != state[0::2]:
                 self._outlines = None
             self._pages.clear()
-            self._state = (published, change)
+            self._state = state
 
     def get(self, key: tuple) -> CachedPage | None:
         """Return the page kept under ``key``, or None."""
@@ -126,7 +147,7 @@ class PageCache:
             self.hits += 1
             return entry
 
-    def put(self, key: tuple, entry: CachedPage, state: tuple[int | None, int]) -> None:
+    def put(self, key: tuple, entry: CachedPage, state: State) -> None:
         """Keep ``entry`` under ``key`` if the cache is still at ``state`` (the request's)."""
         if not self.enabled:
             return
@@ -138,19 +159,19 @@ class PageCache:
             while len(self._pages) > self.max_entries:
                 self._pages.popitem(last=False)
 
-    def outlines(self, state: tuple[int | None, int]) -> dict | None:
-        """Return the outlines kept for the published run of ``state``, or None."""
+    def outlines(self, state: State) -> dict | None:
+        """Return the outlines kept for the published run and dongs of ``state``, or None."""
         with self._lock:
-            if self._state is None or state[0] != self._state[0]:
+            if self._state is None or state[0::2] != self._state[0::2]:
                 return None
             return self._outlines
 
-    def keep_outlines(self, outlines: dict, state: tuple[int | None, int]) -> None:
-        """Keep the dongs' outlines if the published run is still that of ``state``."""
+    def keep_outlines(self, outlines: dict, state: State) -> None:
+        """Keep the dongs' outlines if the published run and dongs are those of ``state``."""
         if not self.enabled:
             return
         with self._lock:
-            if self._state is not None and state[0] == self._state[0]:
+            if self._state is not None and state[0::2] == self._state[0::2]:
                 self._outlines = outlines
 
 

@@ -1,9 +1,10 @@
 """The map page's cache (webmap.page_cache, issue 15): a kept page is the page the app makes
-without the cache, and a publication or a recorded visit, in this process or another, makes it
-again with what they changed."""
+without the cache, and a publication, a recorded visit or an import of facilities or dongs, in
+this process or another, makes it again with what they changed."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -62,7 +63,7 @@ def normal(response) -> str:
 
 def labels(page: str) -> list[str]:
     """The choropleth's tooltips: each dong's name and high-tier residents per 1,000."""
-    return re.findall(r'"label": "([^"]*)"', page)
+    return [json.loads(f'"{label}"') for label in re.findall(r'"label": "([^"]*)"', page)]
 
 
 def run_of(page: str) -> int:
@@ -143,3 +144,37 @@ def test_a_visit_recorded_elsewhere_makes_the_page_again(apps, runs_db):
     assert run_of(after) == runs_db["published"]
     if tier(rid) != 2:  # its dong has one high-tier resident fewer: the page says so
         assert labels(after) != labels(before)
+
+
+def test_an_import_of_facilities_or_dongs_makes_the_page_again(apps, runs_db):
+    app, _other, plain = apps
+    leader, uncached = app.test_client(), plain.test_client()
+    before = normal(leader.get("/"))
+    with session_scope(runs_db["engine"]) as session:  # what an import of each writes
+        facility, old_facility = session.execute(
+            text("SELECT id, name FROM facilities ORDER BY id LIMIT 1")
+        ).one()
+        area, old_area = session.execute(text("SELECT id, name FROM areas ORDER BY id")).first()
+        session.execute(
+            text("UPDATE facilities SET name = '새 경로당' WHERE id = :id"), {"id": facility}
+        )
+    try:
+        after = normal(leader.get("/"))
+        assert "새 경로당" in after and "새 경로당" not in before
+        assert after == normal(uncached.get("/"))
+        with session_scope(runs_db["engine"]) as session:
+            session.execute(text("UPDATE areas SET name = '새동' WHERE id = :id"), {"id": area})
+        renamed = normal(leader.get("/"))
+        assert '<option value="' in renamed and ">새동</option>" in renamed
+        assert any(label.startswith("새동 ") for label in labels(renamed))
+        assert renamed == normal(uncached.get("/"))
+    finally:
+        with session_scope(runs_db["engine"]) as session:
+            session.execute(
+                text("UPDATE facilities SET name = :name WHERE id = :id"),
+                {"name": old_facility, "id": facility},
+            )
+            session.execute(
+                text("UPDATE areas SET name = :name WHERE id = :id"), {"name": old_area, "id": area}
+            )
+    assert normal(leader.get("/")) == normal(uncached.get("/"))
