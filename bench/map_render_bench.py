@@ -1,14 +1,21 @@
-"""Benchmark: the map page in Chromium with the CPU slowed 4x, residents as SVG vs on canvas.
+"""Benchmark: the map page's HTML over HTTP, its first load, and its rendering in Chromium.
 
     .venv/bin/python bench/map_render_bench.py [--database visitmap] [--repeat 3]
+    .venv/bin/python bench/map_render_bench.py --html-only [--requests 100]  # no browser
     .venv/bin/python bench/map_render_bench.py --tiny   # 200 residents, one run each
 
+The page's HTML (issue 15, point 7): ``GET /`` with 1 and 8 concurrent clients (``--clients``),
+each sending ``--requests`` requests one after the other on its own connection, after one
+request that warms the server; p50, p95 and p99 of the time to the last byte. First load: the
+HTML plus every script, stylesheet and icon its tags reference (``src`` and ``href`` on the
+app's own server), in bytes as sent (the app does not compress).
+
 Needs a database with residents and a published score run (the demo: ``make demo``). The app
-is served by waitress in this process; headless Chromium (Playwright, Debian's ``chromium``)
-opens the map at a tablet's size (820 x 1180) with the CPU slowed 4x
-(``Emulation.setCPUThrottlingRate``), signed in with an API token of a leader of all dongs
-(``bench.map``, made if missing; the token is revoked afterwards). For each renderer it
-measures:
+is served by waitress (8 threads, as ``visitmap serve``) in a process of its own; headless
+Chromium (Playwright, Debian's ``chromium``) opens the map at a tablet's size (820 x 1180) with
+the CPU slowed 4x (``Emulation.setCPUThrottlingRate``), signed in with an API token of a
+leader of all dongs (``bench.map``, made if missing; the token is revoked afterwards).
+Rendering (issue 12), for each renderer:
 
 - page settled: from navigation start to the last activity (a tile's response, a change of
   the page's DOM, a long task) before 1 s with none and no tile pending, at the page's own
@@ -29,11 +36,17 @@ runs once each, and drops it: a check that the bench still runs.
 from __future__ import annotations
 
 import argparse
+import http.client
+import logging
+import multiprocessing
+import re
 import socket
 import statistics
 import subprocess
-import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -109,6 +122,100 @@ def densest_dong(session: Session) -> tuple[str, str, float, float, float]:
     return row.code, row.name, row.lat, row.lon, float(row.density)
 
 
+#: what the page's first load fetches: scripts, stylesheets and icons its tags name
+ASSET = re.compile(r"""<(?:script|link)\b[^>]*?\b(?:src|href)=["']([^"']+)["']""")
+
+
+def fetch(base: str, path: str, token: str, connection=None) -> tuple[bytes, float]:
+    """GET ``path`` with the token; returns the body and the seconds to its last byte."""
+    parts = urlsplit(base)
+    conn = connection or http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    start = time.perf_counter()
+    conn.request("GET", path, headers={"Authorization": f"Bearer {token}"})
+    response = conn.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - start
+    if response.status != 200:
+        raise SystemExit(f"GET {path}: HTTP {response.status}")
+    if connection is None:
+        conn.close()
+    return body, elapsed
+
+
+def first_load(base: str, token: str) -> tuple[int, int, int, float]:
+    """The page's HTML bytes, the assets' bytes, their number (each fetched once) and the
+    seconds of this first ``GET /`` of the server (nothing kept yet)."""
+    page, first = fetch(base, "/", token)
+    assets = []
+    for url in ASSET.findall(page.decode()):
+        parts = urlsplit(url)
+        if parts.netloc and f"{parts.scheme}://{parts.netloc}" != base:
+            continue  # another server's (a base map's): not the app's first load
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if path not in assets:
+            assets.append(path)
+    return len(page), sum(len(fetch(base, path, token)[0]) for path in assets), len(assets), first
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile of ``values`` (share from 0 to 1)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
+
+
+def page_latency(base: str, token: str, clients: int, requests: int) -> list[float]:
+    """Seconds per ``GET /`` of ``clients`` concurrent clients, ``requests`` each."""
+
+    def client(_):
+        parts = urlsplit(base)
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        try:
+            return [fetch(base, "/", token, conn)[1] for _ in range(requests)]
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(clients) as pool:
+        return [t for times in pool.map(client, range(clients)) for t in times]
+
+
+def measure_html(base: str, token: str, clients: list[int], requests: int) -> None:
+    """Print the page's first load and its HTML latency table."""
+    html_bytes, asset_bytes, assets, first = first_load(base, token)  # also warms the server
+    print(f"first GET / of the server: {1000 * first:.1f} ms")
+    print(f"first load: HTML {html_bytes:,} B + {assets} assets {asset_bytes:,} B "
+          f"= {html_bytes + asset_bytes:,} B")  # fmt: skip
+    print("| clients | requests | p50 (ms) | p95 (ms) | p99 (ms) | pages/s |")
+    print("|---|---|---|---|---|---|")
+    for n in clients:
+        start = time.perf_counter()
+        times = page_latency(base, token, n, requests)
+        wall = time.perf_counter() - start
+        p50, p95, p99 = (1000 * percentile(times, q) for q in (0.5, 0.95, 0.99))
+        print(f"| {n} | {len(times)} | {p50:.1f} | {p95:.1f} | {p99:.1f} | "
+              f"{len(times) / wall:.1f} |", flush=True)  # fmt: skip
+
+
+def serve(url_text: str, today: str, port: int, threads: int) -> None:
+    """Serve the app with waitress on ``port`` until terminated (the bench's server process)."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # 8 clients queue: known
+    app = create_app({"DATABASE_URL": url_text, "TODAY": today, "BASEMAP_URL": ""})
+    create_server(app, host="127.0.0.1", port=port, threads=threads).run()
+
+
+def wait_for(port: int, server, timeout: float = 60) -> None:
+    """Wait until the server process listens on ``port``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not server.is_alive():
+            raise SystemExit("the server process ended before it listened")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server did not listen on {port} within {timeout:.0f} s")
+
+
 def _serve(body: str):
     """A Playwright route handler answering ``body`` as a script."""
 
@@ -158,13 +265,37 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--before", default=BEFORE, help=f"git revision of the SVG page ({BEFORE})")
     parser.add_argument("--tiny", action="store_true", help="200 residents, --repeat 1")
+    parser.add_argument("--requests", type=int, default=50, help="GET / per client (50)")
+    parser.add_argument("--clients", default="1,8", help="concurrent clients, e.g. 1,8")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads (8, as serve)")
+    parser.add_argument("--html-only", action="store_true", help="no browser: HTML and bytes")
     args = parser.parse_args()
     today = TINY_AS_OF if args.tiny else today_in_seoul()
     with bench_database(args.database, tiny=args.tiny, score=True, default="visitmap") as url:
-        measure(url, 1 if args.tiny else args.repeat, args.before, today=today)
+        measure(
+            url,
+            1 if args.tiny else args.repeat,
+            args.before,
+            today=today,
+            requests=3 if args.tiny else args.requests,
+            clients=[int(n) for n in args.clients.split(",")],
+            threads=args.threads,
+            browser=not args.html_only,
+        )
 
 
-def measure(url_text: str, repeat: int, before: str, *, today) -> None:
+def measure(
+    url_text: str,
+    repeat: int,
+    before: str,
+    *,
+    today,
+    requests: int,
+    clients: list[int],
+    threads: int,
+    browser: bool,
+) -> None:
+    """Print the page's HTML latency and first load, then (``browser``) its rendering."""
     from playwright.sync_api import sync_playwright
 
     engine = make_engine(url_text)
@@ -172,15 +303,20 @@ def measure(url_text: str, repeat: int, before: str, *, today) -> None:
         run_id = published_run_id(session)
         if run_id is None:
             raise SystemExit("no published score run: run `visitmap score --publish` first")
-        residents = session.execute(
-            text("SELECT count(*) FROM resident_scores WHERE run_id = :r"), {"r": run_id}
+        residents = session.execute(  # the map's counts: also in a copy without residents
+            text("SELECT coalesce(sum(residents), 0) FROM run_area_due_counts WHERE run_id = :r"),
+            {"r": run_id},
         ).scalar_one()
-        code, name, lat, lon, density = densest_dong(session)
+        dongs = session.execute(text("SELECT count(*) FROM areas")).scalar_one()
+        code, name, lat, lon, density = densest_dong(session) if browser else ("", "", 0, 0, 0)
     print(f"run {run_id}")
     print(f"residents scored: {residents:,}")
-    print(f"densest dong: {name} ({code}) at {lat:.5f}, {lon:.5f}; {density:,.0f} residents/km²")
-    print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}, CPU throttled {THROTTLE}x, zoom {ZOOM}, "
-          f"median of {repeat}")  # fmt: skip
+    print(f"dongs: {dongs:,}")
+    if browser:
+        print(f"densest dong: {name} ({code}) at {lat:.5f}, {lon:.5f}; "
+              f"{density:,.0f} residents/km²")  # fmt: skip
+        print(f"viewport {VIEWPORT[0]}x{VIEWPORT[1]}, CPU throttled {THROTTLE}x, zoom {ZOOM}, "
+              f"median of {repeat}")  # fmt: skip
 
     variants: list[tuple[str, dict | None]] = []
     old_js, vectorgrid = git_show(before, "webmap/static/map.js"), git_show(before, VECTORGRID)
@@ -191,14 +327,22 @@ def measure(url_text: str, repeat: int, before: str, *, today) -> None:
     variants.append(("canvas", None))
 
     token, token_id = leader_token(engine, BENCH_USER, "map render benchmark")
-    app = create_app({"DATABASE_URL": url_text, "TODAY": today.isoformat(), "BASEMAP_URL": ""})
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    # the server in a process of its own, as `visitmap serve` runs: the clients here do not
+    # share its interpreter lock
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(url_text, today.isoformat(), port, threads), daemon=True
+    )
+    server.start()
     base = f"http://127.0.0.1:{port}"
     try:
+        wait_for(port, server)
+        print(f"HTML: waitress with {threads} threads in a process of its own")
+        measure_html(base, token, clients, requests)
+        if not browser:
+            return
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
@@ -222,7 +366,8 @@ def measure(url_text: str, repeat: int, before: str, *, today) -> None:
             finally:
                 browser.close()
     finally:  # the all-dongs token never outlives the bench
-        server.close()
+        server.terminate()
+        server.join()
         with session_scope(engine) as session:
             revoke_token(session, token_id)
         engine.dispose()

@@ -5,6 +5,9 @@ the residents as vector tiles, the filters, the legend and the resident panel. T
 carries per-dong counts, facilities and heat cells, never individual residents: its size
 does not grow with the number of residents.
 
+Folium's part is made once per run, aggregates' state, scope, day and language and kept
+(:mod:`webmap.page_cache`, issue 15); each request adds its own ``<head>`` tags and controls.
+
 The page names the score run it shows (method, configuration, as-of date, published or
 draft); who may look at other runs (:data:`webmap.access.RUN_VIEWERS`) picks one from a list,
 which opens the page with ``?run=ID`` without publishing anything.
@@ -23,20 +26,22 @@ from types import SimpleNamespace
 
 import folium
 import numpy as np
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from folium.plugins import HeatMap
+from markupsafe import Markup
 from shapely.geometry import shape
 
 from geo.analyst_export import SUPPRESS_BELOW
-from geo.mapdata.queries import MapData, list_runs, map_data
+from geo.mapdata.queries import MAP_SIMPLIFY_M, MapData, area_outlines, list_runs, map_data
 from visitmap.vocab import CRISIS_SIGNAL_KINDS, FACILITY_KINDS
 from webmap import style
 from webmap.access import RUN_VIEWERS
 from webmap.auth import can, current_account
 from webmap.db import get_session
+from webmap.page_cache import CONTROLS_MARK, HEAD_MARK, CachedPage, page_cache, page_state
 from webmap.pages import aggregate_scope, suppress_small_counts
-from webmap.params import requested_run, today
+from webmap.params import parse_int, parse_run, today
 from webmap.safe_html import TextTooltip
 
 bp = Blueprint("map", __name__)
@@ -148,7 +153,9 @@ def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
     if areas:
         # the dongs' outlines, not their label points: one dong alone (a dong official's, a
         # visitor's) has a single label point, and bounds of no size make Leaflet's view NaN
-        bounds = np.array([shape(json.loads(a["geometry"])).bounds for a in areas])
+        bounds = np.array(
+            [a.get("bounds") or shape(json.loads(a["geometry"])).bounds for a in areas]
+        )
         west, south = bounds[:, 0].min(), bounds[:, 1].min()
         east, north = bounds[:, 2].max(), bounds[:, 3].max()
         fmap.fit_bounds([[float(south), float(west)], [float(north), float(east)]])
@@ -158,7 +165,7 @@ def build_map(data: MapData, *, locale: str, basemap: dict) -> MapParts:
     features = [
         {
             "type": "Feature",
-            "geometry": json.loads(a["geometry"]),
+            "geometry": a.get("geojson") or json.loads(a["geometry"]),
             "properties": {
                 "code": a["code"],
                 "fill": _choropleth_colour(a["high_per_1000"], bins),
@@ -288,7 +295,9 @@ def _run_state(row: dict) -> tuple[str, str]:
     return "draft", gettext("Draft (not published)")
 
 
-def run_choices(session, run_id: int | None) -> tuple[dict | None, list[dict]]:
+def run_choices(
+    session, run_id: int | None, *, published: int | None = -1
+) -> tuple[dict | None, list[dict]]:
     """Return the run the page shows and the runs its caller may pick from.
 
     Parameters
@@ -297,6 +306,8 @@ def run_choices(session, run_id: int | None) -> tuple[dict | None, list[dict]]:
         The request's session.
     run_id : int or None
         The run shown.
+    published : int or None, optional
+        The published run when the caller has just read it (saves a query).
 
     Returns
     -------
@@ -305,9 +316,13 @@ def run_choices(session, run_id: int | None) -> tuple[dict | None, list[dict]]:
         None if there is none; and the newest runs for the run picker (empty for a role that
         may not look at other runs), each with the same keys and ``is_current``.
     """
-    rows = list_runs(session, limit=RUNS_LISTED)
+    rows = list_runs(session, limit=RUNS_LISTED, published=published)
     if run_id is not None and all(row["id"] != run_id for row in rows):
-        rows += [row for row in list_runs(session, limit=10**6) if row["id"] == run_id]
+        rows += [
+            row
+            for row in list_runs(session, limit=10**6, published=published)
+            if row["id"] == run_id
+        ]
     runs = []
     for row in rows:
         state, label = _run_state(row)
@@ -328,23 +343,13 @@ def run_choices(session, run_id: int | None) -> tuple[dict | None, list[dict]]:
     return shown, runs if may_pick else []
 
 
-@bp.get("/")
-def map_page():
-    """Show the map of the latest score run.
-
-    The page carries counts per dong in the caller's scope (every dong for an analyst, small
-    counts hidden), facilities and heat cells; the residents come as vector tiles from
-    ``/tiles``.
-    """
-    session = get_session()
-    scope = aggregate_scope()  # the page carries counts per dong, never a resident
-    locale = str(get_locale())
-    run_id = requested_run(session)  # the published run, or ?run= (docs/publishing.md)
-    basemap = {
-        "url": current_app.config.get("BASEMAP_URL", ""),
-        "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
-    }
-    suppress = suppress_small_counts()
+def _map_html(session, scope, *, run_id, suppress, locale, basemap, state) -> CachedPage:
+    """Build and render the folium map with marks for a request's own parts (page_cache)."""
+    cache = page_cache()
+    outlines = cache.outlines(state) if cache.enabled else None
+    if outlines is None and cache.enabled:
+        outlines = area_outlines(session, simplify_m=MAP_SIMPLIFY_M)
+        cache.keep_outlines(outlines, state)
     data = map_data(
         session,
         scope,
@@ -352,12 +357,67 @@ def map_page():
         today=today(),
         min_heat_residents=SUPPRESS_BELOW if suppress else 1,
         suppress_small=suppress,
+        outlines=outlines,
     )
     parts = build_map(data, locale=locale, basemap=basemap)
-    fmap = parts.fmap
+    root = parts.fmap.get_root()
+    root.header.add_child(folium.Element(HEAD_MARK))
+    root.html.add_child(folium.Element(CONTROLS_MARK))  # kept verbatim (webmap.safe_html)
+    return CachedPage(
+        html=root.render().replace("<html>", f'<html lang="{locale}">', 1),
+        map_name=parts.fmap.get_name(),
+        layer_names=parts.layer_names,
+        area_options=Markup(
+            "".join(
+                Markup('<option value="{}">{}</option>').format(a["code"], a["name"])
+                for a in sorted(parts.areas, key=lambda a: a["name"])
+            )
+        ),
+        bins=parts.bins,
+    )
+
+
+@bp.get("/")
+def map_page():
+    """Show the map of the latest score run.
+
+    The page carries counts per dong in the caller's scope (every dong for an analyst, small
+    counts hidden), facilities and heat cells; the residents come as vector tiles from
+    ``/tiles``. Its map is made once per run, aggregates' state, scope, day and language and
+    kept (:mod:`webmap.page_cache`); the controls, which name the caller, are made each time.
+    """
+    session = get_session()
+    state = page_state(session)  # one query: the published run, tile changes, dongs, facilities
+    published = state[0]
+    run_id = parse_run(  # the published run, or ?run= (docs/publishing.md)
+        session, parse_int("run", None, minimum=1, maximum=2**31 - 1), published=published
+    )
+    scope = aggregate_scope()  # the page carries counts per dong, never a resident
+    locale = str(get_locale())
+    basemap = {
+        "url": current_app.config.get("BASEMAP_URL", ""),
+        "attribution": current_app.config.get("BASEMAP_ATTRIBUTION", ""),
+    }
+    suppress = suppress_small_counts()
+    cache = page_cache()
+    cache.sync(state)
+    key = (run_id, state, scope, suppress, today(), locale, tuple(basemap.values()),
+           request.script_root)  # fmt: skip
+    kept = cache.get(key) if cache.enabled else None
+    if kept is None:
+        kept = _map_html(
+            session,
+            scope,
+            run_id=run_id,
+            suppress=suppress,
+            locale=locale,
+            basemap=basemap,
+            state=state,
+        )
+        cache.put(key, kept, state)
     config = {
-        "map": fmap.get_name(),
-        "layers": parts.layer_names,
+        "map": kept.map_name,
+        "layers": kept.layer_names,
         "locale": locale,
         "run_id": run_id,
         "tiles": url_for("tiles.resident_tile", z=0, x=0, y=0).replace("/0/0/0.pbf", ""),
@@ -380,17 +440,16 @@ def map_page():
         for code, (name, _colour) in style.TIERS.items()
     }
     config["tier_labels"] = tier_labels
-    run, runs = run_choices(session, run_id)
-    areas = sorted(parts.areas, key=lambda a: a["name"])
+    run, runs = run_choices(session, run_id, published=published)
     signals = {k: v[0 if locale == "ko" else 1] for k, v in CRISIS_SIGNAL_KINDS.items()}
     controls = render_template(
         "map_controls.html",
         config=config,
         tiers=style.TIERS,
         tier_labels=tier_labels,
-        areas=areas,
+        area_options=kept.area_options,
         signals=signals,
-        choropleth=list(zip(style.CHOROPLETH, parts.bins, strict=True)),
+        choropleth=list(zip(style.CHOROPLETH, kept.bins, strict=True)),
         facility_kinds={
             k: (style.FACILITY_SYMBOLS.get(k, "·"), v[0 if locale == "ko" else 1])
             for k, v in FACILITY_KINDS.items()
@@ -403,18 +462,13 @@ def map_page():
         outline=style.SYMBOL_OUTLINE,
         heat=style.heat_stops(),
     )
-    root = fmap.get_root()
-    root.header.add_child(
-        folium.Element(
-            f"<title>{html.escape(gettext('Welfare visit map'))}</title>"
-            + render_template("_head.html")
-            + f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
-            + "".join(
-                f'<script defer src="{url_for("static", filename=name)}"></script>'
-                for name in PAGE_SCRIPTS
-            )
+    head = (
+        f"<title>{html.escape(gettext('Welfare visit map'))}</title>"
+        + render_template("_head.html")
+        + f'<link rel="stylesheet" href="{url_for("static", filename="map.css")}">'
+        + "".join(
+            f'<script defer src="{url_for("static", filename=name)}"></script>'
+            for name in PAGE_SCRIPTS
         )
     )
-    root.html.add_child(folium.Element(controls))  # kept verbatim (webmap.safe_html)
-    page = root.render()
-    return page.replace("<html>", f'<html lang="{locale}">', 1)
+    return kept.page(head, controls)

@@ -11,8 +11,10 @@ Length: one read function per thing the map shows; they share the scope and filt
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
+from shapely.geometry import shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -36,8 +38,10 @@ from visitmap.vocab import (
 )
 
 
-def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
+def list_runs(session: Session, *, limit: int = 50, published: int | None = -1) -> list[dict]:
     """Return the newest ``limit`` score runs, newest first.
+
+    ``published`` is the published run when the caller has just read it (saves a query).
 
     Each is a dict: id, when (``created_at``), by whom, method, configuration version,
     ``as_of``, the dongs scored, the previous run, input and tier counts, metrics, when and
@@ -46,7 +50,7 @@ def list_runs(session: Session, *, limit: int = 50) -> list[dict]:
     one the map, the planner and the field pages use); dates as ISO text. Runs carry no
     resident data; their counts are city totals of the run's own scope.
     """
-    current = published_run_id(session)
+    current = published_run_id(session) if published == -1 else published
     rows = session.execute(
         text("""
         SELECT id, created_at, created_by, method, config_version, as_of, scope_codes,
@@ -178,6 +182,41 @@ def area_summaries(
     if suppress_small:
         out = suppress_area_summaries(out)
     return out
+
+
+def area_outlines(session: Session, *, simplify_m: float = 15.0) -> dict[str, dict]:
+    """Return every dong's simplified outline, for drawing (the map page keeps them per run).
+
+    Parameters
+    ----------
+    session : Session
+        Any session.
+    simplify_m : float, optional
+        Simplification tolerance, metres (EPSG:5179), as :func:`area_summaries` uses it
+        (the map page: :data:`MAP_SIMPLIFY_M`).
+
+    Returns
+    -------
+    dict
+        By dong code: ``geometry`` (GeoJSON text, EPSG:4326, as :func:`area_summaries` gives
+        it), ``geojson`` (the same, parsed) and ``bounds`` (west, south, east, north).
+    """
+    rows = session.execute(
+        text("""
+        SELECT code, ST_AsGeoJSON(ST_Transform(ST_SimplifyPreserveTopology(
+                   ST_Transform(geom, 5179), :simplify), 4326), 6) AS geometry
+        FROM areas"""),
+        {"simplify": simplify_m},
+    ).all()
+    outlines = {}
+    for code, geometry in rows:
+        geojson = json.loads(geometry)
+        outlines[code] = {
+            "geometry": geometry,
+            "geojson": geojson,
+            "bounds": shape(geojson).bounds,  # of the outline as drawn (6 decimals)
+        }
+    return outlines
 
 
 def heat_points(
@@ -453,6 +492,10 @@ def facility_points(session: Session) -> list[dict]:
     return [dict(row) for row in rows]
 
 
+#: The map page's simplification of the dongs' outlines, metres.
+MAP_SIMPLIFY_M = 15.0
+
+
 @dataclass(frozen=True)
 class MapData:
     """What the map page draws on the server side.
@@ -483,6 +526,7 @@ def map_data(
     today: dt.date,
     min_heat_residents: int = 1,
     suppress_small: bool = False,
+    outlines: dict[str, dict] | None = None,
 ) -> MapData:
     """Read everything the map page draws on the server side.
 
@@ -500,6 +544,9 @@ def map_data(
         Heat cells with fewer high-tier residents are left out (an analyst's view: 5).
     suppress_small : bool, default=False
         Leave out per-dong counts from 1 to 4 (an analyst's view).
+    outlines : dict, optional
+        Every dong's outline made before (:func:`area_outlines`, 15 m): its ``geometry``,
+        ``geojson`` and ``bounds`` go into the dongs instead of simplifying them again.
 
     Returns
     -------
@@ -511,10 +558,12 @@ def map_data(
         scope,
         run_id=run_id or 0,
         today=today,
-        with_geometry=True,
-        simplify_m=15,
+        with_geometry=outlines is None,
+        simplify_m=MAP_SIMPLIFY_M,
         suppress_small=suppress_small,
     )
+    if outlines is not None:
+        areas = [area | outlines[area["code"]] for area in areas]
     heat = (
         heat_points(session, scope, run_id=run_id, min_residents=min_heat_residents)
         if run_id

@@ -149,6 +149,22 @@ def check_map_render_bench(out: str) -> None:
         assert nodes > 0 and page_s > 0 and zoom_s > 0
         assert 0 <= symbols <= TINY_ROWS
     assert rows["canvas"][0] < 2000  # the goal of issue 12 (counts, not times)
+    # issue 15: the page's HTML over HTTP, 1 and 8 clients, and its first load
+    assert number(rf"^first GET / of the server: ({NUMBER}) ms$", out) > 0
+    html, assets = (
+        number(rf"^first load: HTML ({NUMBER}) B", out),
+        number(rf"^first load: .* assets ({NUMBER}) B =", out),
+    )
+    assert html > 10_000 and assets > 100_000  # the page and at least Leaflet's script
+    assert number(rf"^first load: .* = ({NUMBER}) B$", out) == html + assets
+    latency = re.findall(
+        rf"^\| (\d+) \| (\d+) \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \| ({NUMBER}) \|$",
+        out,
+        re.MULTILINE,
+    )
+    assert [(int(c), int(n)) for c, n, *_ in latency] == [(1, 3), (8, 24)], out
+    for *_, p50, p95, p99, rate in latency:
+        assert 0 < float(p50) <= float(p95) <= float(p99) and float(rate) > 0
 
 
 def check_high_tier_early_bench(out: str) -> None:
