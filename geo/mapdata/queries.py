@@ -546,24 +546,32 @@ def map_data(
         Leave out per-dong counts from 1 to 4 (an analyst's view).
     outlines : dict, optional
         Every dong's outline made before (:func:`area_outlines`, 15 m): its ``geometry``,
-        ``geojson`` and ``bounds`` go into the dongs instead of simplifying them again.
+        ``geojson`` and ``bounds`` go into the dongs instead of simplifying them again (a
+        dong missing from them: all are simplified again).
 
     Returns
     -------
     MapData
         The dongs, facilities and heat cells.
     """
-    areas = area_summaries(
-        session,
-        scope,
-        run_id=run_id or 0,
-        today=today,
-        with_geometry=outlines is None,
-        simplify_m=MAP_SIMPLIFY_M,
-        suppress_small=suppress_small,
-    )
+
+    def summaries(with_geometry: bool) -> list[dict]:
+        return area_summaries(
+            session,
+            scope,
+            run_id=run_id or 0,
+            today=today,
+            with_geometry=with_geometry,
+            simplify_m=MAP_SIMPLIFY_M,
+            suppress_small=suppress_small,
+        )
+
+    areas = summaries(outlines is None)
     if outlines is not None:
-        areas = [area | outlines[area["code"]] for area in areas]
+        if all(area["code"] in outlines for area in areas):
+            areas = [area | outlines[area["code"]] for area in areas]
+        else:  # a dong imported since the outlines were made
+            areas = summaries(True)
     heat = (
         heat_points(session, scope, run_id=run_id, min_residents=min_heat_residents)
         if run_id

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.db import make_engine, session_scope
+from geo.mapdata.queries import MAP_SIMPLIFY_M, area_outlines, map_data
 from geo.migrate import upgrade
 from geo.scope import Scope
 from scoring.config import default_config
@@ -178,3 +179,21 @@ def test_an_import_of_facilities_or_dongs_makes_the_page_again(apps, runs_db):
                 text("UPDATE areas SET name = :name WHERE id = :id"), {"name": old_area, "id": area}
             )
     assert normal(leader.get("/")) == normal(uncached.get("/"))
+
+
+def test_kept_outlines_are_the_outlines_the_page_made_and_a_new_dong_is_made_again(runs_db):
+    with session_scope(runs_db["engine"]) as session:
+        run = runs_db["published"]
+        made = map_data(session, Scope.everything(), run_id=run, today=AS_OF)
+        outlines = area_outlines(session, simplify_m=MAP_SIMPLIFY_M)
+        kept = map_data(session, Scope.everything(), run_id=run, today=AS_OF, outlines=outlines)
+        assert [a["geometry"] for a in kept.areas] == [a["geometry"] for a in made.areas]
+        assert kept.heat == made.heat and kept.facilities == made.facilities
+        for area in kept.areas:
+            west, south, east, north = area["bounds"]
+            assert west < east and south < north
+            assert area["geojson"] == json.loads(area["geometry"])
+        # outlines made before a dong was imported: every outline is made again
+        missing = {code: o for code, o in outlines.items() if code != made.areas[0]["code"]}
+        again = map_data(session, Scope.everything(), run_id=run, today=AS_OF, outlines=missing)
+        assert again.areas == made.areas
