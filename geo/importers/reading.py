@@ -523,7 +523,12 @@ def _gdal_would_convert(text: pa.Array) -> bool:
     """Whether GDAL might read some of ``text`` as a date or time and write it otherwise.
 
     Such a file is read by GDAL, so that its values come out as before this fast path.
+    GDAL types a property as a date or time only when all its values look like one, so a
+    column whose first value does not (most columns) needs no look at the others.
     """
+    values = text.filter(pc.not_equal(text, ""))  # nulls dropped too
+    if len(values) == 0 or not re.match(DATE_LIKE, values[0].as_py()):
+        return False
     suspect = pc.and_kleene(
         pc.match_substring_regex(text, DATE_LIKE),
         pc.invert(pc.match_substring_regex(text, ISO_DATE)),
