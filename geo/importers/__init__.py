@@ -4,6 +4,9 @@ Flow: read (CSV / GeoJSON / GeoPackage) -> parse and check every cell (vectorise
 COPY the good rows into a temporary staging table -> database checks (areas, references) ->
 upsert on the external id. Any problem anywhere raises :class:`ImportValidationError` listing
 every bad row, before anything is written; the caller's transaction is then rolled back.
+Residents are compared with the stored rows and only changes are written (a re-import of the
+same file writes no row); into empty tables they are copied straight in
+(:mod:`geo.importers.first_load`).
 """
 
 from __future__ import annotations

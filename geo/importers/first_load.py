@@ -89,7 +89,13 @@ def first_load(
         }
     )
     hmacs = pa.array(frame["rrn_hmac"], type=pa.string(), from_pandas=True)
-    _copy(session, "residents", residents, rrn_hmac=pc.utf8_replace_slice(hmacs, 0, 0, "\\x"))
+    _copy(
+        session,
+        "residents",
+        residents,
+        progress=batch.progress,
+        rrn_hmac=pc.utf8_replace_slice(hmacs, 0, 0, "\\x"),
+    )
     return WriteResult(
         len(residents),
         0,
@@ -97,12 +103,12 @@ def first_load(
     )
 
 
-def _copy(session, target: str, frame: pd.DataFrame, **more: pa.Array) -> None:
+def _copy(session, target: str, frame: pd.DataFrame, progress=None, **more: pa.Array) -> None:
     """COPY ``frame`` (and the columns ``more``) into ``target`` in ``external_id`` order.
 
     The order is the code-point order of the text, the order of the database's C collation
     that the staged path's ``ORDER BY`` follows. The indexes are rebuilt around the COPY when
-    the rows are many.
+    the rows are many. ``progress`` (a tqdm bar) advances with the rows sent.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for name, values in more.items():
@@ -110,5 +116,5 @@ def _copy(session, target: str, frame: pd.DataFrame, **more: pa.Array) -> None:
     table = table.take(pc.sort_indices(table, [("external_id", "ascending")]))
     rebuild = len(frame) >= staging.BULK_MIN_ROWS and owns(session, target)
     made_again = drop_secondary(session, target) if rebuild else []
-    copy_arrow(session, target, table)
+    copy_arrow(session, target, table, progress=progress)
     make_again(session, made_again)

@@ -498,7 +498,10 @@ def _plain_features(data: bytes) -> tuple[pd.DataFrame, np.ndarray] | None:
     for name, cells in zip(names, cell_lists, strict=True):
         kinds = set(map(type, cells)) - {type(None)}
         if kinds <= {str}:
-            columns[name] = pd.Series(pa.array(cells, type=pa.string()), dtype="str")
+            text = pa.array(cells, type=pa.string())
+            if _gdal_would_convert(text):
+                return None
+            columns[name] = pd.Series(text, dtype="str")
         elif kinds <= {int, float} and all(
             type(v) is not int or abs(v) < 2**53 for v in cells if v is not None
         ):
@@ -508,6 +511,29 @@ def _plain_features(data: bytes) -> tuple[pd.DataFrame, np.ndarray] | None:
     geoms = np.full(len(features), None, dtype=object)
     geoms[present] = shapely.points(xy[present])
     return pd.DataFrame(columns), geoms
+
+
+#: Text that GDAL's GeoJSON reader may take for a date, time or date-time and rewrite
+#: (``2015/07/01`` -> ``2015-07-01``, ``9:00`` -> ``09:00:00``); ``YYYY-MM-DD`` it keeps as is.
+DATE_LIKE = r"^\s*(?:\d{1,4}[-/]\d{1,2}[-/]\d{1,4}(?:[ T].*)?|\d{1,2}:\d{2}.*)\s*$"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _gdal_would_convert(text: pa.Array) -> bool:
+    """Whether GDAL might read some of ``text`` as a date or time and write it otherwise.
+
+    Such a file is read by GDAL, so that its values come out as before this fast path.
+    GDAL types a property as a date or time only when all its values look like one, so a
+    column whose first value does not (most columns) needs no look at the others.
+    """
+    values = text.filter(pc.not_equal(text, ""))  # nulls dropped too
+    if len(values) == 0 or not re.match(DATE_LIKE, values[0].as_py()):
+        return False
+    suspect = pc.and_kleene(
+        pc.match_substring_regex(text, DATE_LIKE),
+        pc.invert(pc.match_substring_regex(text, ISO_DATE)),
+    )
+    return bool(pc.any(suspect).as_py())
 
 
 def _nul_problems(table: SourceTable) -> list[Problem]:

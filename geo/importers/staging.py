@@ -1,4 +1,9 @@
-"""Database side of an import: COPY into a temporary staging table, checks, upsert."""
+"""Database side of an import: COPY into a temporary staging table, checks, writes.
+
+Most kinds write with :func:`upsert`; residents with :func:`sync`, which compares the staged
+rows with the table first and writes only what changed (and, for a first load, rebuilds the
+indexes after the insert instead of maintaining them row by row).
+"""
 
 from __future__ import annotations
 

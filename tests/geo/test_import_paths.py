@@ -25,7 +25,7 @@ from sqlalchemy import text
 import geo.importers.staging as staging
 from geo.demo import generate_demo
 from geo.importers import ImportValidationError, import_file
-from geo.importers.reading import _read_geo
+from geo.importers.reading import _plain_geojson, _read_geo
 from geo.service_distances import (
     SERVICE_DISTANCE_COLUMNS,
     read_facility_points,
@@ -198,3 +198,24 @@ def test_plain_geojson_reads_as_gdal_does(tmp_path):
     ]
     assert same == [True, True, True]
     assert np.isclose(shapely.get_x(plain.geometry[0]), 126.94)
+
+
+@pytest.mark.parametrize("value", ["2015/07/01", "2015-7-1", "9:00", "2015-07-01 10:00"])
+def test_text_gdal_reads_as_a_date_or_time_goes_through_gdal(tmp_path, value):
+    features = [feature({"when": value, "other": "2015-07-01"}, [126.94, 37.57])]
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    assert _plain_geojson(path.read_bytes()) is None
+    plain, _ = _read_geo(path, "f.geojson", "point", None)
+    gdal, _ = _read_geo(path, "f.geojson", "point", None, allow_plain=False)
+    assert plain.frame.to_dict("list") == gdal.frame.to_dict("list")
+
+
+def test_iso_dates_stay_on_the_plain_path(tmp_path):
+    features = [feature({"when": "2015-07-01", "note": "2015년 7월"}, [126.94, 37.57])]
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    assert _plain_geojson(path.read_bytes()) is not None
+    plain, _ = _read_geo(path, "f.geojson", "point", None)
+    gdal, _ = _read_geo(path, "f.geojson", "point", None, allow_plain=False)
+    assert plain.frame.to_dict("list") == gdal.frame.to_dict("list")
