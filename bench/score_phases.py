@@ -6,8 +6,8 @@ step by step.
 
 Wraps the steps of the rescore (feature queries, fit, scores and contributions, digest,
 packing, the COPY with key and attach, ...) with timers and runs it once inside a
-transaction that is rolled back. Steps nest (store_run contains the digest, the packing and
-the partition write), so the lines do not add up to the total. Needs the city-scale demo
+transaction that is rolled back. Steps nest (RunWriter.write contains the digest, the packing
+and the partition write), so the lines do not add up to the total. Needs the city-scale demo
 (see bench/score_bench.py); ``--tiny`` makes a scratch database of 200 residents instead (as
 score_bench.py does) and drops it afterwards.
 """
@@ -33,15 +33,11 @@ from _scratch import bench_database
 
 #: Where each step is looked up when it is called (the use-case imports its steps by name).
 STEPS = {
-    scoring_runs: ("load_features", "labels_of", "score_table", "due_dates", "store_run"),
-    score_runs: (
-        "inputs_digest",
-        "input_counts",
-        "pack_vectors",
-        "write_run_partition",
-        "copy_arrow_chunks",
-        "build_run_aggregates",
-    ),
+    scoring_runs: ("load_features", "labels_of", "score_table", "due_dates", "label_metrics"),
+    # issue 15: a run is written chunk by chunk (RunWriter.write), then keyed and attached
+    score_runs.RunWriter: ("write", "finish"),
+    score_runs.DigestStream: ("update",),
+    score_runs: ("pack_vectors", "copy_arrow_chunks", "_key_and_attach", "build_run_aggregates"),
     cadence: ("next_visits", "follow_up_due"),
     weighted.WeightedIndexScorer: ("fit", "scores_and_contributions"),
 }
