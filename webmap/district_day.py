@@ -65,7 +65,8 @@ def district_page():
 def plan_district():
     """Plan every team of the caller's areas for the form's day, then show the outcome."""
     session = get_session()
-    day = _day(request.form.get("date"))
+    raw = request.form.get("date")
+    day = _day(raw) if raw else None  # the form always names the day it plans
     if day is None:
         abort(400)
     account = current_account()

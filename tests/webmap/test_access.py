@@ -213,6 +213,9 @@ def _requests(w) -> dict[str, tuple]:
         "blind_spots.areas_api": ("GET", "/api/blindspots/areas", None),
         "blind_spots.people_api": ("GET", "/api/blindspots?limit=1", None),
         "blind_spots.blind_spots_page": ("GET", "/blindspots", None),
+        # issue 15: the whole district's day (leaders); the POST without a date is refused
+        "district_day.district_page": ("GET", "/routes/district", None),
+        "district_day.plan_district": ("POST", "/routes/district", {}),
     }
 
 
