@@ -12,7 +12,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from geo.settings import PROJECT_ROOT
 from geo.visit_scores import refresh_unreachable
 
 DATA_DIR = PROJECT_ROOT / "data"
+LOG = logging.getLogger(__name__)
 #: Rows imported at a time from one generated file (a larger file is imported in chunks).
 CHUNK_ROWS = 500_000
 
@@ -172,7 +175,8 @@ def import_file_in_chunks(
 
     Each chunk (the header and the next ``chunk_rows`` lines) is written to a temporary file
     and imported by :func:`geo.importers.import_file`, so memory is bounded by the chunk. A
-    problem names the row of the whole file. Used for the generator's own files, whose
+    problem names the row of the whole file; each chunk done is logged (``logging``, INFO,
+    with the time so far). Used for the generator's own files, whose
     cells hold no line breaks: the file must have exactly ``rows`` lines after its header
     (the manifest's count), else it is refused (and the caller's transaction must be rolled
     back, as after any import error).
@@ -214,6 +218,7 @@ def import_file_in_chunks(
     label = label or str(path)
     total = None
     seen = 0
+    started = time.perf_counter()
     with (
         open(path, encoding="utf-8", newline="") as handle,
         tempfile.TemporaryDirectory(prefix="visitmap-chunks-") as tmp,
@@ -235,6 +240,8 @@ def import_file_in_chunks(
                 ) from exc
             seen += len(lines)
             total = part if total is None else _add(total, part)
+            LOG.info("%s: %s of %s rows imported (%.1f s so far)", label, f"{seen:,}",
+                     f"{rows:,}", time.perf_counter() - started)  # fmt: skip
     if seen != rows or total is None:
         reason = f"{seen:,} lines after the header, but the manifest counts {rows:,} rows"
         raise ImportValidationError([Problem(label, 0, "-", reason)])
