@@ -3,7 +3,12 @@
 :func:`generate_demo` writes the import files described in ``docs/import_formats.md`` for
 Seodaemun-gu (or all of Seoul), calibrated per 행정동 on real statistics, plus a hidden
 ``ground_truth.csv`` for evaluating scoring and a ``manifest.json``. The model, calibration
-targets and tolerances are documented in ``docs/demo_data.md``.
+targets and tolerances are documented in ``docs/demo_data.md``. A demo above a million
+residents is generated block by block (:mod:`geo.demo.blocks`).
+
+Length: the public function, its validation, the one orchestration of the stages (used for
+the whole region or for one block) and the block loop that writes them belong together; the
+block helpers themselves live in :mod:`geo.demo.blocks`.
 
 Example
 -------
