@@ -3,7 +3,12 @@
 :func:`generate_demo` writes the import files described in ``docs/import_formats.md`` for
 Seodaemun-gu (or all of Seoul), calibrated per 행정동 on real statistics, plus a hidden
 ``ground_truth.csv`` for evaluating scoring and a ``manifest.json``. The model, calibration
-targets and tolerances are documented in ``docs/demo_data.md``.
+targets and tolerances are documented in ``docs/demo_data.md``. A demo above a million
+residents is generated block by block (:mod:`geo.demo.blocks`).
+
+Length: the public function, its validation, the one orchestration of the stages (used for
+the whole region or for one block) and the block loop that writes them belong together; the
+block helpers themselves live in :mod:`geo.demo.blocks`.
 
 Example
 -------
@@ -28,8 +33,23 @@ import pandas as pd
 from tqdm import tqdm
 
 from geo.demo.benefits import draw_receiving
+from geo.demo.blocks import (
+    BLOCK_RESIDENTS,
+    ID_COUNTED_BY,
+    ID_PREFIXES,
+    block_streams,
+    block_targets,
+    plan_blocks,
+    shift_table,
+    unique_rrns,
+)
 from geo.demo.identity import draw_identities, draw_places, draw_statuses
-from geo.demo.population import apportion, build_population, load_region_targets
+from geo.demo.population import (
+    RegionTargets,
+    apportion,
+    build_population,
+    load_region_targets,
+)
 from geo.demo.services import (
     draw_needs,
     draw_support,
@@ -65,7 +85,7 @@ from visitmap.errors import FieldError
 
 __all__ = ["DemoError", "DemoSummary", "generate_demo", "IMPORT_ORDER", "FILE_NAMES"]
 
-MAX_SCALE = 1_000_000
+MAX_SCALE = 10_000_000
 AUTO_SEODAEMUN_MAX_SCALE = 100_000
 REGIONS = ("auto", "seodaemun", "seoul")
 IMPORT_ORDER = ("providers", "residents", "crisis-signals", "visits", "needs", "support", "teams",
@@ -160,6 +180,7 @@ def generate_demo(
     region: str = "auto",
     as_of: datetime.date | None = None,
     progress: bool = False,
+    block_residents: int = BLOCK_RESIDENTS,
 ) -> DemoSummary:
     """Generate a calibrated synthetic demo data set and write it as import files.
 
@@ -171,7 +192,7 @@ def generate_demo(
     seed
         Random seed (non-negative integer).
     scale
-        Number of residents (persons), 1 to 1,000,000.
+        Number of residents (persons), 1 to 10,000,000.
     region
         ``"seodaemun"`` (the 14 행정동 of Seodaemun-gu), ``"seoul"`` (all 425 Seoul
         행정동) or ``"auto"``: Seodaemun up to 100,000 residents, Seoul above.
@@ -180,6 +201,10 @@ def generate_demo(
         relative to it. Default: today. Must fall in 2012..2099.
     progress
         Show a tqdm progress bar on standard error.
+    block_residents
+        The most residents generated at a time (:mod:`geo.demo.blocks`): a larger demo is
+        generated block by block (whole dongs, each block with its own random streams and
+        id ranges) and appended to the same files, so memory is bounded by the block.
 
     Returns
     -------
@@ -190,28 +215,45 @@ def generate_demo(
     ------
     DemoError
         For a seed that is not a non-negative integer, a scale that is not an integer in
-        1..1,000,000, an unknown region, or an ``as_of`` that is not a date or lies outside
-        2012..2099.
+        1..10,000,000, an unknown region, a ``block_residents`` that is not a positive
+        integer, or an ``as_of`` that is not a date or lies outside 2012..2099.
 
     Notes
     -----
     The same ``seed``, ``scale``, ``region`` and ``as_of`` give byte-identical files.
     """
     as_of = _validate(seed, scale, region, as_of)
+    if not isinstance(block_residents, int) or isinstance(block_residents, bool):
+        raise DemoError(f"block_residents must be an integer, got {block_residents!r}")
+    if block_residents < 1:
+        raise DemoError(f"block_residents must be positive, got {block_residents:,}")
     resolved_region = region
     if region == "auto":
         resolved_region = "seodaemun" if scale <= AUTO_SEODAEMUN_MAX_SCALE else "seoul"
     out_dir = Path(out_dir)
-    streams = [np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(10)]
-    bar = tqdm(total=len(_STAGES), disable=not progress, desc="demo", unit="stage")
+    targets = load_region_targets(resolved_region)
+    residents_per_dong = apportion(int(scale), targets.dongs["population"].to_numpy())
+    blocks = plan_blocks(targets.dongs, residents_per_dong, block_residents)
+    steps = len(_STAGES) - 1
+    bar = tqdm(total=steps * len(blocks) + 1, disable=not progress, desc="demo", unit="stage")
     try:
-        tables = _generate_tables(streams, int(scale), resolved_region, as_of, bar)
-        bar.set_postfix_str(_STAGES[-1])
         out_dir.mkdir(parents=True, exist_ok=True)
-        counts = _write_tables(out_dir, tables)
-        manifest = _manifest(
-            int(seed), int(scale), resolved_region, as_of, counts, tables["median_year"]
-        )
+        if len(blocks) == 1:
+            # one block: the whole region at once, with the streams it always had
+            streams = [
+                np.random.default_rng(child) for child in np.random.SeedSequence(seed).spawn(10)
+            ]
+            tables = _generate_tables(streams, targets, residents_per_dong, as_of, bar)
+            bar.set_postfix_str(_STAGES[-1])
+            counts = _write_tables(out_dir, tables)
+            median_year = tables["median_year"]
+        else:
+            counts, median_year = _generate_blocks(
+                out_dir, int(seed), targets, residents_per_dong, blocks, as_of, bar
+            )
+        manifest = _manifest(int(seed), int(scale), resolved_region, as_of, counts, median_year)
+        if len(blocks) > 1:
+            manifest["blocks"] = [int(residents_per_dong[b].sum()) for b in blocks]
         (out_dir / MANIFEST_FILE).write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
@@ -232,7 +274,11 @@ def generate_demo(
 
 
 def _generate_tables(
-    streams: list[np.random.Generator], scale: int, region: str, as_of: datetime.date, bar: tqdm
+    streams: list[np.random.Generator],
+    targets: RegionTargets,
+    residents_per_dong: np.ndarray,
+    as_of: datetime.date,
+    bar: tqdm,
 ) -> dict:
     def stage(index: int) -> None:
         bar.set_postfix_str(_STAGES[index])
@@ -240,8 +286,6 @@ def _generate_tables(
             bar.update()
 
     stage(0)
-    targets = load_region_targets(region)
-    residents_per_dong = apportion(scale, targets.dongs["population"].to_numpy())
     stage(1)
     population = build_population(streams[0], targets, residents_per_dong)
     stage(2)
@@ -323,7 +367,65 @@ def _generate_tables(
         "ground_truth": ground_truth,
         "support_truth": frame_table(shared.truth),
         "median_year": median_income_year(median_table, as_of.year),
+        "households": len(population.household_size),
     }
+
+
+def _generate_blocks(
+    out_dir: Path,
+    seed: int,
+    targets: RegionTargets,
+    residents_per_dong: np.ndarray,
+    blocks: list[np.ndarray],
+    as_of: datetime.date,
+    bar: tqdm,
+) -> tuple[dict[str, int], int]:
+    """Generate and write a demo block by block (:mod:`geo.demo.blocks`); return the counts.
+
+    Each block's tables are appended to the files; the providers and teams are the whole
+    region's, and the tables drawn for Seodaemun's centres (donors to sponsorship payments)
+    come from the first block, which holds Seodaemun.
+    """
+    offsets = dict.fromkeys(ID_PREFIXES, 0)
+    used_rrns = np.empty(0, dtype=np.int64)
+    counts: dict[str, int] = {}
+    median_year = None
+    whole_region = ("providers", "teams")
+    first_block_only = ("donors", "donations", "stock-movements", "sponsorships",
+                        "sponsorship-payments")  # fmt: skip
+    for number, dong_indices in enumerate(blocks):
+        bar.set_description(f"demo block {number + 1}/{len(blocks)}")
+        streams = block_streams(seed, number)
+        tables = _generate_tables(
+            streams[:10],
+            block_targets(targets, dong_indices),
+            residents_per_dong[dong_indices],
+            as_of,
+            bar,
+        )
+        tables["residents"]["rrn"], used_rrns = unique_rrns(
+            tables["residents"]["rrn"], used_rrns, streams[10]
+        )
+        median_year = tables["median_year"]
+        if number == 0:
+            providers, _ = provider_table(targets.dongs)
+            tables["providers"] = columns_of(_with_sites(providers))
+            members = team_sizes(residents_per_dong)
+            tables["teams"] = columns_of(teams_table(targets.dongs, members))
+        skip = (*whole_region, *first_block_only) if number else ()
+        shifted = {
+            kind: shift_table(table, offsets)
+            for kind, table in tables.items()
+            if kind not in ("median_year", "households") and kind not in skip
+        }
+        bar.set_postfix_str(_STAGES[-1])
+        block_counts = _write_tables(out_dir, shifted, append=number > 0)
+        for kind, n in block_counts.items():
+            counts[kind] = counts.get(kind, 0) + n
+        for prefix, kind in ID_COUNTED_BY.items():
+            offsets[prefix] += tables["households"] if kind is None else block_counts[kind]
+        del tables, shifted
+    return counts, median_year
 
 
 def _with_sites(providers):
@@ -338,13 +440,16 @@ def _with_sites(providers):
     )
 
 
-def _write_tables(out_dir: Path, tables: dict) -> dict[str, int]:
+def _write_tables(out_dir: Path, tables: dict, *, append: bool = False) -> dict[str, int]:
+    """Write the tables present in ``tables`` (all of them, unless appending a block)."""
     counts = {}
     hidden = {"ground_truth": GROUND_TRUTH_FILE, "support_truth": SUPPORT_TRUTH_FILE}
     for kind in (*IMPORT_ORDER, *hidden):
+        if append and kind not in tables:
+            continue
         name = hidden.get(kind) or FILE_NAMES[kind]
         decimals = 6 if kind == "residents" else 4
-        counts[kind] = write_csv(out_dir / name, tables[kind], decimals)
+        counts[kind] = write_csv(out_dir / name, tables[kind], decimals, append=append)
     return counts
 
 

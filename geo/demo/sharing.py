@@ -234,10 +234,13 @@ def plan_sharing(
     need_of_head = pd.Series(livelihood.index.to_numpy(), index=livelihood["resident"].to_numpy())
     benefit = (support["item"] == "생계급여").to_numpy()
     head_need = need_of_head.reindex(support["resident"].to_numpy()).to_numpy()
+    identified = needs["identified_on"].to_numpy()
+    if not len(identified):  # a small block of a large demo (geo.demo.blocks) may have none
+        identified = np.array(["NaT"], dtype="datetime64[ns]")
     enrolled = np.where(
         np.isnan(head_need),
         np.datetime64("NaT"),
-        needs["identified_on"].to_numpy()[np.nan_to_num(head_need, nan=0).astype(np.int64)],
+        identified[np.nan_to_num(head_need, nan=0).astype(np.int64)],
     )
     link = benefit & ~np.isnan(head_need) & (support["provided_on"].to_numpy() >= enrolled)
     support.loc[link, "need"] = head_need[link].astype(np.int64)

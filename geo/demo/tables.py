@@ -299,7 +299,9 @@ def frame_table(frame: pd.DataFrame) -> Columns:
     return out
 
 
-def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100_000) -> int:
+def write_csv(
+    path: Path, columns: Columns, decimals: int, chunk_rows: int = 100_000, *, append: bool = False
+) -> int:
     """Write a table as CSV (UTF-8, LF line ends, minimal quoting).
 
     Rows are converted and written in chunks to bound memory.
@@ -314,6 +316,9 @@ def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100
         Decimal places of every float column (fixed, e.g. ``37.500000``).
     chunk_rows
         Rows converted and written at a time.
+    append
+        Add the rows to the end of an existing file, without a header (a block of
+        :mod:`geo.demo.blocks`).
 
     Returns
     -------
@@ -326,9 +331,10 @@ def write_csv(path: Path, columns: Columns, decimals: int, chunk_rows: int = 100
     ]
     n_rows = len(arrays[0]) if arrays else 0
     float_format = f"{{:.{decimals}f}}".format
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with open(path, "a" if append else "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(list(columns))
+        if not append:
+            writer.writerow(list(columns))
         for start in range(0, n_rows, chunk_rows):
             cells = []
             for values in arrays:

@@ -319,7 +319,7 @@ def test_same_arguments_give_identical_files_and_another_seed_differs(demo, tmp_
 
 @pytest.mark.parametrize(
     "arguments",
-    [{"scale": 0}, {"scale": 1_000_001}, {"region": "busan"}, {"seed": -1}],
+    [{"scale": 0}, {"scale": 10_000_001}, {"region": "busan"}, {"seed": -1}],
 )
 def test_invalid_arguments_raise_demo_error(tmp_path, arguments):
     with pytest.raises(DemoError):
