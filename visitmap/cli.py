@@ -174,7 +174,7 @@ def _parse_date(ctx, param, value):
     default=20_000,
     show_default=True,
     type=int,
-    help="Number of residents (up to 1,000,000).",
+    help="Number of residents (up to 10,000,000; above 1,000,000 in blocks of whole dongs).",
 )
 @click.option(
     "--region",
