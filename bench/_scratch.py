@@ -39,6 +39,21 @@ TINY_AS_OF = dt.date(2026, 11, 1)
 TINY_DATABASE = "visitmap_bench_tiny"
 
 
+def _drop(conn, name: str, tries: int = 40) -> None:
+    """DROP ... WITH (FORCE), again while an autovacuum worker (the superuser's) holds the
+    database: the scratch role may not terminate it, and it ends within moments."""
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(tries):
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42501" or attempt == tries - 1:
+                raise
+            time.sleep(0.25)
+
+
 def database_url(name: str) -> str:
     """The URL of database ``name`` on the server of the settings' database."""
     url = make_url(load_settings().database_url).set(database=name)
@@ -61,7 +76,7 @@ def create_database(name: str) -> str:
     _scratch_only(name)
     admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(conn, name)
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = database_url(name)
@@ -75,7 +90,7 @@ def drop_database(name: str) -> None:
     _scratch_only(name)
     admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _drop(conn, name)
     admin.dispose()
 
 

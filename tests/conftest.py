@@ -8,6 +8,7 @@ cluster's ``visitmap_test``). When it cannot be reached, database tests fail und
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -90,6 +91,22 @@ def count(session: Session, table: str) -> int:
     return session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
 
 
+def drop_database(conn, name: str, *, tries: int = 40) -> None:
+    """``DROP DATABASE IF EXISTS name WITH (FORCE)`` on an AUTOCOMMIT connection, again while
+    it is refused for a backend of another role: an autovacuum worker on that database (run
+    as the superuser) cannot be terminated by the test role, and ends within moments."""
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(tries):
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42501" or attempt == tries - 1:
+                raise
+            time.sleep(0.25)
+
+
 @contextmanager
 def scratch_databases(database_url: str):
     """Yields ``create(name) -> url``: fresh, empty databases on the test server, dropped on
@@ -108,7 +125,7 @@ def scratch_databases(database_url: str):
     def create(name: str) -> str:
         name = name if name.startswith(prefix) else f"{prefix}_{name}"
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(conn, name)
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         created.append(name)
         return make_url(database_url).set(database=name).render_as_string(False)
@@ -116,10 +133,12 @@ def scratch_databases(database_url: str):
     try:
         yield create
     finally:
-        with admin.connect() as conn:
-            for name in created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            with admin.connect() as conn:
+                for name in created:
+                    drop_database(conn, name)
+        finally:
+            admin.dispose()
 
 
 @pytest.fixture(scope="module")

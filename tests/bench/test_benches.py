@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from geo.db import make_engine
+from tests.conftest import drop_database
 
 pytestmark = pytest.mark.db
 
@@ -295,7 +296,7 @@ def test_bench_runs_at_tiny_size(bench, request, database_url, tmp_path):
         if name is not None:
             left = databases(admin, name)
             with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                drop_database(conn, name)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr[-4000:]}"
     check(done.stdout)
     if name is not None:
