@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from geo.accounts import create_token, create_user, get_account
+from geo.db import drop_database as drop_forced
 from geo.db import make_engine, session_scope
 from geo.demo import generate_demo
 from geo.demo_load import DATA_DIR, load_demo
@@ -37,21 +38,6 @@ TINY_RESIDENTS = 200
 TINY_AS_OF = dt.date(2026, 11, 1)
 #: The database that ``--tiny`` makes and drops when none is named.
 TINY_DATABASE = "visitmap_bench_tiny"
-
-
-def _drop(conn, name: str, tries: int = 40) -> None:
-    """DROP ... WITH (FORCE), again while an autovacuum worker (the superuser's) holds the
-    database: the scratch role may not terminate it, and it ends within moments."""
-    from sqlalchemy.exc import ProgrammingError
-
-    for attempt in range(tries):
-        try:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except ProgrammingError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "42501" or attempt == tries - 1:
-                raise
-            time.sleep(0.25)
 
 
 def database_url(name: str) -> str:
@@ -76,7 +62,7 @@ def create_database(name: str) -> str:
     _scratch_only(name)
     admin = _admin_engine()
     with admin.connect() as conn:
-        _drop(conn, name)
+        drop_forced(conn, name)
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = database_url(name)
@@ -90,7 +76,7 @@ def drop_database(name: str) -> None:
     _scratch_only(name)
     admin = _admin_engine()
     with admin.connect() as conn:
-        _drop(conn, name)
+        drop_forced(conn, name)
     admin.dispose()
 
 

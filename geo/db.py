@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from geo.settings import default_pgpassfile
@@ -139,3 +141,20 @@ def ping(session: Session) -> None:
         Any session.
     """
     session.execute(text("SELECT 1"))
+
+
+def drop_database(conn, name: str, *, tries: int = 40) -> None:
+    """``DROP DATABASE IF EXISTS name WITH (FORCE)`` on an AUTOCOMMIT connection.
+
+    Tried again while it is refused for a backend of another role: an autovacuum worker on
+    that database runs as the superuser, which a non-superuser role cannot terminate, and it
+    ends within moments (scratch databases of the tests and benches).
+    """
+    for attempt in range(tries):
+        try:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "42501" or attempt == tries - 1:
+                raise
+            time.sleep(0.25)

@@ -8,7 +8,6 @@ cluster's ``visitmap_test``). When it cannot be reached, database tests fail und
 from __future__ import annotations
 
 import os
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import make_engine, session_scope
+from geo.db import drop_database, make_engine, session_scope
 from geo.importers import import_file
 from geo.migrate import upgrade
 
@@ -89,22 +88,6 @@ def db(engine, reference_data):
 
 def count(session: Session, table: str) -> int:
     return session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
-
-
-def drop_database(conn, name: str, *, tries: int = 40) -> None:
-    """``DROP DATABASE IF EXISTS name WITH (FORCE)`` on an AUTOCOMMIT connection, again while
-    it is refused for a backend of another role: an autovacuum worker on that database (run
-    as the superuser) cannot be terminated by the test role, and ends within moments."""
-    from sqlalchemy.exc import ProgrammingError
-
-    for attempt in range(tries):
-        try:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except ProgrammingError as exc:
-            if getattr(exc.orig, "sqlstate", None) != "42501" or attempt == tries - 1:
-                raise
-            time.sleep(0.25)
 
 
 @contextmanager

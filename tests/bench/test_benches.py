@@ -23,8 +23,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from geo.db import make_engine
-from tests.conftest import drop_database
+from geo.db import drop_database, make_engine
 
 pytestmark = pytest.mark.db
 

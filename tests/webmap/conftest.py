@@ -46,6 +46,21 @@ def map_database(engine, database_url, tmp_path_factory):
         map_engine.dispose()
 
 
+@contextmanager
+def scored_scratch_demo(database_url, tmp_path_factory, name: str):
+    """A scored demo (:func:`build_scored_demo`) in a database of its own, dropped afterwards:
+    for test modules that publish runs or store plans (issue 15's tile layer and district day)."""
+    with scratch_databases(database_url) as create:
+        url = create(name)
+        demo_engine = make_engine(url)
+        try:
+            upgrade(demo_engine)
+            load_reference_data(demo_engine)
+            yield build_scored_demo(demo_engine, url, tmp_path_factory)
+        finally:
+            demo_engine.dispose()
+
+
 def build_scored_demo(map_engine, url, tmp_path_factory) -> dict:
     demo_dir = tmp_path_factory.mktemp("map_demo")
     generate_demo(demo_dir, seed=5, scale=2500, region="seodaemun", as_of=AS_OF)

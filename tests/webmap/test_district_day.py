@@ -15,11 +15,16 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import make_engine
-from geo.migrate import upgrade
 from geo.scope import Scope
-from tests.conftest import load_reference_data, scratch_databases
-from tests.webmap.conftest import AS_OF, app_for, build_scored_demo, chromium, login, served
+from tests.webmap.conftest import (
+    AS_OF,
+    app_for,
+    chromium,
+    login,
+    scored_scratch_demo,
+    served,
+    sql_rows,
+)
 from visitmap.cli import main
 from visitmap.usecases.district_day import NO_TEAM, plan_district_day
 
@@ -30,13 +35,8 @@ DAY = AS_OF + dt.timedelta(days=1)
 
 @pytest.fixture(scope="module")
 def district_db(engine, database_url, tmp_path_factory):
-    with scratch_databases(database_url) as create:
-        url = create("visitmap_test_district")
-        district_engine = make_engine(url)
-        upgrade(district_engine)
-        load_reference_data(district_engine)
-        yield build_scored_demo(district_engine, url, tmp_path_factory)
-        district_engine.dispose()
+    with scored_scratch_demo(database_url, tmp_path_factory, "visitmap_test_district") as db:
+        yield db
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,7 @@ def district_app(district_db):
 
 
 def _rows(db, sql, **params):
-    with Session(db["engine"]) as session:
-        return session.execute(text(sql), params).all()
+    return sql_rows(db["url"], sql, **params)
 
 
 def _due_high(db, day):

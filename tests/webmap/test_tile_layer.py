@@ -13,14 +13,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import make_engine, session_scope
+from geo.db import session_scope
 from geo.mapdata.filters import NO_FILTERS, ResidentFilters
 from geo.mapdata.tile_points import build_tile_points, has_tile_points, point_tile_sql
 from geo.mapdata.tiles import BUFFER, EXTENT, resident_tile_sql, tile_of
-from geo.migrate import upgrade
 from geo.scope import Scope
-from tests.conftest import load_reference_data, scratch_databases
-from tests.webmap.conftest import AS_OF, app_for, build_scored_demo
+from tests.webmap.conftest import AS_OF, app_for, scored_scratch_demo, sql_rows
 from webmap.tile_cache import TileCache, tiles_holding
 
 pytestmark = pytest.mark.db
@@ -32,13 +30,8 @@ LAYER_SQL = """SELECT area_id, ST_AsText(geom), n_low, n_medium, n_high, ids_low
 
 @pytest.fixture(scope="module")
 def tiles_db(engine, database_url, tmp_path_factory):
-    with scratch_databases(database_url) as create:
-        url = create("visitmap_test_tiles")
-        tiles_engine = make_engine(url)
-        upgrade(tiles_engine)
-        load_reference_data(tiles_engine)
-        yield build_scored_demo(tiles_engine, url, tmp_path_factory)
-        tiles_engine.dispose()
+    with scored_scratch_demo(database_url, tmp_path_factory, "visitmap_test_tiles") as db:
+        yield db
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +41,7 @@ def tiles_app(tiles_db):
 
 
 def _rows(db, sql, **params):
-    with Session(db["engine"]) as session:
-        return session.execute(text(sql), params).all()
+    return sql_rows(db["url"], sql, **params)
 
 
 def _busiest_tiles(db, z, limit=4):
