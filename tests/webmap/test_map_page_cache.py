@@ -11,13 +11,11 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from geo.db import make_engine, session_scope
+from geo.db import session_scope
 from geo.mapdata.queries import MAP_SIMPLIFY_M, area_outlines, map_data
-from geo.migrate import upgrade
 from geo.scope import Scope
 from scoring.config import default_config
-from tests.conftest import load_reference_data, scratch_databases
-from tests.webmap.conftest import AS_OF, app_for, build_scored_demo
+from tests.webmap.conftest import AS_OF, app_for, scored_scratch_demo
 from visitmap.usecases.scoring_runs import score_residents
 from webmap.page_cache import CONTROLS_MARK, HEAD_MARK
 
@@ -27,19 +25,13 @@ pytestmark = pytest.mark.db
 @pytest.fixture(scope="module")
 def runs_db(engine, database_url, tmp_path_factory):
     """A scored demo of its own (the cases publish and visit): run ``published``, ``draft``."""
-    with scratch_databases(database_url) as create:
-        url = create("pagecache")
-        db_engine = make_engine(url)
-        upgrade(db_engine)
-        load_reference_data(db_engine)
-        demo = build_scored_demo(db_engine, url, tmp_path_factory)
-        with session_scope(db_engine) as session:
+    with scored_scratch_demo(database_url, tmp_path_factory, "pagecache") as demo:
+        with session_scope(demo["engine"]) as session:
             draft = score_residents(
                 session, Scope.everything(), method="rules", config=default_config(),
                 as_of=AS_OF, created_by="analyst-lee",
             ).stored.run_id  # fmt: skip
         yield demo | {"published": demo["run_id"], "draft": draft}
-        db_engine.dispose()
 
 
 @pytest.fixture(scope="module")
