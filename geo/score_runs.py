@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.db import copy_arrow, copy_arrow_chunks
+from geo.db import copy_arrow_chunks
 from geo.features import CRISIS_LABEL_SQL, VISITED_BY_END_OF_SQL, FeatureTable
 from geo.mapdata.aggregates import build_run_aggregates
 from geo.mapdata.tile_points import build_tile_points, has_tile_points
@@ -205,13 +205,13 @@ def labels_of(table: FeatureTable) -> pd.Series:
     )
 
 
-def input_counts(session: Session, table: FeatureTable) -> dict[str, int]:
+def input_counts(session: Session, residents_scored: int) -> dict[str, int]:
     """Return the row counts kept in a run's record.
 
-    ``residents_scored`` is the table's; ``households``, ``visits``, ``crisis_signals`` and
+    ``residents_scored`` as given; ``households``, ``visits``, ``crisis_signals`` and
     ``facilities`` count the whole tables, whatever the run's scope.
     """
-    counts = {"residents_scored": len(table.features)}
+    counts = {"residents_scored": int(residents_scored)}
     for name in ("households", "visits", "crisis_signals", "facilities"):
         counts[name] = session.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
     return counts
@@ -397,9 +397,7 @@ class RunWriter:
             raise ValueError("no chunk was written")
         run_id = int(self.run_id)
         digest = self.digest.hexdigest()
-        counts = {"residents_scored": self.rows}
-        for name in ("households", "visits", "crisis_signals", "facilities"):
-            counts[name] = self.session.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
+        counts = input_counts(self.session, self.rows)
         self.session.execute(
             text("""UPDATE score_runs SET inputs_digest = :digest,
                 tier_counts = CAST(:tier_counts AS jsonb), metrics = CAST(:metrics AS jsonb),
@@ -477,37 +475,6 @@ def _key_and_attach(session: Session, run_id: int) -> None:
     )
     # statistics now, or the first tiles' plans are poor until autovacuum gets to the table
     session.execute(text(f"ANALYZE {partition}"))
-
-
-def write_run_partition(session: Session, run_id: int, frame, *, progress=None) -> None:
-    """Write a run's resident scores as their own partition of resident_scores.
-
-    ``frame``: an Arrow table with resident_scores' columns, or an iterable of such tables
-    (chunks, written as they come).
-
-    One COPY into a fresh table (with a CHECK on run_id, so that attaching needs no scan),
-    then its primary key, built once after the load, then ATTACH: PostgreSQL validates the
-    foreign key to score_runs in one pass instead of a trigger per row. At a million residents
-    this is ~5 s where a COPY into the indexed parent took ~16 s (docs/benchmarks.md).
-    """
-    run_id = int(run_id)
-    partition = f"resident_scores_run_{run_id}"
-    session.execute(
-        text(
-            f"CREATE TABLE {partition} (LIKE resident_scores INCLUDING DEFAULTS "
-            f"INCLUDING CONSTRAINTS, CONSTRAINT ck_{partition}_run CHECK (run_id = {run_id}))"
-        )
-    )
-    if isinstance(frame, pa.Table):
-        copy_arrow(session, partition, frame, progress=progress)
-    else:
-        chunks = iter(frame)
-        first = next(chunks, None)
-        if first is not None:
-            copy_arrow_chunks(
-                session, partition, first.column_names, chain([first], chunks), progress=progress
-            )
-    _key_and_attach(session, run_id)
 
 
 def run_changes(session: Session, run_id: int, scope: Scope) -> pd.DataFrame:
