@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.route_plans import latest_plan_id, load_plan
 from geo.scope import Scope
 from tests.webmap.conftest import (
     AS_OF,
@@ -26,7 +27,14 @@ from tests.webmap.conftest import (
     sql_rows,
 )
 from visitmap.cli import main
-from visitmap.usecases.district_day import NO_TEAM, plan_district_day
+from visitmap.usecases.district_day import (
+    NO_PLAN,
+    NO_TEAM,
+    NOT_IN_PLAN,
+    district_teams,
+    plan_district_day,
+    stored_outcomes,
+)
 
 pytestmark = pytest.mark.db
 
@@ -146,6 +154,64 @@ def test_a_dong_without_a_team_is_the_reason_its_high_tier_is_not_placed(distric
         assert {(o.reason_ko, o.reason_en, o.team_id) for o in orphans} == {(*NO_TEAM, None)}
         assert all(o.area_code != code for o in result.high_tier if o.placed)
         session.rollback()
+
+
+def test_the_accounting_from_stored_plans_is_the_planners(district_db):
+    everyone = Scope.everything()
+    with Session(district_db["engine"]) as session, session.begin():
+        result = plan_district_day(session, everyone, DAY, created_by="test", solver_seconds=2)
+        plans = {
+            team_id: load_plan(session, everyone, latest_plan_id(session, team_id, DAY))
+            for team_id, _ in district_teams(session, everyone)
+        }
+        again = stored_outcomes(session, everyone, DAY, plans)
+        assert result.high_tier and again == result.high_tier
+        # a team without a plan for the day: its due high-tier residents say so
+        placed = next(o for o in result.high_tier if o.placed)
+        without = stored_outcomes(session, everyone, DAY, plans | {placed.team_id: None})
+        mine = [o for o in without if o.team_id == placed.team_id]
+        assert mine and all(not o.placed for o in mine)
+        assert {(o.reason_ko, o.reason_en) for o in mine} == {NO_PLAN}
+        # due, but in none of its team's plan (due since the plan was made)
+        plan = plans[placed.team_id]
+        cut = plan | {
+            "routes": [
+                r | {"stops": [s for s in r["stops"] if s["resident_id"] != placed.resident_id]}
+                for r in plan["routes"]
+            ]
+        }
+        missing = stored_outcomes(session, everyone, DAY, plans | {placed.team_id: cut})
+        (gone,) = [o for o in missing if o.resident_id == placed.resident_id]
+        assert not gone.placed and (gone.reason_ko, gone.reason_en) == NOT_IN_PLAN
+        session.rollback()
+
+
+def test_the_page_plans_then_redirects_and_a_reload_plans_nothing(district_app, district_db):
+    day = DAY + dt.timedelta(days=2)
+    count = "SELECT count(*) FROM route_plans WHERE plan_date = :d"
+    with district_app.test_client() as client:
+        before = client.get(f"/routes/district?date={day}&lang=en")
+        assert "district-summary" not in before.get_data(as_text=True)  # nothing planned yet
+        posted = client.post("/routes/district?lang=en", data={"date": day.isoformat()})
+        assert posted.status_code == 303
+        assert posted.headers["Location"].endswith(f"/routes/district?date={day}&lang=en")
+        planned = _rows(district_db, count, d=day)[0][0]
+        assert planned == _rows(district_db, "SELECT count(*) FROM visit_teams")[0][0]
+        html = ""
+        for _ in range(2):  # the page after the redirect, then a reload
+            page = client.get(posted.headers["Location"])
+            assert page.status_code == 200
+            html = page.get_data(as_text=True)
+        assert _rows(district_db, count, d=day)[0][0] == planned  # a reload plans nothing
+    due = _due_high(district_db, day)
+    assert due, "the demo has high-tier residents due: the check can fail"
+    summary = re.search(r"High tier due: (\d+); placed: (\d+); not placed: (\d+)", html)
+    assert summary, html
+    n, placed, left = map(int, summary.groups())
+    assert n == len(due) and placed == len(_placed_high(district_db, day) & due)
+    assert placed + left == n
+    assert set(re.findall(r'data-resident="([^"]+)"', html)) <= due
+    assert len(re.findall(r'data-resident="', html)) == left
 
 
 def test_the_page_plans_the_leaders_teams_only(district_app, district_db):

@@ -8,6 +8,10 @@ teams (at most each team's own time limit, at least :data:`MIN_TEAM_SECONDS`). T
 high-tier resident due on the day in the published run is either placed in a team's plan or its
 drop is explained: the planner's reason (day full, no room in the time window ...), the team
 that could not be planned and why, or no team covers the resident's dong.
+
+The same accounting is made again from the teams' newest stored plans for a day
+(:func:`stored_outcomes`), so the page can show it after a redirect, and later, when visits have
+moved who is due.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from geo.scope import Scope
 from geo.score_runs import published_run_id
+from routing.day_problem import DropReason
 from routing.plan import PlanSettings
 from routing.plan_settings import DEFAULT_SETTINGS
 from visitmap.usecases.planning import PlanRequestError, StoredDayPlan, plan_team_day
@@ -35,6 +40,12 @@ MIN_TEAM_SECONDS = 0.5
 #: Why a due high-tier resident is in no plan when the planner did not say: (Korean, English).
 NO_TEAM = ("담당 팀이 없는 동", "no team covers the dong")
 TEAM_FAILED = ("팀 계획 불가", "the team could not be planned")
+#: ... when the accounting is made from stored plans (:func:`stored_outcomes`).
+NO_PLAN = ("이날 팀 계획 없음", "the team has no plan for the day")
+NOT_IN_PLAN = (
+    "팀 계획에 없음(계획 뒤 방문 대상이 됨)",
+    "not in the team's plan (due since it was made)",
+)
 
 
 @dataclass(frozen=True)
@@ -212,6 +223,71 @@ def _outcomes(due, teams: list[TeamDay]) -> list[HighTierOutcome]:
             dropped.setdefault(
                 visit.resident_id, (team.team_id, reason.message_ko, reason.message_en)
             )
+
+    def why_not(covering: list[str]) -> tuple[str, str, str]:
+        team_id = next((t for t in covering if t in failed), covering[0])
+        return _not_ours(team_id, failed.get(team_id))
+
+    return _resolve(due, placed, dropped, why_not)
+
+
+def stored_outcomes(
+    session: Session, scope: Scope, day: dt.date, plans: dict[str, dict | None]
+) -> list[HighTierOutcome] | None:
+    """Each due high-tier resident's outcome from the teams' newest stored plans for ``day``.
+
+    Parameters
+    ----------
+    session : Session
+        A read transaction.
+    scope : Scope
+        The caller's scope: its residents due on ``day`` in the published run are accounted for.
+    day : date
+        The day.
+    plans : dict
+        Each team of the district (external id) with its newest plan for the day as
+        :func:`geo.route_plans.load_plan` returns it, or None when it has none.
+
+    Returns
+    -------
+    list of HighTierOutcome, or None
+        None when nothing is published. A resident in no plan: the planner's reason if a plan
+        dropped them; no team for the dong; their team has no plan for the day; or their team's
+        plan was made before they were due.
+    """
+    run_id = published_run_id(session)
+    if run_id is None:
+        return None
+    placed: dict[str, str] = {}
+    dropped: dict[str, tuple[str, str, str]] = {}
+    for team_id, plan in plans.items():
+        if plan is None:
+            continue
+        for route in plan["routes"]:
+            for stop in route["stops"]:
+                placed.setdefault(stop["resident_id"], team_id)
+        for drop in plan["dropped"]:
+            reason = DropReason(drop["reason"])
+            dropped.setdefault(drop["resident_id"], (team_id, reason.message_ko, reason.message_en))
+
+    def why_not(covering: list[str]) -> tuple[str, str, str]:
+        ours = [t for t in covering if t in plans]
+        if not ours:
+            return _not_ours(covering[0])
+        team_id = next((t for t in ours if plans[t] is None), ours[0])
+        return (team_id, *NO_PLAN) if plans[team_id] is None else (team_id, *NOT_IN_PLAN)
+
+    return _resolve(_due_high_tier(session, scope, run_id, day), placed, dropped, why_not)
+
+
+def _not_ours(team_id: str, why: str | None = None) -> tuple[str, str, str]:
+    """(team, Korean, English): the team could not be planned, or is not the caller's to plan."""
+    why = why or "not in the district's teams"
+    return team_id, f"{TEAM_FAILED[0]}: {why}", f"{TEAM_FAILED[1]}: {why}"
+
+
+def _resolve(due, placed: dict, dropped: dict, why_not) -> list[HighTierOutcome]:
+    """Each due resident: placed with a team, dropped with the planner's reason, or why not."""
     outcomes = []
     for row in due:
         rid, code, covering = row.resident_id, row.area_code, list(row.teams or [])
@@ -223,18 +299,8 @@ def _outcomes(due, teams: list[TeamDay]) -> list[HighTierOutcome]:
         elif not covering:
             outcomes.append(HighTierOutcome(rid, code, None, False, *NO_TEAM))
         else:
-            team_id = next((t for t in covering if t in failed), covering[0])
-            why = failed.get(team_id) or "not in the district's teams"
-            outcomes.append(
-                HighTierOutcome(
-                    rid,
-                    code,
-                    team_id,
-                    False,
-                    f"{TEAM_FAILED[0]}: {why}",
-                    f"{TEAM_FAILED[1]}: {why}",
-                )
-            )
+            team_id, ko, en = why_not(covering)
+            outcomes.append(HighTierOutcome(rid, code, team_id, False, ko, en))
     return outcomes
 
 
