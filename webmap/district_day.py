@@ -67,9 +67,9 @@ def _accounting(session, scope, day: dt.date, teams: list[dict], plans: dict) ->
     if not any(plan is not None for plan in plans.values()):
         return {"summary": None, "reasons": [], "dropped": []}
     outcomes = stored_outcomes(session, scope, day, plans) or []
-    shown(o.resident_id for o in outcomes)
-    ko = str(get_locale()) == "ko"
     left = [o for o in outcomes if not o.placed]
+    shown(o.resident_id for o in left)  # the page names these; the placed are only counted
+    ko = str(get_locale()) == "ko"
     counts = Counter(o.reason_ko if ko else o.reason_en for o in left)
     return {
         "summary": {

@@ -256,15 +256,11 @@ def sync(
     if not session.execute(text(f"SELECT EXISTS (SELECT FROM {target})")).scalar_one():
         # an empty table: every row is new, nothing to compare
         rebuild = rows is not None and rows >= limit and owns(session, target)
-        made_again = drop_secondary(session, target) if rebuild else []
-        inserted = session.execute(
-            text(
-                f"INSERT INTO {target} ({cols}) SELECT * FROM ({select_sql}) AS s({cols}) "
-                f"ORDER BY s.{key}"
-            )
-        ).rowcount
-        make_again(session, made_again)
-        return inserted, 0
+        insert = (
+            f"INSERT INTO {target} ({cols}) SELECT * FROM ({select_sql}) AS s({cols}) "
+            f"ORDER BY s.{key}"
+        )
+        return _insert(session, target, insert, rebuild=rebuild), 0
     source = f"sync_{target}"
     session.execute(text(f"DROP TABLE IF EXISTS {source}"))
     session.execute(
@@ -294,15 +290,23 @@ def sync(
         text(f"SELECT count(*) FROM (SELECT FROM {target} LIMIT :n) AS t"), {"n": fresh}
     ).scalar_one()
     rebuild = fresh >= limit and stored < fresh and owns(session, target)
+    insert = (
+        f"INSERT INTO {target} ({cols}) SELECT {', '.join(f's.{c}' for c in names)} "
+        f"{new_rows} ORDER BY s.{key}"
+    )
+    return _insert(session, target, insert, rebuild=rebuild), updated
+
+
+def _insert(session: Session, target: str, insert_sql: str, *, rebuild: bool) -> int:
+    """Run ``insert_sql`` and return the rows inserted.
+
+    With ``rebuild``, ``target``'s secondary indexes and keys are dropped before and made again
+    after it.
+    """
     made_again = drop_secondary(session, target) if rebuild else []
-    inserted = session.execute(
-        text(
-            f"INSERT INTO {target} ({cols}) SELECT {', '.join(f's.{c}' for c in names)} "
-            f"{new_rows} ORDER BY s.{key}"
-        )
-    ).rowcount
+    inserted = session.execute(text(insert_sql)).rowcount
     make_again(session, made_again)
-    return inserted, updated
+    return inserted
 
 
 def make_again(session: Session, statements: list[str]) -> None:

@@ -210,8 +210,16 @@ def test_the_page_plans_then_redirects_and_a_reload_plans_nothing(district_app, 
     n, placed, left = map(int, summary.groups())
     assert n == len(due) and placed == len(_placed_high(district_db, day) & due)
     assert placed + left == n
-    assert set(re.findall(r'data-resident="([^"]+)"', html)) <= due
-    assert len(re.findall(r'data-resident="', html)) == left
+    named = set(re.findall(r'data-resident="([^"]+)"', html))
+    assert named <= due and len(re.findall(r'data-resident="', html)) == left
+    audited = _rows(
+        district_db,
+        """SELECT coalesce((SELECT array_agg(r.external_id) FROM residents r
+                            WHERE r.id = ANY(a.resident_ids)), '{}')
+        FROM access_audit a WHERE a.endpoint = 'district_day.district_page'
+        ORDER BY a.id DESC LIMIT 1""",
+    )
+    assert placed and set(audited[0][0]) == named  # the page's residents, not the placed ones
 
 
 def test_the_page_plans_the_leaders_teams_only(district_app, district_db):
